@@ -1,0 +1,1 @@
+"""Aftercare: after-sales follow-up for online stores, on AWS Chalice."""

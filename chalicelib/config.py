@@ -1,0 +1,97 @@
+"""The one place configuration is read.
+
+Every value comes from the stage's environment (``.chalice/config.json``).  A missing
+variable fails loudly at first use instead of defaulting to a guess.
+"""
+from __future__ import annotations
+
+import os
+from functools import cached_property
+
+
+class ConfigError(RuntimeError):
+    """A required environment variable is missing or malformed."""
+
+
+def _require(name: str) -> str:
+    try:
+        value = os.environ[name]
+    except KeyError:
+        raise ConfigError(f"environment variable {name} is not set for this stage") from None
+    if not value:
+        raise ConfigError(f"environment variable {name} is empty")
+    return value
+
+
+class Settings:
+    """Lazily read settings; construct once per process through :func:`settings`."""
+
+    @cached_property
+    def stage(self) -> str:
+        return _require("STAGE")
+
+    @cached_property
+    def table_name(self) -> str:
+        return _require("TABLE_NAME")
+
+    @cached_property
+    def send_queue_url(self) -> str:
+        return _require("SEND_QUEUE_URL")
+
+    @cached_property
+    def escalation_topic_arn(self) -> str:
+        return _require("ESCALATION_TOPIC_ARN")
+
+    @cached_property
+    def public_base_url(self) -> str:
+        """Where customers reach the API (survey and unsubscribe links)."""
+        return _require("PUBLIC_BASE_URL").rstrip("/")
+
+    @cached_property
+    def due_shards(self) -> int:
+        return int(_require("DUE_SHARDS"))
+
+    @cached_property
+    def sms_transport(self) -> str:
+        value = _require("SMS_TRANSPORT")
+        if value not in ("sns", "eum"):
+            raise ConfigError("SMS_TRANSPORT must be 'sns' or 'eum'")
+        return value
+
+    @cached_property
+    def operator_token(self) -> str | None:
+        """The literal operator token (local stage only)."""
+        return os.environ.get("OPERATOR_TOKEN") or None
+
+    @cached_property
+    def operator_token_param(self) -> str | None:
+        """The SSM parameter holding the operator token (prod)."""
+        return os.environ.get("OPERATOR_TOKEN_PARAM") or None
+
+    @cached_property
+    def session_secret_param(self) -> str | None:
+        return os.environ.get("SESSION_SECRET_PARAM") or None
+
+    @cached_property
+    def session_secret(self) -> str | None:
+        return os.environ.get("SESSION_SECRET") or None
+
+    def optional(self, name: str) -> str | None:
+        """A variable that a feature may go without (read here, never elsewhere)."""
+        return os.environ.get(name) or None
+
+
+_settings: Settings | None = None
+
+
+def settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings()
+    return _settings
+
+
+def reset() -> None:
+    """Forget cached values (tests switch environments between cases)."""
+    global _settings
+    _settings = None

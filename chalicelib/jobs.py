@@ -1,0 +1,64 @@
+"""Jobs: everything that happens later is an item with a due time in the sparse due index.
+
+A pending job carries ``due_pk``/``due_at``; claiming, sending, skipping or cancelling it
+removes them, so the index only ever holds what is still to be done.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from chalicelib import db, keys
+from chalicelib.clock import iso
+from chalicelib.models import JobKind, JobStatus
+
+
+def job_item(
+    owner_pk: str,
+    kind: JobKind,
+    due: datetime,
+    *,
+    store_id: str,
+    shards: int,
+    customer_id: str | None = None,
+    order_id: str | None = None,
+    discriminator: str = "",
+    data: Mapping[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    key = keys.job(owner_pk, kind.value, discriminator)
+    return {
+        **key,
+        "type": "job",
+        "kind": kind.value,
+        "status": JobStatus.PENDING.value,
+        "store_id": store_id,
+        "customer_id": customer_id,
+        "order_id": order_id,
+        "due": iso(due),
+        "due_pk": keys.due_shard(key["PK"], key["SK"], shards),
+        "due_at": iso(due),
+        "data": dict(data) if data else None,
+        "attempts": 0,
+        "created_at": iso(created_at) if created_at else None,
+    }
+
+
+def schedule(job: Mapping[str, Any]) -> db.TransactOp:
+    """Write a job blindly (no read, no condition), so intake stays one write request.
+
+    Keys are deterministic (owner + kind), so a repeated event rewrites the same job rather
+    than adding a second one; ``send`` claims each occurrence in a ledger, so a rewrite can
+    never make a message go out twice.
+    """
+    return db.put(job)
+
+
+def cancel(key: keys.Key, reason: str, now: datetime) -> db.TransactOp:
+    """Cancel a job only while it is still pending."""
+    return db.update(
+        key,
+        db.set_expr({"status": JobStatus.CANCELLED.value, "reason": reason, "finished_at": iso(now)}, remove=["due_pk", "due_at"]),
+        condition=db.Expr("#st = :pending", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value}),
+    )

@@ -1,0 +1,152 @@
+"""Every DynamoDB key of the single table is built here, and only here.
+
+Table keys are ``PK``/``SK``.  Two global secondary indexes:
+
+* ``due`` (``due_pk``/``due_at``, keys only) is sparse: only pending jobs carry the two
+  attributes, spread over ``DUE_SHARDS`` partitions, so ``dispatch`` reads what is due and
+  nothing else.
+* ``gsi1`` (``gsi1pk``/``gsi1sk``) lists a store's items of one kind in order (cases by
+  status, responses by day) without scanning.
+"""
+from __future__ import annotations
+
+import hashlib
+from enum import Enum
+
+
+class Prefix(str, Enum):
+    STORE = "STORE"
+    CUSTOMER = "CUST"
+    CONTACT = "CONTACT"
+    ORDER = "ORDER"
+    JOB = "JOB"
+    EVENT = "EVENT"
+    SURVEY = "SURVEY"
+    RESPONSE = "RESPONSE"
+    CASE = "CASE"
+    SUPPRESSION = "SUPPRESS"
+    STATS = "STATS"
+    DAY = "DAY"
+    PRODUCT = "PRODUCT"
+    TEMPLATE = "TEMPLATE"
+    PHONE = "PHONE"
+    DUE = "DUE"
+    UNSUBSCRIBE = "UNSUB"
+    SENT = "SENT"
+
+
+Key = dict[str, str]
+
+DUE_INDEX = "due"
+GSI1 = "gsi1"
+
+
+def _key(pk: str, sk: str) -> Key:
+    return {"PK": pk, "SK": sk}
+
+
+def store_pk(store_id: str) -> str:
+    return f"{Prefix.STORE.value}#{store_id}"
+
+
+def store(store_id: str) -> Key:
+    return _key(store_pk(store_id), Prefix.STORE.value)
+
+
+def customer_pk(store_id: str, customer_id: str) -> str:
+    return f"{store_pk(store_id)}#{Prefix.CUSTOMER.value}#{customer_id}"
+
+
+def customer(store_id: str, customer_id: str) -> Key:
+    return _key(customer_pk(store_id, customer_id), Prefix.CUSTOMER.value)
+
+
+def contact(store_id: str, contact_value: str) -> Key:
+    """Alias from a normalised email or E.164 phone to the customer that owns it."""
+    return _key(f"{store_pk(store_id)}#{Prefix.CONTACT.value}#{contact_value}", Prefix.CONTACT.value)
+
+
+def order_pk(store_id: str, order_id: str) -> str:
+    return f"{store_pk(store_id)}#{Prefix.ORDER.value}#{order_id}"
+
+
+def order(store_id: str, order_id: str) -> Key:
+    return _key(order_pk(store_id, order_id), Prefix.ORDER.value)
+
+
+def job_sk(kind: str, discriminator: str = "") -> str:
+    return f"{Prefix.JOB.value}#{kind}" + (f"#{discriminator}" if discriminator else "")
+
+
+def job(owner_pk: str, kind: str, discriminator: str = "") -> Key:
+    """A job lives in its owner's partition (an order's, a customer's, a case's), so the
+    owner's pending jobs are one query away when they must be cancelled."""
+    return _key(owner_pk, job_sk(kind, discriminator))
+
+
+def due_shard(pk: str, sk: str, shards: int) -> str:
+    digest = hashlib.blake2b(f"{pk}|{sk}".encode(), digest_size=4).digest()
+    return f"{Prefix.DUE.value}#{int.from_bytes(digest, 'big') % shards}"
+
+
+def due_shard_pk(shard: int) -> str:
+    return f"{Prefix.DUE.value}#{shard}"
+
+
+def event_marker(store_id: str, source: str, event_id: str) -> Key:
+    return _key(f"{store_pk(store_id)}#{Prefix.EVENT.value}#{source}#{event_id}", Prefix.EVENT.value)
+
+
+def survey(token: str) -> Key:
+    return _key(f"{Prefix.SURVEY.value}#{token}", Prefix.SURVEY.value)
+
+
+def unsubscribe(token: str) -> Key:
+    return _key(f"{Prefix.UNSUBSCRIBE.value}#{token}", Prefix.UNSUBSCRIBE.value)
+
+
+def response(store_id: str, order_id: str, survey_kind: str) -> Key:
+    return _key(order_pk(store_id, order_id), f"{Prefix.RESPONSE.value}#{survey_kind}")
+
+
+def case_pk(store_id: str, case_id: str) -> str:
+    return f"{store_pk(store_id)}#{Prefix.CASE.value}#{case_id}"
+
+
+def case(store_id: str, case_id: str) -> Key:
+    return _key(case_pk(store_id, case_id), Prefix.CASE.value)
+
+
+def suppression(store_id: str, contact_value: str, channel: str) -> Key:
+    return _key(f"{store_pk(store_id)}#{Prefix.SUPPRESSION.value}#{contact_value}", channel)
+
+
+def stats_day(store_id: str, day: str) -> Key:
+    return _key(f"{store_pk(store_id)}#{Prefix.STATS.value}", f"{Prefix.DAY.value}#{day}")
+
+
+def product(store_id: str, sku: str) -> Key:
+    return _key(f"{store_pk(store_id)}#{Prefix.PRODUCT.value}#{sku}", Prefix.PRODUCT.value)
+
+
+def template_override(store_id: str, name: str, language: str) -> Key:
+    return _key(f"{store_pk(store_id)}#{Prefix.TEMPLATE.value}", f"{name}#{language}")
+
+
+def phone_survey(phone: str, sent_at: str, token: str) -> Key:
+    """The SMS surveys sent to a number, newest last, so a reply finds the latest open one."""
+    return _key(f"{Prefix.PHONE.value}#{phone}", f"{Prefix.SURVEY.value}#{sent_at}#{token}")
+
+
+def phone_pk(phone: str) -> str:
+    return f"{Prefix.PHONE.value}#{phone}"
+
+
+def sent_message(store_id: str, customer_id: str, sent_at: str, kind: str) -> Key:
+    """A record of a message sent to a customer (frequency caps read the last week's)."""
+    return _key(customer_pk(store_id, customer_id), f"{Prefix.SENT.value}#{sent_at}#{kind}")
+
+
+def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:
+    """Attributes that list an item in a store's collection, ordered by ``sort``."""
+    return {"gsi1pk": f"{store_pk(store_id)}#{collection}", "gsi1sk": sort}

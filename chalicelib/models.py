@@ -1,0 +1,94 @@
+"""The internal shapes every part shares.  Platform formats end at intake: the rest of the
+system sees only these."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class OrderStatus(str, Enum):
+    CREATED = "created"
+    PAID = "paid"
+    FULFILLED = "fulfilled"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class JobKind(str, Enum):
+    THANK_YOU = "thank_you"
+    DELIVERY_CHECKIN = "delivery_checkin"
+    USAGE_TIPS = "usage_tips"
+    SURVEY = "survey"
+    SURVEY_REMINDER = "survey_reminder"
+    BIRTHDAY = "birthday"
+    ANNIVERSARY = "anniversary"
+    WARRANTY = "warranty"
+    WINBACK = "winback"
+    CASE_REALERT = "case_realert"
+    ALERT_RETRY = "alert_retry"
+    MADE_IT_RIGHT = "made_it_right"
+
+
+class JobStatus(str, Enum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class Channel(str, Enum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+LANGUAGES = ("en", "ar", "fa", "he", "el")
+RTL_LANGUAGES = frozenset({"ar", "fa", "he"})
+
+
+@dataclass(frozen=True)
+class LineItem:
+    sku: str
+    title: str
+    quantity: int = 1
+    warranty_months: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    """What an order tells about its customer; every field may be missing."""
+
+    email: str | None = None  # normalised (lower-case domain, validated syntax)
+    phone: str | None = None  # E.164
+    first_name: str | None = None
+    language: str | None = None  # one of LANGUAGES, or None
+    timezone: str | None = None  # IANA
+    birthday: str | None = None  # "MM-DD" or "YYYY-MM-DD"
+    email_consent: bool | None = None  # marketing consent; None = not stated
+    sms_consent: bool | None = None
+
+    @property
+    def customer_id(self) -> str | None:
+        """One identity per store: the email when there is one, else the phone."""
+        return self.email or self.phone
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """One normalised order event from any source."""
+
+    source: str  # "shopify" | "woocommerce" | "generic" | "api"
+    event_id: str  # the dedupe key within the source
+    store_id: str
+    order_id: str
+    status: OrderStatus
+    occurred_at: datetime
+    customer: CustomerInfo
+    ordered_at: datetime | None = None
+    items: tuple[LineItem, ...] = field(default_factory=tuple)
+    total: str | None = None
+    currency: str | None = None
+    order_name: str | None = None  # what the customer sees, e.g. "#1001"

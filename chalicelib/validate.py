@@ -1,0 +1,100 @@
+"""Small validators shared by every input path.  Each raises InvalidInput naming the field."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalicelib.errors import InvalidInput
+from chalicelib.models import LANGUAGES
+
+_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def email(value: Any, field: str) -> str:
+    """A syntactically valid address, normalised (no DNS lookups)."""
+    if not isinstance(value, str) or not _EMAIL_SHAPE.match(value.strip()):
+        raise InvalidInput(f"{field} must be an email address", field=field)
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"{field} is not a valid email address: {exc}", field=field) from None
+    return f"{result.local_part}@{result.domain.lower()}"
+
+
+def phone(value: Any, field: str, region: str | None = None) -> str:
+    """An E.164 number; national numbers need a region."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{field} must be a phone number", field=field)
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(value.strip(), region)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(f"{field} is not a phone number", field=field) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(f"{field} is not a valid phone number", field=field)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def timezone(value: Any, field: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(value, str) or not value or "/" not in value and value != "UTC":
+        raise InvalidInput(f"{field} must be an IANA time zone such as Europe/Paris", field=field)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"{field} is not a known IANA time zone: {value}", field=field) from None
+    return value
+
+
+def language(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be one of {', '.join(LANGUAGES)}", field=field)
+    code = value.strip().replace("_", "-").split("-")[0].lower()
+    if code not in LANGUAGES:
+        raise InvalidInput(f"{field} must be one of {', '.join(LANGUAGES)}", field=field)
+    return code
+
+
+def text(value: Any, field: str, *, max_length: int, min_length: int = 1) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text", field=field)
+    value = value.strip()
+    if not min_length <= len(value) <= max_length:
+        raise InvalidInput(f"{field} must be {min_length} to {max_length} characters", field=field)
+    return value
+
+
+def integer(value: Any, field: str, *, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{field} must be a whole number", field=field)
+    if not low <= value <= high:
+        raise InvalidInput(f"{field} must be between {low} and {high}", field=field)
+    return value
+
+
+def boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field} must be true or false", field=field)
+    return value
+
+
+def url(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s]+$", value.strip()) or len(value) > 2000:
+        raise InvalidInput(f"{field} must be an http(s) URL", field=field)
+    return value.strip()
+
+
+def choice(value: Any, field: str, options: tuple[str, ...]) -> str:
+    if value not in options:
+        raise InvalidInput(f"{field} must be one of {', '.join(options)}", field=field)
+    return str(value)
+
+
+def hhmm(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise InvalidInput(f"{field} must be a time of day as HH:MM", field=field)
+    return value

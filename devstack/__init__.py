@@ -1,0 +1,309 @@
+"""The embedded local stack: Aftercare's resources on moto, and time moved by hand.
+
+Never deployed.  ``provision()`` builds the table, queues and topics from
+``infra/resources.json`` (the very template that is deployed), so tests, ``make run`` and
+production cannot drift.  ``deliver(app, now)`` runs one ``dispatch`` tick at ``now`` and
+feeds every queued SQS/SNS message to the app's handlers until nothing is left.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "resources.json"
+CONFIG = ROOT / ".chalice" / "config.json"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+TAP_PREFIX = "devstack-tap-"
+
+__all__ = ["provision", "deliver", "stage_environment", "Delivered", "Provisioned", "template", "use_local_environment"]
+
+
+def template() -> dict[str, Any]:
+    return json.loads(TEMPLATE.read_text())
+
+
+def stage_environment(stage: str = "local") -> dict[str, str]:
+    """The environment variables Chalice gives the stage's functions."""
+    config = json.loads(CONFIG.read_text())
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][stage].get("environment_variables", {}))
+    return env
+
+
+def use_local_environment(endpoint: str | None = None) -> dict[str, str]:
+    """Point this process at the embedded AWS with the local stage's variables."""
+    env = stage_environment("local")
+    env.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    env["AWS_DEFAULT_REGION"] = REGION
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    os.environ.update(env)
+    from chalicelib import auth, aws, config, db, stores
+
+    for module in (auth, aws, config, db):
+        module.reset()
+    stores.clear_cache()
+    return env
+
+
+@dataclass
+class Provisioned:
+    table: str
+    queues: dict[str, str] = field(default_factory=dict)  # logical id -> url
+    topics: dict[str, str] = field(default_factory=dict)  # logical id -> arn
+    taps: dict[str, str] = field(default_factory=dict)  # topic name -> tap queue url
+
+
+def _resolve(value: Any, arns: Mapping[str, str]) -> Any:
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        logical, attr = value["Fn::GetAtt"]
+        if attr != "Arn":
+            raise ValueError(f"devstack cannot resolve {logical}.{attr}")
+        return arns[logical]
+    if isinstance(value, dict):
+        return {k: _resolve(v, arns) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, arns) for v in value]
+    return value
+
+
+def _create_table(ddb: Any, props: Mapping[str, Any]) -> str:
+    name = props["TableName"]
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props["BillingMode"],
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if props.get("StreamSpecification"):
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    if props.get("SSESpecification"):
+        kwargs["SSESpecification"] = {"Enabled": props["SSESpecification"]["SSEEnabled"]}
+    try:
+        ddb.create_table(**kwargs)
+    except ddb.exceptions.ResourceInUseException:
+        return name
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    pitr = props.get("PointInTimeRecoverySpecification")
+    if pitr:
+        ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification=pitr)
+    return name
+
+
+def _queue_attributes(props: Mapping[str, Any], arns: Mapping[str, str]) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    for cfn, api in (("VisibilityTimeout", "VisibilityTimeout"), ("MessageRetentionPeriod", "MessageRetentionPeriod")):
+        if cfn in props:
+            attrs[api] = str(props[cfn])
+    if "RedrivePolicy" in props:
+        policy = _resolve(props["RedrivePolicy"], arns)
+        attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": policy["deadLetterTargetArn"], "maxReceiveCount": str(policy["maxReceiveCount"])})
+    return attrs
+
+
+def provision(session: Any | None = None) -> Provisioned:
+    """Create every resource of ``infra/resources.json`` where boto3 points (idempotent)."""
+    import boto3
+
+    session = session or boto3.session.Session(region_name=os.environ.get("AWS_DEFAULT_REGION", REGION))
+    ddb, sqs, sns = session.client("dynamodb"), session.client("sqs"), session.client("sns")
+    resources = template()["Resources"]
+    arns: dict[str, str] = {}
+    result = Provisioned(table="")
+    pending = dict(resources)
+    # Queues that others point at (dead-letter queues) first, then the rest.
+    order = sorted(pending, key=lambda logical: "RedrivePolicy" in pending[logical].get("Properties", {}))
+    for logical in order:
+        resource = pending[logical]
+        kind, props = resource["Type"], resource.get("Properties", {})
+        if kind == "AWS::DynamoDB::Table":
+            result.table = _create_table(ddb, props)
+        elif kind == "AWS::SQS::Queue":
+            url = sqs.create_queue(QueueName=props["QueueName"], Attributes=_queue_attributes(props, arns))["QueueUrl"]
+            arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            result.queues[logical] = url
+        elif kind == "AWS::SNS::Topic":
+            arn = sns.create_topic(Name=props["TopicName"])["TopicArn"]
+            arns[logical] = arn
+            result.topics[logical] = arn
+            result.taps[props["TopicName"]] = _tap(sqs, sns, props["TopicName"], arn)
+        else:
+            raise ValueError(f"devstack does not know how to provision {kind} ({logical})")
+    return result
+
+
+def _tap(sqs: Any, sns: Any, topic_name: str, topic_arn: str) -> str:
+    """A queue subscribed to a topic, so the local stack can hand its messages to handlers."""
+    url = sqs.create_queue(QueueName=TAP_PREFIX + topic_name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    return url
+
+
+# --- moving time ----------------------------------------------------------------------
+@dataclass
+class Delivered:
+    """What one ``deliver`` call handed to the app."""
+
+    dispatch: list[Any] = field(default_factory=list)
+    send: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    sns: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.send) + len(self.sns)
+
+
+class _Context:
+    """A Lambda context with a generous, fixed time budget."""
+
+    function_name = "devstack"
+    function_version = "$LATEST"
+    invoked_function_arn = ""
+    memory_limit_in_mb = 512
+    aws_request_id = "devstack"
+    log_group_name = "devstack"
+    log_stream_name = "devstack"
+
+    def __init__(self, name: str) -> None:
+        self.function_name = name
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def scheduled_event(now: datetime) -> dict[str, Any]:
+    from chalicelib.clock import iso
+
+    return {
+        "version": "0",
+        "id": f"devstack-{iso(now)}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": iso(now),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/aftercare-dispatch"],
+        "detail": {},
+    }
+
+
+def _invoke(app: Any, name: str, event: Mapping[str, Any]) -> Any:
+    return app.handler_map[name](dict(event), _Context(name))
+
+
+def _sqs_records(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
+    }
+
+
+def _sns_record(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{envelope.get('TopicArn', '')}:devstack",
+                "Sns": {
+                    "Type": envelope.get("Type", "Notification"),
+                    "MessageId": envelope.get("MessageId", ""),
+                    "TopicArn": envelope.get("TopicArn", ""),
+                    "Subject": envelope.get("Subject"),
+                    "Message": envelope.get("Message", ""),
+                    "Timestamp": envelope.get("Timestamp", ""),
+                    "MessageAttributes": envelope.get("MessageAttributes", {}),
+                },
+            }
+        ]
+    }
+
+
+# Which handler consumes which topic (the same pairs app.py declares).
+SNS_HANDLERS = {"aftercare-inbound-sms": "inbound_sms", "aftercare-ses-feedback": "ses_feedback"}
+
+
+def _drain_send_queue(app: Any, sqs: Any, delivered: Delivered) -> int:
+    from chalicelib import resources
+
+    url = sqs.get_queue_url(QueueName=resources.SEND_QUEUE)["QueueUrl"]
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.SEND_QUEUE}"
+    answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0)
+    messages = answer.get("Messages", [])
+    if not messages or "send" not in app.handler_map:
+        return 0
+    result = _invoke(app, "send", _sqs_records(messages, arn)) or {}
+    failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+    for message in messages:
+        body = json.loads(message["Body"])
+        if message["MessageId"] in failed_ids:
+            delivered.failed.append(body)
+            # Make it visible again, as SQS would after its visibility timeout; moto moves it
+            # to the dead-letter queue once it has been received maxReceiveCount times.
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        else:
+            delivered.send.append(body)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return len(messages)
+
+
+def _drain_taps(app: Any, sqs: Any, delivered: Delivered) -> int:
+    handled = 0
+    for topic, handler in SNS_HANDLERS.items():
+        if handler not in app.handler_map:
+            continue
+        try:
+            url = sqs.get_queue_url(QueueName=TAP_PREFIX + topic)["QueueUrl"]
+        except sqs.exceptions.QueueDoesNotExist:
+            continue
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                _invoke(app, handler, _sns_record(envelope))
+                delivered.sns.append((handler, envelope))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                handled += 1
+    return handled
+
+
+def deliver(app: Any, now: datetime, *, max_rounds: int = 200) -> Delivered:
+    """One ``dispatch`` tick at ``now``, then every queued event to its handler until none is left."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=os.environ.get("AWS_DEFAULT_REGION", REGION))
+    delivered = Delivered()
+    delivered.dispatch.append(_invoke(app, "dispatch", scheduled_event(now)))
+    for _ in range(max_rounds):
+        moved = _drain_send_queue(app, sqs, delivered) + _drain_taps(app, sqs, delivered)
+        if not moved:
+            break
+    return delivered

@@ -1,0 +1,92 @@
+"""Stores: created by the operator, read and changed with the store's own key."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import OPERATOR, STORE_BODY, auth
+
+
+def post_store(client: Any, body: Any, headers: dict[str, str] | None = None) -> Any:
+    return client.http.post(
+        "/stores",
+        headers={"Content-Type": "application/json", **(OPERATOR if headers is None else headers)},
+        body=json.dumps(body) if not isinstance(body, str) else body,
+    )
+
+
+def test_create_store_returns_credentials_once_and_settings_read_back(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a store created by the operator
+    assert store["store_id"].startswith("st")
+    assert store["api_key"].startswith(f"ak_{store['store_id']}_")
+    assert store["webhook_secret"].startswith("whsec_")
+    # WHEN the store reads its settings with its API key
+    response = client.http.get(f"/stores/{store['store_id']}", headers=auth(store["api_key"]))
+    # THEN it sees them, with defaults filled in, and never its secrets again
+    assert response.status_code == 200
+    body = response.json_body
+    assert body["name"] == "Cedar & Sage"
+    assert body["timezone"] == "Europe/Athens"
+    assert body["survey_type"] == "nps"
+    assert body["quiet_start"] == "09:00"
+    for secret in ("api_key", "webhook_secret", "api_key_hash", "support_key_hash", "support_key"):
+        assert secret not in body
+
+
+def test_create_store_requires_the_operator_token(client: Any) -> None:
+    assert post_store(client, STORE_BODY, headers={}).status_code == 401
+    wrong = post_store(client, STORE_BODY, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert wrong.json_body["error"]["code"] == "unauthorized"
+
+
+def test_invalid_settings_name_the_field_and_create_nothing(client: Any) -> None:
+    cases = {
+        "timezone": {**STORE_BODY, "timezone": "Mars/Olympus"},
+        "sender_email": {**STORE_BODY, "sender_email": "not-an-email"},
+        "language": {**STORE_BODY, "language": "xx"},
+        "support_phone": {**STORE_BODY, "support_phone": "12"},
+        "colour": {**STORE_BODY, "colour": "blue"},
+        "name": {k: v for k, v in STORE_BODY.items() if k != "name"},
+    }
+    for field, body in cases.items():
+        response = post_store(client, body)
+        assert response.status_code == 400, field
+        assert response.json_body["error"]["field"] == field
+        assert field in response.json_body["error"]["message"]
+
+
+def test_malformed_json_is_a_clear_400(client: Any) -> None:
+    response = post_store(client, '{"name": ')
+    assert response.status_code == 400
+    assert "malformed JSON" in response.json_body["error"]["message"]
+    assert post_store(client, "[1, 2]").status_code == 400
+
+
+def test_patch_validates_and_changes_only_what_was_sent(client: Any, store: dict[str, Any]) -> None:
+    url = f"/stores/{store['store_id']}"
+    bad = client.http.patch(url, headers=auth(store["api_key"]), body=json.dumps({"timezone": "Nowhere/Land"}))
+    assert bad.status_code == 400 and bad.json_body["error"]["field"] == "timezone"
+    ok = client.http.patch(url, headers=auth(store["api_key"]), body=json.dumps({"timezone": "Asia/Jerusalem", "language": "he", "survey_type": "csat"}))
+    assert ok.status_code == 200
+    again = client.http.get(url, headers=auth(store["api_key"])).json_body
+    assert (again["timezone"], again["language"], again["survey_type"], again["name"]) == ("Asia/Jerusalem", "he", "csat", "Cedar & Sage")
+
+
+def test_wrong_key_is_401_and_another_stores_key_is_404(client: Any, store: dict[str, Any]) -> None:
+    other = post_store(client, {**STORE_BODY, "name": "Other"}).json_body
+    url = f"/stores/{store['store_id']}"
+    assert client.http.get(url).status_code == 401
+    assert client.http.get(url, headers=auth("ak_" + store["store_id"] + "_wrong")).status_code == 401
+    assert client.http.get(url, headers=auth("garbage")).status_code == 401
+    assert client.http.get(url, headers=auth(other["api_key"])).status_code == 404
+    assert client.http.get("/stores/stnothere", headers=auth(store["api_key"])).status_code == 404
+
+
+def test_api_keys_are_stored_hashed(moto: Any, client: Any, store: dict[str, Any]) -> None:
+    import boto3
+
+    raw = boto3.client("dynamodb").get_item(TableName=moto.table, Key={"PK": {"S": f"STORE#{store['store_id']}"}, "SK": {"S": "STORE"}})["Item"]
+    flat = json.dumps(raw)
+    assert store["api_key"] not in flat
+    assert raw["api_key_hash"]["S"] != store["api_key"]
