@@ -78,3 +78,18 @@ def dispatch(event: Any) -> dict[str, Any]:
     result = dispatching.run(db.table(), aws.clients().sqs, cfg.send_queue_url, now, cfg.due_shards, time_left)
     logger.info("dispatched", extra={"now": now.isoformat(), "due": result.due, "queued": result.queued, "items_read": result.items_read})
     return {"due": result.due, "queued": result.queued, "items_read": result.items_read, "out_of_time": result.out_of_time}
+
+
+# --- order intake (webhooks, customer sync) --------------------------------------------
+
+
+# --- follow-up engine (send, SES feedback, products, templates) ------------------------
+
+
+# --- surveys, SMS replies, unsubscribe ---------------------------------------------------
+
+
+# --- cases, alerts, inbox, stats, dashboard, privacy -----------------------------------
+
+
+# --- API description --------------------------------------------------------------------
