@@ -46,9 +46,9 @@ def use_local_environment(endpoint: str | None = None) -> dict[str, str]:
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint
     os.environ.update(env)
-    from chalicelib import auth, aws, config, db, stores
+    from chalicelib import auth, aws, config, db, signing, stores
 
-    for module in (auth, aws, config, db):
+    for module in (auth, aws, config, db, signing):
         module.reset()
     stores.clear_cache()
     return env

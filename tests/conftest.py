@@ -32,9 +32,9 @@ def local_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     yield env
     os.environ.clear()
     os.environ.update(saved)
-    from chalicelib import auth, aws, config, db, stores
+    from chalicelib import auth, aws, config, db, signing, stores
 
-    for module in (auth, aws, config, db):
+    for module in (auth, aws, config, db, signing):
         module.reset()
     stores.clear_cache()
 
