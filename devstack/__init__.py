@@ -46,12 +46,17 @@ def use_local_environment(endpoint: str | None = None) -> dict[str, str]:
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint
     os.environ.update(env)
+    reset_caches()
+    return env
+
+
+def reset_caches() -> None:
+    """Forget every per-process cache (clients, settings, stores), as a new Lambda would."""
     from chalicelib import auth, aws, config, db, signing, stores
 
     for module in (auth, aws, config, db, signing):
         module.reset()
     stores.clear_cache()
-    return env
 
 
 @dataclass

@@ -32,11 +32,7 @@ def local_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     yield env
     os.environ.clear()
     os.environ.update(saved)
-    from chalicelib import auth, aws, config, db, signing, stores
-
-    for module in (auth, aws, config, db, signing):
-        module.reset()
-    stores.clear_cache()
+    devstack.reset_caches()
 
 
 @pytest.fixture
