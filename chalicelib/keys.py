@@ -138,6 +138,11 @@ def phone_survey(phone: str, sent_at: str, token: str) -> Key:
     return _key(f"{Prefix.PHONE.value}#{phone}", f"{Prefix.SURVEY.value}#{sent_at}#{token}")
 
 
+def phone_message(phone: str, sent_at: str, store_id: str) -> Key:
+    """Every SMS sent to a number, newest last: a reply (STOP, HELP) finds whose it answers."""
+    return _key(f"{Prefix.PHONE.value}#{phone}", f"SMS#{sent_at}#{store_id}")
+
+
 def phone_pk(phone: str) -> str:
     return f"{Prefix.PHONE.value}#{phone}"
 
