@@ -1,0 +1,55 @@
+"""``python -m devstack <command>``: the local stack's command line.
+
+    run                    the whole system on an embedded AWS (``make run``)
+    tick --at ISO          one dispatch tick at ISO against the running stack
+    package                the deployable template and zip in build/package (``make package``)
+    compile-translations   templates/locale/*/LC_MESSAGES/*.po -> .mo
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description="Aftercare's local stack")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="start moto, the API, the scheduler and the outbox")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--moto-port", type=int, default=5000)
+    run.add_argument("--api-port", type=int, default=8000)
+    run.add_argument("--outbox-port", type=int, default=8001)
+    run.add_argument("--no-scheduler", action="store_true", help="move time only with `tick`")
+    tick = commands.add_parser("tick", help="run dispatch at a given time against the running stack")
+    tick.add_argument("--at", required=True, help="ISO time, e.g. 2026-12-01T10:00:00Z")
+    commands.add_parser("package", help="build the deployable package into build/package")
+    commands.add_parser("compile-translations", help="compile .po catalogues to .mo")
+    args = parser.parse_args(argv)
+
+    if args.command == "compile-translations":
+        from devstack.translations import compile_all
+
+        compiled = compile_all()
+        print(f"{len(compiled)} catalogue(s) compiled")
+        return 0
+    if args.command == "package":
+        from devstack.package import PackageError, build
+
+        try:
+            out = build()
+        except PackageError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(f"package written to {out}: sam.json and deployment.zip")
+        return 0
+    if args.command == "tick":
+        from devstack.run import tick_command
+
+        return tick_command(args.at)
+    from devstack.run import run_command
+
+    return run_command(args.host, args.moto_port, args.api_port, args.outbox_port, scheduler=not args.no_scheduler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
