@@ -33,6 +33,7 @@ class Prefix(str, Enum):
     DUE = "DUE"
     UNSUBSCRIBE = "UNSUB"
     SENT = "SENT"
+    CLAIM = "CLAIM"
 
 
 Key = dict[str, str]
@@ -150,6 +151,11 @@ def phone_pk(phone: str) -> str:
 def sent_message(store_id: str, customer_id: str, sent_at: str, kind: str) -> Key:
     """A record of a message sent to a customer (frequency caps read the last week's)."""
     return _key(customer_pk(store_id, customer_id), f"{Prefix.SENT.value}#{sent_at}#{kind}")
+
+
+def send_claim(owner_pk: str, occurrence: str) -> Key:
+    """The ledger entry that lets one occurrence of a message go out once, whatever retries."""
+    return _key(owner_pk, f"{Prefix.CLAIM.value}#{occurrence}")
 
 
 def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:

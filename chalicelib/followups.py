@@ -1,0 +1,268 @@
+"""Which follow-ups an order event calls for, and when: pure planning of job writes.
+
+Everything here returns transaction operations and reads nothing (except
+:func:`cancel_order_jobs`, which must find what is pending), so order intake stays one
+write request.  Keys are deterministic (owner + kind + discriminator): a repeated or
+later event rewrites the same job instead of adding a second one, and ``send`` claims
+each *occurrence* (see :func:`occurrence`) once, so a rewrite never sends twice.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib import db, jobs, keys
+from chalicelib.clock import iso
+from chalicelib.config import settings
+from chalicelib.models import CustomerInfo, JobKind, JobStatus, OrderEvent, OrderStatus
+
+BIRTHDAY_HOUR = 10
+# Kinds that come back every year: each year's message is its own occurrence.
+RECURRING = frozenset({JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value})
+FALLBACK = "fallback"
+DELIVERED = "delivered"
+
+
+def enabled(store: Mapping[str, Any], kind: JobKind) -> bool:
+    """A store switches each follow-up on or off; all are on unless switched off."""
+    switches = store.get("followups") or {}
+    return bool(switches.get(kind.value, True))
+
+
+def _setting(store: Mapping[str, Any], name: str) -> int:
+    from chalicelib.stores import FIELDS
+
+    value = store.get(name)
+    return int(value if value is not None else FIELDS[name].default)
+
+
+def _zone(name: str | None, store: Mapping[str, Any]) -> ZoneInfo:
+    return ZoneInfo(name or store.get("timezone") or "UTC")
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later; 29 February becomes 28 February in common years."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    import calendar
+
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def parse_birthday(text: str | None) -> tuple[int, int] | None:
+    """``MM-DD`` or ``YYYY-MM-DD`` → (month, day), or None when it is not a calendar day."""
+    if not text:
+        return None
+    parts = text.strip().split("-")
+    try:
+        month, day = (int(parts[-2]), int(parts[-1])) if len(parts) in (2, 3) else (0, 0)
+        date(2000, month, day)  # a leap year, so 29 February passes
+    except (ValueError, IndexError):
+        return None
+    return month, day
+
+
+def next_birthday(birthday: str | None, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """The next birthday greeting moment, 10:00 in the customer's zone, strictly after ``now``."""
+    parsed = parse_birthday(birthday)
+    if parsed is None:
+        return None
+    month, day = parsed
+    local_today = now.astimezone(zone).date()
+    for year in (local_today.year, local_today.year + 1, local_today.year + 2):
+        on = add_years(date(2000, month, day), year - 2000)
+        moment = datetime.combine(on, time(BIRTHDAY_HOUR), tzinfo=zone)
+        if moment > now:
+            return moment
+    return None  # unreachable: a date within two years always exists
+
+
+def occurrence(job: Mapping[str, Any]) -> str:
+    """What ``send`` claims before sending: one survey per order whichever job asks for it,
+    one greeting per year for recurring kinds, one message per job key otherwise (win-back:
+    per due date, since a new order moves it and it may go again)."""
+    kind = job["kind"]
+    data = job.get("data") or {}
+    if kind == JobKind.SURVEY.value:
+        return keys.job_sk(kind)
+    if kind in RECURRING or kind == JobKind.WINBACK.value:
+        return f"{job['SK']}#{data.get('occurrence') or job['due']}"
+    return str(job["SK"])
+
+
+def _job(
+    owner_pk: str,
+    kind: JobKind,
+    due: datetime,
+    *,
+    event_store: str,
+    customer_id: str | None,
+    order_id: str | None,
+    now: datetime,
+    discriminator: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return jobs.job_item(
+        owner_pk,
+        kind,
+        due,
+        store_id=event_store,
+        shards=settings().due_shards,
+        customer_id=customer_id,
+        order_id=order_id,
+        discriminator=discriminator,
+        data=data,
+        created_at=now,
+    )
+
+
+def _keep_first(job: Mapping[str, Any]) -> db.TransactOp:
+    """Write a job only where none is yet: ``if_not_exists`` on every attribute, no condition,
+    so it can ride in intake's transaction without ever aborting it."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    sets = []
+    for i, (name, value) in enumerate((k, v) for k, v in job.items() if k not in ("PK", "SK") and v is not None):
+        names[f"#k{i}"] = name
+        values[f":v{i}"] = value
+        sets.append(f"#k{i} = if_not_exists(#k{i}, :v{i})")
+    return db.update({"PK": job["PK"], "SK": job["SK"]}, db.Expr("SET " + ", ".join(sets), names, values))
+
+
+def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
+    """Blind job writes for one normalised order event (no reads, no conditions)."""
+    if event.status in (OrderStatus.CREATED, OrderStatus.PAID):
+        return _plan_new_order(event, store, now)
+    if event.status is OrderStatus.DELIVERED:
+        return _plan_delivered(event, store, now)
+    return []
+
+
+def _plan_new_order(event: OrderEvent, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
+    customer_id = event.customer.customer_id
+    if customer_id is None:
+        return []  # nobody to write to
+    order_pk = keys.order_pk(event.store_id, event.order_id)
+    customer_pk = keys.customer_pk(event.store_id, customer_id)
+    ordered_at = event.ordered_at or event.occurred_at
+    common = {"event_store": event.store_id, "customer_id": customer_id, "now": now}
+    ops: list[db.TransactOp] = []
+
+    if enabled(store, JobKind.THANK_YOU):
+        ops.append(jobs.schedule(_job(order_pk, JobKind.THANK_YOU, now, order_id=event.order_id, **common)))
+    if enabled(store, JobKind.SURVEY):
+        due = ordered_at + timedelta(days=_setting(store, "default_transit_days") + _setting(store, "survey_delay_days"))
+        ops.append(jobs.schedule(_job(order_pk, JobKind.SURVEY, due, order_id=event.order_id, discriminator=FALLBACK, **common)))
+    if enabled(store, JobKind.WARRANTY):
+        notice = timedelta(days=_setting(store, "warranty_notice_days"))
+        for item in event.items:
+            if not item.warranty_months:
+                continue
+            ends = add_months(ordered_at, item.warranty_months)
+            due = ends - notice
+            if due <= now:
+                continue
+            ops.append(
+                jobs.schedule(
+                    _job(order_pk, JobKind.WARRANTY, due, order_id=event.order_id, discriminator=item.sku,
+                         data={"sku": item.sku, "title": item.title, "warranty_ends": iso(ends)}, **common)
+                )
+            )
+    if enabled(store, JobKind.WINBACK):
+        due = ordered_at + timedelta(days=_setting(store, "winback_days"))
+        ops.append(
+            jobs.schedule(
+                _job(customer_pk, JobKind.WINBACK, due, order_id=event.order_id, data={"occurrence": iso(due), "last_order_id": event.order_id}, **common)
+            )
+        )
+    if enabled(store, JobKind.ANNIVERSARY):
+        local = ordered_at.astimezone(_zone(event.customer.timezone, store))
+        first = datetime.combine(add_years(local.date(), 1), local.timetz())
+        ops.append(
+            _keep_first(
+                _job(customer_pk, JobKind.ANNIVERSARY, first, order_id=None,
+                     data={"occurrence": str(first.year), "first_order_at": iso(ordered_at), "first_order_id": event.order_id}, **common)
+            )
+        )
+    ops.extend(plan_customer(customer_id, event.customer, {**store, "store_id": event.store_id}, now))
+    return ops
+
+
+def _plan_delivered(event: OrderEvent, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
+    customer_id = event.customer.customer_id
+    if customer_id is None:
+        return []
+    order_pk = keys.order_pk(event.store_id, event.order_id)
+    delivered_at = event.occurred_at
+    common = {"event_store": event.store_id, "customer_id": customer_id, "order_id": event.order_id, "now": now}
+    ops: list[db.TransactOp] = []
+    if enabled(store, JobKind.DELIVERY_CHECKIN):
+        ops.append(jobs.schedule(_job(order_pk, JobKind.DELIVERY_CHECKIN, now, **common)))
+    if enabled(store, JobKind.USAGE_TIPS):
+        # Whether any item has tips needs a read; send skips the job when none has.
+        due = delivered_at + timedelta(days=_setting(store, "tips_delay_days"))
+        ops.append(jobs.schedule(_job(order_pk, JobKind.USAGE_TIPS, max(due, now), **common)))
+    if enabled(store, JobKind.SURVEY):
+        due = delivered_at + timedelta(days=_setting(store, "survey_delay_days"))
+        ops.append(jobs.schedule(_job(order_pk, JobKind.SURVEY, max(due, now), discriminator=DELIVERED, **common)))
+    return ops
+
+
+def plan_customer(customer_id: str, info: CustomerInfo, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
+    """The birthday greeting of a customer whose birthday is known (orders and CRM sync)."""
+    if not enabled(store, JobKind.BIRTHDAY) or not info.birthday:
+        return []
+    store_id = store["store_id"]
+    due = next_birthday(info.birthday, _zone(info.timezone, store), now)
+    if due is None:
+        return []
+    job = _job(
+        keys.customer_pk(store_id, customer_id),
+        JobKind.BIRTHDAY,
+        due,
+        event_store=store_id,
+        customer_id=customer_id,
+        order_id=None,
+        now=now,
+        data={"occurrence": str(due.year), "birthday": info.birthday},
+    )
+    return [jobs.schedule(job)]
+
+
+def next_year(job: Mapping[str, Any], store: Mapping[str, Any], zone: ZoneInfo, now: datetime) -> tuple[datetime, str] | None:
+    """When a recurring job comes back after this year's occurrence, and that occurrence's name."""
+    data = job.get("data") or {}
+    if job["kind"] == JobKind.BIRTHDAY.value:
+        this_year = int(data.get("occurrence") or now.astimezone(zone).year)
+        after = datetime.combine(date(this_year, 12, 31), time(23, 59), tzinfo=zone)
+        due = next_birthday(data.get("birthday"), zone, max(after, now))
+        return (due, str(due.year)) if due else None
+    if job["kind"] == JobKind.ANNIVERSARY.value:
+        year = int(data.get("occurrence") or now.year) + 1
+        from chalicelib.clock import parse_iso
+
+        first = parse_iso(data["first_order_at"]).astimezone(zone)
+        on = add_years(first.date(), year - first.year)
+        return datetime.combine(on, first.timetz()), str(year)
+    return None
+
+
+def cancel_order_jobs(table: db.Table, store_id: str, order_id: str, now: datetime) -> list[db.TransactOp]:
+    """Cancel operations for an order's pending jobs (a cancelled or refunded order)."""
+    pending = table.partition(
+        keys.order_pk(store_id, order_id),
+        keys.job_sk(""),
+        consistent=True,
+        filter=db.Expr("#st = :pending", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value}),
+    )
+    return [jobs.cancel({"PK": job["PK"], "SK": job["SK"]}, "order cancelled", now) for job in pending]

@@ -1,0 +1,176 @@
+"""The two transports: email through SES v2, SMS through End User Messaging (or SNS).
+
+Provider errors are sorted into two kinds here, once: :class:`ProviderBusy` (throttling,
+5xx: the send queue retries) and :class:`Rejected` (the provider will never take this
+message: the job is dropped with the reason).  Nothing else is caught.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.config import settings
+
+STORE_HEADER = "X-Aftercare-Store"
+STORE_TAG = "store_id"
+
+_BUSY = {
+    "TooManyRequestsException",
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "LimitExceededException",
+    "InternalServerException",
+    "InternalFailure",
+    "InternalError",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+}
+
+
+class ProviderBusy(Exception):
+    """The provider could not take the message now; retrying later may work."""
+
+
+class Rejected(Exception):
+    """The provider refused this message for good (unverified sender, invalid number...)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _classify(exc: ClientError) -> Exception:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code in _BUSY or status >= 500 or status == 429:
+        return ProviderBusy(code or str(status))
+    return Rejected(code or str(status))
+
+
+def sender(store: Mapping[str, Any]) -> str:
+    """``Store name <sender@store>``, the name encoded for headers when it is not ASCII."""
+    from email.utils import formataddr
+
+    return formataddr((str(store.get("name") or ""), str(store["sender_email"])), charset="utf-8")
+
+
+def send_email(
+    clients: Any,
+    store: Mapping[str, Any],
+    to: str,
+    subject: str,
+    html: str,
+    text: str,
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """Send one email from the store's sender; returns SES's message id."""
+    all_headers = {**(headers or {}), STORE_HEADER: str(store["store_id"])}
+    request = {
+        "FromEmailAddress": sender(store),
+        "Destination": {"ToAddresses": [to]},
+        "ReplyToAddresses": [str(store.get("support_email") or store["sender_email"])],
+        "Content": {
+            "Simple": {
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Html": {"Data": html, "Charset": "UTF-8"}, "Text": {"Data": text, "Charset": "UTF-8"}},
+                "Headers": [{"Name": name, "Value": value} for name, value in all_headers.items()],
+            }
+        },
+        "EmailTags": [{"Name": STORE_TAG, "Value": str(store["store_id"])}],
+    }
+    try:
+        answer = clients.sesv2.send_email(**request)
+    except ClientError as exc:
+        raise _classify(exc) from exc
+    return str(answer["MessageId"])
+
+
+def ensure_sender(sesv2: Any, email: str) -> None:
+    """Register the store's sender with SES (SES mails it a verification link); idempotent."""
+    try:
+        sesv2.create_email_identity(EmailIdentity=email)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "AlreadyExistsException":
+            raise _classify(exc) from exc
+
+
+def ses_suppressed(sesv2: Any, email: str) -> bool:
+    """Whether the address is on the SES account-level suppression list."""
+    try:
+        sesv2.get_suppressed_destination(EmailAddress=email)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+            return False
+        raise _classify(exc) from exc
+    return True
+
+
+def send_sms(clients: Any, store: Mapping[str, Any], to_e164: str, body: str) -> str:
+    """Send one SMS; End User Messaging in production, SNS where that is all there is."""
+    try:
+        if settings().sms_transport == "eum":
+            request: dict[str, Any] = {
+                "DestinationPhoneNumber": to_e164,
+                "MessageBody": body,
+                "MessageType": "TRANSACTIONAL",
+                "Context": {STORE_TAG: str(store["store_id"])},
+            }
+            if store.get("sms_origination"):
+                request["OriginationIdentity"] = str(store["sms_origination"])
+            answer = clients.sms.send_text_message(**request)
+        else:
+            answer = clients.sns.publish(
+                PhoneNumber=to_e164,
+                Message=body,
+                MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+            )
+    except ClientError as exc:
+        raise _classify(exc) from exc
+    return str(answer["MessageId"])
+
+
+# --- SMS length ----------------------------------------------------------------------
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€\f")
+MAX_SEGMENTS = 2
+
+
+def is_gsm(body: str) -> bool:
+    return all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in body)
+
+
+def _units(body: str) -> tuple[int, int, int]:
+    """(length in the encoding's units, units per single message, units per segment of a long one)."""
+    if is_gsm(body):
+        return sum(2 if ch in _GSM_EXTENDED else 1 for ch in body), 160, 153
+    utf16 = len(body.encode("utf-16-le")) // 2
+    return utf16, 70, 67
+
+
+def segments(body: str) -> int:
+    """How many SMS segments a body takes (GSM-7 or UCS-2, as the carrier will encode it)."""
+    length, single, per_part = _units(body)
+    if length <= single:
+        return 1
+    return -(-length // per_part)
+
+
+def fit_sms(body: str, max_segments: int = MAX_SEGMENTS) -> str:
+    """The body shortened, if it must be, to ``max_segments``: the text before the last link
+    gives way (with an ellipsis), links and the last line stay whole."""
+    if segments(body) <= max_segments:
+        return body
+    dots = "..." if is_gsm(body) else "…"  # "…" is not GSM-7: it would double the cost
+    lines = body.split("\n")
+    keep_tail = lines[-1:] if len(lines) > 1 else []
+    head = "\n".join(lines[:-1]) if keep_tail else body
+    while head and segments("\n".join([head + dots, *keep_tail])) > max_segments:
+        head = head[:-1].rstrip()
+    return "\n".join([head + dots, *keep_tail]) if head else "\n".join(keep_tail)

@@ -1,0 +1,185 @@
+"""The one template loader: Jinja2 over the top-level ``templates/`` folder, in five languages.
+
+Translations come from Babel catalogs in ``templates/locale/<lang>/LC_MESSAGES/``: every
+domain found there (``messages``, ``surveys``, ``support``...) is merged into one catalog per
+language, so any part of the product adds its own ``.po`` without touching this module.
+A compiled ``.mo`` is used when it is at least as new as its ``.po``; otherwise the ``.po``
+is compiled in memory (a fresh checkout renders the same text as a built package).
+
+Stores may override a template per language; their text renders in Jinja's sandbox, and
+:func:`validate_override` rejects one that does not parse or render, naming the line.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalicelib.models import LANGUAGES, RTL_LANGUAGES
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LOCALE = TEMPLATES / "locale"
+
+_environments: dict[tuple[str, bool, bool], Any] = {}
+_translations: dict[str, Any] = {}
+
+
+def direction(language: str) -> str:
+    return "rtl" if language in RTL_LANGUAGES else "ltr"
+
+
+def language_or(language: str | None, fallback: str) -> str:
+    """A supported language code from ``language`` (``ar-EG``, ``fa_IR``...), else ``fallback``."""
+    if language:
+        code = str(language).strip().replace("_", "-").split("-")[0].lower()
+        if code in LANGUAGES:
+            return code
+    return fallback if fallback in LANGUAGES else "en"
+
+
+def translations(language: str) -> Any:
+    """Every domain's catalog for ``language``, merged (built once per process)."""
+    if language not in _translations:
+        from babel.support import NullTranslations, Translations
+
+        merged: Any = None
+        folder = LOCALE / language / "LC_MESSAGES"
+        domains = sorted({p.stem for p in folder.glob("*.po")} | {p.stem for p in folder.glob("*.mo")}) if folder.is_dir() else []
+        for domain in domains:
+            catalog = _load_domain(folder, domain)
+            if merged is None:
+                merged = catalog
+            else:
+                merged.merge(catalog)
+        _translations[language] = merged if merged is not None else NullTranslations()
+    return _translations[language]
+
+
+def _load_domain(folder: Path, domain: str) -> Any:
+    from babel.support import Translations
+
+    po, mo = folder / f"{domain}.po", folder / f"{domain}.mo"
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as handle:
+            return Translations(handle, domain=domain)
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=folder.parent.name, domain=domain)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=domain)
+
+
+def _is_html(name: str | None) -> bool:
+    return bool(name) and str(name).endswith((".html", ".htm"))
+
+
+def environment(language: str, *, sandboxed: bool = False, html: bool = True) -> Any:
+    """The Jinja environment of a language (cached).  The sandboxed ones are for store
+    overrides: one that escapes (HTML) and one that does not (text, SMS)."""
+    key = (language, sandboxed, html if sandboxed else True)
+    if key not in _environments:
+        import jinja2
+        from jinja2.sandbox import SandboxedEnvironment
+
+        cls = SandboxedEnvironment if sandboxed else jinja2.Environment
+        env = cls(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+            autoescape=html if sandboxed else _is_html,
+            extensions=["jinja2.ext.i18n"],
+            undefined=jinja2.StrictUndefined if sandboxed else jinja2.Undefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        env.install_gettext_translations(translations(language), newstyle=True)
+        env.filters["truncate_words"] = _truncate
+        _environments[key] = env
+    return _environments[key]
+
+
+def _truncate(value: Any, length: int = 40) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= length else text[: max(1, length - 1)].rstrip() + "…"
+
+
+def base_context(language: str, store: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    rtl = language in RTL_LANGUAGES
+    context: dict[str, Any] = {"lang": language, "dir": direction(language), "align": "right" if rtl else "left", "rtl": rtl}
+    if store is not None:
+        context["store"] = {
+            "name": store.get("name"),
+            "support_email": store.get("support_email"),
+            "support_phone": store.get("support_phone"),
+            "sender_email": store.get("sender_email"),
+        }
+    return context
+
+
+def render(
+    name: str,
+    language: str,
+    context: Mapping[str, Any],
+    store: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> str:
+    """Render ``templates/<name>`` in ``language``; a store's override of ``name`` wins when
+    given (``overrides``: template name → source, see :mod:`chalicelib.overrides`).  An
+    override that fails at render time falls back to the built-in template."""
+    values = {**base_context(language, store), **context}
+    source = (overrides or {}).get(name)
+    if source is not None:
+        import jinja2
+
+        try:
+            return environment(language, sandboxed=True, html=_is_html(name)).from_string(source).render(values).strip()
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+            from chalicelib.observability import count, logger
+
+            logger.warning("store template failed; using the built-in one", extra={"template": name, "error": type(exc).__name__})
+            count("TemplateOverrideFailed")
+    return environment(language).get_template(name).render(values).strip()
+
+
+def exists(name: str) -> bool:
+    return (TEMPLATES / name).is_file()
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    line: int | None
+    error: str
+
+
+def validate_override(name: str, language: str, source: str, sample: Mapping[str, Any], store: Mapping[str, Any] | None = None) -> TemplateProblem | None:
+    """None when ``source`` parses and renders with ``sample`` in the sandbox; else where and why not."""
+    import traceback
+
+    import jinja2
+
+    env = environment(language, sandboxed=True, html=_is_html(name))
+    try:
+        template = env.from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        return TemplateProblem(exc.lineno, exc.message or "syntax error")
+    try:
+        template.render({**base_context(language, store), **sample})
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+        line = None
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename == "<template>":
+                line = frame.lineno
+        message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else type(exc).__name__
+        return TemplateProblem(line, str(message))
+    return None
+
+
+def reset() -> None:
+    _environments.clear()
+    _translations.clear()
