@@ -67,6 +67,12 @@ def contact(store_id: str, contact_value: str) -> Key:
     return _key(f"{store_pk(store_id)}#{Prefix.CONTACT.value}#{contact_value}", Prefix.CONTACT.value)
 
 
+def customer_order(store_id: str, customer_id: str, order_id: str) -> Key:
+    """A link from a customer to one of its orders, in the customer's partition (erasure and
+    export find every order of a customer with one query)."""
+    return _key(customer_pk(store_id, customer_id), f"{Prefix.ORDER.value}#{order_id}")
+
+
 def order_pk(store_id: str, order_id: str) -> str:
     return f"{store_pk(store_id)}#{Prefix.ORDER.value}#{order_id}"
 
