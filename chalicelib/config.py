@@ -59,6 +59,20 @@ class Settings:
         return value
 
     @cached_property
+    def send_max_receives(self) -> int:
+        """The send queue's maxReceiveCount: the receive that must not fail silently."""
+        return int(_require("SEND_MAX_RECEIVES"))
+
+    @cached_property
+    def ses_suppression_check(self) -> bool:
+        """Whether to ask SES's account suppression list before each email (the embedded
+        AWS does not implement that call, so the local stage turns it off)."""
+        value = _require("SES_SUPPRESSION_CHECK")
+        if value not in ("on", "off"):
+            raise ConfigError("SES_SUPPRESSION_CHECK must be 'on' or 'off'")
+        return value == "on"
+
+    @cached_property
     def operator_token(self) -> str | None:
         """The literal operator token (local stage only)."""
         return os.environ.get("OPERATOR_TOKEN") or None

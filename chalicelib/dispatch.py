@@ -73,7 +73,8 @@ def run(
             except db.ConditionFailed:
                 result.lost_lease += 1  # another tick took it, or it was finished meanwhile
                 continue
-            batch.append({"pk": entry["PK"], "sk": entry["SK"], "due_at": entry["due_at"]})
+            # ``now`` travels with the job: send judges quiet hours and caps at the tick's time.
+            batch.append({"pk": entry["PK"], "sk": entry["SK"], "due_at": entry["due_at"], "now": iso(now)})
             if len(batch) == 10:
                 _send_batch(sqs, queue_url, batch, result)
                 batch = []
