@@ -1,0 +1,346 @@
+"""Cases: one per customer per order, worked from open to resolved.
+
+A case lives in its own partition (its re-alert and follow-up jobs sit beside it) and is
+listed per store and status through ``gsi1`` (``CASES#<status>``, sorted by priority rank
+then opening time), so the inbox and the API never scan.  Every transition is a conditional
+write: a case cannot be acknowledged twice or resolved twice, whoever clicks first wins and
+the other gets a clear 409.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib import db, keys
+from chalicelib.clock import iso, parse_iso
+from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.sentiment import PRIORITY_RANK, Verdict, higher
+
+OPEN = "open"
+ACKNOWLEDGED = "acknowledged"
+RESOLVED = "resolved"
+STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
+OUTCOMES = ("refunded", "replaced", "explained", "unreachable", "other")
+ACTIONS = ("acknowledge", "assign", "resolve")
+COLLECTION = "CASES"
+MAX_NOTE = 2000
+MAX_NAME = 100
+MAX_HISTORY = 20
+
+
+def case_id_for(customer_id: str, order_id: str) -> str:
+    """Deterministic: a second bad answer about the same order finds the same case."""
+    digest = hashlib.blake2b(f"{customer_id}|{order_id}".encode(), digest_size=8).hexdigest()
+    return f"cs{digest}"
+
+
+def listing(store_id: str, status: str, rank: int, created_at: str, case_id: str) -> dict[str, str]:
+    return keys.gsi1(store_id, f"{COLLECTION}#{status}", f"{rank}#{created_at}#{case_id}")
+
+
+def contacts_of(customer_id: str, customer: Mapping[str, Any] | None, response: Mapping[str, Any]) -> dict[str, Any]:
+    """The ways support can reach the customer (from the customer record when there is one)."""
+    customer = customer or {}
+    email = customer.get("email") or (customer_id if "@" in customer_id else None)
+    phone = customer.get("phone") or (customer_id if customer_id.startswith("+") else None)
+    contact = response.get("contact")
+    if isinstance(contact, str) and contact:
+        if "@" in contact and not email:
+            email = contact
+        elif contact.startswith("+") and not phone:
+            phone = contact
+    return {"email": email, "phone": phone, "name": customer.get("first_name") or customer.get("name")}
+
+
+def items_of(order: Mapping[str, Any] | None, response: Mapping[str, Any]) -> list[dict[str, Any]]:
+    lines = (order or {}).get("items") or response.get("products") or []
+    out = []
+    for line in lines:
+        if isinstance(line, Mapping):
+            out.append({"sku": str(line.get("sku") or ""), "title": str(line.get("title") or ""), "quantity": int(line.get("quantity") or 1)})
+    return out
+
+
+def sent_history(table: db.Table, store_id: str, customer_id: str, limit: int = MAX_HISTORY) -> list[dict[str, Any]]:
+    """The latest messages sent to the customer (the engine's sent records), oldest first."""
+    prefix = f"{keys.Prefix.SENT.value}#"
+    cond = db.Expr("PK = :pk AND begins_with(SK, :sk)", values={":pk": keys.customer_pk(store_id, customer_id), ":sk": prefix})
+    items, _ = table.query(cond, forward=False, limit=limit)
+    out = []
+    for item in reversed(items):
+        _, sent_at, kind = (str(item["SK"]).split("#", 2) + ["", ""])[:3]
+        out.append({"kind": item.get("kind") or kind, "channel": item.get("channel"), "sent_at": item.get("sent_at") or sent_at})
+    return out
+
+
+def _answer(response: Mapping[str, Any], verdict: Verdict | None) -> dict[str, Any]:
+    return {
+        "kind": response.get("kind"),
+        "score": response.get("score"),
+        "comment": response.get("comment"),
+        "channel": response.get("channel"),
+        "answered_at": response.get("answered_at"),
+        "negative": verdict.negative if verdict else None,
+        "priority": verdict.priority if verdict else None,
+    }
+
+
+def new_case(
+    store_id: str,
+    response: Mapping[str, Any],
+    verdict: Verdict,
+    *,
+    customer: Mapping[str, Any] | None,
+    order: Mapping[str, Any] | None,
+    history: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> dict[str, Any]:
+    customer_id, order_id = str(response["customer_id"]), str(response["order_id"])
+    case_id = case_id_for(customer_id, order_id)
+    created = iso(now)
+    return {
+        **keys.case(store_id, case_id),
+        **listing(store_id, OPEN, verdict.rank, created, case_id),
+        "type": "case",
+        "store_id": store_id,
+        "case_id": case_id,
+        "status": OPEN,
+        "priority": verdict.priority,
+        "reasons": list(verdict.reasons),
+        "urgent_terms": list(verdict.urgent_terms),
+        "customer_id": customer_id,
+        "contacts": contacts_of(customer_id, customer, response),
+        "order_id": order_id,
+        "order_name": (order or {}).get("order_name") or (order or {}).get("name"),
+        "items": items_of(order, response),
+        "survey_type": response.get("survey_type"),
+        "score": response.get("score"),
+        "category": response.get("category"),
+        "comment": response.get("comment"),
+        "language": response.get("language"),
+        "channel": response.get("channel"),
+        "answers": [_answer(response, verdict)],
+        "messages": [dict(m) for m in history],
+        "events": [{"action": "opened", "by": "aftercare", "at": created, "priority": verdict.priority}],
+        "created_at": created,
+        "updated_at": created,
+        "opened_at": created,
+        "version": 1,
+    }
+
+
+@dataclass(frozen=True)
+class Opened:
+    case: dict[str, Any]
+    is_new: bool  # a new case, or a resolved one reopened: support must hear of it now
+    escalated: bool  # an open case whose priority went up
+
+
+def open_or_update(
+    table: db.Table,
+    store_id: str,
+    response: Mapping[str, Any],
+    verdict: Verdict,
+    *,
+    existing: Mapping[str, Any] | None,
+    customer: Mapping[str, Any] | None,
+    order: Mapping[str, Any] | None,
+    history: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> Opened:
+    """Open the order's case, or bring the existing one up to date with the latest answer."""
+    for _ in range(4):
+        if existing is None:
+            item = new_case(store_id, response, verdict, customer=customer, order=order, history=history, now=now)
+            try:
+                table.create(item)
+            except db.ConditionFailed:
+                existing = get(table, store_id, str(item["case_id"]), consistent=True)
+                continue
+            return Opened(item, True, False)
+        updated = _updated(existing, response, verdict, history, now)
+        try:
+            table.put(updated, condition=db.Expr("#v = :v", names={"#v": "version"}, values={":v": existing["version"]}))
+        except db.ConditionFailed:
+            existing = get(table, store_id, str(existing["case_id"]), consistent=True)
+            continue
+        reopened = existing["status"] == RESOLVED
+        escalated = PRIORITY_RANK[str(updated["priority"])] < PRIORITY_RANK[str(existing["priority"])]
+        return Opened(updated, reopened, escalated and not reopened)
+    raise Conflict("the case changed while it was being updated; please retry")
+
+
+def _updated(existing: Mapping[str, Any], response: Mapping[str, Any], verdict: Verdict, history: Sequence[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
+    item = dict(existing)
+    at = iso(now)
+    reopened = existing["status"] == RESOLVED
+    priority = verdict.priority if reopened else higher(str(existing["priority"]), verdict.priority)
+    item.update(
+        {
+            "score": response.get("score"),
+            "comment": response.get("comment"),
+            "category": response.get("category"),
+            "language": response.get("language") or existing.get("language"),
+            "channel": response.get("channel"),
+            "priority": priority,
+            "reasons": sorted(set(existing.get("reasons") or []) | set(verdict.reasons)),
+            "urgent_terms": sorted(set(existing.get("urgent_terms") or []) | set(verdict.urgent_terms)),
+            "answers": (list(existing.get("answers") or []) + [_answer(response, verdict)])[-MAX_HISTORY:],
+            "messages": [dict(m) for m in history] or list(existing.get("messages") or []),
+            "updated_at": at,
+            "version": int(existing["version"]) + 1,
+        }
+    )
+    events = list(existing.get("events") or [])
+    if reopened:
+        item.update({"status": OPEN, "opened_at": at})
+        for name in ("acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "outcome", "note"):
+            item.pop(name, None)
+        events.append({"action": "reopened", "by": "aftercare", "at": at, "priority": priority})
+    else:
+        events.append({"action": "updated", "by": "aftercare", "at": at, "priority": priority})
+    item["events"] = events[-50:]
+    item.update(listing(str(existing["store_id"]), str(item["status"]), PRIORITY_RANK[priority], str(item["opened_at"]), str(existing["case_id"])))
+    return item
+
+
+def record_answer(
+    table: db.Table, case: Mapping[str, Any], response: Mapping[str, Any], now: datetime, *, field: str = "answers", verdict: Verdict | None = None
+) -> dict[str, Any]:
+    """Note an answer on a case without changing its state (a changed, kinder answer; the
+    "did we make it right?" answer)."""
+    entry = _answer(response, verdict)
+    expr = db.set_expr({"updated_at": iso(now)})
+    expr.text += ", #rec = list_append(if_not_exists(#rec, :empty), :entry)"
+    expr.names["#rec"] = field
+    expr.values[":empty"] = []
+    expr.values[":entry"] = [entry]
+    item = table.update(keys.case(str(case["store_id"]), str(case["case_id"])), expr, condition=db.Expr("attribute_exists(PK)"))
+    assert item is not None
+    return item
+
+
+def get(table: db.Table, store_id: str, case_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
+    if not case_id or len(case_id) > 64:
+        return None
+    return table.get(keys.case(store_id, case_id), consistent=consistent)
+
+
+def require(table: db.Table, store_id: str, case_id: str) -> dict[str, Any]:
+    item = get(table, store_id, case_id, consistent=True)
+    if item is None:
+        raise NotFound("no such case")
+    return item
+
+
+def list_cases(table: db.Table, store_id: str, status: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    """A store's cases in one status, most urgent first, then longest waiting."""
+    if status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+    pk = keys.gsi1(store_id, f"{COLLECTION}#{status}", "")["gsi1pk"]
+    items, _ = table.query(db.Expr("gsi1pk = :pk", values={":pk": pk}), index=keys.GSI1, limit=limit)
+    return items
+
+
+# --- transitions --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Change:
+    action: str
+    by: str
+    assignee: str | None = None
+    outcome: str | None = None
+    note: str | None = None
+
+
+def parse_change(body: Mapping[str, Any]) -> Change:
+    """Validate a PATCH body (or an inbox form) into a change, or say what is wrong."""
+    from chalicelib import validate
+
+    allowed = {"action", "by", "assignee", "outcome", "note"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidInput(f"unknown field: {unknown[0]}", field=unknown[0])
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}", field="action")
+    by = validate.text(body.get("by") or "", "by", max_length=MAX_NAME) if body.get("by") else "support"
+    assignee = outcome = note = None
+    if action == "assign":
+        assignee = validate.text(body.get("assignee"), "assignee", max_length=MAX_NAME)
+    if action == "resolve":
+        outcome = validate.choice(body.get("outcome"), "outcome", OUTCOMES)
+        if body.get("note"):
+            note = validate.text(body["note"], "note", max_length=MAX_NOTE)
+    elif body.get("note"):
+        raise InvalidInput("a note goes with resolve", field="note")
+    return Change(str(action), by, assignee, outcome, note)
+
+
+_REFUSALS = {
+    ("acknowledge", ACKNOWLEDGED): "this case is already acknowledged",
+    ("acknowledge", RESOLVED): "this case is already resolved",
+    ("assign", RESOLVED): "this case is resolved and can no longer be assigned",
+    ("resolve", RESOLVED): "this case is already resolved",
+}
+
+
+def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: datetime) -> dict[str, Any]:
+    """Apply one transition with a conditional write; 409 when the case is in another state."""
+    current = get(table, store_id, case_id, consistent=True)
+    if current is None:
+        raise NotFound("no such case")
+    at = iso(now)
+    event: dict[str, Any] = {"action": change.action, "by": change.by, "at": at}
+    values: dict[str, Any] = {"updated_at": at}
+    rank = PRIORITY_RANK.get(str(current.get("priority")), 2)
+    if change.action == "acknowledge":
+        allowed = (OPEN,)
+        values.update({"status": ACKNOWLEDGED, "acknowledged_at": at, "acknowledged_by": change.by})
+        values.update(listing(store_id, ACKNOWLEDGED, rank, str(current["opened_at"]), case_id))
+    elif change.action == "assign":
+        allowed = (OPEN, ACKNOWLEDGED)
+        values["assignee"] = change.assignee
+        event["assignee"] = change.assignee
+    else:
+        allowed = (OPEN, ACKNOWLEDGED)
+        values.update({"status": RESOLVED, "resolved_at": at, "resolved_by": change.by, "outcome": change.outcome, "note": change.note})
+        values.update(listing(store_id, RESOLVED, rank, str(current["opened_at"]), case_id))
+        event.update({"outcome": change.outcome})
+        if change.note:
+            event["note"] = change.note
+    if current["status"] not in allowed:
+        raise Conflict(_REFUSALS.get((change.action, str(current["status"])), f"cannot {change.action} a {current['status']} case"))
+    expr = db.set_expr({k: v for k, v in values.items() if v is not None})
+    expr.text += ", #ev = list_append(#ev, :event), #ver = #ver + :one"
+    expr.names.update({"#ev": "events", "#ver": "version"})
+    expr.values.update({":event": [event], ":one": 1})
+    removed = [k for k, v in values.items() if v is None]
+    if removed:
+        expr.text += " REMOVE " + ", ".join(f"#rm{i}" for i in range(len(removed)))
+        expr.names.update({f"#rm{i}": name for i, name in enumerate(removed)})
+    placeholders = {f":ok{i}": status for i, status in enumerate(allowed)}
+    condition = db.Expr(f"#cst IN ({', '.join(placeholders)})", names={"#cst": "status"}, values=placeholders)
+    try:
+        item = table.update(keys.case(store_id, case_id), expr, condition=condition)
+    except db.ConditionFailed:
+        latest = get(table, store_id, case_id, consistent=True) or current
+        raise Conflict(_REFUSALS.get((change.action, str(latest["status"])), "this case changed meanwhile; reload it")) from None
+    assert item is not None
+    return item
+
+
+def elapsed_seconds(start: str | None, end: datetime) -> float | None:
+    if not start:
+        return None
+    return max(0.0, (end - parse_iso(start)).total_seconds())
+
+
+def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What the API shows of a case (no keys, no index attributes)."""
+    from chalicelib.stores import _plain
+
+    hidden = {"PK", "SK", "gsi1pk", "gsi1sk", "type", "version", "realert_job", "alert"}
+    return {k: _plain(v) for k, v in item.items() if k not in hidden}

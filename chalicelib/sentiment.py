@@ -1,0 +1,347 @@
+"""Is this answer negative, and how urgent is it?  Pure functions of the answer and the
+store's settings.
+
+A score at or beyond the store's threshold is negative on its own.  A middling score is
+negative when the comment says so: a lexicon in English, Arabic (standard, Egyptian and
+Levantine), Persian, Hebrew and Greek, aware of negation ("not happy" and "مش مبسوط" are
+negative; "no problems at all" and "بدون مشكلة" are not).  Text and lexicon go through the
+same normalisation (case, accents and diacritics, tatweel, alef and hamza forms, Persian and
+Arabic yeh and kaf, Greek final sigma), so a word matches however it was typed.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+PRIORITIES = ("urgent", "high", "normal")
+PRIORITY_RANK = {name: rank for rank, name in enumerate(PRIORITIES)}
+
+# Words that, in front of a term (within a few words of the same clause), turn it around.
+NEGATORS_BEFORE = """
+    not no never nothing none nobody neither nor without hardly barely cannot cant dont didnt
+    doesnt isnt wasnt werent wont aint zero
+    لا لم لن ما مش مو مب ماهو مهو مفيش مافي مافيه ما_في ليس ليست لست غير بدون بلا ولا ابدا
+    نه نمی هیچ بدون بی اصلا
+    לא אין בלי ללא אף אינו אינה אינני איני אינם מעולם
+    δεν μην ουτε κανενα κανενας καμια καμμια χωρις ποτε μηδεν
+"""
+# Persian negates with the verb that follows ("راضی نیستم", "مشکلی نداشتم").
+NEGATORS_AFTER = """
+    نیست نیستم نیستیم نیستند نبود نبودم نبودیم نبودند نشد نشدم نداشتم نداشت نداشتیم نداره ندارد ندارم
+"""
+# Clause breaks: a negation never reaches across "but".
+CLAUSE_BREAKS = frozenset({"but", "however", "although", "though", "لكن", "بس", "ولكن", "اما", "ولی", "אבל", "אך", "αλλα", "ομως"})
+
+# Terms: space-separated words are a phrase; a trailing * matches any ending.
+NEGATIVE_TERMS = """
+    bad terrible awful horrible horrendous worst poor* broken broke damaged defective faulty
+    problem* issue* disappoint* late delay* missing wrong useless waste rude unhappy dissatisf*
+    unsatisf* unacceptable complain* angry frustrat* garbage junk refund* cheaply scratched leak*
+    never_arrived did_not_arrive never_came stopped_working fell_apart rip_off ripped_off
+    سيء سيئه سيئة زفت وحش وحشه خربان خربانه خربانة مكسور مكسوره مكسورة تالف تالفه معطل معطله
+    متاخر متاخره تاخير تأخير مشكل* مشاكل مزعج محبط خيبه_امل غلط رديء رديئه اسوا فاشل زعلان
+    ما_وصل ماوصل موصلش لم_يصل ما_اشتغل مابيشتغل مبيشتغلش ناقص
+    بد افتضاح خراب خراب_شد شکسته مشکل* ناراضی ناامید دیر تاخیر ضعیف کار_نمیکند نرسید
+    گران_و_بد معیوب اشتباه بدترین
+    גרוע גרועה נורא נוראי נוראית שבור שבורה פגום פגומה בעיה בעיות בעייה תקלה תקלות איחור מאוחר
+    אכזבה מאוכזב מאוכזבת זוועה החזר_כספי לא_הגיע הפסיק_לעבוד
+    προβλημ* χαλια απαισι* απαραδεκτ* σπασμεν* χαλασμεν* ελαττωματικ* απογοητευ* καθυστερ*
+    κακο κακη κακος κακα χειροτερ* ατυχ* δεν_ηρθε δεν_εφτασε επιστροφη_χρηματων
+"""
+# Words that are good news unless negated ("not happy", "مش مبسوط", "לא מרוצה").
+POSITIVE_TERMS = """
+    happy satisfied pleased good great fine ok okay alright recommend* like love* work* arrived best
+    مبسوط* راضي* راض سعيد* ممتاز* جيد* كويس* منيح* حلو* عاجب* عجب* رائع* مرتاح* يعمل تعمل
+    يشتغل بيشتغل شغال* وصل تمام
+    راضی خوب عالی خوشحال* کار_میکند رسید
+    מרוצה מרוצים מרוצות שמח שמחה טוב טובה מעולה עובד עובדת אהבתי ממליץ ממליצה הגיע בסדר
+    ικανοποιημεν* ευχαριστημεν* καλο καλη καλος καλα τελει* λειτουργει δουλευει αρεσ* ηρθε ενταξει
+"""
+URGENT_TERMS = """
+    chargeback* lawyer* attorney* solicitor* sue suing lawsuit* legal_action court dangerous hazard*
+    injur* hurt burn* fire electric_shock electrocut* fraud* scam* police
+    احتيال نصب نصاب محامي محاماه قضيه محكمه خطير خطيره خطر اصابه اصابة انجرح حريق حرق
+    كهربني شرطه الغاء_الدفع استرداد_من_البنك
+    کلاهبرداری وکیل شکایت دادگاه خطرناک آسیب مصدوم سوختگی آتش برق_گرفت پلیس
+    הונאה רמאות עורך_דין עורכי_דין עו״ד תביעה לתבוע מסוכן מסוכנת פציעה נפצעתי כוויה שריפה
+    התחשמלתי משטרה ביטול_עסקה
+    απατη δικηγορ* αγωγη μηνυση επικινδυν* τραυματ* εγκαυμα φωτια ηλεκτροπληξια αστυνομια
+    chargeback
+"""
+
+NEGATION_WINDOW = 3
+POST_NEGATION_WINDOW = 2
+_ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل")
+_HEBREW_PREFIXES = ("כשה", "שה", "וה", "וב", "ול", "ומ", "וש", "מה", "בה", "לה", "כש", "ו", "ה", "ב", "ל", "מ", "ש", "כ")
+_LATIN_CONTRACTIONS = re.compile(r"(\w)n['’]t\b")
+_TOKEN = re.compile(r"\w+")
+
+
+def normalise(text: str) -> str:
+    """Case, accents, diacritics and letter variants folded away; words kept."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = text.casefold()
+    text = text.translate(_FOLD)
+    text = _LATIN_CONTRACTIONS.sub(r"\1 not", text)
+    # Persian writes the negative and continuous prefixes apart or joined; join them.
+    text = re.sub(r"\b(ن?مي)\s+(?=\w)", r"\1", text)
+    return unicodedata.normalize("NFC", text)
+
+
+_FOLD = str.maketrans(
+    {
+        "\u0640": None,  # tatweel
+        "\u200c": None,  # zero-width non-joiner
+        "\u200f": None,
+        "\u200e": None,
+        "\u06cc": "\u064a",  # Persian yeh -> Arabic yeh
+        "\u0649": "\u064a",  # alef maksura -> yeh
+        "\u06a9": "\u0643",  # Persian kaf -> Arabic kaf
+        "\u0629": "\u0647",  # teh marbuta -> heh
+        "\u06c1": "\u0647",
+        "\u06d5": "\u0647",
+        "\u0671": "\u0627",  # alef wasla
+        "\u2019": "'",
+        "\u05f3": "'",  # Hebrew geresh
+        "\u05f4": "'",  # Hebrew gershayim
+        '"': "'",
+    }
+)
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(normalise(text))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One lexicon entry: its words, each exact or a stem (``*``)."""
+
+    text: str
+    words: tuple[tuple[str, bool], ...]
+
+
+def _terms(source: Iterable[str]) -> tuple[Term, ...]:
+    out: list[Term] = []
+    for raw in source:
+        raw = raw.strip()
+        if not raw:
+            continue
+        words: list[tuple[str, bool]] = []
+        for part in raw.replace("_", " ").split():
+            stem = part.endswith("*")
+            for piece in tokens(part.rstrip("*")):
+                words.append((piece, False))
+            if stem and words:
+                words[-1] = (words[-1][0], True)
+        if words:
+            out.append(Term(raw, tuple(words)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    negative: tuple[Term, ...]
+    positive: tuple[Term, ...]
+    urgent: tuple[Term, ...]
+    before: tuple[Term, ...]
+    after: tuple[Term, ...]
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    return Lexicon(
+        negative=_terms(NEGATIVE_TERMS.split()),
+        positive=_terms(POSITIVE_TERMS.split()),
+        urgent=_terms(URGENT_TERMS.split()),
+        before=_terms(NEGATORS_BEFORE.split()),
+        after=_terms(NEGATORS_AFTER.split()),
+    )
+
+
+def _variants(token: str) -> tuple[str, ...]:
+    """The token and the token without a clinging Arabic or Hebrew prefix ("والمنتج", "והמוצר")."""
+    out = [token]
+    for prefix in _ARABIC_PREFIXES + _HEBREW_PREFIXES:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+            out.append(token[len(prefix) :])
+    return tuple(out)
+
+
+def _word_matches(token: str, word: str, stem: bool) -> bool:
+    for variant in _variants(token):
+        if variant == word or (stem and variant.startswith(word)):
+            return True
+    return False
+
+
+def _match_at(clause: Sequence[str], i: int, term: Term) -> int:
+    """How many tokens ``term`` covers at position ``i`` (0 when it does not match)."""
+    if i + len(term.words) > len(clause):
+        return 0
+    for offset, (word, stem) in enumerate(term.words):
+        if not _word_matches(clause[i + offset], word, stem):
+            return 0
+    return len(term.words)
+
+
+@dataclass(frozen=True)
+class Hit:
+    term: str
+    start: int
+    end: int
+
+
+def _hits(clause: Sequence[str], terms: Sequence[Term]) -> list[Hit]:
+    found: list[Hit] = []
+    for i in range(len(clause)):
+        for term in terms:
+            width = _match_at(clause, i, term)
+            if width:
+                found.append(Hit(term.text, i, i + width))
+    return found
+
+
+def _clauses(text: str) -> list[list[str]]:
+    parts = re.split(r"[.!?;:,،؛؟\n\u061b\u06d4·…()\[\]]+", normalise(text))
+    out: list[list[str]] = []
+    for part in parts:
+        current: list[str] = []
+        for tok in _TOKEN.findall(part):
+            if tok in CLAUSE_BREAKS:
+                if current:
+                    out.append(current)
+                current = []
+            else:
+                current.append(tok)
+        if current:
+            out.append(current)
+    return out
+
+
+def _negated(hit: Hit, before: list[Hit], after: list[Hit]) -> bool:
+    for neg in before:
+        if neg.end <= hit.start and hit.start - neg.end < NEGATION_WINDOW and neg.start != hit.start:
+            return True
+    for neg in after:
+        if neg.start >= hit.end and neg.start - hit.end < POST_NEGATION_WINDOW:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a comment says: the negative and urgent terms found (negation applied)."""
+
+    negative: tuple[str, ...] = ()
+    urgent: tuple[str, ...] = ()
+
+    @property
+    def is_negative(self) -> bool:
+        return bool(self.negative or self.urgent)
+
+
+def read_comment(comment: str | None, *, negative_keywords: Sequence[str] = (), urgent_keywords: Sequence[str] = (), lexicon: Lexicon | None = None) -> Reading:
+    """The negative and urgent terms a comment uses, in any of the five languages."""
+    if not comment or not comment.strip():
+        return Reading()
+    lex = lexicon or default_lexicon()
+    negative_terms = lex.negative + _store_terms(tuple(negative_keywords))
+    urgent_terms = lex.urgent + _store_terms(tuple(urgent_keywords))
+    negative: list[str] = []
+    urgent: list[str] = []
+    for clause in _clauses(comment):
+        before = _hits(clause, lex.before)
+        after = _hits(clause, lex.after)
+        negative_hits = _hits(clause, negative_terms)
+        covered = {(h.start, h.end) for h in negative_hits}
+        for hit in negative_hits:
+            if not _negated(hit, before, after):
+                negative.append(hit.term)
+        for hit in _hits(clause, lex.positive):
+            # "never arrived" is a negative phrase of its own, not a negated "arrived".
+            if any(s <= hit.start and hit.end <= e for s, e in covered):
+                continue
+            if _negated(hit, before, after):
+                negative.append("not " + hit.term)
+        for hit in _hits(clause, urgent_terms):
+            if not _negated(hit, before, after):
+                urgent.append(hit.term)
+    return Reading(tuple(dict.fromkeys(negative)), tuple(dict.fromkeys(urgent)))
+
+
+@lru_cache(maxsize=256)
+def _store_terms(words: tuple[str, ...]) -> tuple[Term, ...]:
+    return _terms(w.replace(" ", "_") for w in words)
+
+
+# --- scores ------------------------------------------------------------------------------
+SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+
+def score_is_negative(survey_type: str, score: int | None, settings: Mapping[str, Any]) -> bool:
+    """NPS and CSAT: at or under the threshold; CES (effort): at or over it."""
+    if score is None:
+        return False
+    if survey_type == "ces":
+        return int(score) >= int(settings.get("ces_threshold", 5))
+    if survey_type == "csat":
+        return int(score) <= int(settings.get("csat_threshold", 2))
+    return int(score) <= int(settings.get("nps_threshold", 6))
+
+
+def score_is_severe(survey_type: str, score: int | None) -> bool:
+    """The bottom of the scale: an angry customer, whatever the threshold."""
+    if score is None:
+        return False
+    if survey_type == "ces":
+        return int(score) >= 7
+    if survey_type == "csat":
+        return int(score) <= 1
+    return int(score) <= 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    negative: bool
+    priority: str
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    urgent_terms: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def rank(self) -> int:
+        return PRIORITY_RANK[self.priority]
+
+
+def classify(survey_type: str, score: int | None, comment: str | None, settings: Mapping[str, Any]) -> Verdict:
+    """Negative or not, and with which priority (urgent > high > normal)."""
+    by_score = score_is_negative(survey_type, score, settings)
+    reading = read_comment(
+        comment,
+        negative_keywords=settings.get("negative_keywords") or (),
+        urgent_keywords=settings.get("urgent_keywords") or (),
+    )
+    reasons: list[str] = []
+    if by_score:
+        reasons.append("score")
+    if reading.negative:
+        reasons.append("comment")
+    if reading.urgent:
+        reasons.append("urgent")
+    negative = by_score or reading.is_negative
+    if reading.urgent:
+        priority = "urgent"
+    elif negative and (score_is_severe(survey_type, score) or (by_score and reading.negative)):
+        priority = "high"
+    else:
+        priority = "normal"
+    return Verdict(negative, priority, tuple(reasons), reading.urgent)
+
+
+def higher(a: str, b: str) -> str:
+    return a if PRIORITY_RANK.get(a, 9) <= PRIORITY_RANK.get(b, 9) else b

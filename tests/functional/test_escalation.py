@@ -1,0 +1,178 @@
+"""Negative answers reach support within the answer's own request: SNS topic and webhook."""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+
+from chalicelib import cases, db, escalation, keys, stores
+from chalicelib.aws import clients
+from chalicelib.config import settings
+from tests.conftest import auth
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # a Tuesday
+
+
+class Webhook:
+    """A Slack-compatible incoming webhook on localhost that keeps what it receives."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.status = status
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                length = int(self.headers.get("Content-Length") or 0)
+                hook.received.append(json.loads(self.rfile.read(length)))
+                self.send_response(hook.status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/support"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Webhook:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    with Webhook() as hook:
+        yield hook
+
+
+def subscribe_queue() -> str:
+    """A queue subscribed to the escalation topic, as a support team's email/SMS would be."""
+    sqs, sns = clients().sqs, clients().sns
+    url = sqs.create_queue(QueueName="support-watch")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=settings().escalation_topic_arn, Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def alerts_in(url: str) -> list[dict[str, Any]]:
+    out = []
+    while True:
+        messages = clients().sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return out
+        for message in messages:
+            out.append(json.loads(message["Body"]))
+            clients().sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def response(**overrides: Any) -> dict[str, Any]:
+    base = {
+        "store_id": "",
+        "customer_id": "maya@example.org",
+        "order_id": "1001",
+        "kind": "survey",
+        "survey_type": "nps",
+        "score": 3,
+        "category": "detractor",
+        "comment": "The kettle arrived broken and nobody answers.",
+        "language": "en",
+        "channel": "email",
+        "products": [{"sku": "KT-1", "title": "Copper kettle"}],
+        "answered_at": "2026-12-01T10:00:00Z",
+    }
+    return {**base, **overrides}
+
+
+def set_store(client: Any, store: dict[str, Any], **settings_: Any) -> dict[str, Any]:
+    answer = client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(settings_))
+    assert answer.status_code == 200, answer.body
+    return stores.get_store(db.table(), store["store_id"], fresh=True)
+
+
+def test_detractor_alerts_topic_and_webhook_within_the_call(client: Any, store: dict[str, Any], webhook: Webhook) -> None:
+    # GIVEN a store with a Slack-compatible webhook and a support queue on the escalation topic
+    item = set_store(client, store, slack_webhook_url=webhook.url)
+    queue = subscribe_queue()
+
+    # WHEN a detractor answer is stored
+    case = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"]), NOW)
+
+    # THEN a case is open and both channels already hold one alert with the case link
+    assert case is not None and case["status"] == "open"
+    link = f"http://localhost:8000/stores/{store['store_id']}/inbox#case-{case['case_id']}"
+    alerts = alerts_in(queue)
+    assert len(alerts) == 1
+    assert link in alerts[0]["Message"] and "broken" in alerts[0]["Message"]
+    assert alerts[0]["MessageAttributes"]["store_id"]["Value"] == store["store_id"]
+    assert len(webhook.received) == 1
+    assert link in webhook.received[0]["text"]
+    assert webhook.received[0]["blocks"][-1]["elements"][0]["url"] == link
+
+
+def test_second_bad_answer_updates_the_same_case_without_a_second_alert(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN an open case for an order
+    item = set_store(client, store, nps_threshold=6)
+    queue = subscribe_queue()
+    first = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"]), NOW)
+
+    # WHEN the customer changes the answer to another bad one
+    second = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], score=2, comment="Still broken."), NOW)
+
+    # THEN it is the same case, carrying the latest answer, and support was alerted once
+    assert first is not None and second is not None and second["case_id"] == first["case_id"]
+    assert second["score"] == 2 and second["comment"] == "Still broken."
+    assert len(second["answers"]) == 2
+    assert len(alerts_in(queue)) == 1
+
+
+def test_passive_score_with_negative_comment_opens_a_case(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a store with the default thresholds
+    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+
+    # WHEN a passive (8) answers in Arabic that they are not happy
+    case = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], score=8, category="passive", comment="مش مبسوط من الخدمة", language="ar"), NOW)
+
+    # THEN a case is opened for support, and a promoter's kind words open nothing
+    assert case is not None and case["priority"] == "normal"
+    assert escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], order_id="1002", score=9, comment="بدون مشكلة"), NOW) is None
+
+
+def test_failed_webhook_is_retried_through_the_job_index(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a webhook that is down
+    with Webhook(status=500) as down:
+        item = set_store(client, store, slack_webhook_url=down.url)
+
+        # WHEN a detractor answers
+        case = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"]), NOW)
+
+    # THEN a retry job for the webhook alone waits in the due index, a minute or two away
+    assert case is not None
+    pending = [j for j in db.table().partition(keys.case_pk(store["store_id"], case["case_id"]), "JOB#alert_retry")]
+    assert len(pending) == 1
+    assert pending[0]["data"]["channels"] == ["slack"]
+    assert pending[0]["due_at"] == "2026-12-01T10:01:30Z"
+
+
+def test_urgent_words_raise_priority_and_order_the_list(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN two negative answers, the later one mentioning a chargeback
+    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], order_id="A", score=5, comment="meh"), NOW)
+    escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], order_id="B", score=5, comment="I filed a chargeback with my bank"), NOW)
+
+    # WHEN support lists open cases
+    listed = cases.list_cases(db.table(), store["store_id"], "open")
+
+    # THEN the urgent one comes first
+    assert [c["order_id"] for c in listed] == ["B", "A"]
+    assert listed[0]["priority"] == "urgent"
