@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,8 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--api-port", type=int, default=8000)
     run.add_argument("--outbox-port", type=int, default=8001)
     run.add_argument("--no-scheduler", action="store_true", help="move time only with `tick`")
+    run.add_argument("--state", type=Path, default=None, help="where to write the endpoints (default .devstack.json)")
     tick = commands.add_parser("tick", help="run dispatch at a given time against the running stack")
     tick.add_argument("--at", required=True, help="ISO time, e.g. 2026-12-01T10:00:00Z")
+    tick.add_argument("--state", type=Path, default=None, help="the running stack's endpoints (default .devstack.json)")
     commands.add_parser("package", help="build the deployable package into build/package")
     commands.add_parser("compile-translations", help="compile .po catalogues to .mo")
     args = parser.parse_args(argv)
@@ -43,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"package written to {out}: sam.json and deployment.zip")
         return 0
     if args.command == "tick":
-        from devstack.run import tick_command
+        from devstack.run import STATE, tick_command
 
-        return tick_command(args.at)
-    from devstack.run import run_command
+        return tick_command(args.at, args.state or STATE)
+    from devstack.run import STATE, run_command
 
-    return run_command(args.host, args.moto_port, args.api_port, args.outbox_port, scheduler=not args.no_scheduler)
+    return run_command(args.host, args.moto_port, args.api_port, args.outbox_port, scheduler=not args.no_scheduler, state=args.state or STATE)
 
 
 if __name__ == "__main__":
