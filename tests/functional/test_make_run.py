@@ -1,0 +1,120 @@
+"""`make run` as a newcomer uses it: start, create a store with curl-like requests, look at
+the outbox, move time, press Ctrl-C."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import devstack
+
+STORE = {
+    "name": "Olive Grove",
+    "sender_email": "hello@olivegrove.example",
+    "timezone": "Asia/Jerusalem",
+    "language": "he",
+    "support_email": "care@olivegrove.example",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _request(url: str, *, method: str = "GET", body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=10) as answer:
+        raw = answer.read().decode()
+        return answer.status, json.loads(raw) if "json" in answer.headers.get("Content-Type", "") else raw
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    work = tmp_path_factory.mktemp("stack")
+    state, log = work / "devstack.json", work / "run.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    ports = [str(_free_port()) for _ in range(3)]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run", "--moto-port", ports[0], "--api-port", ports[1], "--outbox-port", ports[2], "--state", str(state)],
+            cwd=devstack.ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120
+    while "Create a store" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the stack did not start:\n{log.read_text()}")
+        time.sleep(0.3)
+    yield {"process": process, "state": state, "log": log, "endpoints": json.loads(state.read_text()), "env": env}
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_the_printed_urls_serve_the_api_and_the_outbox(stack: dict[str, Any]) -> None:
+    # GIVEN the running stack and the URLs it printed
+    printed = stack["log"].read_text()
+    endpoints = stack["endpoints"]
+    assert f"API             {endpoints['api']}" in printed
+    assert endpoints["outbox"] in printed and f"operator token  {endpoints['operator_token']}" in printed
+    assert f"curl -s -X POST {endpoints['api']}/stores" in printed
+    # WHEN a store is created with the operator token and read back with its API key
+    status, created = _request(f"{endpoints['api']}/stores", method="POST", body=STORE, token=endpoints["operator_token"])
+    assert status == 201
+    status, read = _request(f"{endpoints['api']}/stores/{created['store_id']}", token=created["api_key"])
+    # THEN it has the settings it was created with
+    assert status == 200
+    assert (read["name"], read["timezone"], read["language"]) == ("Olive Grove", "Asia/Jerusalem", "he")
+    # and the outbox page and its JSON load
+    status, page = _request(endpoints["outbox"] + "/")
+    assert status == 200 and "<h1>Outbox</h1>" in page
+    status, listing = _request(endpoints["outbox"] + "/outbox.json")
+    assert status == 200 and set(listing) == {"emails", "sms", "notifications"}
+
+
+def test_tick_moves_time_on_the_running_stack(stack: dict[str, Any]) -> None:
+    # WHEN dispatch is ticked at a given time against the running stack
+    done = subprocess.run(
+        [sys.executable, "-m", "devstack", "tick", "--at", "2026-12-01T10:00:00Z", "--state", str(stack["state"])],
+        cwd=devstack.ROOT,
+        env=stack["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # THEN it reports what it delivered
+    assert done.returncode == 0, done.stderr
+    assert "dispatch:" in done.stdout and "delivered" in done.stdout
+
+
+def test_ctrl_c_stops_everything(stack: dict[str, Any]) -> None:
+    # GIVEN the running stack (the tests above used it)
+    process: subprocess.Popen[bytes] = stack["process"]
+    api_port = int(stack["endpoints"]["api"].rsplit(":", 1)[1])
+    # WHEN Ctrl-C is pressed
+    process.send_signal(signal.SIGINT)
+    # THEN it exits cleanly within a few seconds, the API port is released (no orphan
+    # chalice process) and the endpoints file is gone
+    assert process.wait(timeout=10) == 0
+    assert "stopped" in stack["log"].read_text()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", api_port)) != 0
+    assert not Path(stack["state"]).exists()
