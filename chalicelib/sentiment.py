@@ -224,12 +224,18 @@ def _clauses(text: str) -> list[list[str]]:
     return out
 
 
-def _negated(hit: Hit, before: list[Hit], after: list[Hit]) -> bool:
+def _negated(hit: Hit, before: list[Hit], after: list[Hit], others: list[Hit]) -> bool:
+    """A negator turns the nearest term it reaches ("without problems, it arrived": the
+    problems are negated, the arrival is not)."""
+
+    def between(start: int, end: int) -> bool:
+        return any(start <= o.start and o.end <= end and o != hit for o in others)
+
     for neg in before:
-        if neg.end <= hit.start and hit.start - neg.end < NEGATION_WINDOW and neg.start != hit.start:
+        if neg.end <= hit.start and hit.start - neg.end < NEGATION_WINDOW and not between(neg.end, hit.start):
             return True
     for neg in after:
-        if neg.start >= hit.end and neg.start - hit.end < POST_NEGATION_WINDOW:
+        if neg.start >= hit.end and neg.start - hit.end < POST_NEGATION_WINDOW and not between(hit.end, neg.start):
             return True
     return False
 
@@ -260,17 +266,18 @@ def read_comment(comment: str | None, *, negative_keywords: Sequence[str] = (), 
         after = _hits(clause, lex.after)
         negative_hits = _hits(clause, negative_terms)
         covered = {(h.start, h.end) for h in negative_hits}
+        # "never arrived" is a negative phrase of its own, not a negated "arrived".
+        positive_hits = [h for h in _hits(clause, lex.positive) if not any(s <= h.start and h.end <= e for s, e in covered)]
+        urgent_hits = _hits(clause, urgent_terms)
+        others = negative_hits + positive_hits + urgent_hits
         for hit in negative_hits:
-            if not _negated(hit, before, after):
+            if not _negated(hit, before, after, others):
                 negative.append(hit.term)
-        for hit in _hits(clause, lex.positive):
-            # "never arrived" is a negative phrase of its own, not a negated "arrived".
-            if any(s <= hit.start and hit.end <= e for s, e in covered):
-                continue
-            if _negated(hit, before, after):
+        for hit in positive_hits:
+            if _negated(hit, before, after, others):
                 negative.append("not " + hit.term)
-        for hit in _hits(clause, urgent_terms):
-            if not _negated(hit, before, after):
+        for hit in urgent_hits:
+            if not _negated(hit, before, after, others):
                 urgent.append(hit.term)
     return Reading(tuple(dict.fromkeys(negative)), tuple(dict.fromkeys(urgent)))
 
