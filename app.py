@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from chalicelib import aws, db, dispatch as dispatching, stores, web
+from chalicelib import aws, db, dispatch as dispatching, resources, stores, web
 from chalicelib.auth import bearer, require_operator
 from chalicelib.clock import event_time, wall_clock
 from chalicelib.config import settings
@@ -46,6 +46,7 @@ def create_store() -> Any:
     require_operator(bearer(_request().headers), aws.clients().ssm)
     created = stores.create_store(db.table(), web.json_body(_request()), wall_clock())
     logger.info("store created", extra={"store_id": created.store_id})
+    _request_sender_identity(created.store["sender_email"])
     body = {
         **stores.public_view(created.store),
         "api_key": created.api_key,
@@ -63,7 +64,10 @@ def get_store(store_id: str) -> Any:
 @route("/stores/{store_id}", methods=["PATCH"], content_types=JSON)
 def update_store(store_id: str) -> Any:
     _store_for_request(store_id)
-    item = stores.update_store(db.table(), store_id, web.json_body(_request()), wall_clock())
+    body = web.json_body(_request())
+    item = stores.update_store(db.table(), store_id, body, wall_clock())
+    if "sender_email" in body:
+        _request_sender_identity(item["sender_email"])
     return web.json_response(stores.public_view(item))
 
 
@@ -81,15 +85,306 @@ def dispatch(event: Any) -> dict[str, Any]:
 
 
 # --- order intake (webhooks, customer sync) --------------------------------------------
+WEBHOOK_BODY = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+
+
+def _webhook(source: str, store_id: str) -> Any:
+    from chalicelib.intake import service as intake
+
+    request = _request()
+    outcome = intake.receive(source, db.table(), store_id, request.headers, lambda: web.raw_body(request), wall_clock())
+    return web.json_response(outcome.body())
+
+
+@route("/webhooks/shopify/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
+def shopify_webhook(store_id: str) -> Any:
+    return _webhook("shopify", store_id)
+
+
+@route("/webhooks/woocommerce/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
+def woocommerce_webhook(store_id: str) -> Any:
+    return _webhook("woocommerce", store_id)
+
+
+@route("/webhooks/orders/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
+def order_webhook(store_id: str) -> Any:
+    return _webhook("generic", store_id)
+
+
+@route("/stores/{store_id}/customers", methods=["POST"], content_types=JSON)
+def sync_customers(store_id: str) -> Any:
+    from chalicelib import customers
+
+    store = _store_for_request(store_id)
+    result = customers.sync(db.table(), store, web.json_body(_request()), wall_clock())
+    return web.json_response({"received": result.received, "written": result.written, "transactions": result.transactions})
 
 
 # --- follow-up engine (send, SES feedback, products, templates) ------------------------
+def _request_sender_identity(sender_email: str) -> None:
+    """Ask SES to verify a store's sender (SES sends from verified identities only)."""
+    from chalicelib import messaging
+
+    messaging.ensure_sender(aws.clients().sesv2, sender_email)
+
+
+@app.on_sqs_message(queue=resources.SEND_QUEUE, batch_size=10, name="send")
+def send(event: Any) -> dict[str, Any]:
+    """Deliver due jobs; failed records are reported one by one (partial batch failures)."""
+    from chalicelib import sending
+
+    return sending.handle_batch(event.to_dict(), getattr(event, "context", None), db.table(), aws.clients())
+
+
+@app.on_sns_message(topic=resources.SES_FEEDBACK_TOPIC, name="ses_feedback")
+def ses_feedback(event: Any) -> None:
+    """SES bounces and complaints: hard bounces and complaints suppress the address."""
+    import json
+
+    from chalicelib import sending
+
+    try:
+        notification = json.loads(event.message)
+    except ValueError:
+        logger.warning("SES feedback that is not JSON was ignored")
+        return
+    sending.ses_feedback(db.table(), notification, wall_clock())
+
+
+@route("/stores/{store_id}/products/{sku}", methods=["PUT"], content_types=JSON)
+def put_product(store_id: str, sku: str) -> Any:
+    from urllib.parse import unquote
+
+    from chalicelib import products
+
+    _store_for_request(store_id)
+    item = products.put_product(db.table(), store_id, unquote(sku), web.json_body(_request()), wall_clock())
+    return web.json_response(products.public_view(item))
+
+
+@route("/stores/{store_id}/products/{sku}", methods=["GET"])
+def get_product(store_id: str, sku: str) -> Any:
+    from urllib.parse import unquote
+
+    from chalicelib import products
+
+    _store_for_request(store_id)
+    return web.json_response(products.public_view(products.get_product(db.table(), store_id, unquote(sku))))
+
+
+@route("/stores/{store_id}/templates/{name}/{lang}", methods=["PUT"], content_types=JSON)
+def put_template(store_id: str, name: str, lang: str) -> Any:
+    from chalicelib import overrides
+
+    store = _store_for_request(store_id)
+    item = overrides.save(db.table(), store, name, lang, web.json_body(_request()).get("source"), wall_clock())
+    return web.json_response(overrides.public_view(item))
+
+
+@route("/stores/{store_id}/templates/{name}/{lang}", methods=["GET"])
+def get_template(store_id: str, name: str, lang: str) -> Any:
+    from chalicelib import overrides
+
+    _store_for_request(store_id)
+    return web.json_response(overrides.public_view(overrides.get(db.table(), store_id, name, lang)))
+
+
+@route("/stores/{store_id}/templates/{name}/{lang}", methods=["DELETE"])
+def delete_template(store_id: str, name: str, lang: str) -> Any:
+    from chalicelib import overrides
+
+    _store_for_request(store_id)
+    overrides.delete(db.table(), store_id, name, lang)
+    return web.json_response({"deleted": True})
+
+
+@route("/stores/{store_id}/jobs", methods=["GET"])
+def list_jobs(store_id: str) -> Any:
+    from chalicelib import sending
+
+    _store_for_request(store_id)
+    status = (_request().query_params or {}).get("status")
+    if status != "failed":
+        return web.error_response(400, "invalid_input", "status must be failed", "status")
+    return web.json_response({"jobs": sending.failed_jobs(db.table(), store_id)})
+
 
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------
+def _page(page: Any) -> Any:
+    return web.html_response(page.body, page.status, page.headers)
+
+
+@route("/s/{token}", methods=["GET"])
+def survey_page(token: str) -> Any:
+    """The survey form; a GET never records an answer (mail scanners open every link)."""
+    from chalicelib import surveys
+
+    request = _request()
+    return _page(surveys.show(db.table(), token, request.query_params, request.headers.get("accept-language"), wall_clock()))
+
+
+@route("/s/{token}", methods=["POST"], content_types=FORM)
+def survey_answer(token: str) -> Any:
+    from chalicelib import surveys
+
+    request = _request()
+    form = web.form_body(request)
+    return _page(surveys.answer(db.table(), aws.clients(), token, form, request.headers.get("accept-language"), wall_clock()))
+
+
+@route("/u/{token}", methods=["GET"])
+def unsubscribe_page(token: str) -> Any:
+    from chalicelib import unsubscribe
+
+    return _page(unsubscribe.show(db.table(), token, _request().headers.get("accept-language")))
+
+
+@route("/u/{token}", methods=["POST"], content_types=FORM)
+def unsubscribe_post(token: str) -> Any:
+    """RFC 8058 one-click (``List-Unsubscribe=One-Click``) or the confirm page's choice."""
+    from chalicelib import unsubscribe
+
+    request = _request()
+    form = web.form_body(request)
+    return _page(unsubscribe.unsubscribe(db.table(), token, form, request.headers.get("accept-language"), wall_clock()))
+
+
+@app.on_sns_message(topic=resources.INBOUND_SMS_TOPIC, name="inbound_sms")
+def inbound_sms(event: Any) -> None:
+    """A reply to our SMS (End User Messaging two-way payload): STOP, HELP, START or a score."""
+    from chalicelib import sms_inbound
+
+    record = event.to_dict()["Records"][0]["Sns"]
+    payload = sms_inbound.inbound(event.message)
+    if payload is None:
+        logger.warning("inbound SMS payload not understood")
+        return
+    now = sms_inbound.received_at(record.get("Timestamp"), wall_clock())
+    outcome = sms_inbound.handle(db.table(), aws.clients(), payload, now)
+    logger.info("inbound sms", extra={"intent": outcome.intent.value, "recorded": outcome.recorded, "replied": outcome.replied, "reason": outcome.reason})
+
+
+@route("/stores/{store_id}/stats", methods=["GET"])
+def store_stats(store_id: str) -> Any:
+    """Daily counters summed over ``days`` (default 30): one read per day, never a scan."""
+    from chalicelib import stats, validate
+
+    store = stores.with_defaults(_store_for_request(store_id))
+    raw = (_request().query_params or {}).get("days", "30")
+    days = validate.integer(int(raw) if raw.isdigit() else -1, "days", low=1, high=stats.MAX_DAYS)
+    return web.json_response(stats.summary(db.table(), store, days, wall_clock()))
 
 
 # --- cases, alerts, inbox, stats, dashboard, privacy -----------------------------------
+@route("/stores/{store_id}/cases", methods=["GET"])
+def list_cases(store_id: str) -> Any:
+    from chalicelib import cases
+
+    _store_for_request(store_id)
+    status = (_request().query_params or {}).get("status") or "open"
+    return web.json_response({"cases": [cases.public_view(item) for item in cases.list_cases(db.table(), store_id, status)]})
+
+
+@route("/stores/{store_id}/cases/{case_id}", methods=["GET"])
+def get_case(store_id: str, case_id: str) -> Any:
+    from chalicelib import cases
+
+    _store_for_request(store_id)
+    return web.json_response(cases.detail(db.table(), store_id, case_id))
+
+
+@route("/stores/{store_id}/cases/{case_id}", methods=["PATCH"], content_types=JSON)
+def change_case(store_id: str, case_id: str) -> Any:
+    from chalicelib import cases, escalation
+
+    store = _store_for_request(store_id)
+    change = cases.parse_change(web.json_body(_request()))
+    return web.json_response(cases.public_view(escalation.change_case(db.table(), store, case_id, change, wall_clock())))
+
+
+def _inbox_session(store_id: str) -> Any:
+    from chalicelib import sessions
+
+    return sessions.read(store_id, sessions.cookie_value(_request().headers), wall_clock())
+
+
+def _see_inbox(store_id: str, headers: dict[str, str] | None = None, message: str | None = None, case_id: str | None = None) -> Any:
+    from chalice import Response
+
+    from chalicelib import cases
+
+    location = cases.inbox_url(settings().public_base_url, store_id)
+    query = f"?done={message}" if message else ""
+    anchor = f"#case-{case_id}" if case_id else ""
+    return Response(body="", status_code=303, headers={"Location": location + query + anchor, "Cache-Control": "no-store", **(headers or {})})
+
+
+@route("/stores/{store_id}/inbox", methods=["GET"])
+def inbox(store_id: str) -> Any:
+    from chalicelib import cases, templating
+
+    store = stores.with_defaults(stores.get_store(db.table(), store_id))
+    session = _inbox_session(store_id)
+    base = settings().public_base_url
+    if session is None:
+        return web.html_response(cases.signin_page(store, base_url=base))
+    language = templating.language_or(store.get("language"), "en")
+    notice = cases.inbox_message((_request().query_params or {}).get("done"), language)
+    page = cases.inbox_page(db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock(), notice=notice)
+    return web.html_response(page)
+
+
+@route("/stores/{store_id}/inbox/session", methods=["POST"], content_types=FORM)
+def inbox_sign_in(store_id: str) -> Any:
+    from chalicelib import cases, sessions, templating
+    from chalicelib.errors import NotFound, Unauthorized
+
+    store = stores.with_defaults(stores.get_store(db.table(), store_id))
+    form = web.form_body(_request())
+    base = settings().public_base_url
+    try:
+        stores.authenticate(db.table(), store_id, (form.get("support_key") or "").strip() or None, kind="support")
+    except (Unauthorized, NotFound):
+        _ = templating.translations(templating.language_or(store.get("language"), "en")).gettext
+        page = cases.signin_page(store, base_url=base, error=_("That support key is not right."), name=form.get("name"))
+        return web.html_response(page, 401)
+    _session, token = sessions.issue(store_id, form.get("name") or "", wall_clock())
+    return _see_inbox(store_id, {"Set-Cookie": sessions.set_cookie(token, base, store_id)})
+
+
+@route("/stores/{store_id}/inbox/signout", methods=["POST"], content_types=FORM)
+def inbox_sign_out(store_id: str) -> Any:
+    from chalicelib import sessions
+
+    session = _inbox_session(store_id)
+    if session is not None and not session.csrf_ok(web.form_body(_request()).get("csrf")):
+        return web.error_response(403, "forbidden", "this form is out of date; reload the inbox")
+    return _see_inbox(store_id, {"Set-Cookie": sessions.clear_cookie(settings().public_base_url, store_id)})
+
+
+@route("/stores/{store_id}/inbox/cases/{case_id}", methods=["POST"], content_types=FORM)
+def inbox_change_case(store_id: str, case_id: str) -> Any:
+    from chalicelib import cases, escalation
+    from chalicelib.errors import Conflict, InvalidInput
+
+    session = _inbox_session(store_id)
+    if session is None:
+        return _see_inbox(store_id)
+    form = web.form_body(_request())
+    if not session.csrf_ok(form.pop("csrf", None)):
+        return web.error_response(403, "forbidden", "this form is out of date; reload the inbox")
+    store = stores.with_defaults(stores.get_store(db.table(), store_id))
+    fields = {k: v for k, v in form.items() if v != "" and k in ("action", "assignee", "outcome", "note")}
+    try:
+        change = cases.parse_change({**fields, "by": session.name})
+        escalation.change_case(db.table(), store, case_id, change, wall_clock())
+    except (Conflict, InvalidInput) as exc:
+        page = cases.inbox_page(db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=settings().public_base_url, now=wall_clock(), error=exc.message)
+        return web.html_response(page, exc.status)
+    done = {"acknowledge": "acknowledged", "resolve": "resolved", "assign": "assigned"}[change.action]
+    return _see_inbox(store_id, message=done, case_id=case_id)
+
 
 
 # --- API description --------------------------------------------------------------------

@@ -236,6 +236,14 @@ def require(table: db.Table, store_id: str, case_id: str) -> dict[str, Any]:
     return item
 
 
+def detail(table: db.Table, store_id: str, case_id: str) -> dict[str, Any]:
+    """A case as the API shows it, with the messages sent to the customer up to now."""
+    item = require(table, store_id, case_id)
+    view = public_view(item)
+    view["messages"] = sent_history(table, store_id, str(item["customer_id"])) or view.get("messages") or []
+    return view
+
+
 def list_cases(table: db.Table, store_id: str, status: str, *, limit: int = 100) -> list[dict[str, Any]]:
     """A store's cases in one status, most urgent first, then longest waiting."""
     if status not in STATUSES:
@@ -287,8 +295,9 @@ _REFUSALS = {
 }
 
 
-def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: datetime) -> dict[str, Any]:
-    """Apply one transition with a conditional write; 409 when the case is in another state."""
+def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply one transition with a conditional write; 409 when the case is in another state.
+    Returns the case before and after."""
     current = get(table, store_id, case_id, consistent=True)
     if current is None:
         raise NotFound("no such case")
@@ -329,7 +338,7 @@ def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: dat
         latest = get(table, store_id, case_id, consistent=True) or current
         raise Conflict(_REFUSALS.get((change.action, str(latest["status"])), "this case changed meanwhile; reload it")) from None
     assert item is not None
-    return item
+    return current, item
 
 
 def elapsed_seconds(start: str | None, end: datetime) -> float | None:
@@ -344,3 +353,101 @@ def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
 
     hidden = {"PK", "SK", "gsi1pk", "gsi1sk", "type", "version", "realert_job", "alert"}
     return {k: _plain(v) for k, v in item.items() if k not in hidden}
+
+
+# --- the support inbox page ------------------------------------------------------------------
+def _outcome_labels(_: Any) -> list[tuple[str, str]]:
+    return [
+        ("refunded", _("Refunded")),
+        ("replaced", _("Replaced")),
+        ("explained", _("Explained")),
+        ("unreachable", _("Could not reach the customer")),
+        ("other", _("Other")),
+    ]
+
+
+def _waiting(since: str | None, now: datetime, language: str) -> str:
+    from babel.dates import format_timedelta
+
+    seconds = elapsed_seconds(since, now) or 0.0
+    return str(format_timedelta(seconds, threshold=1.5, locale=language))
+
+
+def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict[str, Any]:
+    contacts = item.get("contacts") or {}
+    labels = {"urgent": _("Urgent"), "high": _("High"), "normal": _("Normal")}
+    items = ", ".join(str(i.get("title") or i.get("sku")) for i in item.get("items") or [] if isinstance(i, Mapping))
+    return {
+        "case_id": item["case_id"],
+        "status": item["status"],
+        "priority": item.get("priority") or "normal",
+        "priority_label": labels.get(str(item.get("priority")), str(item.get("priority"))),
+        "customer_label": contacts.get("name") or contacts.get("email") or contacts.get("phone") or item.get("customer_id"),
+        "email": contacts.get("email"),
+        "phone": contacts.get("phone"),
+        "order": item.get("order_name") or item.get("order_id"),
+        "items": items,
+        "score": item.get("score"),
+        "scale": str(item.get("survey_type") or "").upper(),
+        "comment": item.get("comment"),
+        "language": item.get("language"),
+        "answers": len(item.get("answers") or []),
+        "assignee": item.get("assignee"),
+        "acknowledged_by": item.get("acknowledged_by"),
+        "waiting": _waiting(str(item.get("opened_at") or item.get("created_at") or ""), now, language),
+    }
+
+
+def inbox_path(base_url: str, store_id: str) -> str:
+    from urllib.parse import urlparse
+
+    return f"{urlparse(base_url).path.rstrip('/')}/stores/{store_id}/inbox"
+
+
+def inbox_url(base_url: str, store_id: str) -> str:
+    return f"{base_url.rstrip('/')}/stores/{store_id}/inbox"
+
+
+def inbox_page(table: db.Table, store: Mapping[str, Any], *, signed_in_as: str, csrf: str, base_url: str, now: datetime, notice: str | None = None, error: str | None = None) -> str:
+    """The inbox: open cases then acknowledged ones, each most urgent first, then oldest."""
+    from chalicelib import templating
+
+    language = templating.language_or(store.get("language"), "en")
+    _ = templating.translations(language).gettext
+    store_id = str(store["store_id"])
+    sections = [
+        {"status": OPEN, "title": _("Waiting for someone"), "empty": _("No open cases. Well done."), "cases": [_card(i, now, language, _) for i in list_cases(table, store_id, OPEN)]},
+        {"status": ACKNOWLEDGED, "title": _("In progress"), "empty": _("Nothing in progress."), "cases": [_card(i, now, language, _) for i in list_cases(table, store_id, ACKNOWLEDGED)]},
+    ]
+    context = {
+        "store_name": store.get("name"),
+        "signed_in_as": signed_in_as,
+        "csrf": csrf,
+        "sections": sections,
+        "outcomes": _outcome_labels(_),
+        "notice": notice,
+        "error": error,
+        "inbox_path": inbox_path(base_url, store_id),
+    }
+    return templating.render("pages/inbox.html", language, context, store)
+
+
+def signin_page(store: Mapping[str, Any], *, base_url: str, error: str | None = None, name: str | None = None) -> str:
+    from chalicelib import templating
+
+    language = templating.language_or(store.get("language"), "en")
+    context = {"store_name": store.get("name"), "error": error, "name": name, "inbox_path": inbox_path(base_url, str(store["store_id"]))}
+    return templating.render("pages/signin.html", language, context, store)
+
+
+def inbox_message(code: str | None, language: str) -> str | None:
+    """The sentence shown after an inbox action (the code travels in the redirect)."""
+    from chalicelib import templating
+
+    _ = templating.translations(language).gettext
+    messages = {
+        "acknowledged": _("Acknowledged. The re-alert is cancelled."),
+        "resolved": _("Resolved. Thank you."),
+        "assigned": _("Assigned."),
+    }
+    return messages.get(code or "")

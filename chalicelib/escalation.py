@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib import cases, db, jobs, keys, sentiment
 from chalicelib.clock import iso, parse_iso
 from chalicelib.config import settings
-from chalicelib.models import JobKind
+from chalicelib.models import JobKind, JobStatus
 from chalicelib.observability import MetricUnit, count, logger, metrics
 
 SLACK_TIMEOUT_SECONDS = 3
@@ -338,6 +338,35 @@ def on_response(table: db.Table, clients: Any, store: Mapping[str, Any], respons
 def run_job(table: db.Table, clients: Any, store: Mapping[str, Any], job: Mapping[str, Any], now: datetime, *, opener: Any | None = None) -> str:
     """Run a ``case_realert`` or ``alert_retry`` job the send path has claimed; returns what
     happened ("realerted", "alerted", "retry_scheduled", "gave_up", or "not_needed: ...")."""
+    if not _claim(table, job, now):
+        return "not_needed: already run"
+    result = _run(table, clients, store, job, now, opener)
+    table.update(
+        {"PK": str(job["PK"]), "SK": str(job["SK"])},
+        db.set_expr({"status": JobStatus.SENT.value if not result.startswith("not_needed") else JobStatus.SKIPPED.value, "reason": result, "finished_at": iso(now)}),
+    )
+    return result
+
+
+def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
+    """Take the job out of the due index before acting on it, once: a second delivery of
+    the same job (a lease that ran out, a duplicate message) finds it taken."""
+    try:
+        table.update(
+            {"PK": str(job["PK"]), "SK": str(job["SK"])},
+            db.set_expr({"status": JobStatus.CLAIMED.value, "escalation_started_at": iso(now)}, remove=["due_pk", "due_at"]),
+            condition=db.Expr(
+                "#st IN (:pending, :claimed) AND attribute_not_exists(escalation_started_at)",
+                names={"#st": "status"},
+                values={":pending": JobStatus.PENDING.value, ":claimed": JobStatus.CLAIMED.value},
+            ),
+        )
+    except db.ConditionFailed:
+        return False
+    return True
+
+
+def _run(table: db.Table, clients: Any, store: Mapping[str, Any], job: Mapping[str, Any], now: datetime, opener: Any | None) -> str:
     from chalicelib.stores import with_defaults
 
     conf = with_defaults(store)
@@ -408,6 +437,13 @@ def notify_second_contact(clients: Any, store: Mapping[str, Any], case: Mapping[
         except (messaging.ProviderBusy, messaging.Rejected) as exc:
             logger.warning("second contact SMS failed", extra={"store_id": store["store_id"], "error": type(exc).__name__})
     return sent
+
+
+def change_case(table: db.Table, store: Mapping[str, Any], case_id: str, change: cases.Change, now: datetime) -> dict[str, Any]:
+    """Acknowledge, assign or resolve a case, then do what follows from it."""
+    before, after = cases.apply(table, str(store["store_id"]), case_id, change, now)
+    after_change(table, store, before, after, now)
+    return after
 
 
 def after_change(table: db.Table, store: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any], now: datetime) -> None:

@@ -100,24 +100,62 @@ def set_store(client: Any, store: dict[str, Any], **settings_: Any) -> dict[str,
     return stores.get_store(db.table(), store["store_id"], fresh=True)
 
 
-def test_detractor_alerts_topic_and_webhook_within_the_call(client: Any, store: dict[str, Any], webhook: Webhook) -> None:
+def answer_survey(client: Any, store: dict[str, Any], *, score: int, comment: str, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en") -> Any:
+    """Issue a survey for an order and answer it through the survey page's form."""
+    from urllib.parse import urlencode
+
+    from chalicelib import surveys
+    from chalicelib.clock import wall_clock
+
+    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    link = surveys.issue_survey(
+        db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
+        channel="email", contact=customer, now=wall_clock(), language=language,
+    )
+    form = urlencode({"score": str(score), "comment": comment, "nonce": surveys.nonce(link.token)})
+    answer = client.http.post(f"/s/{link.token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form)
+    assert answer.status_code == 200, answer.body
+    return answer
+
+
+def open_cases(client: Any, store: dict[str, Any], status: str = "open") -> list[dict[str, Any]]:
+    answer = client.http.get(f"/stores/{store['store_id']}/cases?status={status}", headers=auth(store["api_key"]))
+    assert answer.status_code == 200, answer.body
+    return list(answer.json_body["cases"])
+
+
+def test_detractor_answer_alerts_topic_and_webhook_within_its_request(client: Any, store: dict[str, Any], webhook: Webhook) -> None:
     # GIVEN a store with a Slack-compatible webhook and a support queue on the escalation topic
-    item = set_store(client, store, slack_webhook_url=webhook.url)
+    set_store(client, store, slack_webhook_url=webhook.url)
     queue = subscribe_queue()
 
-    # WHEN a detractor answer is stored
-    case = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"]), NOW)
+    # WHEN a customer answers the survey page with a detractor score
+    answer_survey(client, store, score=2, comment="The kettle arrived broken and nobody answers.")
 
-    # THEN a case is open and both channels already hold one alert with the case link
-    assert case is not None and case["status"] == "open"
-    link = f"http://localhost:8000/stores/{store['store_id']}/inbox#case-{case['case_id']}"
+    # THEN as soon as that request returns, a case is open and both channels hold one alert with its link
+    listed = open_cases(client, store)
+    assert len(listed) == 1 and listed[0]["status"] == "open"
+    link = f"http://localhost:8000/stores/{store['store_id']}/inbox#case-{listed[0]['case_id']}"
     alerts = alerts_in(queue)
     assert len(alerts) == 1
     assert link in alerts[0]["Message"] and "broken" in alerts[0]["Message"]
+    assert alerts[0]["Subject"].startswith("[HIGH] Negative feedback")
     assert alerts[0]["MessageAttributes"]["store_id"]["Value"] == store["store_id"]
+    assert alerts[0]["MessageAttributes"]["priority"]["Value"] == "high"
     assert len(webhook.received) == 1
     assert link in webhook.received[0]["text"]
     assert webhook.received[0]["blocks"][-1]["elements"][0]["url"] == link
+
+
+def test_promoter_answer_alerts_nobody(client: Any, store: dict[str, Any], webhook: Webhook) -> None:
+    # GIVEN a store with a webhook
+    set_store(client, store, slack_webhook_url=webhook.url)
+    queue = subscribe_queue()
+    # WHEN a promoter answers with kind words
+    answer_survey(client, store, score=10, comment="No problems at all, lovely kettle")
+    # THEN there is no case and no alert
+    assert open_cases(client, store) == []
+    assert alerts_in(queue) == [] and webhook.received == []
 
 
 def test_second_bad_answer_updates_the_same_case_without_a_second_alert(client: Any, store: dict[str, Any]) -> None:
