@@ -12,7 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
+
+from chalicelib import db, keys
 
 
 class Intent(str, Enum):
@@ -114,3 +118,232 @@ def read_reply(body: str) -> Reply:
     if _has_marker(folded):
         return Reply(Intent.STOP)
     return Reply(Intent.OTHER, comment=text)
+
+
+# --- handling a reply --------------------------------------------------------------------
+RECENT_MESSAGES = 50
+DEDUPE_DAYS = 7
+
+
+@dataclass
+class Outcome:
+    """What a reply led to (for logs and tests; never the message text)."""
+
+    intent: Intent
+    stores: list[str]
+    recorded: bool = False
+    replied: str | None = None
+    reason: str | None = None
+
+
+def inbound(payload_text: str) -> dict[str, str] | None:
+    """The End User Messaging two-way payload (``originationNumber``, ``destinationNumber``,
+    ``messageKeyword``, ``messageBody``, ``inboundMessageId``...), or None when malformed."""
+    import json
+
+    try:
+        payload = json.loads(payload_text)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("originationNumber"), str) or not isinstance(payload.get("messageBody"), str):
+        return None
+    return {k: str(v) for k, v in payload.items() if isinstance(v, (str, int))}
+
+
+def received_at(timestamp: Any, fallback: datetime) -> datetime:
+    """When SNS took the message (the event's own time), else ``fallback``."""
+    from chalicelib.clock import parse_iso
+
+    if isinstance(timestamp, str) and timestamp:
+        try:
+            return parse_iso(timestamp)
+        except ValueError:
+            pass
+    return fallback
+
+
+def _phone(value: str) -> str | None:
+    from chalicelib import validate
+    from chalicelib.errors import InvalidInput
+
+    try:
+        return validate.phone(value, "originationNumber")
+    except InvalidInput:
+        return None
+
+
+def _recent(table: db.Table, phone: str, prefix: str) -> list[dict[str, Any]]:
+    items, _ = table.query(
+        db.Expr("PK = :pk AND begins_with(SK, :sk)", values={":pk": keys.phone_pk(phone), ":sk": prefix}),
+        forward=False,
+        limit=RECENT_MESSAGES,
+        consistent=True,
+    )
+    return items
+
+
+def _open_survey(table: db.Table, phone: str, now: datetime) -> dict[str, Any] | None:
+    """The newest SMS survey to this number that may still be answered."""
+    from chalicelib import surveys
+    from chalicelib.clock import parse_iso
+
+    for entry in _recent(table, phone, f"{keys.Prefix.SURVEY.value}#"):
+        if parse_iso(str(entry["expires"])) > now:
+            return surveys.load(table, str(entry["token"]), now, consistent=True)
+    return None
+
+
+def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime) -> Outcome:
+    """Act on one inbound SMS: opt out, help, opt back in, or record a survey answer."""
+    from chalicelib import stores
+    from chalicelib.clock import epoch
+
+    reply = read_reply(payload.get("messageBody", ""))
+    phone = _phone(payload.get("originationNumber", ""))
+    if phone is None:
+        return Outcome(reply.intent, [], reason="bad_number")
+    survey = _open_survey(table, phone, now)
+    store_ids: list[str] = []
+    if survey is not None:
+        store_ids.append(str(survey["store_id"]))
+    messages = _recent(table, phone, "SMS#")
+    for item in messages:
+        if str(item["store_id"]) not in store_ids:
+            store_ids.append(str(item["store_id"]))
+    if not store_ids:
+        return Outcome(reply.intent, [], reason="unknown_number")
+    main_store_id = store_ids[0] if survey is not None else str(messages[0]["store_id"])
+    message_id = payload.get("inboundMessageId")
+    if message_id:
+        marker = {**keys.event_marker(main_store_id, "sms-inbound", message_id), "type": "event_marker", "expires_at": epoch(now + timedelta(days=DEDUPE_DAYS))}
+        try:
+            table.create(marker)
+        except db.ConditionFailed:
+            return Outcome(reply.intent, store_ids, reason="duplicate")
+    try:
+        return _act(table, clients, reply, survey, store_ids, main_store_id, messages, phone, now)
+    except BaseException:
+        if message_id:
+            table.delete(keys.event_marker(main_store_id, "sms-inbound", message_id))  # let SNS's retry through
+        raise
+
+
+def _act(
+    table: db.Table, clients: Any, reply: Reply, survey: dict[str, Any] | None, store_ids: list[str], main_store_id: str,
+    messages: list[dict[str, Any]], phone: str, now: datetime,
+) -> Outcome:
+    from chalicelib import stores
+
+    store = stores.with_defaults(stores.get_store(table, main_store_id))
+    language = str(survey["language"]) if survey is not None else _language(table, store, messages, phone)
+    outcome = Outcome(reply.intent, store_ids)
+    if reply.intent is Intent.STOP:
+        return _stop(table, clients, store, store_ids, phone, language, now, outcome)
+    if reply.intent is Intent.START:
+        return _start(table, clients, store, store_ids, phone, language, now, outcome)
+    if _suppressed(table, main_store_id, phone):
+        outcome.reason = "opted_out"
+        return outcome
+    if reply.intent is Intent.HELP:
+        return _send(clients, store, phone, language, "help", outcome)
+    if survey is None:
+        outcome.reason = "no_open_survey"
+        return outcome
+    return _answer(table, clients, store, survey, reply, phone, now, outcome)
+
+
+def _language(table: db.Table, store: dict[str, Any], messages: list[dict[str, Any]], phone: str) -> str:
+    from chalicelib import templating
+
+    customer_id = next((m.get("customer_id") for m in messages if m.get("customer_id") and m.get("store_id") == store["store_id"]), None)
+    customer = table.get(keys.customer(str(store["store_id"]), str(customer_id))) if customer_id else None
+    return templating.language_or((customer or {}).get("language"), str(store.get("language") or "en"))
+
+
+def _suppressed(table: db.Table, store_id: str, phone: str) -> bool:
+    from chalicelib import suppression
+
+    item = suppression.lookup(table, store_id, phone, "sms")
+    return bool(item) and item.get("scope") == "all"
+
+
+def _stop(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list[str], phone: str, language: str, now: datetime, outcome: Outcome) -> Outcome:
+    """Suppress the number for every store that texted it; confirm once, then stay silent."""
+    from chalicelib import suppression
+
+    newly = [s for s in store_ids if not _suppressed(table, s, phone)]
+    for store_id in newly:
+        suppression.suppress(table, store_id, phone, "sms", "all", "sms_stop", now)
+    outcome.recorded = bool(newly)
+    if not newly:
+        outcome.reason = "already_opted_out"
+        return outcome
+    return _send(clients, store, phone, language, "stopped", outcome)
+
+
+def _start(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list[str], phone: str, language: str, now: datetime, outcome: Outcome) -> Outcome:
+    """Lift the STOP (only a STOP: a store's own or a bounce-driven block stays)."""
+    from chalicelib import suppression
+
+    lifted = []
+    for store_id in store_ids:
+        item = suppression.lookup(table, store_id, phone, "sms")
+        if item and item.get("reason") == "sms_stop":
+            suppression.unsuppress(table, store_id, phone, "sms")
+            lifted.append(store_id)
+    outcome.recorded = bool(lifted)
+    if not lifted:
+        outcome.reason = "not_opted_out"
+        return outcome
+    return _send(clients, store, phone, language, "started", outcome)
+
+
+def _answer(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], reply: Reply, phone: str, now: datetime, outcome: Outcome) -> Outcome:
+    from chalicelib import escalation, surveys
+    from chalicelib.observability import count
+
+    survey_type = str(survey["survey_type"])
+    language = str(survey["language"])
+    answered = survey.get("answered_at") is not None and survey.get("score") is not None
+    if reply.intent is Intent.SCORE and reply.score is not None and reply.score in surveys.scale(survey_type):
+        score, comment, kind = reply.score, surveys.parse_comment(reply.comment[: surveys.MAX_COMMENT]), "score"
+    elif answered and reply.intent is Intent.OTHER and reply.comment:
+        # The answer to our "what went wrong?": a comment on the score already given.
+        score, comment, kind = int(survey["score"]), surveys.parse_comment(reply.comment[: surveys.MAX_COMMENT]), "comment"
+    else:
+        return _help_once(table, clients, store, survey, phone, outcome)
+    response = surveys.record_answer(table, survey, score=score, comment=comment, via="sms", now=now)
+    count("SurveyAnswered", channel="sms")
+    outcome.recorded = True
+    escalation.on_response(table, clients, store, response, now)
+    if kind == "comment":
+        return outcome
+    low = surveys.sentiment(survey_type, score) == "negative" and not comment
+    return _send(clients, store, phone, language, "thanks_low" if low else "thanks", outcome)
+
+
+def _help_once(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], phone: str, outcome: Outcome) -> Outcome:
+    """One "please reply with a number" per survey: an auto-responder gets no second one."""
+    try:
+        table.update(
+            keys.survey(str(survey["token"])),
+            db.set_expr({"sms_help_sent": True}),
+            condition=db.Expr("attribute_exists(PK) AND attribute_not_exists(sms_help_sent)"),
+        )
+    except db.ConditionFailed:
+        outcome.reason = "help_already_sent"
+        return outcome
+    from chalicelib import surveys
+
+    low, *_, high = surveys.scale(str(survey["survey_type"]))
+    return _send(clients, store, phone, str(survey["language"]), "not_a_score", outcome, low=low, high=high)
+
+
+def _send(clients: Any, store: dict[str, Any], phone: str, language: str, reply: str, outcome: Outcome, **extra: Any) -> Outcome:
+    from chalicelib import messaging, templating
+
+    support = store.get("support_phone") or store.get("support_email") or ""
+    body = templating.render("pages/sms_reply.txt", language, {"reply": reply, "store_name": store.get("name") or "", "support": support, **extra}, store=store)
+    messaging.send_sms(clients, store, phone, body)
+    outcome.replied = reply
+    return outcome

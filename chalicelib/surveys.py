@@ -62,7 +62,8 @@ def survey_url(token: str, score: int | None = None) -> str:
 
 
 def reminder_job_key(store_id: str, order_id: str) -> keys.Key:
-    """Where the pending reminder of an order's survey lives; an answer cancels it."""
+    """Where the reminder of an order's survey is kept; an answer cancels every pending
+    reminder of the order, whatever its key."""
     return keys.job(keys.order_pk(store_id, order_id), JobKind.SURVEY_REMINDER.value)
 
 
@@ -277,7 +278,7 @@ def record_answer(
     *,
     score: int,
     comment: str,
-    channel: str,
+    via: str,
     now: datetime,
 ) -> dict[str, Any]:
     """Store an answer, replacing an earlier one for the same order and survey kind.
@@ -292,12 +293,15 @@ def record_answer(
     store_id, order_id, kind = survey["store_id"], survey["order_id"], survey["kind"]
     survey_type = str(survey["survey_type"])
     order = table.get(keys.order(store_id, order_id))
-    reminder = reminder_job_key(store_id, order_id)
     attempts = 0
     while True:
         attempts += 1
         previous = table.get(keys.response(store_id, order_id, kind), consistent=True)
-        job = table.get(reminder, consistent=True)
+        reminders = [
+            job
+            for job in table.partition(keys.order_pk(store_id, order_id), keys.job_sk(JobKind.SURVEY_REMINDER.value), consistent=True)
+            if job.get("status") == JobStatus.PENDING.value
+        ]
         version = int(previous["version"]) + 1 if previous else 1
         response = {
             **keys.response(store_id, order_id, kind),
@@ -313,7 +317,8 @@ def record_answer(
             "category": category(survey_type, score),
             "comment": comment or None,
             "language": survey["language"],
-            "channel": channel,
+            "channel": survey["channel"],
+            "answered_via": via,
             "contact": survey.get("contact"),
             "products": _products(order),
             "answered_at": iso(now),
@@ -333,10 +338,7 @@ def record_answer(
             ),
             *stats.response_ops(store_id, _counted(response), _counted(previous) if previous else None),
         ]
-        cancel_index = None
-        if job and job.get("status") == JobStatus.PENDING.value:
-            cancel_index = len(ops)
-            ops.append(jobs.cancel(reminder, "answered", now))
+        ops.extend(jobs.cancel({"PK": job["PK"], "SK": job["SK"]}, "answered", now) for job in reminders)
         try:
             table.transact(ops)
         except db.TransactionConflict as conflict:
@@ -347,5 +349,157 @@ def record_answer(
                 from chalicelib.errors import NotFound
 
                 raise NotFound("this survey is no longer open") from None
-            continue  # the reminder left pending or another answer landed: read again
+            continue  # a reminder was sent meanwhile or another answer landed: read again
         return response
+
+
+# --- pages -----------------------------------------------------------------------------
+# The one inline script: it only swaps the comment question when another score is picked.
+# The page works the same without it; the CSP allows exactly this text by its hash.
+SCRIPT = (
+    "(function(){var f=document.getElementById('survey');if(!f)return;"
+    "var q=document.getElementById('comment-label');"
+    "f.addEventListener('change',function(e){var t=e.target;"
+    "if(t&&t.name==='score'&&t.checked){q.textContent=t.getAttribute('data-question');}});})();"
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+def page_headers(*, with_script: bool = False) -> dict[str, str]:
+    import base64
+    import hashlib
+
+    from chalicelib.web import HTML_HEADERS
+
+    csp = HTML_HEADERS["Content-Security-Policy"]
+    if with_script:
+        digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+        csp += f"; script-src 'sha256-{digest}'"
+    return {"Content-Security-Policy": csp}
+
+
+def _render(name: str, language: str, store: Mapping[str, Any] | None, context: Mapping[str, Any]) -> str:
+    from chalicelib import templating
+
+    return templating.render(f"pages/{name}", language, {"store_name": (store or {}).get("name") or "", **context}, store=store)
+
+
+def render_page(status: int, name: str, language: str, store: Mapping[str, Any] | None, context: Mapping[str, Any], *, with_script: bool = False) -> Page:
+    headers = page_headers(with_script=with_script)
+    headers["Content-Language"] = language
+    return Page(status, _render(name, language, store, context), headers)
+
+
+def preferred_language(accept_language: str | None, fallback: str = "en") -> str:
+    """The first supported language of an ``Accept-Language`` header (for pages with no survey)."""
+    from chalicelib.models import LANGUAGES
+
+    ranked = []
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        code = tag.strip().split("-")[0].lower()
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if code in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, code))
+    return min(ranked)[2] if ranked else fallback
+
+
+def not_found_page(language: str, store: Mapping[str, Any] | None = None) -> Page:
+    return render_page(404, "not_found.html", language, store, {})
+
+
+def _survey_page(survey: Mapping[str, Any], store: Mapping[str, Any], selected: int | None, *, status: int = 200, error: str | None = None, comment: str = "") -> Page:
+    survey_type = str(survey["survey_type"])
+    options = [{"score": s, "label": str(s), "sentiment": sentiment(survey_type, s)} for s in scale(survey_type)]
+    context = {
+        "survey_type": survey_type,
+        "options": options,
+        "selected": selected,
+        "selected_sentiment": sentiment(survey_type, selected) if selected is not None else None,
+        "nonce": nonce(str(survey["token"])),
+        "action": f"/s/{survey['token']}",
+        "error": error,
+        "comment": comment,
+        "script": _markup(SCRIPT),
+    }
+    return render_page(status, "survey.html", str(survey["language"]), store, context, with_script=True)
+
+
+def _markup(text: str) -> Any:
+    from markupsafe import Markup
+
+    return Markup(text)
+
+
+def _selected(value: Any, survey_type: str) -> int | None:
+    from chalicelib.errors import InvalidInput
+
+    if value is None:
+        return None
+    try:
+        return parse_score(value, survey_type)
+    except InvalidInput:
+        return None
+
+
+def show(table: db.Table, token: str, query: Mapping[str, str] | None, accept_language: str | None, now: datetime) -> Page:
+    """``GET /s/{token}``: the form, with the linked score preselected.  Records nothing:
+    mail scanners open every link."""
+    from chalicelib import stores
+
+    survey = load(table, token, now)
+    if survey is None:
+        return not_found_page(preferred_language(accept_language))
+    store = stores.with_defaults(stores.get_store(table, survey["store_id"]))
+    selected = _selected((query or {}).get("score"), str(survey["survey_type"]))
+    if selected is None and survey.get("answered_at") and survey.get("score") is not None:
+        selected = int(survey["score"])
+    return _survey_page(survey, store, selected)
+
+
+def answer(table: db.Table, clients: Any, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime) -> Page:
+    """``POST /s/{token}``: validate, record, escalate, thank.  A form without this token's
+    nonce, or with a bad value, records nothing."""
+    from chalicelib import escalation, stores
+    from chalicelib.errors import InvalidInput
+    from chalicelib.observability import count
+
+    survey = load(table, token, now, consistent=True)
+    if survey is None:
+        return not_found_page(preferred_language(accept_language))
+    store = stores.with_defaults(stores.get_store(table, survey["store_id"]))
+    language = str(survey["language"])
+    if not nonce_matches(token, form.get("nonce")):
+        count("SurveyAnswerRefused", reason="nonce")
+        return render_page(403, "form_expired.html", language, store, {"retry_url": f"/s/{token}"})
+    survey_type = str(survey["survey_type"])
+    selected = _selected(form.get("score"), survey_type)
+    try:
+        score = parse_score(form.get("score"), survey_type)
+        comment = parse_comment(form.get("comment"))
+    except InvalidInput as exc:
+        count("SurveyAnswerRefused", reason=exc.field or "input")
+        raw = str(form.get("comment") or "")[: MAX_COMMENT * 2]
+        return _survey_page(survey, store, selected, status=400, error=exc.field, comment=raw)
+    response = record_answer(table, survey, score=score, comment=comment, via="page", now=now)
+    count("SurveyAnswered", channel="page")
+    case = escalation.on_response(table, clients, store, response, now)
+    return render_page(200, "thanks.html", language, store, _thanks_context(store, response, case is not None, token))
+
+
+def _thanks_context(store: Mapping[str, Any], response: Mapping[str, Any], followed_up: bool, token: str) -> dict[str, Any]:
+    reviews = list(store.get("review_links") or [])
+    if store.get("review_invite") == "promoters" and response["category"] not in ("promoter", "satisfied", "low_effort"):
+        reviews = []
+    return {"reviews": reviews, "followed_up": followed_up, "change_url": f"/s/{token}"}
