@@ -76,14 +76,18 @@ def _chalice(src: Path, out: Path, merge_template: Path | None) -> dict[str, Any
 
 
 def _named_resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Template resources by the ARN suffix Chalice uses for them (queue and topic names)."""
+    """ARNs of the template's queues and topics, by the name Chalice's ARNs end with.
+
+    They are written as ``Fn::Sub`` like Chalice's own: the merge is deep, so only a value of
+    the same shape replaces Chalice's instead of being merged into it.
+    """
     named: dict[str, dict[str, Any]] = {}
     for logical, resource in template["Resources"].items():
         props = resource.get("Properties", {})
         if resource.get("Type") == "AWS::SQS::Queue":
-            named[props["QueueName"]] = {"Fn::GetAtt": [logical, "Arn"]}
+            named[props["QueueName"]] = {"Fn::Sub": "${%s.Arn}" % logical}
         elif resource.get("Type") == "AWS::SNS::Topic":
-            named[props["TopicName"]] = {"Ref": logical}
+            named[props["TopicName"]] = {"Fn::Sub": "${%s}" % logical}
     return named
 
 
