@@ -89,13 +89,22 @@ def send_email(
     return str(answer["MessageId"])
 
 
-def ensure_sender(sesv2: Any, email: str) -> None:
-    """Register the store's sender with SES (SES mails it a verification link); idempotent."""
+def ensure_sender(sesv2: Any, email: str) -> bool:
+    """Register the store's sender with SES (SES mails it a verification link); idempotent.
+
+    A failure does not undo the store's change: it is logged, and saving the sender again
+    asks again.  Returns whether SES has the identity.
+    """
     try:
         sesv2.create_email_identity(EmailIdentity=email)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "AlreadyExistsException":
-            raise _classify(exc) from exc
+        if exc.response.get("Error", {}).get("Code") == "AlreadyExistsException":
+            return True
+        from chalicelib.observability import logger
+
+        logger.warning("SES sender identity not requested", extra={"error": exc.response.get("Error", {}).get("Code")})
+        return False
+    return True
 
 
 def ses_suppressed(sesv2: Any, email: str) -> bool:

@@ -1,0 +1,79 @@
+"""Per-SKU product settings a store gives: usage tips (text and links), warranty months and
+a review link.  Messages read them at send time, so a store can add tips after an order."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from chalicelib import db, keys, validate
+from chalicelib.clock import iso
+from chalicelib.errors import InvalidInput, NotFound
+
+FIELDS = ("title", "tips", "tips_links", "warranty_months", "review_url")
+
+
+def _links(value: Any, field: str) -> list[dict[str, str]]:
+    if not isinstance(value, list) or len(value) > 5:
+        raise InvalidInput(f"{field} must be a list of up to 5 {{name, url}} objects", field=field)
+    out = []
+    for i, link in enumerate(value):
+        if not isinstance(link, dict) or set(link) != {"name", "url"}:
+            raise InvalidInput(f"{field}[{i}] must have exactly name and url", field=field)
+        out.append({"name": validate.text(link["name"], f"{field}[{i}].name", max_length=80), "url": validate.url(link["url"], f"{field}[{i}].url")})
+    return out
+
+
+def validate_product(body: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(body) - set(FIELDS))
+    if unknown:
+        raise InvalidInput(f"unknown field: {unknown[0]}", field=unknown[0])
+    out: dict[str, Any] = {}
+    if body.get("title") is not None:
+        out["title"] = validate.text(body["title"], "title", max_length=200)
+    if body.get("tips") is not None:
+        out["tips"] = validate.text(body["tips"], "tips", max_length=2000)
+    if body.get("tips_links") is not None:
+        out["tips_links"] = _links(body["tips_links"], "tips_links")
+    if body.get("warranty_months") is not None:
+        out["warranty_months"] = validate.integer(body["warranty_months"], "warranty_months", low=0, high=240)
+    if body.get("review_url") is not None:
+        out["review_url"] = validate.url(body["review_url"], "review_url")
+    return out
+
+
+def _sku(sku: str) -> str:
+    return validate.text(sku, "sku", max_length=100)
+
+
+def put_product(table: db.Table, store_id: str, sku: str, body: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Replace a product's settings (PUT semantics: what is not sent is cleared)."""
+    sku = _sku(sku)
+    item = {**keys.product(store_id, sku), "type": "product", "store_id": store_id, "sku": sku, **validate_product(body), "updated_at": iso(now)}
+    table.put(item)
+    return item
+
+
+def get_product(table: db.Table, store_id: str, sku: str) -> dict[str, Any]:
+    item = table.get(keys.product(store_id, _sku(sku)))
+    if item is None:
+        raise NotFound("no such product")
+    return item
+
+
+def products_for(table: db.Table, store_id: str, skus: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The settings of the given SKUs that have any, by SKU (one batch read)."""
+    wanted = sorted({s for s in skus if s})
+    if not wanted:
+        return {}
+    return {item["sku"]: item for item in table.batch_get([keys.product(store_id, s) for s in wanted])}
+
+
+def has_tips(product: Mapping[str, Any] | None) -> bool:
+    return bool(product and (product.get("tips") or product.get("tips_links")))
+
+
+def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    from chalicelib.stores import _plain
+
+    return {"sku": item["sku"], **{f: _plain(item.get(f)) for f in FIELDS if item.get(f) is not None}, "updated_at": item.get("updated_at")}

@@ -1,0 +1,81 @@
+"""A small world for engine tests: orders written as intake writes them, time moved with
+devstack.deliver, and what customers received read back from moto's SES and SNS."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib import db, followups, keys
+from chalicelib.clock import iso
+from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+
+
+def customer_info(email: str | None = "dana@example.com", **fields: Any) -> CustomerInfo:
+    defaults: dict[str, Any] = {"first_name": "Dana", "language": "en", "timezone": "Europe/Athens", "email_consent": True}
+    defaults.update(fields)
+    return CustomerInfo(email=email, **defaults)
+
+
+def order_event(store_id: str, order_id: str, status: OrderStatus, at: datetime, customer: CustomerInfo, items: tuple[LineItem, ...] = ()) -> OrderEvent:
+    return OrderEvent(
+        source="api", event_id=f"{order_id}-{status.value}", store_id=store_id, order_id=order_id, status=status,
+        occurred_at=at, customer=customer, ordered_at=at if status is OrderStatus.CREATED else None,
+        items=items or (LineItem(sku="TEA-1", title="Ceramic teapot"),), order_name=f"#{order_id}",
+    )
+
+
+def ingest(store: dict[str, Any], event: OrderEvent, now: datetime) -> None:
+    """The customer, the order and the planned jobs, in one transaction (as intake writes them)."""
+    table = db.table()
+    info = event.customer
+    customer_id = info.customer_id
+    assert customer_id is not None
+    profile = {k: v for k, v in vars(info).items() if v is not None}
+    ops = [
+        db.update(keys.customer(event.store_id, customer_id), db.set_expr({"type": "customer", "store_id": event.store_id, "customer_id": customer_id, **profile})),
+        db.update(
+            keys.order(event.store_id, event.order_id),
+            db.set_expr({
+                "type": "order", "store_id": event.store_id, "order_id": event.order_id, "customer_id": customer_id,
+                "status": event.status.value, "order_name": event.order_name,
+                "items": [{"sku": i.sku, "title": i.title, "quantity": i.quantity} for i in event.items],
+            }),
+        ),
+    ]
+    if event.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+        ops += followups.cancel_order_jobs(table, event.store_id, event.order_id, now)
+    ops += followups.plan_order_event(event, {**store, "store_id": event.store_id}, now)
+    table.transact(ops)
+
+
+def emails_to(address: str) -> list[Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if address in (getattr(m, "destinations", {}) or {}).get("ToAddresses", [])]
+
+
+def subjects_to(address: str) -> list[str]:
+    return [m.subject for m in emails_to(address)]
+
+
+def sms_to(phone: str) -> list[str]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    return [body for number, body in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values() if number == phone]
+
+
+def job(store_id: str, owner_pk: str, sk: str) -> dict[str, Any]:
+    item = db.table().get({"PK": owner_pk, "SK": sk}, consistent=True)
+    assert item is not None
+    return item
+
+
+def at(text: str) -> datetime:
+    from chalicelib.clock import parse_iso
+
+    return parse_iso(text)
+
+
+__all__ = ["customer_info", "order_event", "ingest", "emails_to", "subjects_to", "sms_to", "job", "at", "iso"]
