@@ -1,13 +1,14 @@
 # Aftercare: the two commands a newcomer needs are `make run` and `make test`.
-PYTHON ?= python3.11
+# Python 3.11 (what Lambda runs); python3 when python3.11 is not on PATH.
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test package bench lint clean translations
+.PHONY: run test package bench clean translations
 
 $(STAMP): requirements.txt requirements-dev.txt
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs python3.11 (or python3) on PATH, or make PYTHON=/path/to/python ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -29,4 +30,4 @@ bench: $(STAMP) translations
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) build .pytest_cache .devstack.json
