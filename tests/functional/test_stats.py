@@ -1,0 +1,68 @@
+"""GET /stores/{id}/stats: daily counters summed, one read per day."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import db, stats, surveys
+from chalicelib.clock import wall_clock
+from tests.conftest import auth
+
+
+def answered(store: dict[str, Any], order_id: str, score: int, days_ago: int = 0) -> None:
+    when = wall_clock() - timedelta(days=days_ago)
+    db.table().transact([stats.sent_op(store["store_id"], "nps", when)])
+    link = surveys.issue_survey(db.table(), store=store, customer_id=f"c{order_id}@example.com", order_id=order_id, kind="nps",
+                                channel="email", contact=f"c{order_id}@example.com", now=when, language="en")
+    survey = surveys.load(db.table(), link.token, when)
+    assert survey is not None
+    surveys.record_answer(db.table(), survey, score=score, comment="", via="page", now=when)
+
+
+def test_stats_sum_the_days_and_score_nps(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN four surveys sent: two promoters and a detractor answered, over three days
+    answered(store, "1", 10, days_ago=2)
+    answered(store, "2", 9, days_ago=1)
+    answered(store, "3", 2)
+    db.table().transact([stats.sent_op(store["store_id"], "nps", wall_clock())])
+    # WHEN the store asks for the last week
+    answer = client.http.get(f"/stores/{store['store_id']}/stats?days=7", headers=auth(store["api_key"]))
+    body = answer.json_body
+    # THEN it sees the totals and one entry per day
+    assert answer.status_code == 200
+    assert (body["responses"], body["sent"], body["nps"], body["response_rate"]) == (3, 4, 33.3, 0.75)
+    assert body["categories"] == {"promoter": 2, "passive": 0, "detractor": 1}
+    assert len(body["series"]) == 7 and body["series"][-1]["day"] == stats.day(wall_clock())
+    assert [d["responses"] for d in body["series"][-3:]] == [1, 1, 1]
+    assert body["series"][-1]["nps"] == -100.0 and body["series"][0]["nps"] is None
+
+
+def test_stats_read_one_item_per_day_whatever_the_number_of_answers(client: Any, store: dict[str, Any]) -> None:
+    for n in range(12):
+        answered(store, f"o{n}", n % 11)
+    calls: list[int] = []
+    real = db.table().client.batch_get_item
+
+    def counting(**kwargs: Any) -> Any:
+        calls.append(sum(len(v["Keys"]) for v in kwargs["RequestItems"].values()))
+        return real(**kwargs)
+
+    db.table().client.batch_get_item = counting  # type: ignore[method-assign]
+    try:
+        body = client.http.get(f"/stores/{store['store_id']}/stats?days=30", headers=auth(store["api_key"])).json_body
+    finally:
+        db.table().client.batch_get_item = real  # type: ignore[method-assign]
+    assert body["responses"] == 12
+    assert sum(calls) == 30
+
+
+def test_stats_need_the_store_key_and_a_sane_range(client: Any, store: dict[str, Any]) -> None:
+    assert client.http.get(f"/stores/{store['store_id']}/stats").status_code == 401
+    assert client.http.get(f"/stores/{store['store_id']}/stats?days=0", headers=auth(store["api_key"])).status_code == 400
+    assert client.http.get(f"/stores/{store['store_id']}/stats?days=abc", headers=auth(store["api_key"])).status_code == 400
+
+
+def test_csat_stores_get_csat(client: Any, store: dict[str, Any]) -> None:
+    client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body='{"survey_type": "csat"}')
+    body = client.http.get(f"/stores/{store['store_id']}/stats", headers=auth(store["api_key"])).json_body
+    assert body["survey_type"] == "csat" and "csat" in body and body["responses"] == 0 and body["response_rate"] is None

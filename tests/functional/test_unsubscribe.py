@@ -1,0 +1,51 @@
+"""The /u/{token} pages: confirm on GET, unsubscribe on POST (RFC 8058 one-click or a choice)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import db, keys, links, suppression
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+EMAIL = "ana@example.com"
+
+
+def token_for(store: dict[str, Any]) -> str:
+    return links.unsubscribe_token(store["store_id"], EMAIL, EMAIL)
+
+
+def test_opening_the_link_only_asks(client: Any, store: dict[str, Any]) -> None:
+    page = client.http.get(f"/u/{token_for(store)}")
+    html = page.body.decode()
+    assert page.status_code == 200
+    assert "Which messages should we stop sending to ana@example.com?" in html
+    assert 'value="surveys"' in html and 'value="everything" checked' in html
+    assert suppression.lookup(db.table(), store["store_id"], EMAIL, "email") is None
+
+
+def test_one_click_unsubscribes_from_everything_without_redirect(client: Any, store: dict[str, Any]) -> None:
+    answer = client.http.post(f"/u/{token_for(store)}", headers=FORM, body="List-Unsubscribe=One-Click")
+    assert answer.status_code == 200 and "Location" not in answer.headers
+    assert "We will no longer send any messages to ana@example.com." in answer.body.decode()
+    item = suppression.lookup(db.table(), store["store_id"], EMAIL, "email")
+    assert item is not None and item["scope"] == "all"
+
+
+def test_surveys_only_keeps_order_messages(client: Any, store: dict[str, Any]) -> None:
+    answer = client.http.post(f"/u/{token_for(store)}", headers=FORM, body="choice=surveys")
+    assert "Messages about your orders will still arrive." in answer.body.decode()
+    item = suppression.lookup(db.table(), store["store_id"], EMAIL, "email")
+    assert item is not None and item["scope"] == "surveys"
+    assert suppression.blocks(item, "survey") and not suppression.blocks(item, "thank_you")
+
+
+def test_the_page_follows_the_customers_language(client: Any, store: dict[str, Any]) -> None:
+    db.table().put({**keys.customer(store["store_id"], EMAIL), "type": "customer", "language": "he"})
+    html = client.http.get(f"/u/{token_for(store)}").body.decode()
+    assert '<html lang="he" dir="rtl">' in html and "הסרה מרשימת התפוצה" in html
+
+
+def test_a_forged_token_changes_nothing(client: Any, store: dict[str, Any]) -> None:
+    forged = token_for(store)[:-3] + "AAA"
+    assert client.http.get(f"/u/{forged}").status_code == 404
+    assert client.http.post(f"/u/{forged}", headers=FORM, body="List-Unsubscribe=One-Click").status_code == 404
+    assert suppression.lookup(db.table(), store["store_id"], EMAIL, "email") is None
