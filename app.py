@@ -388,3 +388,9 @@ def inbox_change_case(store_id: str, case_id: str) -> Any:
 
 
 # --- API description --------------------------------------------------------------------
+@route("/openapi.json", methods=["GET"])
+def openapi_document() -> Any:
+    """The OpenAPI 3.1 description of every route."""
+    from chalicelib import openapi
+
+    return web.json_response(openapi.document(app.routes, settings().public_base_url))

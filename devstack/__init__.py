@@ -52,9 +52,9 @@ def use_local_environment(endpoint: str | None = None) -> dict[str, str]:
 
 def reset_caches() -> None:
     """Forget every per-process cache (clients, settings, stores), as a new Lambda would."""
-    from chalicelib import auth, aws, config, db, signing, stores
+    from chalicelib import auth, aws, config, db, openapi, signing, stores
 
-    for module in (auth, aws, config, db, signing):
+    for module in (auth, aws, config, db, openapi, signing):
         module.reset()
     stores.clear_cache()
 
