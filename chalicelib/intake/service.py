@@ -1,0 +1,206 @@
+"""Order intake: a webhook in, one DynamoDB transaction out.
+
+For each delivery: the body (at most 1 MB), the store (cached; unknown → 404), the signature
+(→ 401), the platform's reading into an :class:`OrderEvent`, then ONE ``TransactWriteItems``:
+
+    0  the event marker      conditional create (a second delivery cancels it: "duplicate")
+    1  the order upsert      conditional: status never goes back, older news never wins
+    2… the customer upsert, its contact aliases, the customer → order link, the jobs
+
+The order condition has two forms.  An event for an order already stored must move it forward
+(a higher status, or the same status with news at least as recent); an event for an unseen
+order creates it, and only then is the customer's ``orders_count`` incremented.  A creation
+event expects an unseen order, any later event a known one; the rare event that guessed wrong
+(an order first seen through a later event) takes a second attempt with the other form, so
+each order is counted once, whatever order its events arrive in.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib import customers, db, followups, keys, stores
+from chalicelib.clock import epoch, iso
+from chalicelib.errors import AftercareError, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, Unavailable
+from chalicelib.intake import generic, shopify, woocommerce
+from chalicelib.intake import normalize as n
+from chalicelib.intake.expression import Update
+from chalicelib.models import OrderEvent, OrderStatus
+from chalicelib.observability import count, logger
+
+MARKER_DAYS = 30
+CANCELLING = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+# Status only moves forward; cancelled and refunded are final.
+RANK = {
+    OrderStatus.CREATED: 0,
+    OrderStatus.PAID: 1,
+    OrderStatus.FULFILLED: 2,
+    OrderStatus.DELIVERED: 3,
+    OrderStatus.CANCELLED: 4,
+    OrderStatus.REFUNDED: 5,
+}
+READERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str], bytes, datetime, n.Notes], n.Reading]] = {
+    shopify.SOURCE: shopify.read,
+    woocommerce.SOURCE: woocommerce.read,
+    generic.SOURCE: generic.read,
+}
+TOPIC_FIELDS = (shopify.TOPIC, woocommerce.TOPIC)
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the platform is told (always 200: every case here is final for the sender)."""
+
+    status: str  # accepted | duplicate | stale | ignored | erased
+    order_id: str | None = None
+    reason: str | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.order_id:
+            out["order_id"] = self.order_id
+        if self.reason:
+            out["reason"] = self.reason
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+def _reason(exc: AftercareError) -> str:
+    if isinstance(exc, PayloadTooLarge):
+        return "too_large"
+    if isinstance(exc, NotFound):
+        return "unknown_store"
+    if isinstance(exc, Unauthorized):
+        return "signature"
+    if isinstance(exc, Unavailable):
+        return "unavailable"
+    if isinstance(exc, InvalidInput) and exc.field in TOPIC_FIELDS:
+        return "unknown_topic"
+    return "invalid"
+
+
+def receive(source: str, table: db.Table, store_id: str, headers: Mapping[str, str], read_body: Callable[[], bytes], now: datetime) -> Outcome:
+    """The whole webhook path for one delivery; domain errors carry the HTTP status."""
+    count("webhooks_received", source=source)
+    try:
+        body = read_body()
+        store = stores.get_store(table, store_id)
+        notes = n.Notes()
+        reading = READERS[source](store, headers, body, now, notes)
+        if isinstance(reading, n.Ignored):
+            logger.info("webhook ignored", extra={"source": source, "reason": reading.reason})
+            return Outcome("ignored", reason=reading.reason)
+        if isinstance(reading, n.Erasure):
+            from chalicelib import privacy
+
+            privacy.erase(table, store_id, reading, now)
+            return Outcome("erased")
+        outcome = ingest(table, reading, store, now)
+    except AftercareError as exc:
+        count("webhooks_rejected", source=source, reason=_reason(exc))
+        logger.info("webhook rejected", extra={"source": source, "reason": _reason(exc), "status": exc.status})
+        raise
+    if outcome.status == "duplicate":
+        count("webhooks_duplicate", source=source)
+    logger.info("webhook", extra={"source": source, "order_id": reading.order_id, "event_status": reading.status.value, "outcome": outcome.status})
+    return Outcome(outcome.status, reading.order_id, warnings=tuple(notes.dropped))
+
+
+# --- the one transaction -----------------------------------------------------------------
+def marker_op(event: OrderEvent, now: datetime) -> db.TransactOp:
+    return db.create(
+        {
+            **keys.event_marker(event.store_id, event.source, event.event_id),
+            "type": "event",
+            "store_id": event.store_id,
+            "order_id": event.order_id,
+            "status": event.status.value,
+            "received_at": iso(now),
+            "expires_at": epoch(now + timedelta(days=MARKER_DAYS)),
+        }
+    )
+
+
+def order_op(event: OrderEvent, now: datetime, *, first_sight: bool) -> db.TransactOp:
+    """The order upsert; with ``first_sight`` it only creates, otherwise it only moves forward."""
+    status = event.status
+    update = Update().set(
+        {
+            "type": "order",
+            "store_id": event.store_id,
+            "order_id": event.order_id,
+            "source": event.source,
+            "status": status.value,
+            "status_rank": RANK[status],
+            "source_updated_at": iso(event.occurred_at),
+            f"{status.value}_at": iso(event.occurred_at),
+            "updated_at": iso(now),
+            "order_name": event.order_name,
+            "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
+            "items": [_line(item) for item in event.items] or None,
+            "total": event.total,
+            "currency": event.currency,
+        }
+    ).set_once({"first_seen_at": iso(now), "customer_id": event.customer.customer_id})
+    if first_sight:
+        condition = db.Expr("attribute_not_exists(PK)")
+    else:
+        rank, seen = update.name("status_rank"), update.name("source_updated_at")
+        this_rank, this_time = update.value(RANK[status]), update.value(iso(event.occurred_at))
+        condition = db.Expr(f"attribute_exists(PK) AND ({rank} < {this_rank} OR ({rank} = {this_rank} AND {seen} <= {this_time}))")
+    return db.update(keys.order(event.store_id, event.order_id), update.expression(), condition)
+
+
+def _line(item: Any) -> dict[str, Any]:
+    line = {"sku": item.sku, "title": item.title, "quantity": item.quantity}
+    if item.warranty_months:
+        line["warranty_months"] = item.warranty_months
+    return line
+
+
+def _key_of(op: db.TransactOp) -> tuple[str, str]:
+    source = op.key if op.key is not None else op.item
+    assert source is not None
+    return str(source["PK"]), str(source["SK"])
+
+
+def build(event: OrderEvent, store: Mapping[str, Any], now: datetime, *, first_sight: bool, cancels: list[db.TransactOp]) -> list[db.TransactOp]:
+    """Every write of one event, marker first and order second (their failures are told apart
+    by position), never two operations on one item."""
+    ops = [marker_op(event, now), order_op(event, now, first_sight=first_sight)]
+    ops += customers.upsert_ops(event.store_id, event.customer, now, order_id=event.order_id, ordered_at=event.ordered_at or event.occurred_at, new_order=first_sight)
+    ops += followups.plan_order_event(event, store, now)
+    ops += cancels
+    unique: dict[tuple[str, str], db.TransactOp] = {}
+    for op in ops:
+        unique.setdefault(_key_of(op), op)
+    if len(unique) > 100:
+        raise InvalidInput("this order asks for more than 100 writes; send fewer items with warranties", field="items")
+    return list(unique.values())
+
+
+def ingest(table: db.Table, event: OrderEvent, store: Mapping[str, Any], now: datetime) -> Outcome:
+    """Write one event in one transaction (two in the rare case described above)."""
+    first_sight = event.status is OrderStatus.CREATED
+    for _ in range(MAX_ATTEMPTS):
+        cancels = followups.cancel_order_jobs(table, event.store_id, event.order_id, now) if event.status in CANCELLING else []
+        ops = build(event, store, now, first_sight=first_sight, cancels=cancels)
+        try:
+            table.transact(ops)
+        except db.TransactionConflict as conflict:
+            failed = {i for i, code in enumerate(conflict.reasons) if code == "ConditionalCheckFailed"}
+            if 0 in failed:
+                return Outcome("duplicate", event.order_id)
+            if 1 in failed:
+                if first_sight:
+                    return Outcome("stale", event.order_id)
+                first_sight = True
+                continue
+            continue  # a pending job changed under us: read the jobs again
+        return Outcome("accepted", event.order_id)
+    raise Unavailable("the order changed while it was being written, please retry")

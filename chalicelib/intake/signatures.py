@@ -1,0 +1,67 @@
+"""Webhook signatures, always over the raw body as received (never re-serialised JSON), always
+compared in constant time.
+
+* Shopify and WooCommerce: base64 HMAC-SHA256 of the body with a shared secret.
+* Standard Webhooks (the generic endpoint): ``webhook-signature: v1,<base64> [v1,<base64> ...]``
+  over ``{webhook-id}.{webhook-timestamp}.{body}``, the key being the base64 part of a
+  ``whsec_`` secret; several signatures may be sent while a secret is rotated.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from datetime import datetime
+
+from chalicelib.errors import Unauthorized
+
+TOLERANCE_SECONDS = 5 * 60
+MAX_SIGNATURES = 10
+
+
+def hmac_base64(key: bytes, content: bytes) -> str:
+    return base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+
+
+def require_body_hmac(secret: str, body: bytes, presented: str | None, header: str) -> None:
+    """Raise Unauthorized unless ``presented`` is the base64 HMAC of ``body`` under ``secret``."""
+    if not presented:
+        raise Unauthorized(f"missing {header} header")
+    expected = hmac_base64(secret.encode(), body)
+    if not hmac.compare_digest(expected.encode(), presented.strip().encode("utf-8", "replace")):
+        raise Unauthorized(f"{header} does not match the body")
+
+
+def standard_key(secret: str) -> bytes:
+    """The signing key of a ``whsec_<base64>`` secret."""
+    encoded = secret.removeprefix("whsec_")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return encoded.encode()
+
+
+def standard_sign(secret: str, message_id: str, timestamp: int | str, body: bytes) -> str:
+    """The ``v1,<base64>`` signature of one message (what a sender puts in ``webhook-signature``)."""
+    content = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + hmac_base64(standard_key(secret), content)
+
+
+def require_standard(secret: str, message_id: str | None, timestamp: str | None, signatures: str | None, body: bytes, now: datetime) -> None:
+    """Raise Unauthorized unless one of the ``v1`` signatures matches and the timestamp is
+    within five minutes of ``now`` (a replayed old message is refused)."""
+    if not message_id or not timestamp or not signatures:
+        raise Unauthorized("missing webhook-id, webhook-timestamp or webhook-signature header")
+    try:
+        sent_at = int(timestamp.strip())
+    except ValueError:
+        raise Unauthorized("webhook-timestamp must be whole seconds since the epoch") from None
+    if abs(now.timestamp() - sent_at) > TOLERANCE_SECONDS:
+        raise Unauthorized("webhook-timestamp is more than 5 minutes away from now")
+    expected = standard_sign(secret, message_id, timestamp.strip(), body).encode()
+    for candidate in signatures.split()[:MAX_SIGNATURES]:
+        version, _, _ = candidate.partition(",")
+        if version == "v1" and hmac.compare_digest(expected, candidate.encode("utf-8", "replace")):
+            return
+    raise Unauthorized("no webhook-signature matches the message")
