@@ -386,7 +386,7 @@ def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict
         "email": contacts.get("email"),
         "phone": contacts.get("phone"),
         "order": item.get("order_name") or item.get("order_id"),
-        "items": items,
+        "products": items,
         "score": item.get("score"),
         "scale": str(item.get("survey_type") or "").upper(),
         "comment": item.get("comment"),

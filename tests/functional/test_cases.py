@@ -154,7 +154,9 @@ def test_inbox_asks_for_the_support_key_and_sets_a_strict_session_cookie(client:
 
 
 def test_inbox_shows_open_cases_and_its_forms_act_on_them(client: Any, store: dict[str, Any]) -> None:
-    # GIVEN a signed-in support person and an open case
+    # GIVEN a signed-in support person and an open case about an order of a kettle
+    order = {**keys.order(store["store_id"], "1001"), "type": "order", "order_name": "#1001", "items": [{"sku": "KT-1", "title": "Copper kettle", "quantity": 1}]}
+    db.table().put(order)
     answer_survey(client, store, score=1, comment="Arrived broken & scratched", customer="+306912345678")
     cookie = cookie_of(sign_in(client, store, store["support_key"]))
     page = client.http.get(f"/stores/{store['store_id']}/inbox", headers={"Cookie": cookie}).body.decode()
@@ -164,6 +166,7 @@ def test_inbox_shows_open_cases_and_its_forms_act_on_them(client: Any, store: di
     assert f'id="case-{case_id}"' in page
     assert "Arrived broken &amp; scratched" in page
     assert 'href="tel:+306912345678"' in page
+    assert "Order #1001 · Copper kettle" in page
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)
     assert csrf is not None
 
