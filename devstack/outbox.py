@@ -165,7 +165,11 @@ def serve(host: str, port: int, topic_names: tuple[str, ...]) -> ThreadingHTTPSe
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             path = self.path.split("?", 1)[0]
             if path == "/outbox.json":
-                body, kind = json.dumps(snapshot(topic_names), indent=2).encode(), "application/json"
+                body, kind = json.dumps(snapshot(topic_names), indent=2, ensure_ascii=False).encode(), "application/json; charset=utf-8"
+            elif path == "/favicon.ico":
+                self.send_response(204)
+                self.end_headers()
+                return
             elif path == "/":
                 body, kind = render(snapshot(topic_names)).encode(), "text/html; charset=utf-8"
             else:
