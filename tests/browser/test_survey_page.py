@@ -1,0 +1,108 @@
+"""A customer answers from a real survey email, in English and in Arabic, in Chromium."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import devstack
+from chalicelib import db, jobs, keys, surveys
+from chalicelib.clock import wall_clock
+from chalicelib.config import settings
+from chalicelib.models import JobKind
+from tests.browser.conftest import screenshot
+from tests.conftest import auth
+
+
+def next_monday_morning() -> datetime:
+    """10:00 in Athens on the next Monday: inside the store's sending hours."""
+    today = wall_clock().astimezone(timezone.utc).date()
+    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    return datetime(monday.year, monday.month, monday.day, 8, 0, tzinfo=timezone.utc)
+
+
+def send_survey_email(app: Any, store: dict[str, Any], email: str, language: str, order_id: str) -> str:
+    """GIVEN a delivered order whose survey falls due, sent through dispatch and send; the email's HTML."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    store_id = store["store_id"]
+    when = next_monday_morning()
+    table = db.table()
+    table.put({**keys.customer(store_id, email), "type": "customer", "store_id": store_id, "customer_id": email, "email": email,
+               "first_name": "Dana", "language": language, "timezone": "Europe/Athens", "email_consent": True})
+    table.put({**keys.order(store_id, order_id), "type": "order", "store_id": store_id, "order_id": order_id, "customer_id": email,
+               "status": "delivered", "order_name": f"#{order_id}", "items": [{"sku": "TEA-1", "title": "Ceramic teapot", "quantity": 1}]})
+    table.put(jobs.job_item(keys.order_pk(store_id, order_id), JobKind.SURVEY, when, store_id=store_id, shards=settings().due_shards,
+                            customer_id=email, order_id=order_id, discriminator="delivered", created_at=when))
+    devstack.deliver(app, when)
+    sent = [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if email in m.destinations.get("ToAddresses", [])]
+    assert len(sent) == 1, "the survey email went out once"
+    return str(sent[0].body)
+
+
+def score_link(email_html: str, score: int) -> str:
+    links = re.findall(r'href="([^"]+/s/[0-9A-Za-z]{22}\?score=(\d+))"', email_html)
+    assert links, "the email shows the scale as links"
+    return next(url for url, value in links if int(value) == score).replace("&amp;", "&")
+
+
+def test_english_survey_from_the_email_to_the_thank_you_page(app: Any, client: Any, store: dict[str, Any], page: Any, live_server: str) -> None:
+    reviews = {"review_links": [{"name": "Google", "url": "https://g.example/review/cedar-sage"}]}
+    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(reviews)).status_code == 200
+    link = score_link(send_survey_email(app, store, "dana@example.com", "en", "1001"), 9)
+    assert link.startswith(live_server)
+    # WHEN the customer taps "9" in the email
+    page.goto(link)
+    # THEN the page is English, left to right, with 9 already chosen and the matching question
+    assert page.get_attribute("html", "lang") == "en" and page.get_attribute("html", "dir") == "ltr"
+    assert page.is_checked("#score-9")
+    assert page.text_content("#comment-label") == "Glad to hear it! What did you love?"
+    # AND the keyboard reaches the chosen score first, then the comment, then the button
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "score-9"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "comment"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") == "submit"
+    screenshot(page, "survey-en")
+    # WHEN they add a comment and send
+    page.fill("#comment", "The teapot pours without a drip.")
+    page.click("button[type=submit]")
+    # THEN they are thanked, and the answer is stored once
+    page.wait_for_selector("h1")
+    assert page.text_content("h1") == "Thank you for your answer!"
+    assert page.get_attribute("a[href='https://g.example/review/cedar-sage']", "rel") == "noopener noreferrer"
+    screenshot(page, "thanks-en")
+    stored = db.table().get(keys.response(store["store_id"], "1001", "nps"), consistent=True)
+    assert stored is not None and (stored["score"], stored["comment"]) == (9, "The teapot pours without a drip.")
+
+
+def test_arabic_survey_is_right_to_left_and_follows_the_score(app: Any, store: dict[str, Any], page: Any, live_server: str) -> None:
+    link = score_link(send_survey_email(app, store, "layla@example.com", "ar", "2002"), 8)
+    page.goto(link)
+    assert page.get_attribute("html", "lang") == "ar" and page.get_attribute("html", "dir") == "rtl"
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert page.evaluate("getComputedStyle(document.querySelector('legend')).textAlign") in ("start", "right")
+    # the scale runs right to left: 0 sits right of 10
+    left_of = page.evaluate("document.querySelector('label[for=score-0]').getBoundingClientRect().left"
+                            " > document.querySelector('label[for=score-1]').getBoundingClientRect().left")
+    assert left_of is True
+    assert page.is_checked("#score-8")
+    assert page.text_content("#comment-label") == "ما الذي يمكننا تحسينه؟"
+    assert "ما مدى احتمال أن تنصح" in page.text_content("legend")
+    screenshot(page, "survey-ar")
+    # WHEN the customer picks 3 instead THEN the question follows (the inline script runs under the CSP)
+    page.click("#score-3")
+    assert page.is_checked("#score-3")
+    assert page.text_content("#comment-label") == "نأسف لذلك. ما الذي حدث؟"
+    page.fill("#comment", "وصل الإبريق مكسورًا")
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1")
+    assert page.text_content("h1") == "شكرًا على إجابتك!"
+    assert page.get_attribute("html", "dir") == "rtl"
+    screenshot(page, "thanks-ar")
+    stored = db.table().get(keys.response(store["store_id"], "2002", "nps"), consistent=True)
+    assert stored is not None and (stored["score"], stored["category"], stored["comment"]) == (3, "detractor", "وصل الإبريق مكسورًا")
+    assert surveys.is_answered(db.table(), stored["token"])
