@@ -277,11 +277,18 @@ def store_stats(store_id: str) -> Any:
 
 
 # --- cases, alerts, inbox, stats, dashboard, privacy -----------------------------------
+def _store_for_support(store_id: str) -> dict[str, Any]:
+    """The store, for its API key or its support key (support works cases too)."""
+    token = bearer(_request().headers)
+    kind = "support" if token and token.startswith("sk_") else "api"
+    return stores.authenticate(db.table(), store_id, token, kind=kind)
+
+
 @route("/stores/{store_id}/cases", methods=["GET"])
 def list_cases(store_id: str) -> Any:
     from chalicelib import cases
 
-    _store_for_request(store_id)
+    _store_for_support(store_id)
     status = (_request().query_params or {}).get("status") or "open"
     return web.json_response({"cases": [cases.public_view(item) for item in cases.list_cases(db.table(), store_id, status)]})
 
@@ -290,7 +297,7 @@ def list_cases(store_id: str) -> Any:
 def get_case(store_id: str, case_id: str) -> Any:
     from chalicelib import cases
 
-    _store_for_request(store_id)
+    _store_for_support(store_id)
     return web.json_response(cases.detail(db.table(), store_id, case_id))
 
 
@@ -298,7 +305,7 @@ def get_case(store_id: str, case_id: str) -> Any:
 def change_case(store_id: str, case_id: str) -> Any:
     from chalicelib import cases, escalation
 
-    store = _store_for_request(store_id)
+    store = _store_for_support(store_id)
     change = cases.parse_change(web.json_body(_request()))
     return web.json_response(cases.public_view(escalation.change_case(db.table(), store, case_id, change, wall_clock())))
 

@@ -42,6 +42,9 @@ def test_a_case_is_worked_from_open_to_resolved_with_who_and_when(client: Any, s
     answer_survey(client, store, score=3, comment="Wrong colour delivered")
     case_id = open_cases(client, store)[0]["case_id"]
 
+    sent = {**keys.sent_message(store["store_id"], "maya@example.org", "2026-11-20T09:00:00Z", "survey"), "kind": "survey", "channel": "email", "sent_at": "2026-11-20T09:00:00Z"}
+    db.table().put(sent)
+
     # WHEN support acknowledges, assigns and resolves it
     acknowledged = patch(client, store, case_id, {"action": "acknowledge", "by": "Dana"})
     assigned = patch(client, store, case_id, {"action": "assign", "assignee": "Omar", "by": "Dana"})
@@ -57,6 +60,7 @@ def test_a_case_is_worked_from_open_to_resolved_with_who_and_when(client: Any, s
     assert [c["case_id"] for c in open_cases(client, store, "resolved")] == [case_id]
     detail = client.http.get(f"/stores/{store['store_id']}/cases/{case_id}", headers=auth(store["api_key"]))
     assert detail.status_code == 200 and detail.json_body["resolved_at"]
+    assert detail.json_body["messages"] == [{"kind": "survey", "channel": "email", "sent_at": "2026-11-20T09:00:00Z"}]
 
 
 def test_impossible_transitions_are_refused_with_409(client: Any, store: dict[str, Any]) -> None:
@@ -84,7 +88,8 @@ def test_bad_requests_are_clear(client: Any, store: dict[str, Any]) -> None:
     bad_status = client.http.get(f"/stores/{store['store_id']}/cases?status=lost", headers=auth(store["api_key"]))
     assert bad_status.status_code == 400 and bad_status.json_body["error"]["field"] == "status"
     assert client.http.get(f"/stores/{store['store_id']}/cases").status_code == 401
-    assert client.http.get(f"/stores/{store['store_id']}/cases", headers=auth(store["support_key"])).status_code == 401
+    assert client.http.get(f"/stores/{store['store_id']}/cases", headers=auth("sk_" + store["store_id"] + "_wrong")).status_code == 401
+    assert client.http.get(f"/stores/{store['store_id']}/cases", headers=auth(store["support_key"])).status_code == 200
 
 
 def test_a_changed_answer_updates_the_case_and_a_kinder_one_is_noted(client: Any, store: dict[str, Any]) -> None:
