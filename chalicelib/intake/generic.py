@@ -147,7 +147,7 @@ def _total(value: Any) -> str | None:
 def _currency(value: Any) -> str | None:
     if value is None:
         return None
-    code = n.currency(value) if isinstance(value, str) else None
+    code = n.currency(value) if isinstance(value, str) and len(value.strip()) == 3 else None
     if code is None:
         raise InvalidInput("currency must be a three-letter ISO 4217 code", field="currency")
     return code

@@ -152,8 +152,8 @@ def amount(value: Any) -> str | None:
 
 
 def currency(value: Any) -> str | None:
-    raw = text(value, 3)
-    return raw.upper() if raw and len(raw) == 3 and raw.isalpha() else None
+    raw = text(value, 8)
+    return raw.upper() if raw and len(raw) == 3 and raw.isascii() and raw.isalpha() else None
 
 
 def instant(value: Any) -> datetime | None:

@@ -89,7 +89,7 @@ def receive(source: str, table: db.Table, store_id: str, headers: Mapping[str, s
     count("webhooks_received", source=source)
     try:
         body = read_body()
-        store = stores.get_store(table, store_id)
+        store = stores.with_defaults(stores.get_store(table, store_id))
         notes = n.Notes()
         reading = READERS[source](store, headers, body, now, notes)
         if isinstance(reading, n.Ignored):

@@ -1,0 +1,193 @@
+"""The generic order endpoint (Standard Webhooks), and the README example run as written."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib import keys
+from tests.fixtures import body_of, standard_headers
+from tests.functional.intake_helpers import count_items, customer, jobs_of, order, orders
+
+EVENT = {
+    "order_id": "A-1001",
+    "status": "created",
+    "occurred_at": "2026-11-22T10:00:00Z",
+    "order_name": "#1001",
+    "customer": {
+        "email": "Nikos@Example.gr",
+        "phone": "+306944000111",
+        "first_name": "Nikos",
+        "language": "el-GR",
+        "timezone": "Europe/Athens",
+        "birthday": "02-29",
+        "email_consent": True,
+        "sms_consent": None,
+    },
+    "items": [{"sku": "CS-BOARD-L", "title": "Olive wood cutting board", "quantity": 1, "warranty_months": 24}],
+    "total": "64.00",
+    "currency": "EUR",
+}
+
+
+def send(client: Any, store: dict[str, Any], event: dict[str, Any], message_id: str = "msg_1", **kwargs: Any) -> Any:
+    body = body_of(event)
+    return client.http.post(f"/webhooks/orders/{store['store_id']}", headers=standard_headers(store["webhook_secret"], body, message_id, **kwargs), body=body)
+
+
+def test_a_signed_event_creates_the_order_once(client: Any, store: dict[str, Any]) -> None:
+    first = send(client, store, EVENT)
+    second = send(client, store, EVENT)
+    assert first.status_code == 200 and first.json_body == {"status": "accepted", "order_id": "A-1001"}
+    assert second.json_body["status"] == "duplicate"
+    assert len(orders(store["store_id"])) == 1
+    person = customer(store["store_id"], "nikos@example.gr")
+    assert person is not None
+    assert (person["phone"], person["language"], person["timezone"], person["birthday"]) == ("+306944000111", "el", "Europe/Athens", "02-29")
+    assert person["email_consent"] is True and "sms_consent" not in person
+    # a warranty reminder and a birthday greeting are planned
+    assert any(sk.startswith("JOB#warranty") for sk in jobs_of(keys.order_pk(store["store_id"], "A-1001")))
+    assert "JOB#birthday" in jobs_of(keys.customer_pk(store["store_id"], "nikos@example.gr"))
+
+
+def test_the_signature_may_list_several_for_secret_rotation(client: Any, store: dict[str, Any]) -> None:
+    response = send(client, store, EVENT, extra_signatures=("v1,b2xkLXNlY3JldC1zaWduYXR1cmU=", "v2,whatever"))
+    assert response.status_code == 200
+
+
+def test_wrong_signatures_and_stale_timestamps_are_refused(client: Any, store: dict[str, Any]) -> None:
+    before = count_items()
+    body = body_of(EVENT)
+    url = f"/webhooks/orders/{store['store_id']}"
+    other_secret = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="
+    assert client.http.post(url, headers=standard_headers(other_secret, body, "m1"), body=body).status_code == 401
+    old = send(client, store, EVENT, timestamp=int(time.time()) - 6 * 60)
+    assert old.status_code == 401 and "5 minutes" in old.json_body["error"]["message"]
+    future = send(client, store, EVENT, timestamp=int(time.time()) + 6 * 60)
+    assert future.status_code == 401
+    headers = standard_headers(store["webhook_secret"], body, "m1")
+    del headers["webhook-signature"]
+    assert client.http.post(url, headers=headers, body=body).status_code == 401
+    signed_for_other_id = standard_headers(store["webhook_secret"], body, "m1")
+    signed_for_other_id["webhook-id"] = "m2"
+    assert client.http.post(url, headers=signed_for_other_id, body=body).status_code == 401
+    assert count_items() == before
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"colour": "blue"}, "colour"),
+        ({"customer": {**EVENT["customer"], "nickname": "N"}}, "customer.nickname"),  # type: ignore[dict-item]
+        ({"items": [{"sku": "A", "title": "B", "size": "L"}]}, "items[0].size"),
+        ({"status": "shipped"}, "status"),
+        ({"occurred_at": "yesterday"}, "occurred_at"),
+        ({"order_id": ""}, "order_id"),
+        ({"order_id": "shopify:1"}, "order_id"),
+        ({"items": [{"sku": "A", "title": "B", "quantity": 0}]}, "items[0].quantity"),
+        ({"items": [{"sku": "A", "title": "B", "warranty_months": 999}]}, "items[0].warranty_months"),
+        ({"customer": {"email_consent": "yes"}}, "customer.email_consent"),
+        ({"total": "lots"}, "total"),
+        ({"currency": "euro"}, "currency"),
+    ],
+)
+def test_schema_errors_name_the_field_and_write_nothing(client: Any, store: dict[str, Any], change: dict[str, Any], field: str) -> None:
+    before = count_items()
+    response = send(client, store, {**EVENT, **change})
+    assert response.status_code == 400
+    assert response.json_body["error"]["field"] == field
+    assert field in response.json_body["error"]["message"] or field.split(".")[-1] in response.json_body["error"]["message"]
+    assert count_items() == before
+
+
+def test_a_missing_order_id_is_a_400(client: Any, store: dict[str, Any]) -> None:
+    event = {k: v for k, v in EVENT.items() if k != "order_id"}
+    response = send(client, store, event)
+    assert response.status_code == 400 and response.json_body["error"]["message"] == "missing order_id"
+
+
+def test_unusable_contact_data_is_dropped_with_a_warning_and_the_order_kept(client: Any, store: dict[str, Any]) -> None:
+    event = {**EVENT, "customer": {"email": "nikos(at)example", "phone": "12", "first_name": "Nikos"}}
+    response = send(client, store, event)
+    assert response.status_code == 200
+    assert response.json_body["warnings"] == ["customer.email: not a valid email address", "customer.phone: not a valid phone number"]
+    stored = order(store["store_id"], "A-1001")
+    assert stored is not None and "customer_id" not in stored
+    # no customer, so no messages
+    assert [i for i in jobs_of(keys.order_pk(store["store_id"], "A-1001"))] == []
+
+
+def test_a_delivered_then_cancelled_order(client: Any, store: dict[str, Any]) -> None:
+    send(client, store, EVENT, "m1")
+    send(client, store, {**EVENT, "status": "delivered", "occurred_at": "2026-11-25T12:00:00Z"}, "m2")
+    assert order(store["store_id"], "A-1001")["status"] == "delivered"  # type: ignore[index]
+    assert "JOB#delivery_checkin" in jobs_of(keys.order_pk(store["store_id"], "A-1001"))
+    send(client, store, {**EVENT, "status": "cancelled", "occurred_at": "2026-11-26T12:00:00Z"}, "m3")
+    jobs = jobs_of(keys.order_pk(store["store_id"], "A-1001"))
+    assert jobs and all(j["status"] == "cancelled" for j in jobs.values())
+
+
+# --- the README example, run as written ------------------------------------------------------
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def local_api(local_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """What `make run` serves: moto's server as AWS, and `chalice local` for the API."""
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+    from moto.server import ThreadedMotoServer
+
+    import devstack
+
+    moto_port, api_port = _free_port(), _free_port()
+    moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto_server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{moto_port}")
+    devstack.reset_caches()
+    devstack.provision()
+    from app import app
+
+    config = Config.create(chalice_stage="local", app_name="aftercare", chalice_app=app, project_dir=str(devstack.ROOT))
+    server = LocalDevServer(app, config, "127.0.0.1", api_port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{api_port}"
+    finally:
+        server.shutdown()
+        moto_server.stop()
+        devstack.reset_caches()
+
+
+def readme_example() -> str:
+    from devstack import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- example: generic-webhook -->\n```sh\n(.*?)```", text, re.S)
+    assert match, "the README's generic webhook example is missing"
+    return match.group(1)
+
+
+def test_the_readme_curl_example_creates_an_order(local_api: str) -> None:
+    # GIVEN the running API; WHEN the README's snippet is pasted into bash
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_example()], env={"PATH": "/usr/bin:/bin", "API": local_api}, capture_output=True, text=True, timeout=60)
+    # THEN it prints the accepted order
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer == {"status": "accepted", "order_id": "A-1001"}
+    from tests.functional.intake_helpers import all_items
+
+    stored = [i for i in all_items() if i.get("type") == "order"]
+    assert len(stored) == 1 and stored[0]["customer_id"] == "eleni@example.com"
