@@ -1,0 +1,120 @@
+"""The transports' request shapes, and how provider errors are sorted."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib import messaging
+
+STORE = {"store_id": "st1", "name": "Κεραμικά Σοφίας", "sender_email": "hello@sofia.example", "support_email": "care@sofia.example", "sms_origination": "+15555550100"}
+
+
+class Recorder:
+    """A client that records each call and answers like the provider."""
+
+    def __init__(self, answer: dict[str, Any] | None = None, error: ClientError | None = None) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.answer = answer or {"MessageId": "m-1"}
+        self.error = error
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**kwargs: Any) -> dict[str, Any]:
+            self.calls.append((operation, kwargs))
+            if self.error is not None:
+                raise self.error
+            return self.answer
+
+        return call
+
+
+class Clients:
+    def __init__(self, **clients: Recorder) -> None:
+        self.__dict__.update(clients)
+
+
+def error(code: str, status: int) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+
+
+@pytest.fixture
+def transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from chalicelib import config
+
+    def use(value: str) -> None:
+        monkeypatch.setenv("SMS_TRANSPORT", value)
+        config.reset()
+
+    yield use
+    config.reset()
+
+
+def test_sms_through_end_user_messaging(transport: Any) -> None:
+    # GIVEN the production transport
+    transport("eum")
+    sms = Recorder({"MessageId": "eum-42"})
+    # WHEN an SMS is sent
+    message_id = messaging.send_sms(Clients(sms=sms), STORE, "+306912345678", "Γεια σας")
+    # THEN it is one send_text_message call with the store's origination identity
+    assert message_id == "eum-42"
+    assert sms.calls == [
+        (
+            "send_text_message",
+            {
+                "DestinationPhoneNumber": "+306912345678",
+                "MessageBody": "Γεια σας",
+                "MessageType": "TRANSACTIONAL",
+                "Context": {"store_id": "st1"},
+                "OriginationIdentity": "+15555550100",
+            },
+        )
+    ]
+
+
+def test_sms_through_sns(transport: Any) -> None:
+    transport("sns")
+    sns = Recorder({"MessageId": "sns-7"})
+    assert messaging.send_sms(Clients(sns=sns), STORE, "+306912345678", "hi") == "sns-7"
+    operation, kwargs = sns.calls[0]
+    assert operation == "publish" and kwargs["PhoneNumber"] == "+306912345678" and kwargs["Message"] == "hi"
+
+
+def test_email_request_is_utf8_with_headers_and_the_store_tag() -> None:
+    ses = Recorder({"MessageId": "ses-1"})
+    messaging.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "Χρόνια πολλά!", "<p>Γεια</p>", "Γεια", {"List-Unsubscribe": "<https://x/u/t>"})
+    operation, kwargs = ses.calls[0]
+    assert operation == "send_email"
+    simple = kwargs["Content"]["Simple"]
+    assert simple["Subject"] == {"Data": "Χρόνια πολλά!", "Charset": "UTF-8"}
+    assert simple["Body"]["Html"]["Charset"] == simple["Body"]["Text"]["Charset"] == "UTF-8"
+    assert {"Name": "List-Unsubscribe", "Value": "<https://x/u/t>"} in simple["Headers"]
+    assert {"Name": "X-Aftercare-Store", "Value": "st1"} in simple["Headers"]
+    assert kwargs["EmailTags"] == [{"Name": "store_id", "Value": "st1"}]
+    assert kwargs["FromEmailAddress"].endswith("<hello@sofia.example>") and "=?utf-8?" in kwargs["FromEmailAddress"]
+    assert kwargs["ReplyToAddresses"] == ["care@sofia.example"]
+
+
+@pytest.mark.parametrize(("code", "status", "kind"), [
+    ("TooManyRequestsException", 429, messaging.ProviderBusy),
+    ("ThrottlingException", 400, messaging.ProviderBusy),
+    ("InternalFailure", 500, messaging.ProviderBusy),
+    ("MessageRejected", 400, messaging.Rejected),
+    ("ValidationException", 400, messaging.Rejected),
+])
+def test_provider_errors_are_sorted_into_retry_or_give_up(code: str, status: int, kind: type) -> None:
+    ses = Recorder(error=error(code, status))
+    with pytest.raises(kind):
+        messaging.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "h", "t")
+
+
+def test_ses_account_suppression_lookup() -> None:
+    assert messaging.ses_suppressed(Recorder({"SuppressedDestination": {}}), "a@b.example") is True
+    assert messaging.ses_suppressed(Recorder(error=error("NotFoundException", 404)), "a@b.example") is False
+
+
+def test_fit_sms_keeps_the_link_and_stays_in_gsm() -> None:
+    body = "Cedar: " + "word " * 100 + "\nhttps://x.example/s/abc"
+    fitted = messaging.fit_sms(body)
+    assert messaging.segments(fitted) == 2 and fitted.endswith("https://x.example/s/abc") and messaging.is_gsm(fitted)
