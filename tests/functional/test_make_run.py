@@ -118,3 +118,24 @@ def test_ctrl_c_stops_everything(stack: dict[str, Any]) -> None:
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", api_port)) != 0
     assert not Path(stack["state"]).exists()
+
+
+def test_the_outbox_shows_an_email_only_inside_a_sandboxed_frame() -> None:
+    from devstack.outbox import render
+
+    # GIVEN a sent email whose HTML carries a script and quotes, and an SMS
+    mail = {
+        "message_id": "m1",
+        "sender": "Cedar & Sage <hello@cedarsage.example>",
+        "to": ["dana@example.com"],
+        "subject": "Thanks <b>Dana</b>",
+        "html": "<p class=\"x\">Hi</p><script>alert('x')</script>",
+        "text": "Hi Dana",
+    }
+    page = render({"emails": [mail], "sms": [{"message_id": "s1", "to": "+302101234567", "body": "Rate us 0-10"}], "notifications": []})
+    # THEN the HTML appears only escaped in a sandboxed srcdoc (nothing of it runs in the page)
+    assert "<script>" not in page
+    assert "<iframe sandbox " in page and "srcdoc=\"&lt;p class=&quot;x&quot;&gt;Hi&lt;/p&gt;&lt;script&gt;" in page
+    # and the subject, addresses, text part and SMS are shown as text
+    assert "Thanks &lt;b&gt;Dana&lt;/b&gt;" in page and "Cedar &amp; Sage &lt;hello@cedarsage.example&gt;" in page
+    assert "Hi Dana" in page and "+302101234567" in page and "Rate us 0-10" in page

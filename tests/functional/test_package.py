@@ -180,3 +180,20 @@ def test_overrides_wire_an_sqs_and_an_sns_handler() -> None:
     assert sqs == {"Queue": {"Fn::Sub": "${SendQueue.Arn}"}, "FunctionResponseTypes": ["ReportBatchItemFailures"]}
     assert result["InboundSms"]["Properties"]["Events"]["InboundSmsSnsSubscription"]["Properties"] == {"Topic": {"Fn::Sub": "${InboundSmsTopic}"}}
     assert result["Send"]["Properties"]["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "Table"}
+
+
+def test_catalogues_compile_to_mo_files_gettext_reads(tmp_path: Path) -> None:
+    import gettext
+
+    from devstack.translations import compile_all
+
+    # GIVEN no locale folder yet, then one Greek catalogue
+    assert compile_all(tmp_path / "locale") == []
+    po = tmp_path / "locale" / "el" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Thank you"\nmsgstr "Ευχαριστούμε"\n', encoding="utf-8")
+    # WHEN compiled
+    compiled = compile_all(tmp_path / "locale")
+    # THEN gettext reads the translation from the .mo
+    assert compiled == [po.with_suffix(".mo")]
+    assert gettext.translation("messages", str(tmp_path / "locale"), languages=["el"]).gettext("Thank you") == "Ευχαριστούμε"
