@@ -18,7 +18,8 @@ from chalicelib.clock import parse_iso
 from chalicelib.models import Channel, JobKind
 
 MARKETING = frozenset({JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value, JobKind.WINBACK.value})
-# Answers to the customer's own action: sent at once, never held by quiet hours or caps.
+# Answers to the customer's own action: sent at once, never held by quiet hours or the
+# weekly cap, and not counted against it.
 IMMEDIATE = frozenset({JobKind.THANK_YOU.value})
 SURVEY_KINDS = frozenset({JobKind.SURVEY.value, JobKind.SURVEY_REMINDER.value})
 ORDER_GONE = frozenset({"cancelled", "refunded"})

@@ -173,7 +173,12 @@ def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping
             "PK = :pk AND SK BETWEEN :low AND :high",
             values={":pk": keys.customer_pk(store_id, customer_id), ":low": prefix + iso(now - policy.WEEK), ":high": prefix + iso(now) + "~"},
         )
-        recent = [parse_iso(str(item["sent_at"])) for item in table.query_all(cond, consistent=True) if item.get("sent_at")]
+        # The thank-you answers the customer's own order: it neither waits for nor uses up the cap.
+        recent = [
+            parse_iso(str(item["sent_at"]))
+            for item in table.query_all(cond, consistent=True)
+            if item.get("sent_at") and item.get("kind") not in policy.IMMEDIATE
+        ]
 
     language = templating.language_or(
         (order or {}).get("language") or (customer or {}).get("language") or data.get("language"), str(store.get("language") or "en")

@@ -52,9 +52,9 @@ def use_local_environment(endpoint: str | None = None) -> dict[str, str]:
 
 def reset_caches() -> None:
     """Forget every per-process cache (clients, settings, stores), as a new Lambda would."""
-    from chalicelib import auth, aws, config, db, openapi, signing, stores
+    from chalicelib import auth, aws, config, db, openapi, signing, stores, templating
 
-    for module in (auth, aws, config, db, openapi, signing):
+    for module in (auth, aws, config, db, openapi, signing, templating):
         module.reset()
     stores.clear_cache()
 

@@ -1,0 +1,202 @@
+"""Messages that must not go: each refusal reason through the real send path, a bounce
+turned into a suppression, duplicates, and a provider that keeps failing."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+import devstack
+from chalicelib import aws, db, keys, sending, suppression
+from chalicelib.models import OrderStatus
+from tests.conftest import auth
+from tests.functional.engine_world import at, customer_info, ingest, order_event, sms_to, subjects_to
+
+MONDAY = "2027-03-01T08:00:00Z"  # 10:00 in Athens
+
+
+def job_item(store_id: str, order_id: str, sk: str) -> dict[str, Any]:
+    item = db.table().get({"PK": keys.order_pk(store_id, order_id), "SK": sk}, consistent=True)
+    assert item is not None
+    return item
+
+
+def order(store: dict[str, Any], order_id: str, when: str, **customer: Any) -> None:
+    email = customer.pop("email", "dana@example.com")
+    ingest(store, order_event(store["store_id"], order_id, OrderStatus.CREATED, at(when), customer_info(email, **customer)), at(when))
+
+
+def deliver_order(store: dict[str, Any], order_id: str, when: str, **customer: Any) -> None:
+    email = customer.pop("email", "dana@example.com")
+    ingest(store, order_event(store["store_id"], order_id, OrderStatus.DELIVERED, at(when), customer_info(email, **customer)), at(when))
+
+
+def test_no_marketing_without_consent(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN a customer with a known birthday who never agreed to marketing email
+    order(store, "1", MONDAY, email="noconsent@example.com", birthday="03-05", email_consent=None)
+    devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    # WHEN the birthday comes
+    devstack.deliver(app, at("2027-03-05T08:00:00Z"))
+    # THEN no greeting is sent (the thank-you was), and next year's stays planned with the reason
+    assert subjects_to("noconsent@example.com") == ["Thank you for your order #1"]
+    birthday = db.table().get(keys.job(keys.customer_pk(store["store_id"], "noconsent@example.com"), "birthday"), consistent=True)
+    assert birthday is not None and birthday["last_reason"] == "no_consent" and birthday["due"].startswith("2028-03-05")
+
+
+def test_an_unsubscribed_customer_gets_no_survey(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN a delivered order whose customer opted out of surveys
+    order(store, "2", MONDAY)
+    deliver_order(store, "2", "2027-03-02T08:00:00Z")
+    devstack.deliver(app, at("2027-03-02T08:01:00Z"))
+    suppression.suppress(db.table(), store["store_id"], "dana@example.com", "email", "surveys", "unsubscribe", at("2027-03-02T09:00:00Z"))
+    # WHEN the survey falls due
+    devstack.deliver(app, at("2027-03-09T08:01:00Z"))
+    # THEN none is sent, and the job says why
+    assert "How did we do, Dana?" not in subjects_to("dana@example.com")
+    assert job_item(store["store_id"], "2", "JOB#survey#delivered")["reason"] == "suppressed"
+
+
+def test_a_hard_bounce_stops_further_email(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN SES reports a permanent bounce for an address this store mailed
+    notification = {
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "Gone@Example.COM"}]},
+        "mail": {"tags": {"store_id": [store["store_id"]]}, "destination": ["Gone@example.com"]},
+    }
+    topic = [t["TopicArn"] for t in boto3.client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(":aftercare-ses-feedback")][0]
+    boto3.client("sns").publish(TopicArn=topic, Message=json.dumps(notification))
+    delivered = devstack.deliver(app, at("2027-03-01T07:00:00Z"))
+    assert [handler for handler, _ in delivered.sns] == ["ses_feedback"]
+    # WHEN that customer orders
+    order(store, "3", MONDAY, email="Gone@example.com")
+    devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    # THEN the thank-you is not sent, because the address bounced
+    assert subjects_to("Gone@example.com") == []
+    assert job_item(store["store_id"], "3", "JOB#thank_you")["reason"] == "bounced"
+
+
+def test_a_soft_bounce_suppresses_nothing(app: Any, store: dict[str, Any]) -> None:
+    notification = {"notificationType": "Bounce", "bounce": {"bounceType": "Transient", "bouncedRecipients": [{"emailAddress": "busy@example.com"}]},
+                    "mail": {"tags": {"store_id": [store["store_id"]]}}}
+    assert sending.ses_feedback(db.table(), notification, at(MONDAY)) == 0
+    assert suppression.lookup(db.table(), store["store_id"], "busy@example.com", "email") is None
+
+
+def test_one_survey_per_customer_per_cooldown(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN a customer surveyed about a first order
+    order(store, "4", MONDAY)
+    deliver_order(store, "4", "2027-03-02T08:00:00Z")
+    devstack.deliver(app, at("2027-03-09T08:01:00Z"))
+    assert subjects_to("dana@example.com").count("How did we do, Dana?") == 1
+    # WHEN a second order is delivered and its survey falls due 10 days later
+    order(store, "5", "2027-03-10T08:00:00Z")
+    deliver_order(store, "5", "2027-03-12T08:00:00Z")
+    devstack.deliver(app, at("2027-03-19T08:01:00Z"))
+    # THEN no second survey is sent within 30 days
+    assert subjects_to("dana@example.com").count("How did we do, Dana?") == 1
+    assert job_item(store["store_id"], "5", "JOB#survey#delivered")["reason"] == "survey_cooldown"
+
+
+def test_the_weekly_cap_holds_messages_back(app: Any, client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a store that allows one message per customer per week
+    patched = client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps({"weekly_cap": 1}))
+    assert patched.status_code == 200
+    # and two orders delivered the same morning
+    for order_id in ("6", "7"):
+        order(store, order_id, MONDAY)
+        deliver_order(store, order_id, "2027-03-02T08:00:00Z")
+    # WHEN check-ins fall due
+    devstack.deliver(app, at("2027-03-02T08:01:00Z"))
+    # THEN one goes and the other waits for a week, with the reason recorded
+    checkins = [s for s in subjects_to("dana@example.com") if s.startswith("Did your order")]
+    assert len(checkins) == 1
+    held = [job_item(store["store_id"], o, "JOB#delivery_checkin") for o in ("6", "7")]
+    waiting = [j for j in held if j["status"] == "pending"]
+    assert len(waiting) == 1 and waiting[0]["deferred_reason"] == "weekly_cap" and waiting[0]["due"] > "2027-03-09T08:01:00Z"
+
+
+def test_quiet_hours_hold_a_message_until_the_morning(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN a parcel delivered at 23:00 in Athens
+    order(store, "8", MONDAY)
+    deliver_order(store, "8", "2027-03-02T21:00:00Z")
+    # WHEN dispatch runs at night THEN the check-in is moved to 09:00, not sent
+    devstack.deliver(app, at("2027-03-02T21:01:00Z"))
+    checkin = job_item(store["store_id"], "8", "JOB#delivery_checkin")
+    assert (checkin["status"], checkin["due"], checkin["deferred_reason"]) == ("pending", "2027-03-03T07:00:00Z", "quiet_hours")
+    assert not any(s.startswith("Did your order") for s in subjects_to("dana@example.com"))
+
+
+def test_a_duplicate_queue_message_sends_once(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN a due thank-you
+    order(store, "9", MONDAY, email="twice@example.com")
+    thank_you = job_item(store["store_id"], "9", "JOB#thank_you")
+    message = {"pk": thank_you["PK"], "sk": thank_you["SK"], "due_at": thank_you["due_at"], "now": "2027-03-01T08:01:00Z"}
+    # WHEN the same message is handled twice, and a blind rewrite makes the job pending again
+    first = sending.process(db.table(), aws.clients(), message)
+    order(store, "9", MONDAY, email="twice@example.com")
+    again = job_item(store["store_id"], "9", "JOB#thank_you")
+    second = sending.process(db.table(), aws.clients(), {**message, "due_at": again["due_at"]})
+    third = sending.process(db.table(), aws.clients(), message)
+    # THEN exactly one email went out
+    assert (first.status, second.reason, third.status) == ("sent", "already_sent", "skipped")
+    assert subjects_to("twice@example.com") == ["Thank you for your order #9"]
+
+
+def test_sms_only_customers_get_texts_recorded_for_replies(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN a customer known only by phone
+    sid = store["store_id"]
+    info = customer_info(None, phone="+306912345678")
+    ingest(store, order_event(sid, "10", OrderStatus.CREATED, at(MONDAY), info), at(MONDAY))
+    # WHEN the thank-you goes
+    devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    # THEN it is an SMS, and the number's SMS index knows which store texted it
+    texts = sms_to("+306912345678")
+    assert len(texts) == 1 and "#10" in texts[0]
+    records = list(db.table().partition(keys.phone_pk("+306912345678"), "SMS#"))
+    assert [r["store_id"] for r in records] == [sid] and records[0]["expires_at"] > 0
+
+
+class BusyClients:
+    """SES that keeps answering 'throttled' (the embedded AWS never does)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    @property
+    def sesv2(self) -> Any:
+        from botocore.exceptions import ClientError
+
+        class Throttled:
+            def send_email(self, **_: Any) -> Any:
+                raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "SendEmail")
+
+        return Throttled()
+
+
+def test_a_provider_that_keeps_failing_marks_the_job_failed_in_the_api(app: Any, client: Any, store: dict[str, Any]) -> None:
+    import pytest
+
+    from chalicelib import messaging
+
+    # GIVEN a due thank-you and an email provider that throttles every call
+    order(store, "11", MONDAY, email="busy@example.com")
+    job = job_item(store["store_id"], "11", "JOB#thank_you")
+    message = {"pk": job["PK"], "sk": job["SK"], "due_at": job["due_at"], "now": "2027-03-01T08:01:00Z"}
+    busy = BusyClients(aws.clients())
+    # WHEN SQS delivers it: early receives raise (SQS retries), and the claim is released
+    with pytest.raises(messaging.ProviderBusy):
+        sending.process(db.table(), busy, message, receives=1, max_receives=5)
+    assert job_item(store["store_id"], "11", "JOB#thank_you")["status"] == "pending"
+    # and the last receive marks it failed instead
+    outcome = sending.process(db.table(), busy, message, receives=5, max_receives=5)
+    assert outcome.status == "failed"
+    # THEN the store sees the failure and its reason
+    listed = client.http.get(f"/stores/{store['store_id']}/jobs?status=failed", headers=auth(store["api_key"]))
+    assert listed.status_code == 200
+    jobs = listed.json_body["jobs"]
+    assert [(j["kind"], j["order_id"]) for j in jobs] == [("thank_you", "11")] and "TooManyRequestsException" in jobs[0]["reason"]
+    assert subjects_to("busy@example.com") == []
