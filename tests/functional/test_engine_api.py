@@ -1,0 +1,73 @@
+"""The engine's store API: products, template overrides, and the sender identity."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+import devstack
+from chalicelib.models import OrderStatus
+from tests.conftest import STORE_BODY, auth
+from tests.functional.engine_world import at, customer_info, emails_to, ingest, order_event
+
+
+def test_creating_a_store_asks_ses_to_verify_its_sender(client: Any, store: dict[str, Any]) -> None:
+    identities = [i["IdentityName"] for i in boto3.client("sesv2").list_email_identities()["EmailIdentities"]]
+    assert STORE_BODY["sender_email"] in identities
+    # WHEN the sender changes THEN the new one is requested too
+    changed = client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps({"sender_email": "news@cedarsage.example"}))
+    assert changed.status_code == 200
+    identities = [i["IdentityName"] for i in boto3.client("sesv2").list_email_identities()["EmailIdentities"]]
+    assert "news@cedarsage.example" in identities
+
+
+def test_products_hold_tips_warranty_and_review_link(client: Any, store: dict[str, Any]) -> None:
+    path = f"/stores/{store['store_id']}/products/KET-1"
+    body = {"title": "Kettle", "tips": "Descale monthly.", "tips_links": [{"name": "Manual", "url": "https://cedarsage.example/m.pdf"}],
+            "warranty_months": 24, "review_url": "https://reviews.example/kettle"}
+    put = client.http.put(path, headers=auth(store["api_key"]), body=json.dumps(body))
+    assert put.status_code == 200 and put.json_body["warranty_months"] == 24
+    got = client.http.get(path, headers=auth(store["api_key"]))
+    assert got.json_body["tips_links"] == body["tips_links"]
+    bad = client.http.put(path, headers=auth(store["api_key"]), body=json.dumps({"warranty_months": "two"}))
+    assert bad.status_code == 400 and bad.json_body["error"]["field"] == "warranty_months"
+    assert client.http.get(path).status_code == 401
+
+
+def test_a_broken_override_is_refused_with_its_line(client: Any, store: dict[str, Any]) -> None:
+    path = f"/stores/{store['store_id']}/templates/thank_you.subject/en"
+    broken = client.http.put(path, headers=auth(store["api_key"]), body=json.dumps({"source": "Thanks!\n{% if order_name %}"}))
+    assert broken.status_code == 400
+    assert "line 2" in broken.json_body["error"]["message"]
+    unknown = client.http.put(f"/stores/{store['store_id']}/templates/nothing.html/en", headers=auth(store["api_key"]), body=json.dumps({"source": "x"}))
+    assert unknown.status_code == 400
+
+
+def test_an_override_changes_what_customers_receive(app: Any, client: Any, store: dict[str, Any]) -> None:
+    # GIVEN the store's own subject for thank-yous in English
+    path = f"/stores/{store['store_id']}/templates/thank_you.subject/en"
+    saved = client.http.put(path, headers=auth(store["api_key"]), body=json.dumps({"source": "{{ first_name }}, your tea is on its way ({{ order_name }})"}))
+    assert saved.status_code == 200, saved.body
+    # WHEN an order comes in
+    ingest(store, order_event(store["store_id"], "77", OrderStatus.CREATED, at("2027-03-01T08:00:00Z"), customer_info("lee@example.com", first_name="Lee")), at("2027-03-01T08:00:00Z"))
+    devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    # THEN the customer sees the store's subject
+    assert [m.subject for m in emails_to("lee@example.com")] == ["Lee, your tea is on its way (#77)"]
+    # and once removed, the built-in text is back
+    assert client.http.delete(path, headers=auth(store["api_key"])).status_code == 200
+    assert client.http.get(path, headers=auth(store["api_key"])).status_code == 404
+
+
+def test_an_arabic_customer_gets_a_right_to_left_survey_in_arabic(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN an Arabic-speaking customer whose order was delivered
+    sid = store["store_id"]
+    layla = customer_info("layla@example.com", first_name="ليلى", language="ar", timezone="Asia/Dubai")
+    ingest(store, order_event(sid, "88", OrderStatus.CREATED, at("2027-03-01T08:00:00Z"), layla), at("2027-03-01T08:00:00Z"))
+    ingest(store, order_event(sid, "88", OrderStatus.DELIVERED, at("2027-03-02T08:00:00Z"), layla), at("2027-03-02T08:00:00Z"))
+    # WHEN the survey falls due (12:00 in Dubai)
+    devstack.deliver(app, at("2027-03-09T08:01:00Z"))
+    # THEN it is in Arabic, right to left, with a button per score
+    survey = [m for m in emails_to("layla@example.com") if "ما رأيك" in m.subject]
+    assert len(survey) == 1
+    assert '<html lang="ar" dir="rtl">' in survey[0].body and survey[0].body.count("?score=") == 11
