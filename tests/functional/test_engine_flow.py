@@ -1,4 +1,7 @@
-"""One order walked through time: every follow-up arrives once, at an allowed moment."""
+"""One order walked through time: every follow-up arrives once, at an allowed moment.
+
+Orders arrive through the real generic webhook (signed per Standard Webhooks); time moves
+with devstack.deliver."""
 from __future__ import annotations
 
 import json
@@ -6,11 +9,23 @@ from typing import Any
 
 import devstack
 from chalicelib import keys
-from chalicelib.models import OrderStatus
 from tests.conftest import auth
-from tests.functional.engine_world import at, customer_info, ingest, order_event, subjects_to
+from tests.fixtures import body_of, standard_headers
+from tests.functional.engine_world import at, subjects_to
 
 DANA = "dana@example.com"
+
+
+def customer(email: str = DANA, **fields: Any) -> dict[str, Any]:
+    return {"email": email, "first_name": "Dana", "language": "en", "timezone": "Europe/Athens", "email_consent": True, **fields}
+
+
+def post_order(client: Any, store: dict[str, Any], order_id: str, status: str, when: str, who: dict[str, Any]) -> None:
+    event = {"order_id": order_id, "status": status, "occurred_at": when, "order_name": f"#{order_id}", "customer": who,
+             "items": [{"sku": "TEA-1", "title": "Ceramic teapot", "quantity": 1}]}
+    body = body_of(event)
+    answer = client.http.post(f"/webhooks/orders/{store['store_id']}", headers=standard_headers(store["webhook_secret"], body, f"{order_id}-{status}"), body=body)
+    assert answer.status_code in (200, 201, 202), answer.body
 
 
 def test_an_order_gets_each_follow_up_once_at_an_allowed_moment(app: Any, client: Any, store: dict[str, Any]) -> None:
@@ -19,16 +34,14 @@ def test_an_order_gets_each_follow_up_once_at_an_allowed_moment(app: Any, client
     put = client.http.put(f"/stores/{sid}/products/TEA-1", headers=auth(store["api_key"]),
                           body=json.dumps({"tips": "Warm the pot with hot water first.", "tips_links": [{"name": "How-to video", "url": "https://cedarsage.example/v/tea"}]}))
     assert put.status_code == 200, put.body
-    ordered = at("2027-03-01T08:00:00Z")  # 10:00 in Athens
-    ingest(store, order_event(sid, "1001", OrderStatus.CREATED, ordered, customer_info()), ordered)
+    post_order(client, store, "1001", "created", "2027-03-01T08:00:00Z", customer())  # 10:00 in Athens
 
     # WHEN a minute passes THEN the thank-you has gone out
     devstack.deliver(app, at("2027-03-01T08:01:00Z"))
     assert subjects_to(DANA) == ["Thank you for your order #1001"]
 
     # WHEN the parcel is delivered on Wednesday evening (21:30 in Athens)
-    delivered = at("2027-03-03T19:30:00Z")
-    ingest(store, order_event(sid, "1001", OrderStatus.DELIVERED, delivered, customer_info()), delivered)
+    post_order(client, store, "1001", "delivered", "2027-03-03T19:30:00Z", customer())
     devstack.deliver(app, at("2027-03-03T19:31:00Z"))
     # THEN the check-in waits for the morning
     assert len(subjects_to(DANA)) == 1
@@ -64,9 +77,7 @@ def test_an_order_gets_each_follow_up_once_at_an_allowed_moment(app: Any, client
 def test_a_customer_is_greeted_on_their_birthday(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN Mia, whose birthday is 5 March, ordering in February
     sid = store["store_id"]
-    mia = customer_info("mia@example.com", first_name="Mia", birthday="1990-03-05")
-    ordered = at("2027-02-10T09:00:00Z")
-    ingest(store, order_event(sid, "2001", OrderStatus.CREATED, ordered, mia), ordered)
+    post_order(client, store, "2001", "created", "2027-02-10T09:00:00Z", customer("mia@example.com", first_name="Mia", birthday="1990-03-05"))
     devstack.deliver(app, at("2027-02-10T09:01:00Z"))
     # WHEN the day before her birthday passes THEN no greeting yet
     devstack.deliver(app, at("2027-03-04T10:00:00Z"))
@@ -85,15 +96,12 @@ def test_a_customer_is_greeted_on_their_birthday(app: Any, client: Any, store: d
 
 def test_a_cancelled_order_gets_nothing_more(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN an order that got its thank-you
-    sid = store["store_id"]
-    ordered = at("2027-03-01T08:00:00Z")
-    sam = customer_info("sam@example.com", first_name="Sam")
-    ingest(store, order_event(sid, "3001", OrderStatus.CREATED, ordered, sam), ordered)
+    sam = customer("sam@example.com", first_name="Sam")
+    post_order(client, store, "3001", "created", "2027-03-01T08:00:00Z", sam)
     devstack.deliver(app, at("2027-03-01T08:01:00Z"))
     assert subjects_to("sam@example.com") == ["Thank you for your order #3001"]
     # WHEN it is cancelled the next day
-    cancelled = at("2027-03-02T08:00:00Z")
-    ingest(store, order_event(sid, "3001", OrderStatus.CANCELLED, cancelled, sam), cancelled)
+    post_order(client, store, "3001", "cancelled", "2027-03-02T08:00:00Z", sam)
     # THEN nothing about it is sent in the weeks after (the survey fallback included)
     for moment in ("2027-03-13T09:00:00Z", "2027-03-20T09:00:00Z"):
         devstack.deliver(app, at(moment))
