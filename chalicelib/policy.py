@@ -23,6 +23,8 @@ MARKETING = frozenset({JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value, JobKin
 IMMEDIATE = frozenset({JobKind.THANK_YOU.value})
 SURVEY_KINDS = frozenset({JobKind.SURVEY.value, JobKind.SURVEY_REMINDER.value})
 ORDER_GONE = frozenset({"cancelled", "refunded"})
+# Kinds that still make sense after an order is cancelled or refunded.
+OUTLIVE_ORDER = frozenset({JobKind.MADE_IT_RIGHT.value, JobKind.WINBACK.value, JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value})
 WEEK = timedelta(days=7)
 
 
@@ -147,7 +149,7 @@ def next_allowed(moment: datetime, zone: ZoneInfo, start: str, end: str, days: S
 def decide(s: Situation) -> Decision:
     if s.nothing_to_say:
         return drop(s.nothing_to_say)
-    if s.order is not None and str(s.order.get("status", "")) in ORDER_GONE:
+    if s.order is not None and str(s.order.get("status", "")) in ORDER_GONE and s.kind not in OUTLIVE_ORDER:
         return drop(Reason.ORDER_CANCELLED)
     if s.customer is None and s.order is None:
         return drop(Reason.NO_CONTACT)

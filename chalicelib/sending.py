@@ -32,6 +32,10 @@ TRANSACTIONAL = frozenset({JobKind.THANK_YOU.value})
 SENT_RECORD_DAYS = 90
 PHONE_RECORD_DAYS = 60
 FAILED_JOBS = "failed_jobs"
+# Messages that ask for an answer, and the survey kind their answers are stored under (the
+# answer to "did we make it right?" is recorded on the case, on a 1-5 scale).
+SURVEY_LABELS = {JobKind.SURVEY.value: "post_delivery", JobKind.MADE_IT_RIGHT.value: JobKind.MADE_IT_RIGHT.value}
+SURVEY_SETTINGS: dict[str, dict[str, str]] = {JobKind.MADE_IT_RIGHT.value: {"survey_type": "csat"}}
 
 
 @dataclass
@@ -333,14 +337,15 @@ def deliver(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mappin
         contact = policy.contact_for(facts.customer, channel, facts.order)
         assert contact is not None  # policy.decide checked it
         context = message_context(job, store, facts, decision, now)
-        if kind == JobKind.SURVEY.value:
+        if kind in SURVEY_LABELS:
             from chalicelib import surveys
 
+            survey_store = {**store, **SURVEY_SETTINGS.get(kind, {})}
             link = surveys.issue_survey(
-                table, store=store, customer_id=customer_id, order_id=str(job.get("order_id") or ""), kind=str(store.get("survey_type") or "nps"),
+                table, store=survey_store, customer_id=customer_id, order_id=str(job.get("order_id") or ""), kind=SURVEY_LABELS[kind],
                 channel=channel, contact=contact, now=now, language=facts.language,
             )
-            context.update(survey_context(store, link.url, link.score_urls))
+            context.update(survey_context(survey_store, link.url, link.score_urls))
             sent.survey_token, sent.survey_channel = link.token, channel
         elif kind == JobKind.SURVEY_REMINDER.value:
             from chalicelib import surveys

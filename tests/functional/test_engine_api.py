@@ -71,3 +71,20 @@ def test_an_arabic_customer_gets_a_right_to_left_survey_in_arabic(app: Any, stor
     survey = [m for m in emails_to("layla@example.com") if "ما رأيك" in m.subject]
     assert len(survey) == 1
     assert '<html lang="ar" dir="rtl">' in survey[0].body and survey[0].body.count("?score=") == 11
+
+
+def test_did_we_make_it_right_asks_on_a_one_to_five_scale(app: Any, store: dict[str, Any]) -> None:
+    from chalicelib import db, escalation, stores
+
+    # GIVEN a refunded order whose case was resolved yesterday
+    sid = store["store_id"]
+    noor = customer_info("noor@example.com", first_name="Noor")
+    ingest(store, order_event(sid, "99", OrderStatus.CREATED, at("2027-03-01T08:00:00Z"), noor), at("2027-03-01T08:00:00Z"))
+    ingest(store, order_event(sid, "99", OrderStatus.REFUNDED, at("2027-03-04T08:00:00Z"), noor), at("2027-03-04T08:00:00Z"))
+    case = {"store_id": sid, "case_id": "c-99", "customer_id": "noor@example.com", "order_id": "99", "language": "en", "outcome": "refunded"}
+    db.table().put(escalation.made_it_right_job(stores.get_store(db.table(), sid), case, at("2027-03-04T09:00:00Z")))
+    # WHEN a day passes
+    devstack.deliver(app, at("2027-03-05T09:01:00Z"))
+    # THEN the customer is asked, with five buttons to answer
+    asked = [m for m in emails_to("noor@example.com") if m.subject == "Did we make it right?"]
+    assert len(asked) == 1 and asked[0].body.count("?score=") == 5

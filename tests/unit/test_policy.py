@@ -120,3 +120,7 @@ def test_store_tuned_window() -> None:
 
 def test_next_allowed_keeps_a_moment_inside_the_window() -> None:
     assert policy.next_allowed(NOON, policy.zone_of(None, STORE), "09:00", "20:00", [0, 1, 2, 3, 4, 5]) == NOON
+
+
+def test_did_we_make_it_right_still_goes_after_a_refund() -> None:
+    assert decide(situation("made_it_right", order={"status": "refunded"})).send
