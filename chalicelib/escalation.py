@@ -191,6 +191,7 @@ def deliver_alert(
     opener: Any | None = None,
 ) -> list[str]:
     """Send the alert on each channel; the channels that failed (to retry later)."""
+    import http.client
     import urllib.error
 
     store_id = str(store["store_id"])
@@ -208,7 +209,7 @@ def deliver_alert(
         try:
             post_webhook(opener or default_opener(), str(url), slack_payload(alert))
             count("alerts_sent", channel="slack")
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
             logger.warning("alert webhook failed", extra={"store_id": store_id, "case_id": case["case_id"], "error": type(exc).__name__})
             failed.append("slack")
     return failed

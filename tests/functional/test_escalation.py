@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -21,15 +22,17 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # a Tuesday
 class Webhook:
     """A Slack-compatible incoming webhook on localhost that keeps what it receives."""
 
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, delay: float = 0.0) -> None:
         self.received: list[dict[str, Any]] = []
         self.status = status
+        self.delay = delay
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 length = int(self.headers.get("Content-Length") or 0)
                 hook.received.append(json.loads(self.rfile.read(length)))
+                time.sleep(hook.delay)
                 self.send_response(hook.status)
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -214,3 +217,20 @@ def test_urgent_words_raise_priority_and_order_the_list(client: Any, store: dict
     # THEN the urgent one comes first
     assert [c["order_id"] for c in listed] == ["B", "A"]
     assert listed[0]["priority"] == "urgent"
+
+
+def test_a_hanging_webhook_costs_at_most_three_seconds_and_is_retried(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a webhook that takes far too long to answer
+    with Webhook(delay=4) as slow:
+        item = set_store(client, store, slack_webhook_url=slow.url)
+
+        # WHEN a detractor answers
+        started = time.monotonic()
+        case = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"]), NOW)
+        took = time.monotonic() - started
+
+    # THEN the answer's request gave up on it after about three seconds, and a retry is scheduled
+    assert case is not None
+    assert took < 5
+    pending = list(db.table().partition(keys.case_pk(store["store_id"], case["case_id"]), "JOB#alert_retry"))
+    assert [j["data"]["channels"] for j in pending] == [["slack"]]
