@@ -57,7 +57,9 @@ def handle_batch(event: Mapping[str, Any], context: Any, table: db.Table, client
         receives = int(record.attributes.approximate_receive_count or 1)
         return process(table, clients, json.loads(record.body), receives=receives, max_receives=max_receives).status
 
-    return process_partial_response(event=dict(event), record_handler=record_handler, processor=BatchProcessor(EventType.SQS), context=context)
+    # Every record failing is still a partial answer (all ids listed), not a crashed invocation.
+    processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(event=dict(event), record_handler=record_handler, processor=processor, context=context)
 
 
 def process(table: db.Table, clients: Any, message: Mapping[str, Any], *, receives: int = 1, max_receives: int = 5) -> Outcome:

@@ -200,3 +200,28 @@ def test_a_provider_that_keeps_failing_marks_the_job_failed_in_the_api(app: Any,
     jobs = listed.json_body["jobs"]
     assert [(j["kind"], j["order_id"]) for j in jobs] == [("thank_you", "11")] and "TooManyRequestsException" in jobs[0]["reason"]
     assert subjects_to("busy@example.com") == []
+
+
+def test_one_broken_job_does_not_hold_back_its_batch(app: Any, store: dict[str, Any]) -> None:
+    from chalicelib import jobs
+    from chalicelib.config import settings
+    from chalicelib.models import JobKind
+
+    # GIVEN a due thank-you and, beside it, a job whose store no longer exists
+    order(store, "12", MONDAY, email="fine@example.com")
+    orphan = jobs.job_item(keys.order_pk("stgone", "1"), JobKind.THANK_YOU, at(MONDAY), store_id="stgone", shards=settings().due_shards, order_id="1")
+    db.table().put(orphan)
+    # WHEN they are dispatched together
+    delivered = devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    # THEN the good one is sent, the broken one is reported alone, retried, and finally marked failed
+    assert subjects_to("fine@example.com") == ["Thank you for your order #12"]
+    assert delivered.failed and all(m["pk"] == orphan["PK"] for m in delivered.failed)
+    final = db.table().get({"PK": orphan["PK"], "SK": orphan["SK"]}, consistent=True)
+    assert final is not None and final["status"] == "failed" and "NotFound" in final["reason"]
+
+
+def test_the_last_receive_is_the_queues_max_receive_count() -> None:
+    import devstack as stack
+
+    template = stack.template()["Resources"]["SendQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    assert int(stack.stage_environment("local")["SEND_MAX_RECEIVES"]) == int(template)
