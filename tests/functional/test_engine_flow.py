@@ -65,6 +65,13 @@ def test_an_order_gets_each_follow_up_once_at_an_allowed_moment(app: Any, client
     devstack.deliver(app, at("2027-03-13T09:00:00Z"))
     assert subjects_to(DANA).count("How did we do, Dana?") == 1
 
+    # WHEN three days pass without an answer (Sunday: it waits for Monday) THEN one reminder goes
+    devstack.deliver(app, at("2027-03-14T07:01:00Z"))
+    assert "A quick reminder: how did we do?" not in subjects_to(DANA)
+    devstack.deliver(app, at("2027-03-15T07:01:00Z"))
+    devstack.deliver(app, at("2027-03-18T07:01:00Z"))
+    assert subjects_to(DANA).count("A quick reminder: how did we do?") == 1
+
     # WHEN a year has passed since the first order THEN the anniversary arrives, once
     devstack.deliver(app, at("2028-03-01T08:01:00Z"))
     devstack.deliver(app, at("2028-03-01T09:00:00Z"))
@@ -106,3 +113,22 @@ def test_a_cancelled_order_gets_nothing_more(app: Any, client: Any, store: dict[
     for moment in ("2027-03-13T09:00:00Z", "2027-03-20T09:00:00Z"):
         devstack.deliver(app, at(moment))
     assert subjects_to("sam@example.com") == ["Thank you for your order #3001"]
+
+
+def test_an_answered_survey_gets_no_reminder(app: Any, client: Any, store: dict[str, Any]) -> None:
+    from chalicelib import db, keys
+
+    # GIVEN a survey sent after delivery
+    post_order(client, store, "4001", "created", "2027-03-01T08:00:00Z", customer("ana@example.com", first_name="Ana"))
+    post_order(client, store, "4001", "delivered", "2027-03-02T08:00:00Z", customer("ana@example.com", first_name="Ana"))
+    devstack.deliver(app, at("2027-03-09T08:01:00Z"))
+    assert subjects_to("ana@example.com")[-1] == "How did we do, Ana?"
+    reminder = db.table().get(keys.job(keys.order_pk(store["store_id"], "4001"), "survey_reminder"), consistent=True)
+    assert reminder is not None and reminder["status"] == "pending"
+    # WHEN the customer answers (the survey item records it)
+    db.table().update(keys.survey(reminder["data"]["token"]), db.set_expr({"answered_at": "2027-03-10T10:00:00Z"}))
+    # THEN the reminder is not sent
+    devstack.deliver(app, at("2027-03-12T09:00:00Z"))
+    assert "A quick reminder: how did we do?" not in subjects_to("ana@example.com")
+    reminder = db.table().get(keys.job(keys.order_pk(store["store_id"], "4001"), "survey_reminder"), consistent=True)
+    assert reminder is not None and reminder["status"] in ("skipped", "cancelled")
