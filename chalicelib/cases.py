@@ -253,6 +253,17 @@ def list_cases(table: db.Table, store_id: str, status: str, *, limit: int = 100)
     return items
 
 
+def erase(table: db.Table, store_id: str, customer_id: str, order_ids: Sequence[str]) -> int:
+    """Delete a customer's cases (and their jobs) for erasure requests; how many items went.
+    Case ids follow from customer and order, so nothing needs to be looked up first."""
+    deleted = 0
+    for order_id in order_ids:
+        for item in list(table.partition(keys.case_pk(store_id, case_id_for(customer_id, order_id)), consistent=True)):
+            table.delete({"PK": item["PK"], "SK": item["SK"]})
+            deleted += 1
+    return deleted
+
+
 # --- transitions --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Change:

@@ -214,3 +214,20 @@ def test_inbox_speaks_the_store_language_right_to_left(client: Any, store: dict[
     # THEN it is Arabic, right to left, and the comment is shown as written
     assert '<html lang="ar" dir="rtl">' in page
     assert "صندوق الدعم" in page and "المنتج وصل مكسور" in page
+
+
+def test_erasing_a_customer_removes_their_cases_and_pending_jobs(client: Any, store: dict[str, Any]) -> None:
+    from chalicelib import cases
+
+    # GIVEN a customer with an open case (and its pending re-alert)
+    answer_survey(client, store, score=1, comment="Broken", order_id="E1", customer="erin@example.com")
+    case_id = open_cases(client, store)[0]["case_id"]
+    assert list(db.table().partition(keys.case_pk(store["store_id"], case_id)))
+
+    # WHEN the customer's data is erased
+    deleted = cases.erase(db.table(), store["store_id"], "erin@example.com", ["E1"])
+
+    # THEN the case and its jobs are gone
+    assert deleted == 2
+    assert open_cases(client, store) == []
+    assert list(db.table().partition(keys.case_pk(store["store_id"], case_id))) == []
