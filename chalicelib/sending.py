@@ -66,6 +66,10 @@ def process(table: db.Table, clients: Any, message: Mapping[str, Any], *, receiv
     key = {"PK": str(message["pk"]), "SK": str(message["sk"])}
     now = parse_iso(str(message["now"]))
     job = table.get(key, consistent=True)
+    if job is not None and job.get("status") == JobStatus.CLAIMED.value and receives >= max_receives and job["kind"] not in ESCALATION_KINDS:
+        # Claimed, then interrupted before the send was recorded: never sent twice, but shown.
+        _fail(table, job, "interrupted between claim and record; the message may not have gone out", now)
+        return Outcome("failed", "interrupted")
     if job is None or job.get("status") != JobStatus.PENDING.value:
         count("SendSkipped", reason="not_pending")
         return Outcome("skipped", "not_pending")
@@ -115,7 +119,7 @@ def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) 
     try:
         sent = deliver(table, clients, job, store, facts, decision, now)
     except messaging.ProviderBusy:
-        _release(table, job)
+        _release(table, job, now)
         raise
     except messaging.Rejected as exc:
         _fail(table, job, f"rejected by the provider ({exc.code})", now)
@@ -224,7 +228,8 @@ def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
         "claimed_at": iso(now),
     }
     try:
-        table.transact([db.create(ledger), db.update(_job_key(job), db.set_expr({"status": JobStatus.CLAIMED.value, "claimed_at": iso(now)}), condition=_pending_at(job))])
+        claim = db.set_expr({"status": JobStatus.CLAIMED.value, "claimed_at": iso(now)}, remove=["due_pk", "due_at"])
+        table.transact([db.create(ledger), db.update(_job_key(job), claim, condition=_pending_at(job))])
     except db.TransactionConflict as exc:
         if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
             return False
@@ -236,14 +241,18 @@ class _Moved(Exception):
     """The job changed between the read and the claim; the newer version will be dispatched."""
 
 
-def _release(table: db.Table, job: Mapping[str, Any]) -> None:
-    """Undo a claim whose message the provider did not take, so a retry may send it."""
+def _release(table: db.Table, job: Mapping[str, Any], now: datetime) -> None:
+    """Undo a claim whose message the provider did not take, so a retry may send it: SQS
+    redelivers the message, and should it be lost, dispatch finds the job again after a lease."""
+    from chalicelib.dispatch import LEASE
+
+    back = {"status": JobStatus.PENDING.value, "due_pk": keys.due_shard(str(job["PK"]), str(job["SK"]), settings().due_shards), "due_at": iso(now + LEASE)}
     table.transact(
         [
             db.delete(keys.send_claim(str(job["PK"]), followups.occurrence(job))),
             db.update(
                 _job_key(job),
-                db.set_expr({"status": JobStatus.PENDING.value}, remove=["claimed_at"]),
+                db.set_expr(back, remove=["claimed_at"]),
                 condition=db.Expr("#st = :claimed", names={"#st": "status"}, values={":claimed": JobStatus.CLAIMED.value}),
             ),
         ]

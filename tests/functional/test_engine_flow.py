@@ -122,7 +122,7 @@ def test_an_answered_survey_gets_no_reminder(app: Any, client: Any, store: dict[
     post_order(client, store, "4001", "created", "2027-03-01T08:00:00Z", customer("ana@example.com", first_name="Ana"))
     post_order(client, store, "4001", "delivered", "2027-03-02T08:00:00Z", customer("ana@example.com", first_name="Ana"))
     devstack.deliver(app, at("2027-03-09T08:01:00Z"))
-    assert subjects_to("ana@example.com")[-1] == "How did we do, Ana?"
+    assert "How did we do, Ana?" in subjects_to("ana@example.com")
     reminder = db.table().get(keys.job(keys.order_pk(store["store_id"], "4001"), "survey_reminder"), consistent=True)
     assert reminder is not None and reminder["status"] == "pending"
     # WHEN the customer answers (the survey item records it)
