@@ -153,6 +153,7 @@ def ses_feedback(event: Any) -> None:
 
 @route("/stores/{store_id}/products/{sku}", methods=["PUT"], content_types=JSON)
 def put_product(store_id: str, sku: str) -> Any:
+    """Set a product's usage tips, tip links, warranty months and review link."""
     from urllib.parse import unquote
 
     from chalicelib import products
@@ -164,6 +165,7 @@ def put_product(store_id: str, sku: str) -> Any:
 
 @route("/stores/{store_id}/products/{sku}", methods=["GET"])
 def get_product(store_id: str, sku: str) -> Any:
+    """A product's settings."""
     from urllib.parse import unquote
 
     from chalicelib import products
@@ -174,6 +176,7 @@ def get_product(store_id: str, sku: str) -> Any:
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["PUT"], content_types=JSON)
 def put_template(store_id: str, name: str, lang: str) -> Any:
+    """Override a message template in one language; refused with the line when it does not render."""
     from chalicelib import overrides
 
     store = _store_for_request(store_id)
@@ -183,6 +186,7 @@ def put_template(store_id: str, name: str, lang: str) -> Any:
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["GET"])
 def get_template(store_id: str, name: str, lang: str) -> Any:
+    """The store's override of a template in one language."""
     from chalicelib import overrides
 
     _store_for_request(store_id)
@@ -191,6 +195,7 @@ def get_template(store_id: str, name: str, lang: str) -> Any:
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["DELETE"])
 def delete_template(store_id: str, name: str, lang: str) -> Any:
+    """Remove an override: the built-in template is used again."""
     from chalicelib import overrides
 
     _store_for_request(store_id)
@@ -200,6 +205,7 @@ def delete_template(store_id: str, name: str, lang: str) -> Any:
 
 @route("/stores/{store_id}/jobs", methods=["GET"])
 def list_jobs(store_id: str) -> Any:
+    """Follow-ups that failed (``status=failed``), newest first, with the reason."""
     from chalicelib import sending
 
     _store_for_request(store_id)
