@@ -118,3 +118,18 @@ def test_fit_sms_keeps_the_link_and_stays_in_gsm() -> None:
     body = "Cedar: " + "word " * 100 + "\nhttps://x.example/s/abc"
     fitted = messaging.fit_sms(body)
     assert messaging.segments(fitted) == 2 and fitted.endswith("https://x.example/s/abc") and messaging.is_gsm(fitted)
+
+
+def test_the_requests_match_the_service_models(transport: Any) -> None:
+    """The recorded calls are valid requests by botocore's own models of the two APIs."""
+    import boto3
+    from botocore.validate import validate_parameters
+
+    transport("eum")
+    sms, ses = Recorder(), Recorder()
+    messaging.send_sms(Clients(sms=sms), STORE, "+306912345678", "Γεια")
+    messaging.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "<p>h</p>", "t", {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    for service, (operation, kwargs) in (("pinpoint-sms-voice-v2", sms.calls[0]), ("sesv2", ses.calls[0])):
+        model = boto3.client(service, region_name="us-east-1").meta.service_model
+        name = "".join(part.capitalize() for part in operation.split("_"))
+        validate_parameters(kwargs, model.operation_model(name).input_shape)
