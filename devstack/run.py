@@ -34,9 +34,11 @@ STOP_TIMEOUT = 5.0
 PROJECT_LINKS = ("app.py", "chalicelib", "templates", "vendor")
 
 
-def free_port(host: str, start: int, tries: int = 50) -> int:
-    """``start`` if nobody listens there, else the next free port above it."""
+def free_port(host: str, start: int, taken: tuple[int, ...] = (), tries: int = 50) -> int:
+    """``start`` if nobody listens there, else the next free port above it (never one of ``taken``)."""
     for port in range(start, start + tries):
+        if port in taken:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind((host, port))
@@ -175,8 +177,8 @@ def run_command(host: str, moto_port: int, api_port: int, outbox_port: int, *, s
     signal.signal(signal.SIGTERM, request_stop)
 
     moto_port = free_port(host, moto_port)
-    api_port = free_port(host, api_port)
-    outbox_port = free_port(host, outbox_port if outbox_port != api_port else api_port + 1)
+    api_port = free_port(host, api_port, (moto_port,))
+    outbox_port = free_port(host, outbox_port, (moto_port, api_port))
     aws = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
     aws.start()
     api_url = f"http://{host}:{api_port}"

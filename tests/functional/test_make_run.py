@@ -49,6 +49,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     state, log = work / "devstack.json", work / "run.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     ports = [str(_free_port()) for _ in range(3)]
+    # the API's usual port is taken by something else
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", int(ports[1])))
+    squatter.listen()
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "devstack", "run", "--moto-port", ports[0], "--api-port", ports[1], "--outbox-port", ports[2], "--state", str(state)],
@@ -63,7 +67,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             process.kill()
             pytest.fail(f"the stack did not start:\n{log.read_text()}")
         time.sleep(0.3)
-    yield {"process": process, "state": state, "log": log, "endpoints": json.loads(state.read_text()), "env": env}
+    yield {"process": process, "state": state, "log": log, "endpoints": json.loads(state.read_text()), "env": env, "taken": int(ports[1])}
+    squatter.close()
     if process.poll() is None:
         process.kill()
         process.wait()
@@ -76,6 +81,10 @@ def test_the_printed_urls_serve_the_api_and_the_outbox(stack: dict[str, Any]) ->
     assert f"API             {endpoints['api']}" in printed
     assert endpoints["outbox"] in printed and f"operator token  {endpoints['operator_token']}" in printed
     assert f"curl -s -X POST {endpoints['api']}/stores" in printed
+    # and the API moved to a free port, which links in messages use
+    assert not endpoints["api"].endswith(f":{stack['taken']}")
+    status, description = _request(f"{endpoints['api']}/openapi.json")
+    assert status == 200 and description["servers"] == [{"url": endpoints["api"]}]
     # WHEN a store is created with the operator token and read back with its API key
     status, created = _request(f"{endpoints['api']}/stores", method="POST", body=STORE, token=endpoints["operator_token"])
     assert status == 201
