@@ -42,9 +42,7 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
     assert message_id is not None
     if len(message_id) > 200:
         raise InvalidInput("webhook-id is too long", field="webhook-id")
-    from chalicelib.web import parse_json
-
-    return parse_event(parse_json(body), message_id.strip(), str(store["store_id"]), notes)
+    return parse_event(n.json_object(body), message_id.strip(), str(store["store_id"]), notes)
 
 
 def _required_text(payload: Mapping[str, Any], name: str) -> str:
@@ -120,7 +118,7 @@ def _items(value: Any) -> tuple[LineItem, ...]:
         if unknown:
             raise InvalidInput(f"unknown field: {path}.{unknown[0]}", field=f"{path}.{unknown[0]}")
         sku = item.get("sku")
-        if not isinstance(sku, str) or not 0 < len(sku.strip()) <= 100:
+        if not isinstance(sku, str) or len(sku) > 100 or n.text(sku, 100) is None:
             raise InvalidInput(f"{path}.sku must be text of 1 to 100 characters", field=f"{path}.sku")
         title = item.get("title", "")
         if not isinstance(title, str) or len(title) > 200:
@@ -131,7 +129,7 @@ def _items(value: Any) -> tuple[LineItem, ...]:
         months = item.get("warranty_months")
         if months is not None and (isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 240):
             raise InvalidInput(f"{path}.warranty_months must be a whole number from 1 to 240", field=f"{path}.warranty_months")
-        out.append(LineItem(sku=sku.strip(), title=title.strip(), quantity=quantity, warranty_months=months))
+        out.append(LineItem(sku=n.text(sku, 100) or "", title=n.text(title, 200) or "", quantity=quantity, warranty_months=months))
     return tuple(out)
 
 

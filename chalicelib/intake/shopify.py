@@ -79,9 +79,7 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
         raise InvalidInput(f"unknown topic: {topic[:80] or '(none)'}", field=TOPIC)
     if topic in IGNORED_TOPICS:
         return n.Ignored(f"topic {topic}")
-    from chalicelib.web import parse_json
-
-    payload = parse_json(body)
+    payload = n.json_object(body)
     if topic in COMPLIANCE_TOPICS:
         return _erasure(topic, payload, notes)
     event_id = _event_id(headers, topic)
@@ -154,7 +152,7 @@ def _items(lines: Any) -> tuple[LineItem, ...]:
         sku = n.text(line.get("sku"), 100) or n.text(line.get("variant_id"), 100) or n.text(line.get("product_id"), 100)
         title = n.text(line.get("title"), 200) or n.text(line.get("name"), 200) or ""
         quantity = line.get("quantity")
-        out.append(LineItem(sku=sku or title[:100] or "item", title=title, quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0 else 1))
+        out.append(LineItem(sku=sku or title[:100] or "item", title=title, quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) and 0 < quantity <= 100_000 else 1))
     return tuple(out)
 
 

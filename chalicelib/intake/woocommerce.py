@@ -49,9 +49,7 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
         if topic.startswith(IGNORED_PREFIXES) and len(topic) <= 60:
             return n.Ignored(f"topic {topic}")
         raise InvalidInput(f"unknown topic: {topic[:80] or '(none)'}", field=TOPIC)
-    from chalicelib.web import parse_json
-
-    payload = parse_json(body)
+    payload = n.json_object(body)
     raw_id = payload.get("id")
     if isinstance(raw_id, bool) or not isinstance(raw_id, (int, str)) or not str(raw_id).strip().isdigit() or len(str(raw_id)) > 20:
         raise InvalidInput("missing order id (id)", field="id")
@@ -122,6 +120,6 @@ def _items(lines: Any) -> tuple[LineItem, ...]:
         title = n.text(line.get("name"), 200) or ""
         sku = n.text(line.get("sku"), 100) or n.text(line.get("variation_id") or None, 100) or n.text(line.get("product_id"), 100)
         quantity = line.get("quantity")
-        out.append(LineItem(sku=sku or title[:100] or "item", title=title, quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0 else 1))
+        out.append(LineItem(sku=sku or title[:100] or "item", title=title, quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) and 0 < quantity <= 100_000 else 1))
     return tuple(out)
 
