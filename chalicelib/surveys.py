@@ -472,7 +472,7 @@ def answer(table: db.Table, clients: Any, token: str, form: Mapping[str, str], a
     """``POST /s/{token}``: validate, record, escalate, thank.  A form without this token's
     nonce, or with a bad value, records nothing."""
     from chalicelib import escalation, stores
-    from chalicelib.errors import InvalidInput
+    from chalicelib.errors import InvalidInput, NotFound
     from chalicelib.observability import count
 
     survey = load(table, token, now, consistent=True)
@@ -492,7 +492,10 @@ def answer(table: db.Table, clients: Any, token: str, form: Mapping[str, str], a
         count("SurveyAnswerRefused", reason=exc.field or "input")
         raw = str(form.get("comment") or "")[: MAX_COMMENT * 2]
         return _survey_page(survey, store, selected, status=400, error=exc.field, comment=raw)
-    response = record_answer(table, survey, score=score, comment=comment, via="page", now=now)
+    try:
+        response = record_answer(table, survey, score=score, comment=comment, via="page", now=now)
+    except NotFound:
+        return not_found_page(language, store)
     count("SurveyAnswered", channel="page")
     case = escalation.on_response(table, clients, store, response, now)
     return render_page(200, "thanks.html", language, store, _thanks_context(store, response, case is not None, token))

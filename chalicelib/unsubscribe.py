@@ -44,8 +44,8 @@ def show(table: db.Table, token: str, accept_language: str | None) -> Page:
 
 
 def scope_of(form: Mapping[str, str]) -> str:
-    """``all`` for RFC 8058's one-click body or the "everything" choice; ``surveys`` otherwise
-    only when chosen."""
+    """``all`` for RFC 8058's one-click body, the "everything" choice or no choice at all;
+    ``surveys`` only when the customer chose it."""
     if form.get(ONE_CLICK) == "One-Click":
         return "all"
     return CHOICES.get(str(form.get("choice") or "everything"), "all")
