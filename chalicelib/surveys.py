@@ -235,7 +235,7 @@ def parse_score(value: Any, survey_type: str) -> int:
     from chalicelib.errors import InvalidInput
 
     text = str(value).strip() if value is not None else ""
-    if not text or not text.isdigit() or len(text) > 2:
+    if not text or not text.isdecimal() or len(text) > 2:
         raise InvalidInput("choose a score", field="score")
     score = int(text)
     if score not in scale(survey_type):

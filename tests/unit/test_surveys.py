@@ -22,7 +22,7 @@ def test_each_score_falls_in_its_category(survey_type: str, score: int, expected
 def test_scores_outside_the_scale_are_refused() -> None:
     assert surveys.parse_score("10", "nps") == 10
     assert surveys.parse_score("٣", "csat") == 3
-    for bad, kind in (("11", "nps"), ("0", "csat"), ("8", "ces"), ("", "nps"), ("-1", "nps"), ("3.5", "nps"), (None, "nps"), ("1e1", "nps")):
+    for bad, kind in (("11", "nps"), ("0", "csat"), ("8", "ces"), ("", "nps"), ("-1", "nps"), ("3.5", "nps"), (None, "nps"), ("1e1", "nps"), ("²", "nps")):
         with pytest.raises(InvalidInput):
             surveys.parse_score(bad, kind)
 
