@@ -239,3 +239,49 @@ def test_shop_redact_erases_every_customer_of_the_store(client: Any, store: dict
     assert response.json_body["status"] == "erased"
     assert customer(store["store_id"], ELENI) is None and customer(store["store_id"], "nikos@example.gr") is None
     assert len(orders(store["store_id"])) == 2
+
+
+def _metrics(text: str) -> list[tuple[str, dict[str, str]]]:
+    """(metric name, dimensions) of every EMF line printed."""
+    found = []
+    for line in text.splitlines():
+        if not line.startswith("{") or '"_aws"' not in line:
+            continue
+        record = json.loads(line)
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            dims = {d: record[d] for group in directive["Dimensions"] for d in group if d != "service"}
+            found += [(m["Name"], dims) for m in directive["Metrics"]]
+    return found
+
+
+def test_metrics_count_received_duplicates_and_rejections_by_reason(client: Any, store: dict[str, Any], capfd: pytest.CaptureFixture[str]) -> None:
+    import io
+    import logging
+
+    from chalicelib.observability import logger
+
+    capfd.readouterr()
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(logger.registered_formatter)
+    level = logger.log_level
+    logger.addHandler(handler)
+    logger.setLevel("INFO")  # every log line the webhook path writes
+    try:
+        deliver(client, store, "orders_create", "orders/create", "ev-m")
+        deliver(client, store, "orders_create", "orders/create", "ev-m")
+        deliver(client, store, "orders_create", "orders/create", "ev-n", secret="wrong")
+        body = raw("shopify/orders_create.json")
+        post(client, store, body, shopify_headers(store["webhook_secret"], body, "orders/teleported", "ev-o"))
+    finally:
+        logger.setLevel(level)
+        logger.removeHandler(handler)
+    seen = _metrics(capfd.readouterr().out)
+    assert seen.count(("webhooks_received", {"source": "shopify"})) == 4
+    assert seen.count(("webhooks_duplicate", {"source": "shopify"})) == 1
+    assert ("webhooks_rejected", {"source": "shopify", "reason": "signature"}) in seen
+    assert ("webhooks_rejected", {"source": "shopify", "reason": "unknown_topic"}) in seen
+    # the logs say what happened, and never who it happened to
+    logged = lines.getvalue()
+    assert '"outcome":"accepted"' in logged and '"outcome":"duplicate"' in logged and '"reason":"signature"' in logged
+    assert "eleni" not in logged.lower() and "6912345678" not in logged and "Odos" not in logged
