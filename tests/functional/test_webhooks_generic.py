@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import threading
@@ -182,7 +183,7 @@ def readme_example() -> str:
 
 def test_the_readme_curl_example_creates_an_order(local_api: str) -> None:
     # GIVEN the running API; WHEN the README's snippet is pasted into bash
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_example()], env={"PATH": "/usr/bin:/bin", "API": local_api}, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_example()], env={"PATH": os.environ["PATH"], "API": local_api}, capture_output=True, text=True, timeout=60)
     # THEN it prints the accepted order
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout.strip().splitlines()[-1])
