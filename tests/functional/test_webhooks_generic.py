@@ -5,7 +5,6 @@ import json
 import os
 import re
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -134,7 +133,7 @@ def test_a_delivered_then_cancelled_order(client: Any, store: dict[str, Any]) ->
     assert jobs and all(j["status"] == "cancelled" for j in jobs.values())
 
 
-# --- the README example, run as written ------------------------------------------------------
+# --- the README example, pasted into bash against `make run` ---------------------------------
 def _free_port() -> int:
     import socket
 
@@ -144,32 +143,39 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def local_api(local_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """What `make run` serves: moto's server as AWS, and `chalice local` for the API."""
-    from chalice.config import Config
-    from chalice.local import LocalDevServer
-    from moto.server import ThreadedMotoServer
+def running_stack(tmp_path: Any) -> Iterator[str]:
+    """What `make run` starts (`python -m devstack run`), on free ports; stopped with Ctrl-C."""
+    import signal
+    import sys
 
     import devstack
 
-    moto_port, api_port = _free_port(), _free_port()
-    moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-    moto_server.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{moto_port}")
-    devstack.reset_caches()
-    devstack.provision()
-    from app import app
-
-    config = Config.create(chalice_stage="local", app_name="aftercare", chalice_app=app, project_dir=str(devstack.ROOT))
-    server = LocalDevServer(app, config, "127.0.0.1", api_port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    state, log = tmp_path / "devstack.json", tmp_path / "run.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    ports = [str(_free_port()) for _ in range(3)]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run", "--no-scheduler", "--moto-port", ports[0], "--api-port", ports[1], "--outbox-port", ports[2], "--state", str(state)],
+            cwd=devstack.ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        yield f"http://127.0.0.1:{api_port}"
+        deadline = time.monotonic() + 120
+        while not state.exists() or "Create a store" not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the stack did not start:\n{log.read_text()}")
+            time.sleep(0.3)
+        yield json.loads(state.read_text())["api"]
     finally:
-        server.shutdown()
-        moto_server.stop()
-        devstack.reset_caches()
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def readme_example() -> str:
@@ -181,14 +187,10 @@ def readme_example() -> str:
     return match.group(1)
 
 
-def test_the_readme_curl_example_creates_an_order(local_api: str) -> None:
-    # GIVEN the running API; WHEN the README's snippet is pasted into bash
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_example()], env={"PATH": os.environ["PATH"], "API": local_api}, capture_output=True, text=True, timeout=60)
+def test_the_readme_curl_example_creates_an_order_on_make_run(running_stack: str) -> None:
+    # GIVEN the stack `make run` starts; WHEN the README's snippet is pasted into bash
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_example()], env={"PATH": os.environ["PATH"], "API": running_stack}, capture_output=True, text=True, timeout=60)
     # THEN it prints the accepted order
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer == {"status": "accepted", "order_id": "A-1001"}
-    from tests.functional.intake_helpers import all_items
-
-    stored = [i for i in all_items() if i.get("type") == "order"]
-    assert len(stored) == 1 and stored[0]["customer_id"] == "eleni@example.com"
