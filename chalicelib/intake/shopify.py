@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
-from chalicelib.models import LineItem, OrderEvent, OrderStatus
+from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 
 SOURCE = "shopify"
 SIGNATURE = "X-Shopify-Hmac-Sha256"
@@ -110,7 +110,7 @@ def _note_attribute(payload: Mapping[str, Any], name: str) -> Any:
     return None
 
 
-def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Notes) -> Any:
+def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
     buyer = _dict(payload.get("customer"))
     billing = _dict(payload.get("billing_address"))
     shipping = _dict(payload.get("shipping_address"))
@@ -200,8 +200,6 @@ def _fulfillment_event(store: Mapping[str, Any], topic: str, event_id: str, payl
 
 
 def _refund_event(store: Mapping[str, Any], event_id: str, payload: Mapping[str, Any], now: datetime) -> OrderEvent:
-    from chalicelib.models import CustomerInfo
-
     return OrderEvent(
         source=SOURCE,
         event_id=event_id,

@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
-from chalicelib.models import LineItem, OrderEvent, OrderStatus
+from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 
 SOURCE = "woocommerce"
 SIGNATURE = "X-WC-Webhook-Signature"
@@ -95,7 +95,7 @@ def _meta(payload: Mapping[str, Any], key: str) -> Any:
     return None
 
 
-def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Notes) -> Any:
+def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
     billing = _dict(payload.get("billing"))
     shipping = _dict(payload.get("shipping"))
     region = billing.get("country") or shipping.get("country")
