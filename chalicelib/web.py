@@ -61,14 +61,24 @@ def raw_body(request: Any) -> bytes:
 
 
 def parse_json(body: bytes, *, want: type = dict) -> Any:
+    """A JSON body, or InvalidInput naming the problem.
+
+    Besides malformed JSON this refuses what makes ``json.loads`` fail in other ways
+    (nesting deeper than the recursion limit, integers of thousands of digits): bad input
+    is a 400, never a 500.
+    """
     if not body:
         raise InvalidInput("empty body: send a JSON object")
     try:
         value = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise InvalidInput("body is not UTF-8") from None
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InvalidInput(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError:
+        raise InvalidInput("malformed JSON: a number is too long") from None
+    except RecursionError:
+        raise InvalidInput("malformed JSON: nested too deeply") from None
     if not isinstance(value, want):
         raise InvalidInput(f"body must be a JSON {'object' if want is dict else 'array'}")
     return value

@@ -26,6 +26,7 @@ from chalicelib.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_standard
 from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.web import parse_json
 
 SOURCE = "generic"
 FIELDS = ("order_id", "status", "occurred_at", "ordered_at", "order_name", "customer", "items", "total", "currency")
@@ -42,7 +43,7 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
     assert message_id is not None
     if len(message_id) > 200:
         raise InvalidInput("webhook-id is too long", field="webhook-id")
-    return parse_event(n.json_object(body), message_id.strip(), str(store["store_id"]), notes)
+    return parse_event(parse_json(body), message_id.strip(), str(store["store_id"]), notes)
 
 
 def _required_text(payload: Mapping[str, Any], name: str) -> str:

@@ -36,32 +36,6 @@ class Notes:
         logger.info("field dropped", extra={"field": name, "reason": why})
 
 
-def json_object(body: bytes) -> dict[str, Any]:
-    """A webhook body as a JSON object, or InvalidInput naming the problem.
-
-    Besides malformed JSON this refuses the inputs that make ``json.loads`` fail in other
-    ways (nesting deeper than Python's recursion limit, integers of thousands of digits),
-    which a webhook endpoint must answer with a 400 too, never a 500.
-    """
-    import json
-
-    if not body:
-        raise InvalidInput("empty body: send a JSON object")
-    try:
-        value = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInput("body is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except ValueError:
-        raise InvalidInput("malformed JSON: a number is too long") from None
-    except RecursionError:
-        raise InvalidInput("malformed JSON: nested too deeply") from None
-    if not isinstance(value, dict):
-        raise InvalidInput("body must be a JSON object")
-    return value
-
-
 def text(value: Any, limit: int = MAX_TEXT) -> str | None:
     """Printable text trimmed to ``limit``, or None for anything that is not text."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):

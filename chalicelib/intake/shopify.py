@@ -15,6 +15,7 @@ from chalicelib.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.web import parse_json
 
 SOURCE = "shopify"
 SIGNATURE = "X-Shopify-Hmac-Sha256"
@@ -79,7 +80,7 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
         raise InvalidInput(f"unknown topic: {topic[:80] or '(none)'}", field=TOPIC)
     if topic in IGNORED_TOPICS:
         return n.Ignored(f"topic {topic}")
-    payload = n.json_object(body)
+    payload = parse_json(body)
     if topic in COMPLIANCE_TOPICS:
         return _erasure(topic, payload, notes)
     event_id = _event_id(headers, topic)

@@ -17,6 +17,7 @@ from chalicelib.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.web import parse_json
 
 SOURCE = "woocommerce"
 SIGNATURE = "X-WC-Webhook-Signature"
@@ -49,7 +50,7 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
         if topic.startswith(IGNORED_PREFIXES) and len(topic) <= 60:
             return n.Ignored(f"topic {topic}")
         raise InvalidInput(f"unknown topic: {topic[:80] or '(none)'}", field=TOPIC)
-    payload = n.json_object(body)
+    payload = parse_json(body)
     raw_id = payload.get("id")
     if isinstance(raw_id, bool) or not isinstance(raw_id, (int, str)) or not str(raw_id).strip().isdigit() or len(str(raw_id)) > 20:
         raise InvalidInput("missing order id (id)", field="id")

@@ -90,3 +90,17 @@ def test_api_keys_are_stored_hashed(moto: Any, client: Any, store: dict[str, Any
     flat = json.dumps(raw)
     assert store["api_key"] not in flat
     assert raw["api_key_hash"]["S"] != store["api_key"]
+
+
+def test_json_that_breaks_the_parser_in_other_ways_is_still_a_400(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN bodies that make json.loads fail without a JSONDecodeError
+    deep = "[" * 100_000 + "]" * 100_000
+    huge = '{"name": ' + "9" * 5000 + "}"
+    for body in (deep, huge, b"\xff\xfe{".decode("latin-1")):
+        # WHEN they are sent to JSON routes
+        created = post_store(client, body)
+        synced = client.http.post(f"/stores/{store['store_id']}/customers", headers=auth(store["api_key"]), body=body)
+        # THEN each gets a clear 400, never a 500
+        assert created.status_code == 400, created.body
+        assert synced.status_code == 400, synced.body
+        assert created.json_body["error"]["message"].startswith(("malformed JSON", "body"))
