@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import db, keys
+from chalicelib import cases, db, keys
 from chalicelib.clock import iso
 from chalicelib.errors import Unavailable
 from chalicelib.observability import logger
@@ -56,6 +56,7 @@ def erase_customer(table: db.Table, store_id: str, customer_id: str, now: dateti
     orders = [str(item["order_id"]) for item in owned if str(item["SK"]).startswith(f"{keys.Prefix.ORDER.value}#") and item.get("order_id")]
     for order_id in orders:
         done += erase_order(table, store_id, order_id, now)
+    done.items_deleted += cases.erase(table, store_id, customer_id, orders)
     phone = record.get("phone") if record else (customer_id if customer_id.startswith("+") else None)
     if phone:
         done.items_deleted += _delete(table, (item for item in table.partition(keys.phone_pk(str(phone))) if item.get("store_id") == store_id))
