@@ -406,6 +406,10 @@ def _record_sent(table: db.Table, job: Mapping[str, Any], store: Mapping[str, An
         )
         if kind == JobKind.SURVEY.value and facts.customer is not None:
             ops.append(db.update(keys.customer(store_id, str(customer_id)), db.set_expr({"last_survey_at": iso(now)})))
+    if kind in SURVEY_LABELS and sent.survey_token:
+        from chalicelib import stats
+
+        ops.append(stats.sent_op(store_id, SURVEY_LABELS[kind], now))
     if Channel.SMS.value in sent.message_ids:
         phone = sent.contacts[Channel.SMS.value]
         ops.append(

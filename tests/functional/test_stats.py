@@ -66,3 +66,22 @@ def test_csat_stores_get_csat(client: Any, store: dict[str, Any]) -> None:
     client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body='{"survey_type": "csat"}')
     body = client.http.get(f"/stores/{store['store_id']}/stats", headers=auth(store["api_key"])).json_body
     assert body["survey_type"] == "csat" and "csat" in body and body["responses"] == 0 and body["response_rate"] is None
+
+
+def test_surveys_sent_by_the_engine_count_towards_the_response_rate(app: Any, client: Any, store: dict[str, Any]) -> None:
+    import devstack
+    from chalicelib import db, stores
+    from chalicelib.stats import summary
+    from tests.functional.engine_world import at, subjects_to
+    from tests.functional.test_engine_flow import customer, post_order
+
+    # GIVEN an order delivered on a Monday morning in Athens
+    post_order(client, store, "S-1", "created", "2027-03-01T08:00:00Z", customer())
+    post_order(client, store, "S-1", "delivered", "2027-03-01T09:00:00Z", customer())
+    # WHEN the survey falls due a week later and goes out
+    devstack.deliver(app, at("2027-03-08T09:01:00Z"))
+    assert "How did we do, Dana?" in subjects_to("dana@example.com")
+    # THEN the day's counters know one survey was sent, so the response rate has a denominator
+    body = summary(db.table(), stores.get_store(db.table(), store["store_id"]), 30, at("2027-03-09T00:00:00Z"))
+    assert body["sent"] == 1
+    assert body["responses"] == 0 and body["response_rate"] == 0.0
