@@ -13,17 +13,6 @@ from chalicelib.errors import InvalidInput, NotFound
 FIELDS = ("title", "tips", "tips_links", "warranty_months", "review_url")
 
 
-def _links(value: Any, field: str) -> list[dict[str, str]]:
-    if not isinstance(value, list) or len(value) > 5:
-        raise InvalidInput(f"{field} must be a list of up to 5 {{name, url}} objects", field=field)
-    out = []
-    for i, link in enumerate(value):
-        if not isinstance(link, dict) or set(link) != {"name", "url"}:
-            raise InvalidInput(f"{field}[{i}] must have exactly name and url", field=field)
-        out.append({"name": validate.text(link["name"], f"{field}[{i}].name", max_length=80), "url": validate.url(link["url"], f"{field}[{i}].url")})
-    return out
-
-
 def validate_product(body: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
@@ -34,7 +23,7 @@ def validate_product(body: Mapping[str, Any]) -> dict[str, Any]:
     if body.get("tips") is not None:
         out["tips"] = validate.text(body["tips"], "tips", max_length=2000)
     if body.get("tips_links") is not None:
-        out["tips_links"] = _links(body["tips_links"], "tips_links")
+        out["tips_links"] = validate.links(body["tips_links"], "tips_links")
     if body.get("warranty_months") is not None:
         out["warranty_months"] = validate.integer(body["warranty_months"], "warranty_months", low=0, high=240)
     if body.get("review_url") is not None:

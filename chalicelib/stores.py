@@ -54,17 +54,6 @@ def _keywords(value: Any, field: str) -> list[str]:
     return [w.strip() for w in value]
 
 
-def _review_links(value: Any, field: str) -> list[dict[str, str]]:
-    if not isinstance(value, list) or len(value) > 5:
-        raise InvalidInput(f"{field} must be a list of up to 5 {{name, url}} objects", field=field)
-    out = []
-    for i, link in enumerate(value):
-        if not isinstance(link, dict) or set(link) != {"name", "url"}:
-            raise InvalidInput(f"{field}[{i}] must have exactly name and url", field=field)
-        out.append({"name": validate.text(link["name"], f"{field}[{i}].name", max_length=60), "url": validate.url(link["url"], f"{field}[{i}].url")})
-    return out
-
-
 FOLLOWUP_KINDS = (
     "thank_you",
     "delivery_checkin",
@@ -136,7 +125,7 @@ FIELDS: dict[str, Field] = {
     "birthday_coupon": Field(_optional(_text(60))),
     "next_event": Field(_optional(_text(300))),
     "next_event_url": Field(_optional(validate.url)),
-    "review_links": Field(_review_links, default=[]),
+    "review_links": Field(lambda v, f: validate.links(v, f, name_length=60), default=[]),
     "review_invite": Field(_choice("everyone", "promoters"), default="everyone"),
     # escalation
     "nps_threshold": Field(_int(0, 10), default=6),

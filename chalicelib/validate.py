@@ -98,3 +98,15 @@ def hhmm(value: Any, field: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
         raise InvalidInput(f"{field} must be a time of day as HH:MM", field=field)
     return value
+
+
+def links(value: Any, field: str, *, most: int = 5, name_length: int = 80) -> list[dict[str, str]]:
+    """A list of ``{name, url}`` objects (review links, how-to links)."""
+    if not isinstance(value, list) or len(value) > most:
+        raise InvalidInput(f"{field} must be a list of up to {most} {{name, url}} objects", field=field)
+    out = []
+    for i, link in enumerate(value):
+        if not isinstance(link, dict) or set(link) != {"name", "url"}:
+            raise InvalidInput(f"{field}[{i}] must have exactly name and url", field=field)
+        out.append({"name": text(link["name"], f"{field}[{i}].name", max_length=name_length), "url": url(link["url"], f"{field}[{i}].url")})
+    return out
