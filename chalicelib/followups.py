@@ -22,6 +22,7 @@ BIRTHDAY_HOUR = 10
 # Kinds that come back every year: each year's message is its own occurrence.
 RECURRING = frozenset({JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value})
 FALLBACK = "fallback"
+CATALOGUE = "catalogue"  # a warranty job that finds warranty months in product settings
 DELIVERED = "delivered"
 
 
@@ -139,6 +140,34 @@ def _keep_first(job: Mapping[str, Any]) -> db.TransactOp:
     return db.update({"PK": job["PK"], "SK": job["SK"]}, db.Expr("SET " + ", ".join(sets), names, values))
 
 
+def warranty_jobs(
+    store: Mapping[str, Any],
+    store_id: str,
+    order_id: str,
+    customer_id: str,
+    ordered_at: datetime,
+    items: list[tuple[str, str, int]],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """A reminder per (sku, title, warranty months), ``warranty_notice_days`` before it ends."""
+    notice = timedelta(days=_setting(store, "warranty_notice_days"))
+    out = []
+    for sku, title, months in items:
+        ends = add_months(ordered_at, int(months))
+        due = ends - notice
+        if due <= now:
+            continue
+        out.append(
+            _job(keys.order_pk(store_id, order_id), JobKind.WARRANTY, due, event_store=store_id, customer_id=customer_id, order_id=order_id,
+                 now=now, discriminator=sku, data={"sku": sku, "title": title, "warranty_ends": iso(ends)})
+        )
+    return out
+
+
+def is_catalogue_lookup(job: Mapping[str, Any]) -> bool:
+    return job.get("kind") == JobKind.WARRANTY.value and str(job.get("SK", "")).endswith(f"#{CATALOGUE}")
+
+
 def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
     """Blind job writes for one normalised order event (no reads, no conditions)."""
     if event.status in (OrderStatus.CREATED, OrderStatus.PAID):
@@ -164,20 +193,15 @@ def _plan_new_order(event: OrderEvent, store: Mapping[str, Any], now: datetime) 
         due = ordered_at + timedelta(days=_setting(store, "default_transit_days") + _setting(store, "survey_delay_days"))
         ops.append(jobs.schedule(_job(order_pk, JobKind.SURVEY, due, order_id=event.order_id, discriminator=FALLBACK, **common)))
     if enabled(store, JobKind.WARRANTY):
-        notice = timedelta(days=_setting(store, "warranty_notice_days"))
-        for item in event.items:
-            if not item.warranty_months:
-                continue
-            ends = add_months(ordered_at, item.warranty_months)
-            due = ends - notice
-            if due <= now:
-                continue
-            ops.append(
-                jobs.schedule(
-                    _job(order_pk, JobKind.WARRANTY, due, order_id=event.order_id, discriminator=item.sku,
-                         data={"sku": item.sku, "title": item.title, "warranty_ends": iso(ends)}, **common)
-                )
-            )
+        stated = [(item.sku, item.title, item.warranty_months) for item in event.items if item.warranty_months]
+        for job in warranty_jobs(store, event.store_id, event.order_id, customer_id, ordered_at, stated, now):
+            ops.append(jobs.schedule(job))
+        unstated = {item.sku: item.title for item in event.items if item.sku and not item.warranty_months}
+        if unstated:
+            # Warranty months may live in the store's product settings, which planning may
+            # not read: a job due now looks them up (see sending) and plans the reminders.
+            ops.append(jobs.schedule(_job(order_pk, JobKind.WARRANTY, now, order_id=event.order_id, discriminator=CATALOGUE,
+                                          data={"titles": unstated, "ordered_at": iso(ordered_at)}, **common)))
     if enabled(store, JobKind.WINBACK):
         due = ordered_at + timedelta(days=_setting(store, "winback_days"))
         ops.append(

@@ -38,6 +38,7 @@ class JobStatus(str, Enum):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    DONE = "done"  # finished without a message (a lookup that planned other jobs)
 
 
 class Channel(str, Enum):

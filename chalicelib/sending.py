@@ -40,7 +40,7 @@ SURVEY_SETTINGS: dict[str, dict[str, str]] = {JobKind.MADE_IT_RIGHT.value: {"sur
 
 @dataclass
 class Outcome:
-    status: str  # sent | later | skipped | dropped | failed | routed
+    status: str  # sent | later | skipped | dropped | failed | routed | planned
     reason: str | None = None
     message_ids: dict[str, str] = field(default_factory=dict)
 
@@ -96,6 +96,8 @@ def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) 
 
         result = escalation.run_job(table, clients, store, job, now)
         return Outcome("routed", str(result))
+    if followups.is_catalogue_lookup(job):
+        return _plan_warranties(table, job, store, now)
 
     facts = gather(table, clients, job, store, now)
     decision = policy.decide(facts.situation)
@@ -128,6 +130,26 @@ def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) 
     count("MessageSent", kind=str(job["kind"]))
     logger.info("sent", extra={"store_id": job["store_id"], "kind": job["kind"], "channels": sorted(sent.message_ids)})
     return Outcome("sent", message_ids=sent.message_ids)
+
+
+def _plan_warranties(table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], now: datetime) -> Outcome:
+    """Warranty reminders for the order's SKUs whose months the store keeps in product
+    settings; the lookup job is finished in the same transaction, so it plans once."""
+    from chalicelib import products as product_settings
+
+    data = job.get("data") or {}
+    titles = {str(sku): str(title) for sku, title in (data.get("titles") or {}).items()}
+    found = product_settings.products_for(table, str(job["store_id"]), titles)
+    items = [(sku, str(p.get("title") or titles[sku]), int(p["warranty_months"])) for sku, p in sorted(found.items()) if p.get("warranty_months")]
+    planned = followups.warranty_jobs(
+        store, str(job["store_id"]), str(job["order_id"]), str(job["customer_id"]), parse_iso(str(data["ordered_at"])), items, now
+    )
+    done = db.set_expr({"status": JobStatus.DONE.value, "reason": f"planned {len(planned)} warranty reminders", "finished_at": iso(now)}, remove=["due_pk", "due_at"])
+    try:
+        table.transact([*(db.put(j) for j in planned), db.update(_job_key(job), done, condition=_pending_at(job))])
+    except db.TransactionConflict:
+        return Outcome("skipped", "not_pending")
+    return Outcome("planned", f"{len(planned)} warranty reminders")
 
 
 # --- facts ---------------------------------------------------------------------------
