@@ -64,6 +64,12 @@ class Settings:
         return int(_require("SEND_MAX_RECEIVES"))
 
     @cached_property
+    def ses_configuration_set(self) -> str | None:
+        """The SES configuration set that publishes bounces and complaints to the feedback
+        topic (deployed stacks); the local stage has none."""
+        return os.environ.get("SES_CONFIGURATION_SET") or None
+
+    @cached_property
     def ses_suppression_check(self) -> bool:
         """Whether to ask SES's account suppression list before each email (the embedded
         AWS does not implement that call, so the local stage turns it off)."""

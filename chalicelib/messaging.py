@@ -82,6 +82,9 @@ def send_email(
         },
         "EmailTags": [{"Name": STORE_TAG, "Value": str(store["store_id"])}],
     }
+    configuration_set = settings().ses_configuration_set
+    if configuration_set:
+        request["ConfigurationSetName"] = configuration_set
     try:
         answer = clients.sesv2.send_email(**request)
     except ClientError as exc:

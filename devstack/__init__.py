@@ -21,6 +21,9 @@ CONFIG = ROOT / ".chalice" / "config.json"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 TAP_PREFIX = "devstack-tap-"
+# Deployed wiring the local stack does without: SES feedback events and two-way SMS replies
+# reach their topics in AWS only; locally the taps feed those handlers instead.
+NOT_EMULATED = frozenset({"AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination", "AWS::SNS::TopicPolicy"})
 
 __all__ = ["provision", "deliver", "stage_environment", "Delivered", "Provisioned", "template", "use_local_environment"]
 
@@ -144,6 +147,8 @@ def provision(session: Any | None = None) -> Provisioned:
             arns[logical] = arn
             result.topics[logical] = arn
             result.taps[props["TopicName"]] = _tap(sqs, sns, props["TopicName"], arn)
+        elif kind in NOT_EMULATED:
+            continue
         else:
             raise ValueError(f"devstack does not know how to provision {kind} ({logical})")
     return result

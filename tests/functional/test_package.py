@@ -197,3 +197,16 @@ def test_catalogues_compile_to_mo_files_gettext_reads(tmp_path: Path) -> None:
     # THEN gettext reads the translation from the .mo
     assert compiled == [po.with_suffix(".mo")]
     assert gettext.translation("messages", str(tmp_path / "locale"), languages=["el"]).gettext("Thank you") == "Ευχαριστούμε"
+
+
+def test_ses_feedback_and_sms_replies_are_wired_to_their_topics(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    destination = next(r for r in resources.values() if r["Type"] == "AWS::SES::ConfigurationSetEventDestination")["Properties"]
+    assert destination["EventDestination"]["SnsDestination"]["TopicARN"] == {"Ref": "SesFeedbackTopic"}
+    assert set(destination["EventDestination"]["MatchingEventTypes"]) == {"bounce", "complaint"}
+    policies = {r["Properties"]["Topics"][0]["Ref"]: r["Properties"]["PolicyDocument"]["Statement"][0]["Principal"]["Service"]
+                for r in resources.values() if r["Type"] == "AWS::SNS::TopicPolicy"}
+    assert policies == {"SesFeedbackTopic": "ses.amazonaws.com", "InboundSmsTopic": "sms-voice.amazonaws.com"}
+    for name, function in resources.items():
+        if function["Type"] == "AWS::Serverless::Function":
+            assert function["Properties"]["Environment"]["Variables"]["SES_CONFIGURATION_SET"] == {"Ref": "EmailConfigurationSet"}, name

@@ -133,3 +133,17 @@ def test_the_requests_match_the_service_models(transport: Any) -> None:
         model = boto3.client(service, region_name="us-east-1").meta.service_model
         name = "".join(part.capitalize() for part in operation.split("_"))
         validate_parameters(kwargs, model.operation_model(name).input_shape)
+
+
+def test_deployed_email_goes_through_the_feedback_configuration_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib import config
+
+    # GIVEN a deployed stage whose configuration set publishes bounces and complaints
+    monkeypatch.setenv("SES_CONFIGURATION_SET", "aftercare")
+    config.reset()
+    ses = Recorder({"MessageId": "ses-2"})
+    # WHEN an email is sent
+    messaging.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "<p>h</p>", "t")
+    config.reset()
+    # THEN SES is told to use it, so a bounce reaches ses_feedback
+    assert ses.calls[0][1]["ConfigurationSetName"] == "aftercare"
