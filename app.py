@@ -350,20 +350,34 @@ def inbox(store_id: str) -> Any:
 
 @route("/stores/{store_id}/inbox/session", methods=["POST"], content_types=FORM)
 def inbox_sign_in(store_id: str) -> Any:
-    from chalicelib import cases, sessions, templating
-    from chalicelib.errors import NotFound, Unauthorized
+    from chalicelib import cases, templating
 
     store = stores.with_defaults(stores.get_store(db.table(), store_id))
     form = web.form_body(_request())
     base = settings().public_base_url
-    try:
-        stores.authenticate(db.table(), store_id, (form.get("support_key") or "").strip() or None, kind="support")
-    except (Unauthorized, NotFound):
+    if not _support_key_ok(store_id, form):
         _ = templating.translations(templating.language_or(store.get("language"), "en")).gettext
         page = cases.signin_page(store, base_url=base, error=_("That support key is not right."), name=form.get("name"))
         return web.html_response(page, 401)
-    _session, token = sessions.issue(store_id, form.get("name") or "", wall_clock())
-    return _see_inbox(store_id, {"Set-Cookie": sessions.set_cookie(token, base, store_id)})
+    return _see_inbox(store_id, _session_cookie(store_id, form.get("name") or ""))
+
+
+def _support_key_ok(store_id: str, form: dict[str, str]) -> bool:
+    from chalicelib.errors import NotFound, Unauthorized
+
+    try:
+        stores.authenticate(db.table(), store_id, (form.get("support_key") or "").strip() or None, kind="support")
+    except (Unauthorized, NotFound):
+        return False
+    return True
+
+
+def _session_cookie(store_id: str, name: str) -> dict[str, str]:
+    """A new support session (inbox, dashboard and CSV export share it)."""
+    from chalicelib import sessions
+
+    _session, token = sessions.issue(store_id, name, wall_clock())
+    return {"Set-Cookie": sessions.set_cookie(token, settings().public_base_url, store_id)}
 
 
 @route("/stores/{store_id}/inbox/signout", methods=["POST"], content_types=FORM)
@@ -397,6 +411,94 @@ def inbox_change_case(store_id: str, case_id: str) -> Any:
         return web.html_response(page, exc.status)
     done = {"acknowledge": "acknowledged", "resolve": "resolved", "assign": "assigned"}[change.action]
     return _see_inbox(store_id, message=done, case_id=case_id)
+
+
+def _store_for_reader(store_id: str) -> dict[str, Any]:
+    """The store, for its API key or a signed-in support session (a download from a page)."""
+    from chalicelib.errors import Unauthorized
+
+    if bearer(_request().headers):
+        return _store_for_request(store_id)
+    if _inbox_session(store_id) is None:
+        raise Unauthorized("missing credentials: send Authorization: Bearer <API key>, or sign in to the inbox")
+    return stores.get_store(db.table(), store_id)
+
+
+@route("/stores/{store_id}/customers/{email_or_phone}", methods=["GET"])
+def export_customer(store_id: str, email_or_phone: str) -> Any:
+    """Everything stored about one customer, as JSON (GDPR access request)."""
+    from urllib.parse import unquote
+
+    from chalicelib import exports
+
+    _store_for_request(store_id)
+    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone))
+    body = exports.customer_export(db.table(), store_id, customer_id, wall_clock())
+    return web.json_response(body, headers={"Content-Disposition": 'attachment; filename="customer-export.json"'})
+
+
+@route("/stores/{store_id}/customers/{email_or_phone}", methods=["DELETE"])
+def erase_customer(store_id: str, email_or_phone: str) -> Any:
+    """Erase one customer (GDPR): profile, contacts, jobs, messages and cases go; answers stay, anonymised."""
+    from urllib.parse import unquote
+
+    from chalicelib import exports, privacy
+
+    _store_for_request(store_id)
+    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone))
+    erased = privacy.erase_customer(db.table(), store_id, customer_id, wall_clock())
+    return web.json_response(exports.erasure_view(erased))
+
+
+@route("/stores/{store_id}/responses.csv", methods=["GET"])
+def responses_csv(store_id: str) -> Any:
+    """Every survey response of a period as CSV, newest first (``from``/``to``, default 90 days)."""
+    from chalice import Response
+
+    from chalicelib import exports
+
+    _store_for_reader(store_id)
+    span = exports.period(_request().query_params, wall_clock())
+    body = exports.responses_csv(exports.responses_between(db.table(), store_id, span))
+    headers = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{exports.csv_filename(store_id, span)}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=body, status_code=200, headers=headers)
+
+
+@route("/stores/{store_id}/dashboard", methods=["GET"])
+def dashboard(store_id: str) -> Any:
+    """The trend dashboard (HTML): score per week, response rate, categories, open cases, comments."""
+    from chalicelib import dashboard as dashboards
+
+    store = stores.with_defaults(stores.get_store(db.table(), store_id))
+    days = dashboards.period_days((_request().query_params or {}).get("days"))
+    session = _inbox_session(store_id)
+    base = settings().public_base_url
+    if session is None:
+        return web.html_response(dashboards.signin_page(store, base_url=base, days=days))
+    page = dashboards.page(db.table(), store, days=days, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock())
+    return web.html_response(page)
+
+
+@route("/stores/{store_id}/dashboard/session", methods=["POST"], content_types=FORM)
+def dashboard_sign_in(store_id: str) -> Any:
+    """Sign in to the dashboard with the support key (the same session as the inbox)."""
+    from chalice import Response
+
+    from chalicelib import dashboard as dashboards
+
+    store = stores.with_defaults(stores.get_store(db.table(), store_id))
+    form = web.form_body(_request())
+    base = settings().public_base_url
+    days = dashboards.period_days(form.get("days"))
+    if not _support_key_ok(store_id, form):
+        return web.html_response(dashboards.signin_page(store, base_url=base, days=days, failed=True, name=form.get("name")), 401)
+    location = dashboards.dashboard_url(base, store_id, days)
+    return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store", **_session_cookie(store_id, form.get("name") or "")})
 
 
 

@@ -3,7 +3,7 @@
 Signing in with the store's support key yields a cookie holding the store, an expiry 12
 hours ahead, the name support typed and a random nonce, signed with the stage secret
 (:mod:`chalicelib.signing`).  It is HttpOnly, SameSite=Strict, Secure when the public URL
-is https, and scoped to the store's inbox path.  Forms carry a CSRF token derived from the
+is https, and scoped to the store's pages (inbox, dashboard, CSV export).  Forms carry a CSRF token derived from the
 nonce, so a page of another site cannot post actions even if the cookie travelled.
 """
 from __future__ import annotations
@@ -79,9 +79,10 @@ def cookie_value(headers: Any) -> str | None:
 
 
 def cookie_path(base_url: str, store_id: str) -> str:
+    """The store's pages: the inbox, the dashboard and the CSV export share one sign-in."""
     from urllib.parse import urlparse
 
-    return f"{urlparse(base_url).path.rstrip('/')}/stores/{store_id}/inbox"
+    return f"{urlparse(base_url).path.rstrip('/')}/stores/{store_id}"
 
 
 def set_cookie(token: str, base_url: str, store_id: str) -> str:

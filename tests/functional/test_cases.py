@@ -155,7 +155,7 @@ def test_inbox_asks_for_the_support_key_and_sets_a_strict_session_cookie(client:
     assert right.status_code == 303 and right.headers["Location"] == f"http://localhost:8000/stores/{store['store_id']}/inbox"
     cookie = right.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=43200" in cookie
-    assert f"Path=/stores/{store['store_id']}/inbox" in cookie
+    assert f"Path=/stores/{store['store_id']};" in cookie
 
 
 def test_inbox_shows_open_cases_and_its_forms_act_on_them(client: Any, store: dict[str, Any]) -> None:
