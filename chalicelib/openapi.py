@@ -101,10 +101,28 @@ DOCS: dict[tuple[str, str], Doc] = {
     ),
     ("GET", "/stores/{store_id}/inbox"): Doc(responses={"200": "The support inbox (HTML), or its sign-in form."}, security=(SUPPORT_SESSION,), media="text/html"),
     ("GET", "/stores/{store_id}/stats"): Doc(responses={"200": "At least `responses`, `nps` (or `csat`) and `response_rate`."}),
-    ("GET", "/stores/{store_id}/dashboard"): Doc(responses={"200": "The trend dashboard (HTML)."}, media="text/html"),
-    ("GET", "/stores/{store_id}/responses.csv"): Doc(responses={"200": "Every survey response as CSV."}, media="text/csv"),
-    ("GET", "/stores/{store_id}/customers/{email_or_phone}"): Doc(responses={"200": "Everything stored about the customer (GDPR export)."}),
-    ("DELETE", "/stores/{store_id}/customers/{email_or_phone}"): Doc(responses={"200": "The customer's data is erased (GDPR)."}),
+    ("GET", "/stores/{store_id}/dashboard"): Doc(
+        responses={"200": "The dashboard (HTML): score week by week, responses, response rate, categories, open cases, latest comments; `?days=30` (default) or `90`. Without a session, its sign-in form."},
+        security=(SUPPORT_SESSION,),
+        media="text/html",
+    ),
+    ("POST", "/stores/{store_id}/dashboard/session"): Doc(
+        "Form: `support_key`, optional `name` and `days`.",
+        {"303": "Signed in: the support session cookie is set and the dashboard follows.", "401": "Wrong support key: the sign-in form again (HTML)."},
+        (),
+        "text/html",
+    ),
+    ("GET", "/stores/{store_id}/responses.csv"): Doc(
+        responses={"200": "Every response answered from `from` to `to` (`YYYY-MM-DD`, inclusive; default the last 90 days), newest first: UTF-8 CSV with a BOM; cells that start like a formula are prefixed with `'`."},
+        security=(STORE_KEY, SUPPORT_SESSION),
+        media="text/csv",
+    ),
+    ("GET", "/stores/{store_id}/customers/{email_or_phone}"): Doc(
+        responses={"200": "Everything stored about the customer (GDPR access): profile, consents, orders with items, survey responses, cases, suppressions, pending and past jobs, messages sent."}
+    ),
+    ("DELETE", "/stores/{store_id}/customers/{email_or_phone}"): Doc(
+        responses={"200": "Erased (GDPR): `{erased, customers, orders, items_deleted, items_scrubbed}`; answers stay for the statistics without personal data. A second call is a 404."}
+    ),
     ("GET", "/openapi.json"): Doc(responses={"200": "This document."}, security=()),
 }
 

@@ -1,0 +1,56 @@
+"""Support signs in to the dashboard in a real browser and sees the trend after a few answers."""
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from typing import Any
+
+import devstack
+from chalicelib import db, stats
+from chalicelib.clock import wall_clock
+from tests.browser.conftest import screenshot
+from tests.functional.test_exports import answered
+
+README_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en.png"
+
+
+def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(client: Any, store: dict[str, Any], page: Any) -> None:
+    # GIVEN five surveys sent over the last weeks and four answers, one of them angry
+    now = wall_clock()
+    for _ in range(5):
+        db.table().transact([stats.sent_op(store["store_id"], "survey", now)])
+    answered(store, "1001", "maya@example.org", 10, "The teapot pours beautifully.", now - timedelta(days=20))
+    answered(store, "1002", "eva@example.org", 6, "Fine, but the lid rattles.", now - timedelta(days=13))
+    answered(store, "1003", "lena@example.org", 9, "Arrived early, very well packed.", now - timedelta(days=6))
+    answered(store, "1004", "nikos@example.gr", 10, "Second one I bought. Perfect.", now)
+
+    # WHEN support opens the dashboard on a laptop and signs in with the support key
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(f"/stores/{store['store_id']}/dashboard")
+    page.get_by_label("Your name").fill("Dana")
+    page.get_by_label("Support key").fill(store["support_key"])
+    page.get_by_role("button", name="Sign in").click()
+
+    # THEN the numbers are there: NPS 50 from four answers, 80% response rate
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    assert page.locator("#tile-score dd").inner_text() == "50"
+    assert page.locator("#tile-responses dd").inner_text() == "4"
+    assert page.locator("#tile-rate dd").inner_text() == "80%"
+    # AND the chart draws one point per week that had answers, and is drawn (not empty)
+    chart = page.get_by_role("img", name="Net Promoter Score week by week")
+    assert chart.is_visible()
+    assert page.locator("#trend circle.point").count() == 4
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 600 and box["height"] > 150
+    # AND the latest comment comes first
+    assert page.locator(".comments blockquote").first.inner_text() == "Second one I bought. Perfect."
+
+    # WHEN support switches to the 90-day view
+    page.get_by_role("link", name="Last 90 days").click()
+    # THEN that view is the current one
+    assert page.get_by_role("link", name="Last 90 days").get_attribute("aria-current") == "page"
+    page.get_by_role("link", name="Last 30 days").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    shot = screenshot(page, "dashboard-en")
+    README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, README_SCREENSHOT)
