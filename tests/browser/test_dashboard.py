@@ -26,6 +26,8 @@ def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(client: Any, 
 
     # WHEN support opens the dashboard on a laptop and signs in with the support key
     page.set_viewport_size({"width": 1100, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.goto(f"/stores/{store['store_id']}/dashboard")
     page.get_by_label("Your name").fill("Dana")
     page.get_by_label("Support key").fill(store["support_key"])
@@ -51,6 +53,8 @@ def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(client: Any, 
     assert page.get_by_role("link", name="Last 90 days").get_attribute("aria-current") == "page"
     page.get_by_role("link", name="Last 30 days").click()
     page.get_by_role("heading", name="Dashboard").wait_for()
+    # AND nothing was blocked by the page's strict content security policy
+    assert problems == []
     shot = screenshot(page, "dashboard-en")
     README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, README_SCREENSHOT)

@@ -157,3 +157,19 @@ def test_the_chart_runs_right_to_left_for_rtl_languages_and_breaks_at_silent_wee
     assert ltr.points[0].x < ltr.points[2].x and rtl.points[0].x > rtl.points[2].x
     assert ltr.path.count("M") == 2 and "L" not in ltr.path
     assert ltr.points[0].y < ltr.zero_y < ltr.points[2].y  # type: ignore[operator]
+
+
+def test_every_language_has_its_dashboard(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN an answer, and the store speaking each language in turn
+    answered(store, "L-1", "maya@example.org", 8, "Καλό", wall_clock())
+    titles = {"en": "Dashboard", "ar": "لوحة المتابعة", "fa": "داشبورد", "he": "לוח בקרה", "el": "Πίνακας ελέγχου"}
+    for language, title in titles.items():
+        set_store(client, store, language=language)
+        cookie = signed_in_cookie(client, store)
+        # WHEN support opens the dashboard
+        html = client.http.get(f"/stores/{store['store_id']}/dashboard", headers={"Cookie": cookie}).body.decode()
+        # THEN it is in that language and direction, with the answer counted
+        direction = "rtl" if language in ("ar", "fa", "he") else "ltr"
+        assert f'<html lang="{language}" dir="{direction}">' in html, language
+        assert f"<h1>{title}</h1>" in html, language
+        assert 'class="point"' in html, language
