@@ -57,6 +57,9 @@ def erase_customer(table: db.Table, store_id: str, customer_id: str, now: dateti
     for order_id in orders:
         done += erase_order(table, store_id, order_id, now)
     done.items_deleted += cases.erase(table, store_id, customer_id, orders)
+    for token in {str(token) for item in owned for token in item.get("survey_tokens") or ()}:
+        table.delete(keys.survey(token), condition=db.Expr("attribute_not_exists(PK) OR store_id = :sid", values={":sid": store_id}))
+        done.items_deleted += 1
     phone = record.get("phone") if record else (customer_id if customer_id.startswith("+") else None)
     if phone:
         done.items_deleted += _delete(table, (item for item in table.partition(keys.phone_pk(str(phone))) if item.get("store_id") == store_id))

@@ -357,6 +357,7 @@ class Sent:
     contacts: dict[str, str]
     survey_token: str | None = None
     survey_channel: str | None = None
+    survey_tokens: list[str] = field(default_factory=list)  # one per channel
 
 
 def deliver(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, decision: policy.Decision, now: datetime) -> Sent:
@@ -380,6 +381,7 @@ def deliver(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mappin
             )
             context.update(survey_context(survey_store, link.url, link.score_urls))
             sent.survey_token, sent.survey_channel = link.token, channel
+            sent.survey_tokens.append(link.token)
         elif kind == JobKind.SURVEY_REMINDER.value:
             from chalicelib import surveys
 
@@ -422,6 +424,7 @@ def _record_sent(table: db.Table, job: Mapping[str, Any], store: Mapping[str, An
                     "sent_at": iso(now),
                     "order_id": job.get("order_id"),
                     "message_ids": ids,
+                    "survey_tokens": sent.survey_tokens or None,  # so erasing the customer finds the survey links too
                     "expires_at": epoch(now + timedelta(days=SENT_RECORD_DAYS)),
                 }
             )

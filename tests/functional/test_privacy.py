@@ -24,3 +24,28 @@ def test_erasing_a_customer_removes_their_orders_personal_data_and_their_cases(c
     assert list(db.table().partition(keys.case_pk(store["store_id"], case_id))) == []
     order = db.table().get(keys.order(store["store_id"], "A-1001"))
     assert order is not None and "customer_id" not in order and "email" not in order
+
+
+def test_erasing_a_customer_also_removes_the_survey_links_sent_to_them(app: Any, client: Any, store: dict[str, Any]) -> None:
+    import re
+
+    import devstack
+    from tests.functional.engine_world import at, emails_to
+    from tests.functional.test_engine_flow import DANA, customer, post_order
+
+    # GIVEN Dana was sent a survey by email
+    post_order(client, store, "P-1", "created", "2027-03-01T08:00:00Z", customer())
+    post_order(client, store, "P-1", "delivered", "2027-03-01T09:00:00Z", customer())
+    devstack.deliver(app, at("2027-03-08T09:01:00Z"))
+    bodies = " ".join(str(mail.body) for mail in emails_to(DANA))
+    tokens = set(re.findall(r"/s/([0-9A-Za-z]{20,})", bodies))
+    assert len(tokens) == 1
+    token = tokens.pop()
+    assert db.table().get(keys.survey(token)) is not None
+
+    # WHEN Dana is erased
+    privacy.erase_customer(db.table(), store["store_id"], DANA, wall_clock())
+
+    # THEN the survey record (which names her) is gone and its link answers 404
+    assert db.table().get(keys.survey(token)) is None
+    assert client.http.get(f"/s/{token}").status_code == 404
