@@ -8,9 +8,10 @@ the same transaction that moves the job from pending to claimed), then handed to
 SMS, then recorded as sent with the provider's message id.  So a retry, a duplicate SQS
 message or two overlapping dispatch runs never send twice.
 
-Throttling and 5xx from a provider release the claim and raise, so SQS retries with its
-visibility timeout; on the queue's last receive the job is marked failed with the reason
-instead (listed by ``GET /stores/{store_id}/jobs?status=failed``).
+Throttling and 5xx from a provider release the claim and raise, so SQS retries; the
+message's visibility is set to an exponential backoff (:func:`retry_delay`) first.  On the
+queue's last receive the job is marked failed with the reason instead (listed by
+``GET /stores/{store_id}/jobs?status=failed``).
 """
 from __future__ import annotations
 
@@ -55,11 +56,30 @@ def handle_batch(event: Mapping[str, Any], context: Any, table: db.Table, client
 
     def record_handler(record: Any) -> str:
         receives = int(record.attributes.approximate_receive_count or 1)
-        return process(table, clients, json.loads(record.body), receives=receives, max_receives=max_receives).status
+        try:
+            return process(table, clients, json.loads(record.body), receives=receives, max_receives=max_receives).status
+        except messaging.ProviderBusy:
+            _back_off(clients.sqs, record.receipt_handle, receives)
+            raise
 
     # Every record failing is still a partial answer (all ids listed), not a crashed invocation.
     processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=dict(event), record_handler=record_handler, processor=processor, context=context)
+
+
+def retry_delay(receives: int) -> int:
+    """Seconds before a busy provider is tried again: 30 s, doubling, at most 15 minutes."""
+    return int(min(900, 30 * 2 ** max(0, receives - 1)))
+
+
+def _back_off(sqs: Any, receipt_handle: str, receives: int) -> None:
+    """Hide the message for :func:`retry_delay`; if SQS refuses, its visibility timeout stands."""
+    from botocore.exceptions import ClientError
+
+    try:
+        sqs.change_message_visibility(QueueUrl=settings().send_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=retry_delay(receives))
+    except ClientError as exc:
+        logger.warning("backoff not set", extra={"error": exc.response.get("Error", {}).get("Code")})
 
 
 def process(table: db.Table, clients: Any, message: Mapping[str, Any], *, receives: int = 1, max_receives: int = 5) -> Outcome:

@@ -225,3 +225,34 @@ def test_the_last_receive_is_the_queues_max_receive_count() -> None:
 
     template = stack.template()["Resources"]["SendQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
     assert int(stack.stage_environment("local")["SEND_MAX_RECEIVES"]) == int(template)
+
+
+def test_a_busy_provider_is_retried_later_and_later(app: Any, store: dict[str, Any]) -> None:
+    from chalicelib.config import settings
+
+    # GIVEN a due thank-you queued for sending, received for the second time, and a throttling provider
+    order(store, "13", MONDAY, email="later@example.com")
+    job = job_item(store["store_id"], "13", "JOB#thank_you")
+    sqs = aws.clients().sqs
+    body = {"pk": job["PK"], "sk": job["SK"], "due_at": job["due_at"], "now": "2027-03-01T08:01:00Z"}
+    sqs.send_message(QueueUrl=settings().send_queue_url, MessageBody=json.dumps(body))
+    message = sqs.receive_message(QueueUrl=settings().send_queue_url, AttributeNames=["All"])["Messages"][0]
+    calls: list[dict[str, Any]] = []
+
+    class RecordingSqs:
+        def change_message_visibility(self, **kwargs: Any) -> Any:
+            calls.append(kwargs)
+            return sqs.change_message_visibility(**kwargs)
+
+    class Busy(BusyClients):
+        sqs = RecordingSqs()
+
+    record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+              "attributes": {"ApproximateReceiveCount": "2"}, "messageAttributes": {}, "md5OfBody": message["MD5OfBody"],
+              "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:aftercare-send", "awsRegion": "us-east-1"}
+    # WHEN the send handler processes it
+    answer = sending.handle_batch({"Records": [record]}, None, db.table(), Busy(aws.clients()))
+    # THEN the record is reported failed, and hidden for a minute (the second step of the backoff)
+    assert answer["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
+    assert [(c["ReceiptHandle"], c["VisibilityTimeout"]) for c in calls] == [(message["ReceiptHandle"], 60)]
+    assert job_item(store["store_id"], "13", "JOB#thank_you")["status"] == "pending"
