@@ -278,7 +278,7 @@ def store_stats(store_id: str) -> Any:
 
     store = stores.with_defaults(_store_for_request(store_id))
     raw = (_request().query_params or {}).get("days", "30")
-    days = validate.integer(int(raw) if raw.isdigit() else -1, "days", low=1, high=stats.MAX_DAYS)
+    days = validate.integer(int(raw) if raw.isdecimal() and len(raw) <= 4 else -1, "days", low=1, high=stats.MAX_DAYS)
     return web.json_response(stats.summary(db.table(), store, days, wall_clock()))
 
 

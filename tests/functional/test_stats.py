@@ -62,6 +62,18 @@ def test_stats_need_the_store_key_and_a_sane_range(client: Any, store: dict[str,
     assert client.http.get(f"/stores/{store['store_id']}/stats?days=abc", headers=auth(store["api_key"])).status_code == 400
 
 
+def test_a_superscript_digit_as_days_is_a_400_not_a_crash(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a store with its key
+    # WHEN it asks for "²" days (a digit to str.isdigit, yet not a number to int)
+    answer = client.http.get(f"/stores/{store['store_id']}/stats?days=%C2%B2", headers=auth(store["api_key"]))
+    # THEN it gets a 400 naming the field, not a 500
+    assert answer.status_code == 400
+    assert answer.json_body["error"]["field"] == "days"
+    # AND a number of five thousand digits (past int()'s limit) is a 400 too
+    huge = client.http.get(f"/stores/{store['store_id']}/stats?days={'9' * 5000}", headers=auth(store["api_key"]))
+    assert huge.status_code == 400
+
+
 def test_csat_stores_get_csat(client: Any, store: dict[str, Any]) -> None:
     client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body='{"survey_type": "csat"}')
     body = client.http.get(f"/stores/{store['store_id']}/stats", headers=auth(store["api_key"])).json_body
