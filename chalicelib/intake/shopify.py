@@ -67,7 +67,7 @@ def order_id(value: Any, field: str) -> str:
     if isinstance(value, bool) or value is None:
         raise InvalidInput(f"missing order id ({field})", field=field)
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 30:
+    if not text.isdecimal() or len(text) > 30:
         raise InvalidInput(f"{field} must be a Shopify order id (digits)", field=field)
     return f"{SOURCE}:{int(text)}"
 
@@ -218,5 +218,5 @@ def _erasure(topic: str, payload: Mapping[str, Any], notes: n.Notes) -> n.Erasur
     person = _dict(payload.get("customer"))
     info = n.customer(notes, emails=[("customer.email", person.get("email"))], phones=[("customer.phone", person.get("phone"))])
     orders = payload.get("orders_to_redact") if isinstance(payload.get("orders_to_redact"), list) else []
-    ids = tuple(order_id(o, "orders_to_redact") for o in orders[:1000] if str(o).strip().isdigit())
+    ids = tuple(order_id(o, "orders_to_redact") for o in orders[:1000] if str(o).strip().isdecimal())
     return n.Erasure(customer=info, order_ids=ids)

@@ -52,7 +52,7 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
         raise InvalidInput(f"unknown topic: {topic[:80] or '(none)'}", field=TOPIC)
     payload = parse_json(body)
     raw_id = payload.get("id")
-    if isinstance(raw_id, bool) or not isinstance(raw_id, (int, str)) or not str(raw_id).strip().isdigit() or len(str(raw_id)) > 20:
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (int, str)) or not str(raw_id).strip().isdecimal() or len(str(raw_id)) > 20:
         raise InvalidInput("missing order id (id)", field="id")
     order_number = int(str(raw_id))
     state = str(payload.get("status") or "").strip().lower()

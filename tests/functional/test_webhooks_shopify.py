@@ -285,3 +285,14 @@ def test_metrics_count_received_duplicates_and_rejections_by_reason(client: Any,
     logged = lines.getvalue()
     assert '"outcome":"accepted"' in logged and '"outcome":"duplicate"' in logged and '"reason":"signature"' in logged
     assert "eleni" not in logged.lower() and "6912345678" not in logged and "Odos" not in logged
+
+
+def test_an_order_id_of_superscript_digits_is_a_400_and_writes_nothing(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a correctly signed order whose id is "²³" (digits to str.isdigit, not to int)
+    body = body_of({**payload("shopify/orders_create.json"), "id": "\u00b2\u00b3"})
+    before = count_items()
+    # WHEN Shopify delivers it
+    answer = post(client, store, body, shopify_headers(store["webhook_secret"], body, "orders/create", "ev-sup"))
+    # THEN the store gets a 400 naming the order id, and nothing is written
+    assert answer.status_code == 400 and "order id" in answer.json_body["error"]["message"]
+    assert count_items() == before

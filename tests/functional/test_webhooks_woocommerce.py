@@ -130,3 +130,14 @@ def test_unknown_and_irrelevant_topics(client: Any, store: dict[str, Any]) -> No
     no_id = body_of({k: v for k, v in payload("woocommerce/order_processing.json").items() if k != "id"})
     assert post(client, store, no_id, woo_headers(store["webhook_secret"], no_id, "order.created")).status_code == 400
     assert orders(store["store_id"]) == []
+
+
+def test_an_order_id_of_superscript_digits_is_a_400_and_writes_nothing(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a correctly signed order whose id is "²³" (digits to str.isdigit, not to int)
+    body = body_of({**payload("woocommerce/order_processing.json"), "id": "\u00b2\u00b3"})
+    before = count_items()
+    # WHEN WooCommerce delivers it
+    answer = post(client, store, body, woo_headers(store["webhook_secret"], body, "order.created"))
+    # THEN the store gets a 400 naming the order id, and nothing is written
+    assert answer.status_code == 400 and "order id" in answer.json_body["error"]["message"]
+    assert count_items() == before
