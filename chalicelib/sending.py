@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -390,7 +390,9 @@ def deliver(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mappin
     for channel in decision.channels:
         contact = policy.contact_for(facts.customer, channel, facts.order)
         assert contact is not None  # policy.decide checked it
-        context = message_context(job, store, facts, decision, now)
+        # An invitation rides along only on a channel the customer agreed to marketing on.
+        extras = decision.marketing_extras and policy.consented(facts.customer, channel)
+        context = message_context(job, store, facts, replace(decision, marketing_extras=extras), now)
         if kind in SURVEY_LABELS:
             from chalicelib import surveys
 

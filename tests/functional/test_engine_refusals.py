@@ -256,3 +256,25 @@ def test_a_busy_provider_is_retried_later_and_later(app: Any, store: dict[str, A
     assert answer["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
     assert [(c["ReceiptHandle"], c["VisibilityTimeout"]) for c in calls] == [(message["ReceiptHandle"], 60)]
     assert job_item(store["store_id"], "13", "JOB#thank_you")["status"] == "pending"
+
+
+def test_an_event_invitation_rides_only_on_the_channel_the_customer_consented_to(app: Any, client: Any, store: dict[str, Any]) -> None:
+    from tests.functional.engine_world import emails_to
+
+    # GIVEN a store that invites to its next event and thanks on both channels
+    patch = {"next_event": "Spring tasting evening", "channels": {"thank_you": "both"}}
+    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(patch)).status_code == 200
+    # AND a customer who agreed to marketing texts but never to marketing email
+    order(store, "30", MONDAY, email="textsonly@example.com", phone="+306912345678", sms_consent=True, email_consent=None)
+    # WHEN the thank-you goes out
+    devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    # THEN the email thanks them without the invitation they never agreed to receive by email
+    [email] = emails_to("textsonly@example.com")
+    assert "Thank you" in email.subject
+    assert "Spring tasting evening" not in email.body
+    assert sms_to("+306912345678")
+    # AND a customer who did agree to marketing email finds the invitation in theirs
+    order(store, "31", MONDAY, email="welcome@example.com")
+    devstack.deliver(app, at("2027-03-01T08:02:00Z"))
+    [welcome] = emails_to("welcome@example.com")
+    assert "Spring tasting evening" in welcome.body
