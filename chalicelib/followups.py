@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from chalicelib import db, jobs, keys
@@ -24,6 +24,18 @@ RECURRING = frozenset({JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value})
 FALLBACK = "fallback"
 CATALOGUE = "catalogue"  # a warranty job that finds warranty months in product settings
 DELIVERED = "delivered"
+
+
+class _Owner(TypedDict):
+    """Who every job planned for one event belongs to, and when it was planned."""
+
+    event_store: str
+    customer_id: str
+    now: datetime
+
+
+class _OrderOwner(_Owner):
+    order_id: str
 
 
 def enabled(store: Mapping[str, Any], kind: JobKind) -> bool:
@@ -184,7 +196,7 @@ def _plan_new_order(event: OrderEvent, store: Mapping[str, Any], now: datetime) 
     order_pk = keys.order_pk(event.store_id, event.order_id)
     customer_pk = keys.customer_pk(event.store_id, customer_id)
     ordered_at = event.ordered_at or event.occurred_at
-    common = {"event_store": event.store_id, "customer_id": customer_id, "now": now}
+    common: _Owner = {"event_store": event.store_id, "customer_id": customer_id, "now": now}
     ops: list[db.TransactOp] = []
 
     if enabled(store, JobKind.THANK_YOU):
@@ -228,7 +240,7 @@ def _plan_delivered(event: OrderEvent, store: Mapping[str, Any], now: datetime) 
         return []
     order_pk = keys.order_pk(event.store_id, event.order_id)
     delivered_at = event.occurred_at
-    common = {"event_store": event.store_id, "customer_id": customer_id, "order_id": event.order_id, "now": now}
+    common: _OrderOwner = {"event_store": event.store_id, "customer_id": customer_id, "order_id": event.order_id, "now": now}
     ops: list[db.TransactOp] = []
     if enabled(store, JobKind.DELIVERY_CHECKIN):
         ops.append(jobs.schedule(_job(order_pk, JobKind.DELIVERY_CHECKIN, now, **common)))
