@@ -2,7 +2,7 @@
 one function of ``chalicelib`` and shapes the answer.  Rules and AWS calls live below."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice import Chalice, Rate
@@ -129,7 +129,7 @@ def _request_sender_identity(sender_email: str) -> None:
 
 
 @app.on_sqs_message(queue=resources.SEND_QUEUE, batch_size=10, name="send")
-def send(event: Any) -> dict[str, Any]:
+def send(event: Any) -> Mapping[str, Any]:
     """Deliver due jobs; failed records are reported one by one (partial batch failures)."""
     from chalicelib import sending
 
@@ -460,7 +460,7 @@ def responses_csv(store_id: str) -> Any:
     _store_for_reader(store_id)
     span = exports.period(_request().query_params, wall_clock())
     body = exports.responses_csv(exports.responses_between(db.table(), store_id, span))
-    headers = {
+    headers: dict[str, str | list[str]] = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{exports.csv_filename(store_id, span)}"',
         "Cache-Control": "no-store",

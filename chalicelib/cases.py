@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import db, keys
@@ -317,7 +317,7 @@ def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: dat
     values: dict[str, Any] = {"updated_at": at}
     rank = PRIORITY_RANK.get(str(current.get("priority")), 2)
     if change.action == "acknowledge":
-        allowed = (OPEN,)
+        allowed: tuple[str, ...] = (OPEN,)
         values.update({"status": ACKNOWLEDGED, "acknowledged_at": at, "acknowledged_by": change.by})
         values.update(listing(store_id, ACKNOWLEDGED, rank, str(current["opened_at"]), case_id))
     elif change.action == "assign":
@@ -381,7 +381,7 @@ def _waiting(since: str | None, now: datetime, language: str) -> str:
     from babel.dates import format_timedelta
 
     seconds = elapsed_seconds(since, now) or 0.0
-    return str(format_timedelta(seconds, threshold=1.5, locale=language))
+    return str(format_timedelta(timedelta(seconds=seconds), threshold=1.5, locale=language))
 
 
 def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict[str, Any]:

@@ -19,13 +19,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import db, followups, keys, links, messaging, policy, stores, suppression, templating
 from chalicelib.clock import epoch, iso, parse_iso
 from chalicelib.config import settings
 from chalicelib.models import Channel, JobKind, JobStatus
 from chalicelib.observability import count, logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 ESCALATION_KINDS = frozenset({JobKind.CASE_REALERT.value, JobKind.ALERT_RETRY.value})
 # Every message but the order's own thank-you carries List-Unsubscribe (RFC 8058).
@@ -47,7 +50,7 @@ class Outcome:
 
 
 # --- the batch handler ---------------------------------------------------------------
-def handle_batch(event: Mapping[str, Any], context: Any, table: db.Table, clients: Any) -> dict[str, Any]:
+def handle_batch(event: Mapping[str, Any], context: Any, table: db.Table, clients: Any) -> PartialItemFailureResponse:
     """Process an SQS batch with Powertools' batch processor; failed records are reported
     one by one (``ReportBatchItemFailures``), so one busy provider does not redo the batch."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -508,7 +511,7 @@ def message_context(job: Mapping[str, Any], store: Mapping[str, Any], facts: Fac
     """What a template may use, in plain values (no items from the table leak in)."""
     customer, order, data = facts.customer or {}, facts.order or {}, job.get("data") or {}
     zone = policy.zone_of(facts.customer, store)
-    items = [{"sku": str(i.get("sku") or ""), "title": str(i.get("title") or ""), "quantity": int(i.get("quantity") or 1)} for i in order.get("items") or []]
+    items: list[dict[str, Any]] = [{"sku": str(i.get("sku") or ""), "title": str(i.get("title") or ""), "quantity": int(i.get("quantity") or 1)} for i in order.get("items") or []]
     tips = []
     for item in items:
         product = facts.products.get(item["sku"])

@@ -264,7 +264,7 @@ def _suppressed(table: db.Table, store_id: str, phone: str) -> bool:
     from chalicelib import suppression
 
     item = suppression.lookup(table, store_id, phone, "sms")
-    return bool(item) and item.get("scope") == "all"
+    return item is not None and item.get("scope") == "all"
 
 
 def _stop(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list[str], phone: str, language: str, now: datetime, outcome: Outcome) -> Outcome:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 from chalicelib.models import LANGUAGES, RTL_LANGUAGES
 
@@ -22,6 +22,12 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = TEMPLATES / "locale"
 
 _environments: dict[tuple[str, bool, bool], Any] = {}
+
+
+class _I18nEnvironment(Protocol):
+    """What the ``jinja2.ext.i18n`` extension adds to an environment it is loaded into."""
+
+    def install_gettext_translations(self, translations: Any, newstyle: bool | None = None) -> None: ...
 _translations: dict[str, Any] = {}
 
 
@@ -98,7 +104,8 @@ def environment(language: str, *, sandboxed: bool = False, html: bool = True) ->
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        env.install_gettext_translations(translations(language), newstyle=True)
+        # Loading the i18n extension (above) adds this method to the environment.
+        cast(_I18nEnvironment, env).install_gettext_translations(translations(language), newstyle=True)
         env.filters["truncate_words"] = _truncate
         _environments[key] = env
     return _environments[key]

@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "resources.json"
@@ -110,9 +113,10 @@ def _create_table(ddb: Any, props: Mapping[str, Any]) -> str:
     return name
 
 
-def _queue_attributes(props: Mapping[str, Any], arns: Mapping[str, str]) -> dict[str, str]:
-    attrs: dict[str, str] = {}
-    for cfn, api in (("VisibilityTimeout", "VisibilityTimeout"), ("MessageRetentionPeriod", "MessageRetentionPeriod")):
+def _queue_attributes(props: Mapping[str, Any], arns: Mapping[str, str]) -> dict[QueueAttributeNameType, str]:
+    attrs: dict[QueueAttributeNameType, str] = {}
+    cfn_to_api: tuple[tuple[str, QueueAttributeNameType], ...] = (("VisibilityTimeout", "VisibilityTimeout"), ("MessageRetentionPeriod", "MessageRetentionPeriod"))
+    for cfn, api in cfn_to_api:
         if cfn in props:
             attrs[api] = str(props[cfn])
     if "RedrivePolicy" in props:
