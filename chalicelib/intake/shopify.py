@@ -217,6 +217,7 @@ def _erasure(topic: str, payload: Mapping[str, Any], notes: n.Notes) -> n.Erasur
         return n.Erasure(whole_store=True)
     person = _dict(payload.get("customer"))
     info = n.customer(notes, emails=[("customer.email", person.get("email"))], phones=[("customer.phone", person.get("phone"))])
-    orders = payload.get("orders_to_redact") if isinstance(payload.get("orders_to_redact"), list) else []
+    listed = payload.get("orders_to_redact")
+    orders = listed if isinstance(listed, list) else []
     ids = tuple(order_id(o, "orders_to_redact") for o in orders[:1000] if str(o).strip().isdecimal())
     return n.Erasure(customer=info, order_ids=ids)
