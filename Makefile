@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test package bench clean translations
+.PHONY: run test lint package bench clean translations
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs python3.11 (or python3) on PATH, or make PYTHON=/path/to/python ..."; exit 1; }
@@ -22,6 +22,9 @@ run: $(STAMP) translations
 
 test: $(STAMP) translations
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/python -m mypy
 
 package: $(STAMP) translations
 	$(BIN)/python -m devstack package
