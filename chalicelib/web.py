@@ -97,7 +97,10 @@ def form_body(request: Any) -> dict[str, str]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("form body is not UTF-8") from None
-    return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=50))
+    try:
+        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=50))
+    except ValueError:
+        raise InvalidInput("form body has more than 50 fields") from None
 
 
 def translate_errors(view: Callable[..., Any]) -> Callable[..., Any]:

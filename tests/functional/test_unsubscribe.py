@@ -49,3 +49,14 @@ def test_a_forged_token_changes_nothing(client: Any, store: dict[str, Any]) -> N
     assert client.http.get(f"/u/{forged}").status_code == 404
     assert client.http.post(f"/u/{forged}", headers=FORM, body="List-Unsubscribe=One-Click").status_code == 404
     assert suppression.lookup(db.table(), store["store_id"], EMAIL, "email") is None
+
+
+def test_a_form_with_too_many_fields_is_a_400_and_unsubscribes_nobody(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a genuine unsubscribe link
+    # WHEN something posts a form of sixty fields to it
+    body = "&".join(f"f{i}=x" for i in range(60)) + "&List-Unsubscribe=One-Click"
+    answer = client.http.post(f"/u/{token_for(store)}", headers=FORM, body=body)
+    # THEN it gets a clear 400 rather than a server error, and nothing is recorded
+    assert answer.status_code == 400
+    assert "fields" in answer.json_body["error"]["message"]
+    assert suppression.lookup(db.table(), store["store_id"], EMAIL, "email") is None
