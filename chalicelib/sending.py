@@ -381,6 +381,7 @@ class Sent:
     survey_token: str | None = None
     survey_channel: str | None = None
     survey_tokens: list[str] = field(default_factory=list)  # one per channel
+    given_up: dict[str, str] = field(default_factory=dict)  # channel -> why, after another channel went
 
 
 def deliver(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, decision: policy.Decision, now: datetime) -> Sent:
@@ -396,6 +397,7 @@ def deliver(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mappin
         # An invitation rides along only on a channel the customer agreed to marketing on.
         extras = decision.marketing_extras and policy.consented(facts.customer, channel)
         context = message_context(job, store, facts, replace(decision, marketing_extras=extras), now)
+        issued: str | None = None
         if kind in SURVEY_LABELS:
             from chalicelib import surveys
 
@@ -405,7 +407,7 @@ def deliver(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mappin
                 channel=channel, contact=contact, now=now, language=facts.language,
             )
             context.update(survey_context(survey_store, link.url, link.score_urls))
-            sent.survey_token, sent.survey_channel = link.token, channel
+            issued = link.token
             sent.survey_tokens.append(link.token)
         elif kind == JobKind.SURVEY_REMINDER.value:
             from chalicelib import surveys
@@ -414,13 +416,23 @@ def deliver(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mappin
             from chalicelib.surveys import scale
 
             context.update(survey_context(store, surveys.survey_url(token), [(s, surveys.survey_url(token, s)) for s in scale(str(store.get("survey_type") or "nps"))]))
-        if channel == Channel.EMAIL.value:
-            email = compose_email(kind, facts.language, context, store, store_overrides, unsubscribe=None if kind in TRANSACTIONAL else links.unsubscribe_url(str(store["store_id"]), customer_id or contact, contact))
-            sent.message_ids[channel] = messaging.send_email(clients, store, contact, email.subject, email.html, email.text, email.headers)
-        else:
-            body = compose_sms(kind, facts.language, context, store, store_overrides)
-            sent.message_ids[channel] = messaging.send_sms(clients, store, contact, body)
+        try:
+            if channel == Channel.EMAIL.value:
+                email = compose_email(kind, facts.language, context, store, store_overrides, unsubscribe=None if kind in TRANSACTIONAL else links.unsubscribe_url(str(store["store_id"]), customer_id or contact, contact))
+                sent.message_ids[channel] = messaging.send_email(clients, store, contact, email.subject, email.html, email.text, email.headers)
+            else:
+                body = compose_sms(kind, facts.language, context, store, store_overrides)
+                sent.message_ids[channel] = messaging.send_sms(clients, store, contact, body)
+        except (messaging.ProviderBusy, messaging.Rejected) as exc:
+            if not sent.message_ids:
+                raise
+            # Another channel already went out: a retry would send it twice, so this one is given up.
+            sent.given_up[channel] = f"{type(exc).__name__}: {exc}"
+            count("SendChannelGivenUp", kind=kind, channel=channel)
+            break
         sent.contacts[channel] = contact
+        if issued is not None:
+            sent.survey_token, sent.survey_channel = issued, channel
     return sent
 
 
@@ -433,7 +445,7 @@ def _record_sent(table: db.Table, job: Mapping[str, Any], store: Mapping[str, An
         db.update(keys.send_claim(str(job["PK"]), followups.occurrence(job)), db.set_expr({"message_ids": sent.message_ids, "sent_at": iso(now)})),
     ]
     again = _next_occurrence(job, store, facts.customer, now)
-    finished = {"message_ids": sent.message_ids, "last_sent_at": iso(now), "channels": sorted(sent.message_ids)}
+    finished = {"message_ids": sent.message_ids, "last_sent_at": iso(now), "channels": sorted(sent.message_ids), "given_up": sent.given_up or None}
     if again is not None:
         ops.append(db.update(_job_key(job), db.set_expr({**again, **finished}, remove=["claimed_at"])))
     else:

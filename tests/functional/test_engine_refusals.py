@@ -278,3 +278,43 @@ def test_an_event_invitation_rides_only_on_the_channel_the_customer_consented_to
     devstack.deliver(app, at("2027-03-01T08:02:00Z"))
     [welcome] = emails_to("welcome@example.com")
     assert "Spring tasting evening" in welcome.body
+
+
+def test_a_busy_second_channel_never_sends_the_first_one_twice(app: Any, client: Any, store: dict[str, Any]) -> None:
+    from botocore.exceptions import ClientError
+
+    from tests.functional.engine_world import emails_to
+
+    # GIVEN a store that thanks on both channels, and a customer with an email and a phone
+    patch = {"channels": {"thank_you": "both"}}
+    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(patch)).status_code == 200
+    order(store, "32", MONDAY, email="twice@example.com", phone="+306912345679", sms_consent=True)
+    job = job_item(store["store_id"], "32", "JOB#thank_you")
+    message = {"pk": job["PK"], "sk": job["SK"], "due_at": job["due_at"], "now": "2027-03-01T08:01:00Z"}
+
+    class BusySms:
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+        @property
+        def sns(self) -> Any:
+            class Throttled:
+                def publish(self, **_: Any) -> Any:
+                    raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "Publish")
+
+            return Throttled()
+
+    # WHEN the email goes out but the SMS provider is busy, and SQS then delivers the message again
+    try:
+        sending.process(db.table(), BusySms(aws.clients()), message, receives=1, max_receives=5)
+    except Exception:
+        pass  # a retry through SQS is what a busy provider may ask for
+    sending.process(db.table(), aws.clients(), message, receives=2, max_receives=5)
+    # THEN the customer got the thank-you email once, never twice
+    assert [m.subject for m in emails_to("twice@example.com")] == ["Thank you for your order #32"]
+    # AND the job records the text it had to give up, and why
+    finished = job_item(store["store_id"], "32", "JOB#thank_you")
+    assert finished["status"] == "sent" and finished["channels"] == ["email"] and "ProviderBusy" in finished["given_up"]["sms"]
