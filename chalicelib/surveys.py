@@ -56,6 +56,14 @@ def scale(survey_type: str) -> range:
     return range(low, high + 1)
 
 
+def page_path(path: str) -> str:
+    """A page's path as the browser sees it: under the public URL's path (API Gateway's
+    stage, ``/api`` when deployed), so a form posts back to the API and not beside it."""
+    from urllib.parse import urlparse
+
+    return f"{urlparse(settings().public_base_url).path.rstrip('/')}{path}"
+
+
 def survey_url(token: str, score: int | None = None) -> str:
     base = f"{settings().public_base_url}/s/{token}"
     return base if score is None else f"{base}?score={score}"
@@ -428,7 +436,7 @@ def _survey_page(survey: Mapping[str, Any], store: Mapping[str, Any], selected: 
         "selected": selected,
         "selected_sentiment": sentiment(survey_type, selected) if selected is not None else None,
         "nonce": nonce(str(survey["token"])),
-        "action": f"/s/{survey['token']}",
+        "action": page_path(f"/s/{survey['token']}"),
         "error": error,
         "comment": comment,
         "script": _markup(SCRIPT),
@@ -482,7 +490,7 @@ def answer(table: db.Table, clients: Any, token: str, form: Mapping[str, str], a
     language = str(survey["language"])
     if not nonce_matches(token, form.get("nonce")):
         count("SurveyAnswerRefused", reason="nonce")
-        return render_page(403, "form_expired.html", language, store, {"retry_url": f"/s/{token}"})
+        return render_page(403, "form_expired.html", language, store, {"retry_url": page_path(f"/s/{token}")})
     survey_type = str(survey["survey_type"])
     selected = _selected(form.get("score"), survey_type)
     try:
@@ -505,4 +513,4 @@ def _thanks_context(store: Mapping[str, Any], response: Mapping[str, Any], follo
     reviews = list(store.get("review_links") or [])
     if store.get("review_invite") == "promoters" and response["category"] not in ("promoter", "satisfied", "low_effort"):
         reviews = []
-    return {"reviews": reviews, "followed_up": followed_up, "change_url": f"/s/{token}"}
+    return {"reviews": reviews, "followed_up": followed_up, "change_url": page_path(f"/s/{token}")}

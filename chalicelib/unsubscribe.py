@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import db, keys
-from chalicelib.surveys import Page, not_found_page, preferred_language, render_page
+from chalicelib.surveys import Page, not_found_page, page_path, preferred_language, render_page
 
 ONE_CLICK = "List-Unsubscribe"
 CHOICES = {"surveys": "surveys", "everything": "all"}
@@ -40,7 +40,7 @@ def show(table: db.Table, token: str, accept_language: str | None) -> Page:
     if subject is None:
         return not_found_page(preferred_language(accept_language))
     store, _, contact, language = subject
-    return render_page(200, "unsubscribe.html", language, store, {"contact": contact, "action": f"/u/{token}"})
+    return render_page(200, "unsubscribe.html", language, store, {"contact": contact, "action": page_path(f"/u/{token}")})
 
 
 def scope_of(form: Mapping[str, str]) -> str:

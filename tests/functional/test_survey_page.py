@@ -184,3 +184,23 @@ def test_csat_and_ces_scales(client: Any, store: dict[str, Any]) -> None:
     html = client.http.get(f"/s/{ces.token}?score=9").body.decode()
     assert re.findall(r'name="score" value="(\d+)"', html) == [str(n) for n in range(1, 8)]
     assert checked_score(html) is None
+
+
+def test_behind_a_stage_path_the_page_posts_back_under_that_path(client: Any, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib import config, links
+
+    # GIVEN the API deployed under API Gateway's stage path, as the stack's PUBLIC_BASE_URL says
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://abc123.execute-api.us-east-1.amazonaws.com/api")
+    config.reset()
+    link = issue(store)
+    assert link.url.startswith("https://abc123.execute-api.us-east-1.amazonaws.com/api/s/")
+    # WHEN the customer opens the survey and the unsubscribe page
+    survey = client.http.get(f"/s/{link.token}").body.decode()
+    unsubscribe = client.http.get(f"/u/{links.unsubscribe_token(store['store_id'], 'ana@example.com', 'ana@example.com')}").body.decode()
+    # THEN their forms post back under /api (a path without it is not the API: the answer would be lost)
+    assert f'action="/api/s/{link.token}"' in survey
+    assert re.search(r'action="/api/u/[^"]+"', unsubscribe)
+    # AND after answering, "change my answer" leads back under /api too
+    thanks = post(client, link.token, score="9", comment="", nonce=nonce_of(survey)).body.decode()
+    assert f'href="/api/s/{link.token}"' in thanks
+    config.reset()
