@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 logger = Logger(service="aftercare")
 metrics = Metrics(namespace="Aftercare", service="aftercare")
@@ -20,6 +21,8 @@ __all__ = ["logger", "metrics", "MetricUnit", "count", "http_middleware", "event
 def count(name: str, value: float = 1, **dimensions: str) -> None:
     """Add to a metric; dimensions (e.g. source, reason) make a metric set of their own."""
     if dimensions:
+        if is_metrics_disabled():  # honoured by Metrics itself, but not by single_metric
+            return
         with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace="Aftercare") as metric:
             for key, dim in dimensions.items():
                 metric.add_dimension(name=key, value=dim)
