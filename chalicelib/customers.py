@@ -165,9 +165,13 @@ def parse_sync(body: Mapping[str, Any]) -> list[CustomerInfo]:
         info = parse(record, path, n.Notes(), strict=True)
         if info.customer_id is None:
             raise InvalidInput(f"{path} needs an email or a phone", field=f"{path}.email")
-        if info.customer_id in seen:
-            raise InvalidInput(f"{path} is the same customer as customers[{seen[info.customer_id]}]", field=path)
-        seen[info.customer_id] = index
+        # One customer per email and per phone: two records sharing either are one person twice.
+        for contact in (info.customer_id, info.email, info.phone):
+            if contact and seen.get(contact, index) != index:
+                raise InvalidInput(f"{path} is the same customer as customers[{seen[contact]}]", field=path)
+        for contact in (info.customer_id, info.email, info.phone):
+            if contact:
+                seen[contact] = index
         out.append(info)
     return out
 

@@ -88,3 +88,15 @@ def test_one_bad_record_names_its_index_and_field_and_nothing_is_written(client:
 def test_sync_needs_the_stores_own_api_key(client: Any, store: dict[str, Any]) -> None:
     assert client.http.post(f"/stores/{store['store_id']}/customers", headers={"Content-Type": "application/json"}, body="{}").status_code == 401
     assert sync(client, store, {"customers": people(1)}, key=f"ak_{store['store_id']}_wrong").status_code == 401
+
+
+def test_two_records_sharing_a_phone_are_a_400_naming_both_and_nothing_is_written(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a sync where two people (different emails) give the same phone number
+    body = {"customers": [{"email": "ana@example.com", "phone": "+306944000111"}, {"email": "bo@example.com", "phone": "+306944000111"}]}
+    before = count_items()
+    # WHEN the store sends it
+    answer = sync(client, store, body)
+    # THEN it gets a 400 that names the clashing records, not a server error, and nothing is written
+    assert answer.status_code == 400
+    assert "customers[1]" in answer.json_body["error"]["message"] and "customers[0]" in answer.json_body["error"]["message"]
+    assert count_items() == before
