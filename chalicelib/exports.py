@@ -174,7 +174,10 @@ def period(query: Mapping[str, str] | None, now: datetime, *, default_days: int 
             raise InvalidInput(f"{name} must be a date as YYYY-MM-DD", field=name) from None
 
     end = day("to") or today
-    start = day("from") or end - timedelta(days=default_days - 1)
+    try:
+        start = day("from") or end - timedelta(days=default_days - 1)
+    except OverflowError:
+        raise InvalidInput(f"the {default_days} days before to start before the calendar does: send from as well", field="from") from None
     if start > end:
         raise InvalidInput("from must not be after to", field="from")
     if (end - start).days + 1 > MAX_DAYS:

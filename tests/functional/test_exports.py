@@ -233,3 +233,13 @@ def test_the_default_period_is_the_last_90_days_today_included() -> None:
     span = exports.period({}, now)
     assert (span.start.isoformat(), span.end.isoformat()) == ("2026-09-03", "2026-12-01")
     assert exports.period({"from": "2026-11-01", "to": "2026-11-30"}, now).start.isoformat() == "2026-11-01"
+
+
+def test_a_period_reaching_before_year_one_is_a_400(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a store asking for responses up to 5 January of year 1 (the default 90 days back fall before the calendar)
+    url = f"/stores/{store['store_id']}/responses.csv?to=0001-01-05"
+    # WHEN it downloads the CSV
+    answer = client.http.get(url, headers=auth(store["api_key"]))
+    # THEN it gets a 400 naming the period, not a server error
+    assert answer.status_code == 400
+    assert answer.json_body["error"]["field"] == "from"
