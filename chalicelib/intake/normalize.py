@@ -156,15 +156,19 @@ def currency(value: Any) -> str | None:
     return raw.upper() if raw and len(raw) == 3 and raw.isascii() and raw.isalpha() else None
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2999  # later follow-ups add years to an event's time
+
+
 def instant(value: Any) -> datetime | None:
-    """An ISO 8601 instant (naive = UTC), or None when absent or unreadable."""
+    """An ISO 8601 instant (naive = UTC), or None when absent, unreadable or implausible."""
     raw = text(value, 64)
     if raw is None:
         return None
     try:
-        return parse_iso(raw)
-    except ValueError:
+        moment = parse_iso(raw)
+    except (ValueError, OverflowError):
         return None
+    return moment if EARLIEST_YEAR <= moment.year <= LATEST_YEAR else None
 
 
 def customer(

@@ -194,3 +194,15 @@ def test_the_readme_curl_example_creates_an_order_on_make_run(running_stack: str
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer == {"status": "accepted", "order_id": "A-1001"}
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:00:00Z", "0001-01-01T00:00:00+05:00", "1066-10-14T09:00:00Z"])
+def test_an_event_time_outside_any_plausible_range_is_a_400_and_writes_nothing(client: Any, store: dict[str, Any], when: str) -> None:
+    # GIVEN a correctly signed order event dated in year 9999, or before the year 1 once read as UTC, or in 1066
+    before = count_items()
+    # WHEN the platform sends it, as created and as delivered
+    answers = [send(client, store, {**EVENT, "status": status, "occurred_at": when}, message_id=f"msg-{status}") for status in ("created", "delivered")]
+    # THEN each gets a 400 naming occurred_at (not a 500 from date arithmetic), and nothing is written
+    assert [a.status_code for a in answers] == [400, 400]
+    assert all(a.json_body["error"]["field"] == "occurred_at" for a in answers)
+    assert count_items() == before
