@@ -84,7 +84,7 @@ OPT_OUT_MARKERS = _folded(
 )
 PHRASE_MAX_WORDS = 10
 
-_SCORE = re.compile(r"^\s*[#(\[]?\s*(\d{1,2})(?:\s*[٫.,]\s*[0٠۰]+)?(?!\d)\s*(?:/\s*\d{1,2}(?!\d))?[\s)\].,،٫!:;\-–—]*(.*)$", re.S)
+_SCORE = re.compile(r"^\s*[#(\[]?\s*(\d{1,2})(?:\s*[٫.,]\s*[0٠۰]+)?(?!\d)(?![^\W\d_])\s*(?:/\s*\d{1,2}(?!\d))?[\s)\].,،٫!:;\-–—]*(.*)$", re.S)
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,12 @@ def test_folding_merges_spellings() -> None:
     assert fold("إلغاء") == fold("الغاء")
     assert fold("ΣΤΟΠ") == fold("στόπ")
     assert fold("مساعدة") == fold("مساعده")
+
+
+@pytest.mark.parametrize("body", ["3rd order, all great", "2nd time it broke", "1st class service", "5x better than before"])
+def test_a_number_inside_a_word_is_not_a_score(body: str) -> None:
+    # GIVEN a reply that starts with a number glued to letters (an ordinal, "5x")
+    # WHEN it is read
+    reply = read_reply(body)
+    # THEN it is not taken for a score (a happy "3rd order" must not open a detractor case)
+    assert reply.intent is Intent.OTHER
