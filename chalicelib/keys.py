@@ -150,6 +150,11 @@ def phone_message(phone: str, sent_at: str, store_id: str) -> Key:
     return _key(f"{Prefix.PHONE.value}#{phone}", f"SMS#{sent_at}#{store_id}")
 
 
+def phone_optout(phone: str) -> Key:
+    """A STOP that holds for the number itself, whichever store texts it next."""
+    return _key(phone_pk(phone), "OPTOUT")
+
+
 def phone_pk(phone: str) -> str:
     return f"{Prefix.PHONE.value}#{phone}"
 

@@ -211,6 +211,8 @@ def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime
         if str(item["store_id"]) not in store_ids:
             store_ids.append(str(item["store_id"]))
     if not store_ids:
+        if reply.intent in (Intent.STOP, Intent.START):
+            return _number_only(table, reply, phone, now)
         return Outcome(reply.intent, [], reason="unknown_number")
     main_store_id = store_ids[0] if survey is not None else str(messages[0]["store_id"])
     message_id = payload.get("inboundMessageId")
@@ -267,6 +269,18 @@ def _suppressed(table: db.Table, store_id: str, phone: str) -> bool:
     return item is not None and item.get("scope") == "all"
 
 
+def _number_only(table: db.Table, reply: Reply, phone: str, now: datetime) -> Outcome:
+    """STOP or START from a number no store has texted lately: it still holds for the
+    number (no brand to confirm in, so no reply)."""
+    from chalicelib import suppression
+
+    if reply.intent is Intent.STOP:
+        suppression.suppress_number(table, phone, "sms_stop", now)
+    else:
+        suppression.unsuppress_number(table, phone)
+    return Outcome(reply.intent, [], recorded=True, reason="number_only")
+
+
 def _stop(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list[str], phone: str, language: str, now: datetime, outcome: Outcome) -> Outcome:
     """Suppress the number for every store that texted it; confirm once, then stay silent."""
     from chalicelib import suppression
@@ -274,6 +288,7 @@ def _stop(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list[
     newly = [s for s in store_ids if not _suppressed(table, s, phone)]
     for store_id in newly:
         suppression.suppress(table, store_id, phone, "sms", "all", "sms_stop", now)
+    suppression.suppress_number(table, phone, "sms_stop", now)
     outcome.recorded = bool(newly)
     if not newly:
         outcome.reason = "already_opted_out"
@@ -291,6 +306,7 @@ def _start(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list
         if item and item.get("reason") == "sms_stop":
             suppression.unsuppress(table, store_id, phone, "sms")
             lifted.append(store_id)
+    suppression.unsuppress_number(table, phone)
     outcome.recorded = bool(lifted)
     if not lifted:
         outcome.reason = "not_opted_out"

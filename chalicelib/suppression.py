@@ -52,8 +52,22 @@ def unsuppress(table: db.Table, store_id: str, contact: str, channel: str) -> No
 
 
 def lookup(table: db.Table, store_id: str, contact: str, channel: str) -> dict[str, Any] | None:
+    """The store's suppression of this contact, or for SMS the number's own STOP."""
     _check(channel)
-    return table.get(keys.suppression(store_id, contact, channel), consistent=True)
+    item = table.get(keys.suppression(store_id, contact, channel), consistent=True)
+    if item is None and channel == "sms":
+        item = table.get(keys.phone_optout(contact), consistent=True)
+    return item
+
+
+def suppress_number(table: db.Table, phone: str, reason: str, now: datetime) -> None:
+    """A STOP for the number whatever store it answers: it outlives the SMS records that
+    tell which stores texted it, so no later message reaches a number that said STOP."""
+    table.put({**keys.phone_optout(phone), "type": "phone_optout", "contact": phone, "channel": "sms", "scope": "all", "reason": reason, "created_at": iso(now)})
+
+
+def unsuppress_number(table: db.Table, phone: str) -> None:
+    table.delete(keys.phone_optout(phone))
 
 
 def blocks(item: dict[str, Any] | None, kind: str) -> bool:

@@ -138,3 +138,24 @@ def test_a_redelivered_reply_is_handled_once(app: Any, store: dict[str, Any]) ->
     reply(app, "HELP", message_id="same-id")
     reply(app, "HELP", message_id="same-id")
     assert len(sms_sent()) == 1
+
+
+def test_a_stop_from_a_number_no_store_texted_lately_still_blocks_every_later_sms(app: Any, client: Any, store: dict[str, Any]) -> None:
+    import devstack
+    from tests.functional.engine_world import at, sms_to
+    from tests.functional.test_engine_flow import post_order
+
+    # GIVEN a number whose SMS records have expired (nothing tells which store texted it)
+    stranger = "+306998877665"
+    # WHEN it replies STOP (silently: there is no brand to confirm in)
+    reply(app, "STOP", phone=stranger)
+    assert sms_sent() == []
+    # THEN a store that later gets an order from that number sends it no SMS
+    post_order(client, store, "N-1", "created", "2027-03-01T08:00:00Z", {"phone": stranger, "first_name": "Eleni", "sms_consent": True})
+    devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    assert sms_to(stranger) == []
+    # AND START from the number lifts it for the next message
+    reply(app, "START", phone=stranger)
+    post_order(client, store, "N-2", "created", "2027-03-02T08:00:00Z", {"phone": stranger, "first_name": "Eleni", "sms_consent": True})
+    devstack.deliver(app, at("2027-03-02T08:01:00Z"))
+    assert len(sms_to(stranger)) == 1
