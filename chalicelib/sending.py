@@ -35,7 +35,6 @@ ESCALATION_KINDS = frozenset({JobKind.CASE_REALERT.value, JobKind.ALERT_RETRY.va
 TRANSACTIONAL = frozenset({JobKind.THANK_YOU.value})
 SENT_RECORD_DAYS = 90
 PHONE_RECORD_DAYS = 60
-FAILED_JOBS = "failed_jobs"
 # Messages that ask for an answer, and the survey kind their answers are stored under (the
 # answer to "did we make it right?" is recorded on the case, on a 1-5 scale).
 SURVEY_LABELS = {JobKind.SURVEY.value: "post_delivery", JobKind.MADE_IT_RIGHT.value: JobKind.MADE_IT_RIGHT.value}
@@ -223,10 +222,10 @@ def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping
 
     recent: list[datetime] = []
     if customer_id:
-        prefix = f"{keys.Prefix.SENT.value}#"
+        low, high = keys.sent_message_range(iso(now - policy.WEEK), iso(now))
         cond = db.Expr(
             "PK = :pk AND SK BETWEEN :low AND :high",
-            values={":pk": keys.customer_pk(store_id, customer_id), ":low": prefix + iso(now - policy.WEEK), ":high": prefix + iso(now) + "~"},
+            values={":pk": keys.customer_pk(store_id, customer_id), ":low": low, ":high": high},
         )
         # The thank-you answers the customer's own order: it neither waits for nor uses up the cap.
         recent = [
@@ -348,7 +347,7 @@ def _finish_without_sending(table: db.Table, job: Mapping[str, Any], store: Mapp
 def _fail(table: db.Table, job: Mapping[str, Any], reason: str, now: datetime) -> None:
     """Mark a job failed, visible in the store's failed-jobs listing."""
     condition = db.Expr("#st IN (:pending, :claimed)", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value, ":claimed": JobStatus.CLAIMED.value})
-    listing = keys.gsi1(str(job["store_id"]), FAILED_JOBS, f"{iso(now)}#{job['PK']}#{job['SK']}")
+    listing = keys.failed_job_listing(str(job["store_id"]), iso(now), str(job["PK"]), str(job["SK"]))
     try:
         table.update(
             _job_key(job),
@@ -364,8 +363,7 @@ def _fail(table: db.Table, job: Mapping[str, Any], reason: str, now: datetime) -
 
 def failed_jobs(table: db.Table, store_id: str, limit: int = 100) -> list[dict[str, Any]]:
     """A store's failed jobs, newest first (the gsi1 listing set by :func:`_fail`)."""
-    listing = keys.gsi1(store_id, FAILED_JOBS, "")
-    items, _ = table.query(db.Expr("gsi1pk = :pk", values={":pk": listing["gsi1pk"]}), index=keys.GSI1, forward=False, limit=limit)
+    items, _ = table.query(db.Expr("gsi1pk = :pk", values={":pk": keys.failed_job_listing_pk(store_id)}), index=keys.GSI1, forward=False, limit=limit)
     return [
         {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")}
         for item in items
@@ -574,45 +572,53 @@ def compose_sms(kind: str, language: str, context: Mapping[str, Any], store: Map
 
 
 # --- SES feedback --------------------------------------------------------------------
-def ses_feedback(table: db.Table, notification: Mapping[str, Any], now: datetime) -> int:
+def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
     """Hard bounces and complaints become email suppressions for the store that sent.
 
     The store comes from the ``store_id`` tag (or the ``X-Aftercare-Store`` header) set on
     every email; a notification without it cannot be attributed and is counted, not guessed.
+    Anything not shaped like SES's notification is ignored, never a crash.
     """
+    notification = _mapping(notification)
     kind = notification.get("notificationType") or notification.get("eventType")
-    mail = notification.get("mail") or {}
-    store_id = _store_of(mail)
+    store_id = _store_of(_mapping(notification.get("mail")))
     if store_id is None:
         count("SesFeedbackUnattributed")
         return 0
     if kind == "Bounce":
-        bounce = notification.get("bounce") or {}
+        bounce = _mapping(notification.get("bounce"))
         if bounce.get("bounceType") != "Permanent":
             return 0
-        recipients, reason = bounce.get("bouncedRecipients") or [], "bounce"
+        recipients, reason = _list(bounce.get("bouncedRecipients")), "bounce"
     elif kind == "Complaint":
-        recipients, reason = (notification.get("complaint") or {}).get("complainedRecipients") or [], "complaint"
+        recipients, reason = _list(_mapping(notification.get("complaint")).get("complainedRecipients")), "complaint"
     else:
         return 0
     done = 0
     for recipient in recipients:
-        address = str(recipient.get("emailAddress") or "").strip()
+        address = str(_mapping(recipient).get("emailAddress") or "").strip().lower()  # as intake stores it
         if "@" not in address:
             continue
-        local, _, domain = address.rpartition("@")
-        suppression.suppress(table, store_id, f"{local}@{domain.lower()}", Channel.EMAIL.value, "all", reason, now)
+        suppression.suppress(table, store_id, address, Channel.EMAIL.value, "all", reason, now)
         done += 1
     count("EmailSuppressed", value=done, reason=reason)
     return done
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _store_of(mail: Mapping[str, Any]) -> str | None:
-    tags = mail.get("tags") or {}
-    values = tags.get(messaging.STORE_TAG) or []
+    values = _list(_mapping(mail.get("tags")).get(messaging.STORE_TAG))
     if values:
         return str(values[0])
-    for header in mail.get("headers") or []:
-        if str(header.get("name", "")).lower() == messaging.STORE_HEADER.lower():
-            return str(header.get("value"))
+    for header in _list(mail.get("headers")):
+        value = _mapping(header).get("value")
+        if str(_mapping(header).get("name", "")).lower() == messaging.STORE_HEADER.lower() and value:
+            return str(value)
     return None

@@ -57,7 +57,7 @@ def test_an_unsubscribed_customer_gets_no_survey(app: Any, store: dict[str, Any]
     assert job_item(store["store_id"], "2", "JOB#survey#delivered")["reason"] == "suppressed"
 
 
-def test_a_hard_bounce_stops_further_email(app: Any, store: dict[str, Any]) -> None:
+def test_a_hard_bounce_stops_further_email(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN SES reports a permanent bounce for an address this store mailed
     notification = {
         "notificationType": "Bounce",
@@ -68,12 +68,25 @@ def test_a_hard_bounce_stops_further_email(app: Any, store: dict[str, Any]) -> N
     boto3.client("sns").publish(TopicArn=topic, Message=json.dumps(notification))
     delivered = devstack.deliver(app, at("2027-03-01T07:00:00Z"))
     assert [handler for handler, _ in delivered.sns] == ["ses_feedback"]
-    # WHEN that customer orders
-    order(store, "3", MONDAY, email="Gone@example.com")
+    # WHEN that customer orders through the store's webhook, spelling the address another way
+    from tests.functional.test_engine_flow import customer, post_order
+
+    post_order(client, store, "3", "created", MONDAY, customer("GONE@example.com"))
     devstack.deliver(app, at("2027-03-01T08:01:00Z"))
     # THEN the thank-you is not sent, because the address bounced
-    assert subjects_to("Gone@example.com") == []
+    assert subjects_to("gone@example.com") == [] and subjects_to("GONE@example.com") == []
     assert job_item(store["store_id"], "3", "JOB#thank_you")["reason"] == "bounced"
+
+
+def test_feedback_not_shaped_like_ses_is_ignored(app: Any, store: dict[str, Any]) -> None:
+    odd: list[Any] = [
+        [], "text", 7, {"notificationType": "Bounce", "mail": []},
+        {"notificationType": "Bounce", "mail": {"tags": ["x"]}},
+        {"notificationType": "Bounce", "mail": {"tags": {"store_id": [store["store_id"]]}}, "bounce": {"bounceType": "Permanent", "bouncedRecipients": ["a@b.c", 5]}},
+        {"notificationType": "Complaint", "mail": {"headers": ["x", {"name": "X-Aftercare-Store"}]}, "complaint": "no"},
+    ]
+    for notification in odd:
+        assert sending.ses_feedback(db.table(), notification, at(MONDAY)) == 0
 
 
 def test_a_soft_bounce_suppresses_nothing(app: Any, store: dict[str, Any]) -> None:
