@@ -18,8 +18,8 @@ from chalicelib.clock import parse_iso
 from chalicelib.models import Channel, JobKind
 
 MARKETING = frozenset({JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value, JobKind.WINBACK.value})
-# Answers to the customer's own action: sent at once, never held by quiet hours or the
-# weekly cap, and not counted against it.
+# Answers to the customer's own action: sent at once by email, never held by the weekly cap
+# and not counted against it; only an SMS (it buzzes a phone) waits for the morning.
 IMMEDIATE = frozenset({JobKind.THANK_YOU.value})
 SURVEY_KINDS = frozenset({JobKind.SURVEY.value, JobKind.SURVEY_REMINDER.value})
 ORDER_GONE = frozenset({"cancelled", "refunded"})
@@ -180,6 +180,12 @@ def decide(s: Situation) -> Decision:
         opens = next_allowed(s.now, zone, *window)
         if opens > s.now:
             return Decision("later", Reason.QUIET_HOURS, at=opens, channels=channels)
+
+    elif Channel.SMS.value in channels and next_allowed(s.now, zone, *window) > s.now:
+        by_email = tuple(c for c in channels if c != Channel.SMS.value)
+        if not by_email:
+            return Decision("later", Reason.QUIET_HOURS, at=next_allowed(s.now, zone, *window), channels=channels)
+        channels = by_email  # the email says it all; no text in the night
 
     extras = any(consented(s.customer, c) for c in channels)
     return Decision("send", channels=channels, marketing_extras=extras)

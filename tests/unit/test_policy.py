@@ -91,6 +91,22 @@ def test_the_thank_you_is_not_held_by_quiet_hours() -> None:
     assert decide(situation("thank_you", now=night)).send
 
 
+def test_a_thank_you_by_sms_waits_for_the_morning() -> None:
+    # GIVEN an order placed at midnight in Athens by a customer who has only a phone
+    night = datetime(2027, 3, 3, 22, 0, tzinfo=timezone.utc)
+    decision = decide(situation("thank_you", now=night, customer={"phone": "+306912345678", "timezone": "Europe/Athens"}))
+    # THEN the text waits for 09:00 rather than waking them
+    assert (decision.action, decision.reason) == ("later", Reason.QUIET_HOURS)
+    assert decision.at == datetime(2027, 3, 4, 7, 0, tzinfo=timezone.utc)
+
+
+def test_a_thank_you_on_both_channels_at_night_goes_by_email_only() -> None:
+    night = datetime(2027, 3, 3, 22, 0, tzinfo=timezone.utc)
+    store = {**STORE, "channels": {"thank_you": "both"}}
+    decision = decide(situation("thank_you", now=night, store=store, customer=customer(phone="+306912345678")))
+    assert decision.send and decision.channels == ("email",)
+
+
 def test_a_cancelled_order_gets_nothing() -> None:
     assert decide(situation(order={"status": "refunded"})).reason == Reason.ORDER_CANCELLED
 
