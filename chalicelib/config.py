@@ -64,6 +64,15 @@ class Settings:
         return int(_require("SEND_MAX_RECEIVES"))
 
     @cached_property
+    def allow_local_webhooks(self) -> bool:
+        """Whether stores may point webhooks at this machine or private networks (the local
+        stage, where tests and the dev stack serve them on localhost)."""
+        value = _require("ALLOW_LOCAL_WEBHOOKS")
+        if value not in ("on", "off"):
+            raise ConfigError("ALLOW_LOCAL_WEBHOOKS must be 'on' or 'off'")
+        return value == "on"
+
+    @cached_property
     def ses_configuration_set(self) -> str | None:
         """The SES configuration set that publishes bounces and complaints to the feedback
         topic (deployed stacks); the local stage has none."""

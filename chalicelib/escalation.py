@@ -148,10 +148,15 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
 
 # --- delivery -------------------------------------------------------------------------------
 def default_opener() -> Any:
-    """An HTTP opener for webhooks (no proxy from the environment: Lambda needs none)."""
+    """An HTTP opener for webhooks: no proxy from the environment (Lambda needs none) and no
+    redirects followed, so a checked public address cannot bounce the request elsewhere."""
     import urllib.request
 
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
 
 
 def publish(sns: Any, alert: Alert, store_id: str, reason: str) -> str:
@@ -258,7 +263,7 @@ def retry_job(case: Mapping[str, Any], reason: str, channels: Sequence[str], att
         shards=settings().due_shards,
         customer_id=str(case["customer_id"]),
         order_id=str(case["order_id"]),
-        discriminator=f"{_stamp(iso(now))}#{attempt}",
+        discriminator=keys.retry_discriminator(_stamp(iso(now)), attempt),
         data={"case_id": case["case_id"], "reason": reason, "channels": list(channels), "attempt": attempt},
         created_at=now,
     )
@@ -318,10 +323,11 @@ def on_response(table: db.Table, clients: Any, store: Mapping[str, Any], respons
             cases.record_answer(table, existing, response, now, verdict=verdict)
         return None
 
-    found = table.batch_get([keys.case(store_id, case_id), keys.customer(store_id, customer_id), keys.order(store_id, order_id)], consistent=True)
-    existing = next((i for i in found if i["SK"] == keys.Prefix.CASE.value), None)
-    customer = next((i for i in found if i["SK"] == keys.Prefix.CUSTOMER.value), None)
-    order = next((i for i in found if i["SK"] == keys.Prefix.ORDER.value), None)
+    case_key, customer_key, order_key = keys.case(store_id, case_id), keys.customer(store_id, customer_id), keys.order(store_id, order_id)
+    found = table.batch_get([case_key, customer_key, order_key], consistent=True)
+    existing = next((i for i in found if i["SK"] == case_key["SK"]), None)
+    customer = next((i for i in found if i["SK"] == customer_key["SK"]), None)
+    order = next((i for i in found if i["SK"] == order_key["SK"]), None)
     history = cases.sent_history(table, store_id, customer_id)
     opened = cases.open_or_update(table, store_id, response, verdict, existing=existing, customer=customer, order=order, history=history, now=now)
     case = opened.case

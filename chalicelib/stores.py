@@ -18,6 +18,7 @@ from typing import Any
 
 from chalicelib import db, keys, validate
 from chalicelib.clock import iso
+from chalicelib.config import settings
 from chalicelib.errors import InvalidInput, NotFound, Unauthorized
 
 Validator = Callable[[Any, str], Any]
@@ -99,7 +100,7 @@ FIELDS: dict[str, Field] = {
     "support_phone": Field(_optional(validate.phone)),
     "second_contact_email": Field(_optional(validate.email)),
     "second_contact_phone": Field(_optional(validate.phone)),
-    "slack_webhook_url": Field(_optional(validate.url)),
+    "slack_webhook_url": Field(_optional(lambda v, f: validate.webhook_url(v, f, allow_local=settings().allow_local_webhooks))),
     # platforms
     "shopify_webhook_secret": Field(_optional(_text(200)), secret=True),
     "shop_domain": Field(_optional(_text(255))),

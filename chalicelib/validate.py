@@ -110,3 +110,28 @@ def links(value: Any, field: str, *, most: int = 5, name_length: int = 80) -> li
             raise InvalidInput(f"{field}[{i}] must have exactly name and url", field=field)
         out.append({"name": text(link["name"], f"{field}[{i}].name", max_length=name_length), "url": url(link["url"], f"{field}[{i}].url")})
     return out
+
+
+def webhook_url(value: Any, field: str, *, allow_local: bool) -> str:
+    """An outbound webhook address.  Outside the local stage it must be https and must not
+    name this machine or a private network, so a store cannot point Aftercare's requests at
+    internal services."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    address = url(value, field)
+    if allow_local:
+        return address
+    parts = urlsplit(address)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https":
+        raise InvalidInput(f"{field} must be an https URL", field=field)
+    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
+        raise InvalidInput(f"{field} must be a public address", field=field)
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return address
+    if not ip.is_global:
+        raise InvalidInput(f"{field} must be a public address", field=field)
+    return address
