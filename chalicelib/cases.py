@@ -25,7 +25,6 @@ RESOLVED = "resolved"
 STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
 OUTCOMES = ("refunded", "replaced", "explained", "unreachable", "other")
 ACTIONS = ("acknowledge", "assign", "resolve")
-COLLECTION = "CASES"
 MAX_NOTE = 2000
 MAX_NAME = 100
 MAX_HISTORY = 20
@@ -35,10 +34,6 @@ def case_id_for(customer_id: str, order_id: str) -> str:
     """Deterministic: a second bad answer about the same order finds the same case."""
     digest = hashlib.blake2b(f"{customer_id}|{order_id}".encode(), digest_size=8).hexdigest()
     return f"cs{digest}"
-
-
-def listing(store_id: str, status: str, rank: int, created_at: str, case_id: str) -> dict[str, str]:
-    return keys.gsi1(store_id, f"{COLLECTION}#{status}", f"{rank}#{created_at}#{case_id}")
 
 
 def contacts_of(customer_id: str, customer: Mapping[str, Any] | None, response: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,8 +61,7 @@ def items_of(order: Mapping[str, Any] | None, response: Mapping[str, Any]) -> li
 
 def sent_history(table: db.Table, store_id: str, customer_id: str, limit: int = MAX_HISTORY) -> list[dict[str, Any]]:
     """The latest messages sent to the customer (the engine's sent records), oldest first."""
-    prefix = f"{keys.Prefix.SENT.value}#"
-    cond = db.Expr("PK = :pk AND begins_with(SK, :sk)", values={":pk": keys.customer_pk(store_id, customer_id), ":sk": prefix})
+    cond = db.Expr("PK = :pk AND begins_with(SK, :sk)", values={":pk": keys.customer_pk(store_id, customer_id), ":sk": keys.sent_message_prefix()})
     items, _ = table.query(cond, forward=False, limit=limit)
     out = []
     for item in reversed(items):
@@ -103,7 +97,7 @@ def new_case(
     created = iso(now)
     return {
         **keys.case(store_id, case_id),
-        **listing(store_id, OPEN, verdict.rank, created, case_id),
+        **keys.case_listing(store_id, OPEN, verdict.rank, created, case_id),
         "type": "case",
         "store_id": store_id,
         "case_id": case_id,
@@ -203,7 +197,7 @@ def _updated(existing: Mapping[str, Any], response: Mapping[str, Any], verdict: 
     else:
         events.append({"action": "updated", "by": "aftercare", "at": at, "priority": priority})
     item["events"] = events[-50:]
-    item.update(listing(str(existing["store_id"]), str(item["status"]), PRIORITY_RANK[priority], str(item["opened_at"]), str(existing["case_id"])))
+    item.update(keys.case_listing(str(existing["store_id"]), str(item["status"]), PRIORITY_RANK[priority], str(item["opened_at"]), str(existing["case_id"])))
     return item
 
 
@@ -248,7 +242,7 @@ def list_cases(table: db.Table, store_id: str, status: str, *, limit: int = 100)
     """A store's cases in one status, most urgent first, then longest waiting."""
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
-    pk = keys.gsi1(store_id, f"{COLLECTION}#{status}", "")["gsi1pk"]
+    pk = keys.case_listing_pk(store_id, status)
     items, _ = table.query(db.Expr("gsi1pk = :pk", values={":pk": pk}), index=keys.GSI1, limit=limit)
     return items
 
@@ -319,7 +313,7 @@ def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: dat
     if change.action == "acknowledge":
         allowed: tuple[str, ...] = (OPEN,)
         values.update({"status": ACKNOWLEDGED, "acknowledged_at": at, "acknowledged_by": change.by})
-        values.update(listing(store_id, ACKNOWLEDGED, rank, str(current["opened_at"]), case_id))
+        values.update(keys.case_listing(store_id, ACKNOWLEDGED, rank, str(current["opened_at"]), case_id))
     elif change.action == "assign":
         allowed = (OPEN, ACKNOWLEDGED)
         values["assignee"] = change.assignee
@@ -327,7 +321,7 @@ def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: dat
     else:
         allowed = (OPEN, ACKNOWLEDGED)
         values.update({"status": RESOLVED, "resolved_at": at, "resolved_by": change.by, "outcome": change.outcome, "note": change.note})
-        values.update(listing(store_id, RESOLVED, rank, str(current["opened_at"]), case_id))
+        values.update(keys.case_listing(store_id, RESOLVED, rank, str(current["opened_at"]), case_id))
         event.update({"outcome": change.outcome})
         if change.note:
             event["note"] = change.note

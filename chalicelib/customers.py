@@ -24,7 +24,6 @@ from chalicelib.intake import normalize as n
 from chalicelib.intake.expression import Update
 from chalicelib.models import LANGUAGES, CustomerInfo
 
-COLLECTION = keys.Prefix.CUSTOMER.value  # gsi1 collection listing a store's customers
 CUSTOMER_FIELDS = ("email", "phone", "first_name", "language", "timezone", "birthday", "email_consent", "sms_consent")
 MAX_SYNC = 500
 MAX_TRANSACTION = 100
@@ -58,7 +57,7 @@ def upsert_ops(
             "store_id": store_id,
             "customer_id": customer_id,
             **profile(info),
-            **keys.gsi1(store_id, COLLECTION, customer_id),
+            **keys.customer_listing(store_id, customer_id),
             "updated_at": iso(now),
         }
     ).set_once({"created_at": iso(now)})

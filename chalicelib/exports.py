@@ -75,27 +75,28 @@ def customer_export(table: db.Table, store_id: str, customer_id: str, now: datet
     record = next((i for i in owned if _sk(i) == keys.customer(store_id, customer_id)["SK"]), None)
     if record is None:
         raise NotFound("no such customer")
-    order_ids = sorted(str(i["order_id"]) for i in owned if _sk(i).startswith(f"{keys.Prefix.ORDER.value}#") and i.get("order_id"))
-    jobs = [i for i in owned if _sk(i).startswith(f"{keys.Prefix.JOB.value}#")]
-    messages = [_clean(i) for i in owned if _sk(i).startswith(f"{keys.Prefix.SENT.value}#")]
+    order_ids = sorted(str(i["order_id"]) for i in owned if _sk(i).startswith(keys.customer_order_sk("")) and i.get("order_id"))
+    jobs = [i for i in owned if _sk(i).startswith(keys.job_sk(""))]
+    messages = [_clean(i) for i in owned if _sk(i).startswith(keys.sent_message_prefix())]
 
     orders, responses = [], []
     for order_id in order_ids:
         for item in table.partition(keys.order_pk(store_id, order_id), consistent=True):
             sk = _sk(item)
-            if sk == keys.Prefix.ORDER.value:
+            if sk == keys.order(store_id, order_id)["SK"]:
                 orders.append(_clean(item))
-            elif sk.startswith(f"{keys.Prefix.RESPONSE.value}#"):
+            elif sk.startswith(keys.response_sk("")):
                 responses.append(_clean(item))
-            elif sk.startswith(f"{keys.Prefix.JOB.value}#"):
+            elif sk.startswith(keys.job_sk("")):
                 jobs.append(item)
 
     found_cases = []
     for order_id in order_ids:
-        for item in table.partition(keys.case_pk(store_id, cases.case_id_for(customer_id, order_id)), consistent=True):
-            if _sk(item) == keys.Prefix.CASE.value:
+        case_key = keys.case(store_id, cases.case_id_for(customer_id, order_id))
+        for item in table.partition(case_key["PK"], consistent=True):
+            if _sk(item) == case_key["SK"]:
                 found_cases.append(cases.public_view(item))
-            elif _sk(item).startswith(f"{keys.Prefix.JOB.value}#"):
+            elif _sk(item).startswith(keys.job_sk("")):
                 jobs.append(item)
 
     contacts = {customer_id} | {str(record[name]) for name in ("email", "phone") if record.get(name)}
@@ -104,7 +105,7 @@ def customer_export(table: db.Table, store_id: str, customer_id: str, now: datet
 
     phone = record.get("phone") or (customer_id if customer_id.startswith("+") else None)
     if phone:
-        for item in table.partition(keys.phone_pk(str(phone)), "SMS#"):
+        for item in table.partition(keys.phone_pk(str(phone)), keys.phone_message_prefix()):
             if item.get("store_id") == store_id:
                 messages.append({"channel": "sms", **_clean(item)})
 
@@ -187,10 +188,10 @@ def period(query: Mapping[str, str] | None, now: datetime, *, default_days: int 
 
 def responses_between(table: db.Table, store_id: str, span: Period) -> Iterator[dict[str, Any]]:
     """A store's responses answered within the period, newest first (one index query)."""
-    collection = keys.gsi1(store_id, keys.Prefix.RESPONSE.value, "")["gsi1pk"]
+    first, last = keys.response_listing_range(span.start.isoformat(), span.end.isoformat())
     condition = db.Expr(
         "gsi1pk = :pk AND gsi1sk BETWEEN :first AND :last",
-        values={":pk": collection, ":first": span.start.isoformat(), ":last": f"{span.end.isoformat()}~"},
+        values={":pk": keys.response_listing_pk(store_id), ":first": first, ":last": last},
     )
     return table.query_all(condition, index=keys.GSI1, forward=False)
 

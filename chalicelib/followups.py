@@ -109,7 +109,7 @@ def occurrence(job: Mapping[str, Any]) -> str:
     if kind == JobKind.SURVEY.value:
         return keys.job_sk(kind)
     if kind in RECURRING or kind == JobKind.WINBACK.value:
-        return f"{job['SK']}#{data.get('occurrence') or job['due']}"
+        return keys.job_occurrence(str(job["SK"]), str(data.get("occurrence") or job["due"]))
     return str(job["SK"])
 
 

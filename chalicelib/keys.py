@@ -34,12 +34,17 @@ class Prefix(str, Enum):
     UNSUBSCRIBE = "UNSUB"
     SENT = "SENT"
     CLAIM = "CLAIM"
+    SMS = "SMS"
 
 
 Key = dict[str, str]
 
 DUE_INDEX = "due"
 GSI1 = "gsi1"
+
+# gsi1 collections (the part of ``gsi1pk`` after the store)
+CASES = "CASES"
+FAILED_JOBS = "failed_jobs"
 
 
 def _key(pk: str, sk: str) -> Key:
@@ -70,7 +75,12 @@ def contact(store_id: str, contact_value: str) -> Key:
 def customer_order(store_id: str, customer_id: str, order_id: str) -> Key:
     """A link from a customer to one of its orders, in the customer's partition (erasure and
     export find every order of a customer with one query)."""
-    return _key(customer_pk(store_id, customer_id), f"{Prefix.ORDER.value}#{order_id}")
+    return _key(customer_pk(store_id, customer_id), customer_order_sk(order_id))
+
+
+def customer_order_sk(order_id: str) -> str:
+    """``customer_order_sk("")`` is the prefix shared by every order link of a customer."""
+    return f"{Prefix.ORDER.value}#{order_id}"
 
 
 def order_pk(store_id: str, order_id: str) -> str:
@@ -83,6 +93,16 @@ def order(store_id: str, order_id: str) -> Key:
 
 def job_sk(kind: str, discriminator: str = "") -> str:
     return f"{Prefix.JOB.value}#{kind}" + (f"#{discriminator}" if discriminator else "")
+
+
+def retry_discriminator(stamp: str, attempt: int) -> str:
+    """Tells apart the retries of one job kind in one owner's partition."""
+    return f"{stamp}#{attempt}"
+
+
+def job_occurrence(job_sk: str, occurrence: str) -> str:
+    """One occurrence (a year, a due date) of a job that comes back: what a send claim names."""
+    return f"{job_sk}#{occurrence}"
 
 
 def job(owner_pk: str, kind: str, discriminator: str = "") -> Key:
@@ -113,7 +133,26 @@ def unsubscribe(token: str) -> Key:
 
 
 def response(store_id: str, order_id: str, survey_kind: str) -> Key:
-    return _key(order_pk(store_id, order_id), f"{Prefix.RESPONSE.value}#{survey_kind}")
+    return _key(order_pk(store_id, order_id), response_sk(survey_kind))
+
+
+def response_sk(survey_kind: str) -> str:
+    """``response_sk("")`` is the prefix shared by every response of an order."""
+    return f"{Prefix.RESPONSE.value}#{survey_kind}"
+
+
+def response_listing_pk(store_id: str) -> str:
+    return gsi1(store_id, Prefix.RESPONSE.value, "")["gsi1pk"]
+
+
+def response_listing(store_id: str, answered_at: str, order_id: str) -> dict[str, str]:
+    """Lists a response among its store's responses, by the time it was answered."""
+    return gsi1(store_id, Prefix.RESPONSE.value, f"{answered_at}#{order_id}")
+
+
+def response_listing_range(first_day: str, last_day: str) -> tuple[str, str]:
+    """``gsi1sk`` bounds of the responses answered from ``first_day`` to ``last_day`` inclusive."""
+    return first_day, f"{last_day}~"
 
 
 def case_pk(store_id: str, case_id: str) -> str:
@@ -122,6 +161,33 @@ def case_pk(store_id: str, case_id: str) -> str:
 
 def case(store_id: str, case_id: str) -> Key:
     return _key(case_pk(store_id, case_id), Prefix.CASE.value)
+
+
+def case_listing_pk(store_id: str, status: str) -> str:
+    return gsi1(store_id, f"{CASES}#{status}", "")["gsi1pk"]
+
+
+def case_listing(store_id: str, status: str, rank: int, created_at: str, case_id: str) -> dict[str, str]:
+    """Lists a case among its store's cases in one status, most urgent first, then oldest."""
+    return gsi1(store_id, f"{CASES}#{status}", f"{rank}#{created_at}#{case_id}")
+
+
+def customer_listing_pk(store_id: str) -> str:
+    return gsi1(store_id, Prefix.CUSTOMER.value, "")["gsi1pk"]
+
+
+def customer_listing(store_id: str, customer_id: str) -> dict[str, str]:
+    """Lists a customer among its store's customers."""
+    return gsi1(store_id, Prefix.CUSTOMER.value, customer_id)
+
+
+def failed_job_listing_pk(store_id: str) -> str:
+    return gsi1(store_id, FAILED_JOBS, "")["gsi1pk"]
+
+
+def failed_job_listing(store_id: str, failed_at: str, job_pk: str, job_sk: str) -> dict[str, str]:
+    """Lists a failed job among its store's failed jobs, by the time it failed."""
+    return gsi1(store_id, FAILED_JOBS, f"{failed_at}#{job_pk}#{job_sk}")
 
 
 def suppression(store_id: str, contact_value: str, channel: str) -> Key:
@@ -136,18 +202,33 @@ def product(store_id: str, sku: str) -> Key:
     return _key(f"{store_pk(store_id)}#{Prefix.PRODUCT.value}#{sku}", Prefix.PRODUCT.value)
 
 
+def template_overrides_pk(store_id: str) -> str:
+    """The partition holding every template override of a store."""
+    return f"{store_pk(store_id)}#{Prefix.TEMPLATE.value}"
+
+
 def template_override(store_id: str, name: str, language: str) -> Key:
-    return _key(f"{store_pk(store_id)}#{Prefix.TEMPLATE.value}", f"{name}#{language}")
+    return _key(template_overrides_pk(store_id), f"{name}#{language}")
 
 
 def phone_survey(phone: str, sent_at: str, token: str) -> Key:
     """The SMS surveys sent to a number, newest last, so a reply finds the latest open one."""
-    return _key(f"{Prefix.PHONE.value}#{phone}", f"{Prefix.SURVEY.value}#{sent_at}#{token}")
+    return _key(f"{Prefix.PHONE.value}#{phone}", f"{phone_survey_prefix()}{sent_at}#{token}")
+
+
+def phone_survey_prefix() -> str:
+    """What the SK of every SMS survey sent to a number starts with."""
+    return f"{Prefix.SURVEY.value}#"
 
 
 def phone_message(phone: str, sent_at: str, store_id: str) -> Key:
     """Every SMS sent to a number, newest last: a reply (STOP, HELP) finds whose it answers."""
-    return _key(f"{Prefix.PHONE.value}#{phone}", f"SMS#{sent_at}#{store_id}")
+    return _key(f"{Prefix.PHONE.value}#{phone}", f"{phone_message_prefix()}{sent_at}#{store_id}")
+
+
+def phone_message_prefix() -> str:
+    """What the SK of every SMS record sent to a number starts with."""
+    return f"{Prefix.SMS.value}#"
 
 
 def phone_optout(phone: str) -> Key:
@@ -161,7 +242,17 @@ def phone_pk(phone: str) -> str:
 
 def sent_message(store_id: str, customer_id: str, sent_at: str, kind: str) -> Key:
     """A record of a message sent to a customer (frequency caps read the last week's)."""
-    return _key(customer_pk(store_id, customer_id), f"{Prefix.SENT.value}#{sent_at}#{kind}")
+    return _key(customer_pk(store_id, customer_id), f"{sent_message_prefix()}{sent_at}#{kind}")
+
+
+def sent_message_prefix() -> str:
+    """What the SK of every sent record of a customer starts with."""
+    return f"{Prefix.SENT.value}#"
+
+
+def sent_message_range(since: str, until: str) -> tuple[str, str]:
+    """SK bounds of a customer's sent records from ``since`` to ``until`` inclusive."""
+    return f"{sent_message_prefix()}{since}", f"{sent_message_prefix()}{until}~"
 
 
 def send_claim(owner_pk: str, occurrence: str) -> Key:

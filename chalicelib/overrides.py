@@ -97,8 +97,7 @@ def delete(table: db.Table, store_id: str, name: str, language: str) -> None:
 
 def for_store(table: db.Table, store_id: str, language: str) -> dict[str, str]:
     """Template path → source of a store's overrides in one language (one query)."""
-    pk = keys.template_override(store_id, "x", language)["PK"]
-    return {str(item["path"]): str(item["source"]) for item in table.partition(pk) if item.get("language") == language}
+    return {str(item["path"]): str(item["source"]) for item in table.partition(keys.template_overrides_pk(store_id)) if item.get("language") == language}
 
 
 def public_view(item: dict[str, Any]) -> dict[str, Any]:

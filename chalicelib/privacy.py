@@ -53,7 +53,7 @@ def erase_customer(table: db.Table, store_id: str, customer_id: str, now: dateti
             table.delete(keys.contact(store_id, value), condition=db.Expr("customer_id = :cid", values={":cid": customer_id}))
         except db.ConditionFailed:
             pass  # the alias belongs to someone else now, or is already gone
-    orders = [str(item["order_id"]) for item in owned if str(item["SK"]).startswith(f"{keys.Prefix.ORDER.value}#") and item.get("order_id")]
+    orders = [str(item["order_id"]) for item in owned if str(item["SK"]).startswith(keys.customer_order_sk("")) and item.get("order_id")]
     for order_id in orders:
         done += erase_order(table, store_id, order_id, now)
     done.items_deleted += cases.erase(table, store_id, customer_id, orders)
@@ -91,7 +91,7 @@ def erase_store(table: db.Table, store_id: str, now: datetime, *, budget_seconds
     Unavailable, so a webhook sender retries and the next call carries on."""
     started = time.monotonic()
     done = Erased()
-    listing = db.Expr("gsi1pk = :pk", values={":pk": keys.gsi1(store_id, keys.Prefix.CUSTOMER.value, "")["gsi1pk"]})
+    listing = db.Expr("gsi1pk = :pk", values={":pk": keys.customer_listing_pk(store_id)})
     for item in table.query_all(listing, index=keys.GSI1):
         if budget_seconds is not None and time.monotonic() - started > budget_seconds:
             raise Unavailable("erasure is under way; retry to continue it")

@@ -187,7 +187,7 @@ def _open_survey(table: db.Table, phone: str, now: datetime) -> dict[str, Any] |
     from chalicelib import surveys
     from chalicelib.clock import parse_iso
 
-    for entry in _recent(table, phone, f"{keys.Prefix.SURVEY.value}#"):
+    for entry in _recent(table, phone, keys.phone_survey_prefix()):
         if parse_iso(str(entry["expires"])) > now:
             return surveys.load(table, str(entry["token"]), now, consistent=True)
     return None
@@ -206,7 +206,7 @@ def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime
     store_ids: list[str] = []
     if survey is not None:
         store_ids.append(str(survey["store_id"]))
-    messages = _recent(table, phone, "SMS#")
+    messages = _recent(table, phone, keys.phone_message_prefix())
     for item in messages:
         if str(item["store_id"]) not in store_ids:
             store_ids.append(str(item["store_id"]))

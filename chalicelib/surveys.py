@@ -313,7 +313,7 @@ def record_answer(
         version = int(previous["version"]) + 1 if previous else 1
         response = {
             **keys.response(store_id, order_id, kind),
-            **keys.gsi1(store_id, keys.Prefix.RESPONSE.value, f"{iso(now)}#{order_id}"),
+            **keys.response_listing(store_id, iso(now), order_id),
             "type": "response",
             "store_id": store_id,
             "customer_id": survey["customer_id"],
