@@ -274,11 +274,10 @@ def inbound_sms(event: Any) -> None:
 @route("/stores/{store_id}/stats", methods=["GET"])
 def store_stats(store_id: str) -> Any:
     """Daily counters summed over ``days`` (default 30): one read per day, never a scan."""
-    from chalicelib import stats, validate
+    from chalicelib import stats
 
     store = stores.with_defaults(_store_for_request(store_id))
-    raw = (_request().query_params or {}).get("days", "30")
-    days = validate.integer(int(raw) if raw.isdecimal() and len(raw) <= 4 else -1, "days", low=1, high=stats.MAX_DAYS)
+    days = web.int_param(_request().query_params or {}, "days", default=30, low=1, high=stats.MAX_DAYS)
     return web.json_response(stats.summary(db.table(), store, days, wall_clock()))
 
 
@@ -295,8 +294,10 @@ def list_cases(store_id: str) -> Any:
     from chalicelib import cases
 
     _store_for_support(store_id)
-    status = (_request().query_params or {}).get("status") or "open"
-    return web.json_response({"cases": [cases.public_view(item) for item in cases.list_cases(db.table(), store_id, status)]})
+    query = _request().query_params or {}
+    limit = web.int_param(query, "limit", default=100, low=1, high=100)
+    items, cursor = cases.cases_page(db.table(), store_id, query.get("status") or "open", limit=limit, after=query.get("after"))
+    return web.json_response({"cases": [cases.public_view(item) for item in items], "next": cursor})
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["GET"])

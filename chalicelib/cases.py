@@ -247,6 +247,28 @@ def list_cases(table: db.Table, store_id: str, status: str, *, limit: int = 100)
     return items
 
 
+def cases_page(table: db.Table, store_id: str, status: str, *, limit: int = 100, after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of :func:`list_cases` and an opaque cursor for the next (None at the end).
+
+    The cursor is the index position, signed, so a caller can page but not steer the query."""
+    import json
+
+    from chalicelib import signing
+
+    if status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+    start = None
+    if after:
+        position = signing.verify("cases-cursor", after)
+        if position is None:
+            raise InvalidInput("after is not a cursor this API gave out", field="after")
+        start = json.loads(position)
+    pk = keys.case_listing_pk(store_id, status)
+    items, last = table.query(db.Expr("gsi1pk = :pk", values={":pk": pk}), index=keys.GSI1, limit=limit, start=start)
+    cursor = signing.sign("cases-cursor", json.dumps(last, sort_keys=True)) if last else None
+    return items, cursor
+
+
 def erase(table: db.Table, store_id: str, customer_id: str, order_ids: Sequence[str]) -> int:
     """Delete a customer's cases (and their jobs) for erasure requests; how many items went.
     Case ids follow from customer and order, so nothing needs to be looked up first."""

@@ -93,7 +93,8 @@ DOCS: dict[tuple[str, str], Doc] = {
     ("GET", "/u/{token}"): Doc(responses={"200": "The unsubscribe page (HTML)."}, security=(), media="text/html"),
     ("POST", "/u/{token}"): Doc("RFC 8058 one-click (`List-Unsubscribe=One-Click`) or the page's form.", {"200": "Unsubscribed."}, (), "text/html"),
     ("GET", "/stores/{store_id}/cases"): Doc(
-        responses={"200": '`{"cases": [{"case_id", "status", "priority", ...}]}`'}, security=(STORE_KEY, SUPPORT_KEY)
+        responses={"200": '`{"cases": [{"case_id", "status", "priority", ...}], "next": cursor or null}`; query `status`, `limit` (1-100), `after` (a `next`)'},
+        security=(STORE_KEY, SUPPORT_KEY),
     ),
     ("GET", "/stores/{store_id}/cases/{case_id}"): Doc(responses={"200": "One case with its history."}, security=(STORE_KEY, SUPPORT_KEY)),
     ("PATCH", "/stores/{store_id}/cases/{case_id}"): Doc(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -101,6 +101,16 @@ def form_body(request: Any) -> dict[str, str]:
         return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=50))
     except ValueError:
         raise InvalidInput("form body has more than 50 fields") from None
+
+
+def int_param(query: Mapping[str, str], name: str, *, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter in range (ASCII digits only), or InvalidInput naming it."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(raw)
 
 
 def translate_errors(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -231,3 +231,26 @@ def test_erasing_a_customer_removes_their_cases_and_pending_jobs(client: Any, st
     assert deleted == 2
     assert open_cases(client, store) == []
     assert list(db.table().partition(keys.case_pk(store["store_id"], case_id))) == []
+
+
+def test_cases_are_listed_page_by_page_with_a_cursor_that_cannot_be_forged(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN five unhappy customers, five open cases
+    for n in range(5):
+        answer_survey(client, store, score=1, comment="Broken", order_id=f"P{n}", customer=f"p{n}@example.com")
+    url = f"/stores/{store['store_id']}/cases?status=open&limit=2"
+    # WHEN support pages through them two at a time
+    seen: list[str] = []
+    answer = client.http.get(url, headers=auth(store["api_key"])).json_body
+    while True:
+        seen += [c["case_id"] for c in answer["cases"]]
+        if not answer["next"]:
+            break
+        answer = client.http.get(f"{url}&after={answer['next']}", headers=auth(store["api_key"])).json_body
+    # THEN every case comes exactly once
+    assert len(seen) == len(set(seen)) == 5
+    # AND a made-up cursor or a silly limit is a clear 400
+    forged = client.http.get(f"{url}&after=eyJQSyI6IHt9fQ.AAAA", headers=auth(store["api_key"]))
+    assert forged.status_code == 400 and forged.json_body["error"]["field"] == "after"
+    for limit in ("0", "101", "²", "ten"):
+        silly = client.http.get(f"/stores/{store['store_id']}/cases?limit={limit}", headers=auth(store["api_key"]))
+        assert silly.status_code == 400 and silly.json_body["error"]["field"] == "limit"
