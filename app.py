@@ -364,8 +364,10 @@ def inbox_sign_in(store_id: str) -> Any:
 
 
 def _support_key_ok(store_id: str, form: dict[str, str]) -> bool:
+    from chalicelib import sessions
     from chalicelib.errors import NotFound, Unauthorized
 
+    sessions.require_same_origin(_request().headers)
     try:
         stores.authenticate(db.table(), store_id, (form.get("support_key") or "").strip() or None, kind="support")
     except (Unauthorized, NotFound):

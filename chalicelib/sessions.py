@@ -93,3 +93,19 @@ def set_cookie(token: str, base_url: str, store_id: str) -> str:
 def clear_cookie(base_url: str, store_id: str) -> str:
     secure = "; Secure" if base_url.startswith("https://") else ""
     return f"{COOKIE}=; Path={cookie_path(base_url, store_id)}; Max-Age=0; HttpOnly; SameSite=Strict{secure}"
+
+
+def require_same_origin(headers: Any) -> None:
+    """Refuse a sign-in posted from another site (login CSRF).  Browsers name the posting
+    page's origin on every cross-site form POST; it must be the host this request was sent
+    to.  A request without ``Origin`` (a script, curl) has no page to forge from."""
+    from urllib.parse import urlsplit
+
+    from chalicelib.errors import Forbidden
+
+    origin = (headers.get("origin") if headers else None) or ""
+    if not origin:
+        return
+    host = (headers.get("host") or "").lower()
+    if urlsplit(origin).netloc.lower() != host:
+        raise Forbidden("sign-in must come from this site's own page")

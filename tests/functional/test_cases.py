@@ -254,3 +254,16 @@ def test_cases_are_listed_page_by_page_with_a_cursor_that_cannot_be_forged(clien
     for limit in ("0", "101", "²", "ten"):
         silly = client.http.get(f"/stores/{store['store_id']}/cases?limit={limit}", headers=auth(store["api_key"]))
         assert silly.status_code == 400 and silly.json_body["error"]["field"] == "limit"
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(client: Any, store: dict[str, Any]) -> None:
+    body = urlencode({"support_key": store["support_key"], "name": "Mallory"})
+    for path in ("inbox/session", "dashboard/session"):
+        for origin in ("https://evil.example", "null"):  # "null": a page that hides its origin
+            # WHEN another site's page posts the sign-in form
+            forged = client.http.post(f"/stores/{store['store_id']}/{path}", headers={**FORM, "Host": "care.example", "Origin": origin}, body=body)
+            # THEN no session is made
+            assert forged.status_code == 403 and "Set-Cookie" not in forged.headers
+    # AND the store's own page (same origin) still signs in
+    own = client.http.post(f"/stores/{store['store_id']}/inbox/session", headers={**FORM, "Host": "care.example", "Origin": "https://care.example"}, body=body)
+    assert own.status_code in (200, 303) and "Set-Cookie" in own.headers
