@@ -47,6 +47,7 @@ def create_store() -> Any:
     created = stores.create_store(db.table(), web.json_body(_request()), wall_clock())
     logger.info("store created", extra={"store_id": created.store_id})
     _request_sender_identity(created.store["sender_email"])
+    _route_alerts(created.store)
     body = {
         **stores.public_view(created.store),
         "api_key": created.api_key,
@@ -68,6 +69,8 @@ def update_store(store_id: str) -> Any:
     item = stores.update_store(db.table(), store_id, body, wall_clock())
     if "sender_email" in body:
         _request_sender_identity(item["sender_email"])
+    if {"support_email", "support_phone"} & set(body):
+        _route_alerts(item)
     return web.json_response(stores.public_view(item))
 
 
@@ -121,6 +124,13 @@ def sync_customers(store_id: str) -> Any:
 
 
 # --- follow-up engine (send, SES feedback, products, templates) ------------------------
+def _route_alerts(store: dict[str, Any]) -> None:
+    """Support's email and phone receive this store's alerts (SNS, filtered by store)."""
+    from chalicelib import escalation
+
+    escalation.route_alerts(db.table(), aws.clients().sns, store)
+
+
 def _request_sender_identity(sender_email: str) -> None:
     """Ask SES to verify a store's sender (SES sends from verified identities only)."""
     from chalicelib import messaging

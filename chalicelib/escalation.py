@@ -159,6 +159,43 @@ def default_opener() -> Any:
     return urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
 
 
+SUPPORT_CONTACTS = (("support_email", "email"), ("support_phone", "sms"))
+
+
+def route_alerts(table: db.Table, sns: Any, store: Mapping[str, Any]) -> dict[str, str]:
+    """Subscribe the store's support email and phone to the escalation topic, filtered to this
+    store's alerts, and drop subscriptions of contacts it no longer has.  SNS mails the address
+    a confirmation link first.  A failure is logged, never undoes the store's change: saving
+    the contacts again retries.  Returns endpoint -> subscription ARN, also kept on the store."""
+    store_id = str(store["store_id"])
+    had: dict[str, str] = dict(store.get("alert_subscriptions") or {})
+    wanted = {str(store[name]): protocol for name, protocol in SUPPORT_CONTACTS if store.get(name)}
+    now_subscribed: dict[str, str] = {}
+    for endpoint, arn in had.items():
+        if endpoint in wanted:
+            now_subscribed[endpoint] = arn
+            continue
+        try:
+            sns.unsubscribe(SubscriptionArn=arn)
+        except ClientError as exc:  # pending confirmation, or already gone
+            logger.warning("alert subscription not removed", extra={"store_id": store_id, "error": exc.response.get("Error", {}).get("Code")})
+    for endpoint, protocol in wanted.items():
+        if endpoint in now_subscribed:
+            continue
+        try:
+            answer = sns.subscribe(
+                TopicArn=settings().escalation_topic_arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=True,
+                Attributes={"FilterPolicy": json.dumps({"store_id": [store_id]})},
+            )
+        except ClientError as exc:
+            logger.warning("alert subscription not made", extra={"store_id": store_id, "error": exc.response.get("Error", {}).get("Code")})
+            continue
+        now_subscribed[endpoint] = str(answer["SubscriptionArn"])
+    if now_subscribed != had:
+        table.update(keys.store(store_id), db.set_expr({"alert_subscriptions": now_subscribed}), return_values="NONE")
+    return now_subscribed
+
+
 def publish(sns: Any, alert: Alert, store_id: str, reason: str) -> str:
     answer = sns.publish(
         TopicArn=settings().escalation_topic_arn,
