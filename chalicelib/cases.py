@@ -240,11 +240,14 @@ def detail(table: db.Table, store_id: str, case_id: str) -> dict[str, Any]:
 
 def list_cases(table: db.Table, store_id: str, status: str, *, limit: int = 100) -> list[dict[str, Any]]:
     """A store's cases in one status, most urgent first, then longest waiting."""
+    return _query_cases(table, store_id, status, limit, None)[0]
+
+
+def _query_cases(table: db.Table, store_id: str, status: str, limit: int, start: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
     pk = keys.case_listing_pk(store_id, status)
-    items, _ = table.query(db.Expr("gsi1pk = :pk", values={":pk": pk}), index=keys.GSI1, limit=limit)
-    return items
+    return table.query(db.Expr("gsi1pk = :pk", values={":pk": pk}), index=keys.GSI1, limit=limit, start=start)
 
 
 def cases_page(table: db.Table, store_id: str, status: str, *, limit: int = 100, after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
@@ -255,16 +258,13 @@ def cases_page(table: db.Table, store_id: str, status: str, *, limit: int = 100,
 
     from chalicelib import signing
 
-    if status not in STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
     start = None
     if after:
         position = signing.verify("cases-cursor", after)
         if position is None:
             raise InvalidInput("after is not a cursor this API gave out", field="after")
         start = json.loads(position)
-    pk = keys.case_listing_pk(store_id, status)
-    items, last = table.query(db.Expr("gsi1pk = :pk", values={":pk": pk}), index=keys.GSI1, limit=limit, start=start)
+    items, last = _query_cases(table, store_id, status, limit, start)
     cursor = signing.sign("cases-cursor", json.dumps(last, sort_keys=True)) if last else None
     return items, cursor
 

@@ -26,6 +26,7 @@ from chalicelib.clock import epoch, iso, parse_iso
 from chalicelib.config import settings
 from chalicelib.models import Channel, JobKind, JobStatus
 from chalicelib.observability import count, logger
+from chalicelib.validate import as_dict, as_list
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -579,24 +580,24 @@ def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
     every email; a notification without it cannot be attributed and is counted, not guessed.
     Anything not shaped like SES's notification is ignored, never a crash.
     """
-    notification = _mapping(notification)
+    notification = as_dict(notification)
     kind = notification.get("notificationType") or notification.get("eventType")
-    store_id = _store_of(_mapping(notification.get("mail")))
+    store_id = _store_of(as_dict(notification.get("mail")))
     if store_id is None:
         count("SesFeedbackUnattributed")
         return 0
     if kind == "Bounce":
-        bounce = _mapping(notification.get("bounce"))
+        bounce = as_dict(notification.get("bounce"))
         if bounce.get("bounceType") != "Permanent":
             return 0
-        recipients, reason = _list(bounce.get("bouncedRecipients")), "bounce"
+        recipients, reason = as_list(bounce.get("bouncedRecipients")), "bounce"
     elif kind == "Complaint":
-        recipients, reason = _list(_mapping(notification.get("complaint")).get("complainedRecipients")), "complaint"
+        recipients, reason = as_list(as_dict(notification.get("complaint")).get("complainedRecipients")), "complaint"
     else:
         return 0
     done = 0
     for recipient in recipients:
-        address = str(_mapping(recipient).get("emailAddress") or "").strip().lower()  # as intake stores it
+        address = str(as_dict(recipient).get("emailAddress") or "").strip().lower()  # as intake stores it
         if "@" not in address:
             continue
         suppression.suppress(table, store_id, address, Channel.EMAIL.value, "all", reason, now)
@@ -605,20 +606,12 @@ def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
     return done
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _store_of(mail: Mapping[str, Any]) -> str | None:
-    values = _list(_mapping(mail.get("tags")).get(messaging.STORE_TAG))
+    values = as_list(as_dict(mail.get("tags")).get(messaging.STORE_TAG))
     if values:
         return str(values[0])
-    for header in _list(mail.get("headers")):
-        value = _mapping(header).get("value")
-        if str(_mapping(header).get("name", "")).lower() == messaging.STORE_HEADER.lower() and value:
+    for header in as_list(mail.get("headers")):
+        value = as_dict(header).get("value")
+        if str(as_dict(header).get("name", "")).lower() == messaging.STORE_HEADER.lower() and value:
             return str(value)
     return None

@@ -135,3 +135,13 @@ def webhook_url(value: Any, field: str, *, allow_local: bool) -> str:
     if not ip.is_global:
         raise InvalidInput(f"{field} must be a public address", field=field)
     return address
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A part of a foreign payload read leniently: a JSON object, or empty when it is not one."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """Likewise for a JSON array."""
+    return value if isinstance(value, list) else []

@@ -15,6 +15,7 @@ from chalicelib.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.validate import as_dict
 from chalicelib.web import parse_json
 
 SOURCE = "shopify"
@@ -100,10 +101,6 @@ def _event_id(headers: Mapping[str, str], topic: str) -> str:
     return f"{topic}:{delivery}"
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _note_attribute(payload: Mapping[str, Any], name: str) -> Any:
     for attribute in payload.get("note_attributes") or []:
         if isinstance(attribute, dict) and str(attribute.get("name", "")).strip().lower() == name.lower():
@@ -112,10 +109,10 @@ def _note_attribute(payload: Mapping[str, Any], name: str) -> Any:
 
 
 def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
-    buyer = _dict(payload.get("customer"))
-    billing = _dict(payload.get("billing_address"))
-    shipping = _dict(payload.get("shipping_address"))
-    region = shipping.get("country_code") or billing.get("country_code") or _dict(buyer.get("default_address")).get("country_code")
+    buyer = as_dict(payload.get("customer"))
+    billing = as_dict(payload.get("billing_address"))
+    shipping = as_dict(payload.get("shipping_address"))
+    region = shipping.get("country_code") or billing.get("country_code") or as_dict(buyer.get("default_address")).get("country_code")
     # The consent object, when Shopify sends one, is the whole truth (``pending`` double
     # opt-in states nothing); the older boolean is read only in its absence.
     email_consent = buyer.get("email_marketing_consent")
@@ -183,7 +180,7 @@ def _fulfillment_event(store: Mapping[str, Any], topic: str, event_id: str, payl
     if str(payload.get("status") or "").lower() in DEAD_FULFILLMENT:
         return n.Ignored(f"fulfillment {payload.get('status')}")
     delivered = str(payload.get("shipment_status") or "").lower() == "delivered"
-    destination = _dict(payload.get("destination"))
+    destination = as_dict(payload.get("destination"))
     info = n.customer(
         notes,
         emails=[("email", payload.get("email"))],
@@ -215,7 +212,7 @@ def _refund_event(store: Mapping[str, Any], event_id: str, payload: Mapping[str,
 def _erasure(topic: str, payload: Mapping[str, Any], notes: n.Notes) -> n.Erasure:
     if topic == "shop/redact":
         return n.Erasure(whole_store=True)
-    person = _dict(payload.get("customer"))
+    person = as_dict(payload.get("customer"))
     info = n.customer(notes, emails=[("customer.email", person.get("email"))], phones=[("customer.phone", person.get("phone"))])
     listed = payload.get("orders_to_redact")
     orders = listed if isinstance(listed, list) else []

@@ -17,6 +17,7 @@ from chalicelib.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.validate import as_dict
 from chalicelib.web import parse_json
 
 SOURCE = "woocommerce"
@@ -81,10 +82,6 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
     )
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _meta(payload: Mapping[str, Any], key: str) -> Any:
     """A ``meta_data`` value by key (plugins often store it with a leading underscore)."""
     if not key:
@@ -97,8 +94,8 @@ def _meta(payload: Mapping[str, Any], key: str) -> Any:
 
 
 def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
-    billing = _dict(payload.get("billing"))
-    shipping = _dict(payload.get("shipping"))
+    billing = as_dict(payload.get("billing"))
+    shipping = as_dict(payload.get("shipping"))
     region = billing.get("country") or shipping.get("country")
     birthday_field = str(store.get("birthday_field") or "birthday")
     return n.customer(
