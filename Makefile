@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint package bench clean translations
+.PHONY: run test lint package bench clean translations fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs python3.11 (or python3) on PATH, or make PYTHON=/path/to/python ..."; exit 1; }
@@ -21,7 +21,7 @@ run: $(STAMP) translations
 	$(BIN)/python -m devstack run
 
 test: $(STAMP) translations
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/python -m mypy
@@ -34,3 +34,7 @@ bench: $(STAMP) translations
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .devstack.json
+
+# Property tests with twenty times the examples, from fresh random seeds. Pin what it finds with @example.
+fuzz: $(STAMP) translations
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider tests/functional/test_webhooks_properties.py $(FUZZ_ARGS)

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
+from hypothesis import HealthCheck, settings
 
 import devstack
 
@@ -19,6 +21,38 @@ STORE_BODY = {
     "support_email": "care@cedarsage.example",
     "support_phone": "+302101234567",
 }
+
+
+# CI draws the same examples on every run; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) draws many more
+# from fresh seeds.  Whatever fuzzing finds is pinned with @example in the test itself.
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz", max_examples=2000, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "world_time(instant): the ISO instant the test's world starts at; the clock ticks on from there")
+    config.addinivalue_line("markers", "browser: drives a real Chromium")
+
+
+@pytest.fixture(autouse=True)
+def world_time(request: pytest.FixtureRequest) -> Iterator[time_machine.Traveller | None]:
+    """A test that sends dated events states the instant it runs at with
+    ``@pytest.mark.world_time("2026-11-20T10:00:00Z")``: the wall clock the handlers read
+    (``clock.wall_clock``), moto and the test itself then agree on the day, whatever the
+    calendar says.  Tests without the mark use only times relative to the real clock."""
+    marker = request.node.get_closest_marker("world_time")
+    if marker is None:
+        yield None
+        return
+    with time_machine.travel(marker.args[0], tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -7,11 +7,12 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures import payload, shopify_headers, standard_headers, woo_headers
 from tests.functional.intake_helpers import count_items
+from tests.support.fuzzing import examples
 
 ROUTES = {"shopify": "/webhooks/shopify/{}", "woocommerce": "/webhooks/woocommerce/{}", "generic": "/webhooks/orders/{}"}
 HEADER_NAMES = [
@@ -50,8 +51,8 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
     max_leaves=25,
 )
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-SIGNED = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY = settings(max_examples=examples(150))
+SIGNED = settings(max_examples=examples(50))
 
 
 def _mutated(source: str) -> st.SearchStrategy[dict[str, Any]]:
