@@ -215,13 +215,21 @@ def delete_template(store_id: str, name: str, lang: str) -> Any:
 
 @route("/stores/{store_id}/jobs", methods=["GET"])
 def list_jobs(store_id: str) -> Any:
-    """Follow-ups that failed (``status=failed``), newest first, with the reason."""
-    from chalicelib import sending
+    """An order's or a customer's follow-ups (``order_id``, ``customer``; any ``status``), or the
+    store's failed ones (``status=failed``), newest first, each with its reason."""
+    from chalicelib import exports, jobs, sending
 
     _store_for_request(store_id)
-    status = (_request().query_params or {}).get("status")
+    params = _request().query_params or {}
+    status = params.get("status")
+    if status is not None and status not in jobs.STATUSES:
+        return web.error_response(400, "invalid_input", f"status must be one of {', '.join(sorted(jobs.STATUSES))}", "status")
+    order_id, contact = params.get("order_id"), params.get("customer")
+    if order_id or contact:
+        customer_id = exports.resolve(db.table(), store_id, contact) if contact else None
+        return web.json_response({"jobs": jobs.schedule_view(db.table(), store_id, order_id=order_id, customer_id=customer_id, status=status)})
     if status != "failed":
-        return web.error_response(400, "invalid_input", "status must be failed", "status")
+        return web.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
     return web.json_response({"jobs": sending.failed_jobs(db.table(), store_id)})
 
 

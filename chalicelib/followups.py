@@ -9,6 +9,7 @@ each *occurrence* (see :func:`occurrence`) once, so a rewrite never sends twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
@@ -24,6 +25,28 @@ RECURRING = frozenset({JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value})
 FALLBACK = "fallback"
 CATALOGUE = "catalogue"  # a warranty job that finds warranty months in product settings
 DELIVERED = "delivered"
+# Late events never burst: a follow-up whose moment is further in the past than this when its
+# event arrives is not sent late, but recorded as skipped on the order ("late_event").  Birthdays
+# and anniversaries move to their next occurrence instead.  So a year of order history can be
+# imported safely: nothing old goes out, only what is still ahead is planned.
+LATE_GRACE = timedelta(days=3)
+LATE = "late_event"
+
+
+@dataclass
+class Plan:
+    """What one order event plans: the job writes, and the follow-ups skipped as late
+    (follow-up name → when it was due), recorded on the order with the reason."""
+
+    ops: list[db.TransactOp] = field(default_factory=list)
+    late: dict[str, str] = field(default_factory=dict)
+
+    def due(self, name: str, moment: datetime, now: datetime) -> datetime | None:
+        """When a follow-up due at ``moment`` goes: now at the earliest, never when it is late."""
+        if moment < now - LATE_GRACE:
+            self.late[name] = iso(moment)
+            return None
+        return max(moment, now)
 
 
 class _Owner(TypedDict):
@@ -160,14 +183,18 @@ def warranty_jobs(
     ordered_at: datetime,
     items: list[tuple[str, str, int]],
     now: datetime,
+    plan: Plan | None = None,
 ) -> list[dict[str, Any]]:
-    """A reminder per (sku, title, warranty months), ``warranty_notice_days`` before it ends."""
+    """A reminder per (sku, title, warranty months), ``warranty_notice_days`` before it ends;
+    one whose moment has passed is not planned (and is recorded in ``plan`` when given)."""
     notice = timedelta(days=_setting(store, "warranty_notice_days"))
     out = []
     for sku, title, months in items:
         ends = add_months(ordered_at, int(months))
         due = ends - notice
         if due <= now:
+            if plan is not None:
+                plan.late[f"{JobKind.WARRANTY.value}:{sku}"] = iso(due)
             continue
         out.append(
             _job(keys.order_pk(store_id, order_id), JobKind.WARRANTY, due, event_store=store_id, customer_id=customer_id, order_id=order_id,
@@ -180,33 +207,52 @@ def is_catalogue_lookup(job: Mapping[str, Any]) -> bool:
     return job.get("kind") == JobKind.WARRANTY.value and str(job.get("SK", "")).endswith(f"#{CATALOGUE}")
 
 
-def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
+def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime) -> Plan:
     """Blind job writes for one normalised order event (no reads, no conditions)."""
+    plan = Plan()
     if event.status in (OrderStatus.CREATED, OrderStatus.PAID):
-        return _plan_new_order(event, store, now)
-    if event.status is OrderStatus.DELIVERED:
-        return _plan_delivered(event, store, now)
-    return []
+        _plan_new_order(plan, event, store, now)
+    elif event.status is OrderStatus.DELIVERED:
+        _plan_delivered(plan, event, store, now)
+    for name, moment in sorted(plan.late.items()):
+        plan.ops.append(
+            db.put(
+                {
+                    **keys.late_followup(event.store_id, event.order_id, name),
+                    "type": "late_followup",
+                    "store_id": event.store_id,
+                    "order_id": event.order_id,
+                    "name": name,
+                    "due": moment,
+                    "event": event.status.value,
+                    "reason": LATE,
+                    "noticed_at": iso(now),
+                }
+            )
+        )
+    return plan
 
 
-def _plan_new_order(event: OrderEvent, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
+def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now: datetime) -> None:
     customer_id = event.customer.customer_id
     if customer_id is None:
-        return []  # nobody to write to
+        return  # nobody to write to
     order_pk = keys.order_pk(event.store_id, event.order_id)
     customer_pk = keys.customer_pk(event.store_id, customer_id)
     ordered_at = event.ordered_at or event.occurred_at
     common: _Owner = {"event_store": event.store_id, "customer_id": customer_id, "now": now}
-    ops: list[db.TransactOp] = []
+    ops = plan.ops
 
-    if enabled(store, JobKind.THANK_YOU):
+    # The thank-you belongs to the moment of the order: an order days old is not thanked now.
+    if enabled(store, JobKind.THANK_YOU) and plan.due(JobKind.THANK_YOU.value, ordered_at, now):
         ops.append(jobs.schedule(_job(order_pk, JobKind.THANK_YOU, now, order_id=event.order_id, **common)))
     if enabled(store, JobKind.SURVEY):
-        due = ordered_at + timedelta(days=_setting(store, "default_transit_days") + _setting(store, "survey_delay_days"))
-        ops.append(jobs.schedule(_job(order_pk, JobKind.SURVEY, due, order_id=event.order_id, discriminator=FALLBACK, **common)))
+        moment = ordered_at + timedelta(days=_setting(store, "default_transit_days") + _setting(store, "survey_delay_days"))
+        if due := plan.due(JobKind.SURVEY.value, moment, now):
+            ops.append(jobs.schedule(_job(order_pk, JobKind.SURVEY, due, order_id=event.order_id, discriminator=FALLBACK, **common)))
     if enabled(store, JobKind.WARRANTY):
         stated = [(item.sku, item.title, item.warranty_months) for item in event.items if item.warranty_months]
-        for job in warranty_jobs(store, event.store_id, event.order_id, customer_id, ordered_at, stated, now):
+        for job in warranty_jobs(store, event.store_id, event.order_id, customer_id, ordered_at, stated, now, plan):
             ops.append(jobs.schedule(job))
         unstated = {item.sku: item.title for item in event.items if item.sku and not item.warranty_months}
         if unstated:
@@ -215,15 +261,18 @@ def _plan_new_order(event: OrderEvent, store: Mapping[str, Any], now: datetime) 
             ops.append(jobs.schedule(_job(order_pk, JobKind.WARRANTY, now, order_id=event.order_id, discriminator=CATALOGUE,
                                           data={"titles": unstated, "ordered_at": iso(ordered_at)}, **common)))
     if enabled(store, JobKind.WINBACK):
-        due = ordered_at + timedelta(days=_setting(store, "winback_days"))
-        ops.append(
-            jobs.schedule(
-                _job(customer_pk, JobKind.WINBACK, due, order_id=event.order_id, data={"occurrence": iso(due), "last_order_id": event.order_id}, **common)
+        moment = ordered_at + timedelta(days=_setting(store, "winback_days"))
+        if due := plan.due(JobKind.WINBACK.value, moment, now):
+            ops.append(
+                jobs.schedule(
+                    _job(customer_pk, JobKind.WINBACK, due, order_id=event.order_id, data={"occurrence": iso(moment), "last_order_id": event.order_id}, **common)
+                )
             )
-        )
     if enabled(store, JobKind.ANNIVERSARY):
         local = ordered_at.astimezone(_zone(event.customer.timezone, store))
-        first = datetime.combine(add_years(local.date(), 1), local.timetz())
+        years = 1
+        while (first := datetime.combine(add_years(local.date(), years), local.timetz())) <= now:
+            years += 1  # an old order's anniversary moves to its next occurrence
         ops.append(
             _keep_first(
                 _job(customer_pk, JobKind.ANNIVERSARY, first, order_id=None,
@@ -231,27 +280,26 @@ def _plan_new_order(event: OrderEvent, store: Mapping[str, Any], now: datetime) 
             )
         )
     ops.extend(plan_customer(customer_id, event.customer, {**store, "store_id": event.store_id}, now))
-    return ops
 
 
-def _plan_delivered(event: OrderEvent, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
+def _plan_delivered(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now: datetime) -> None:
     customer_id = event.customer.customer_id
     if customer_id is None:
-        return []
+        return
     order_pk = keys.order_pk(event.store_id, event.order_id)
     delivered_at = event.occurred_at
     common: _OrderOwner = {"event_store": event.store_id, "customer_id": customer_id, "order_id": event.order_id, "now": now}
-    ops: list[db.TransactOp] = []
-    if enabled(store, JobKind.DELIVERY_CHECKIN):
-        ops.append(jobs.schedule(_job(order_pk, JobKind.DELIVERY_CHECKIN, now, **common)))
+    if enabled(store, JobKind.DELIVERY_CHECKIN) and (due := plan.due(JobKind.DELIVERY_CHECKIN.value, delivered_at, now)):
+        plan.ops.append(jobs.schedule(_job(order_pk, JobKind.DELIVERY_CHECKIN, due, **common)))
     if enabled(store, JobKind.USAGE_TIPS):
         # Whether any item has tips needs a read; send skips the job when none has.
-        due = delivered_at + timedelta(days=_setting(store, "tips_delay_days"))
-        ops.append(jobs.schedule(_job(order_pk, JobKind.USAGE_TIPS, max(due, now), **common)))
+        moment = delivered_at + timedelta(days=_setting(store, "tips_delay_days"))
+        if due := plan.due(JobKind.USAGE_TIPS.value, moment, now):
+            plan.ops.append(jobs.schedule(_job(order_pk, JobKind.USAGE_TIPS, due, **common)))
     if enabled(store, JobKind.SURVEY):
-        due = delivered_at + timedelta(days=_setting(store, "survey_delay_days"))
-        ops.append(jobs.schedule(_job(order_pk, JobKind.SURVEY, max(due, now), discriminator=DELIVERED, **common)))
-    return ops
+        moment = delivered_at + timedelta(days=_setting(store, "survey_delay_days"))
+        if due := plan.due(f"{JobKind.SURVEY.value}:{DELIVERED}", moment, now):
+            plan.ops.append(jobs.schedule(_job(order_pk, JobKind.SURVEY, due, discriminator=DELIVERED, **common)))
 
 
 def plan_customer(customer_id: str, info: CustomerInfo, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:

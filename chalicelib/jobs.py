@@ -62,3 +62,36 @@ def cancel(key: keys.Key, reason: str, now: datetime) -> db.TransactOp:
         db.set_expr({"status": JobStatus.CANCELLED.value, "reason": reason, "finished_at": iso(now)}, remove=["due_pk", "due_at"]),
         condition=db.Expr("#st = :pending", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value}),
     )
+
+
+VIEW_FIELDS = ("kind", "status", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")
+STATUSES = frozenset(s.value for s in JobStatus)
+
+
+def schedule_view(table: db.Table, store_id: str, *, order_id: str | None = None, customer_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """An order's or a customer's follow-ups, by due time, with why a skipped one did not go.
+
+    An order's partition holds its jobs and the follow-ups its events did not plan because
+    their moment had passed (``late_event``); a customer's holds the win-back, birthday and
+    anniversary.  One partition read each, never a scan."""
+    rows: list[dict[str, Any]] = []
+    owners = []
+    if order_id:
+        owners.append(keys.order_pk(store_id, order_id))
+    if customer_id:
+        owners.append(keys.customer_pk(store_id, customer_id))
+    for owner in owners:
+        for item in table.partition(owner):
+            sk = str(item["SK"])
+            if sk.startswith(keys.job_sk("")):
+                rows.append({k: item.get(k) for k in VIEW_FIELDS})
+            elif sk.startswith(keys.late_followup_sk("")):
+                rows.append(
+                    {
+                        "kind": str(item["name"]).split(":")[0], "status": JobStatus.SKIPPED.value, "order_id": item.get("order_id"), "due": item.get("due"),
+                        "reason": item.get("reason"), "event": item.get("event"), "finished_at": item.get("noticed_at"), "follow_up": item.get("name"),
+                    }
+                )
+    if status:
+        rows = [r for r in rows if r["status"] == status]
+    return sorted(rows, key=lambda r: (str(r.get("due") or ""), str(r.get("kind"))))

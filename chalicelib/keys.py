@@ -35,6 +35,7 @@ class Prefix(str, Enum):
     SENT = "SENT"
     CLAIM = "CLAIM"
     SMS = "SMS"
+    LATE = "LATE"
 
 
 Key = dict[str, str]
@@ -93,6 +94,15 @@ def order(store_id: str, order_id: str) -> Key:
 
 def job_sk(kind: str, discriminator: str = "") -> str:
     return f"{Prefix.JOB.value}#{kind}" + (f"#{discriminator}" if discriminator else "")
+
+
+def late_followup(store_id: str, order_id: str, name: str) -> Key:
+    """A follow-up an order event did not plan because its moment had passed (in the order's partition)."""
+    return _key(order_pk(store_id, order_id), late_followup_sk(name))
+
+
+def late_followup_sk(name: str) -> str:
+    return f"{Prefix.LATE.value}#{name}"
 
 
 def retry_discriminator(stamp: str, attempt: int) -> str:

@@ -13,6 +13,12 @@ order creates it, and only then is the customer's ``orders_count`` incremented. 
 event expects an unseen order, any later event a known one; the rare event that guessed wrong
 (an order first seen through a later event) takes a second attempt with the other form, so
 each order is counted once, whatever order its events arrive in.
+
+A creation that finds its order already known through a later event (``created`` after
+``fulfilled``) is a *late creation*: a third form fills in what only the creation states
+(when it was ordered, its items) without moving the status back, and its follow-ups are
+planned (thank-you, win-back, anniversary, within the late-event rule of ``followups``).
+A creation whose order was already created or paid is a repeat, answered ``stale``.
 """
 from __future__ import annotations
 
@@ -126,9 +132,24 @@ def marker_op(event: OrderEvent, now: datetime) -> db.TransactOp:
     )
 
 
-def order_op(event: OrderEvent, now: datetime, *, first_sight: bool) -> db.TransactOp:
-    """The order upsert; with ``first_sight`` it only creates, otherwise it only moves forward."""
+def order_op(event: OrderEvent, now: datetime, *, first_sight: bool, late_creation: bool = False) -> db.TransactOp:
+    """The order upsert; with ``first_sight`` it only creates, with ``late_creation`` it fills
+    in a known order's creation, otherwise it only moves forward."""
     status = event.status
+    if late_creation:
+        fill = Update().set({"created_at": iso(event.occurred_at), "updated_at": iso(now)}).set_once(
+            {
+                "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
+                "order_name": event.order_name,
+                "items": [_line(item) for item in event.items] or None,
+                "total": event.total,
+                "currency": event.currency,
+            }
+        )
+        # A payment plans what a creation plans: after either, a creation is only a repeat.
+        created, paid = fill.name("created_at"), fill.name("paid_at")
+        condition = db.Expr(f"attribute_exists(PK) AND attribute_not_exists({created}) AND attribute_not_exists({paid})")
+        return db.update(keys.order(event.store_id, event.order_id), fill.expression(), condition)
     update = Update().set(
         {
             "type": "order",
@@ -169,12 +190,14 @@ def _key_of(op: db.TransactOp) -> tuple[str, str]:
     return str(source["PK"]), str(source["SK"])
 
 
-def build(event: OrderEvent, store: Mapping[str, Any], now: datetime, *, first_sight: bool, cancels: list[db.TransactOp]) -> list[db.TransactOp]:
+def build(
+    event: OrderEvent, store: Mapping[str, Any], now: datetime, *, first_sight: bool, cancels: list[db.TransactOp], late_creation: bool = False
+) -> list[db.TransactOp]:
     """Every write of one event, marker first and order second (their failures are told apart
     by position), never two operations on one item."""
-    ops = [marker_op(event, now), order_op(event, now, first_sight=first_sight)]
+    ops = [marker_op(event, now), order_op(event, now, first_sight=first_sight, late_creation=late_creation)]
     ops += customers.upsert_ops(event.store_id, event.customer, now, order_id=event.order_id, ordered_at=event.ordered_at or event.occurred_at, new_order=first_sight)
-    ops += followups.plan_order_event(event, store, now)
+    ops += followups.plan_order_event(event, store, now).ops
     ops += cancels
     unique: dict[tuple[str, str], db.TransactOp] = {}
     for op in ops:
@@ -187,9 +210,10 @@ def build(event: OrderEvent, store: Mapping[str, Any], now: datetime, *, first_s
 def ingest(table: db.Table, event: OrderEvent, store: Mapping[str, Any], now: datetime) -> Outcome:
     """Write one event in one transaction (two in the rare case described above)."""
     first_sight = event.status is OrderStatus.CREATED
+    late_creation = False
     for _ in range(MAX_ATTEMPTS):
         cancels = followups.cancel_order_jobs(table, event.store_id, event.order_id, now) if event.status in CANCELLING else []
-        ops = build(event, store, now, first_sight=first_sight, cancels=cancels)
+        ops = build(event, store, now, first_sight=first_sight and not late_creation, cancels=cancels, late_creation=late_creation)
         try:
             table.transact(ops)
         except db.TransactionConflict as conflict:
@@ -197,8 +221,11 @@ def ingest(table: db.Table, event: OrderEvent, store: Mapping[str, Any], now: da
             if 0 in failed:
                 return Outcome("duplicate", event.order_id)
             if 1 in failed:
+                if late_creation:
+                    return Outcome("stale", event.order_id)  # its creation was stored before
                 if first_sight:
-                    return Outcome("stale", event.order_id)
+                    late_creation = True  # known through a later event: fill in the creation
+                    continue
                 first_sight = True
                 continue
             continue  # a pending job changed under us: read the jobs again

@@ -44,7 +44,7 @@ def ingest(store: dict[str, Any], event: OrderEvent, now: datetime) -> None:
     ]
     if event.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
         ops += followups.cancel_order_jobs(table, event.store_id, event.order_id, now)
-    ops += followups.plan_order_event(event, {**store, "store_id": event.store_id}, now)
+    ops += followups.plan_order_event(event, {**store, "store_id": event.store_id}, now).ops
     table.transact(ops)
 
 

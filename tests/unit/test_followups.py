@@ -2,7 +2,7 @@
 writes stay blind (no reads, no conditions) so intake remains one request."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -42,7 +42,7 @@ def planned(ops: list[Any]) -> dict[str, dict[str, Any]]:
 
 def test_a_new_order_plans_thank_you_survey_fallback_warranty_winback_and_anniversary() -> None:
     now = ORDERED
-    jobs = planned(followups.plan_order_event(event(), STORE, now))
+    jobs = planned(followups.plan_order_event(event(), STORE, now).ops)
     assert jobs["JOB#thank_you"]["due"] == "2027-03-01T08:00:00Z"
     assert jobs["JOB#survey#fallback"]["due"] == "2027-03-13T08:00:00Z"  # 5 days transit + 7
     assert jobs["JOB#warranty#KET-1"]["due"] == "2029-01-30T08:00:00Z"  # 24 months, 30 days before
@@ -53,26 +53,26 @@ def test_a_new_order_plans_thank_you_survey_fallback_warranty_winback_and_annive
 
 
 def test_planned_writes_are_blind() -> None:
-    ops = followups.plan_order_event(event(birthday="05-17"), STORE, ORDERED)
+    ops = followups.plan_order_event(event(birthday="05-17"), STORE, ORDERED).ops
     assert ops and all(op.condition is None for op in ops)
 
 
 def test_the_anniversary_is_written_only_where_none_is_yet() -> None:
-    ops = followups.plan_order_event(event(), STORE, ORDERED)
+    ops = followups.plan_order_event(event(), STORE, ORDERED).ops
     anniversary = next(op for op in ops if (op.key or {}).get("SK") == "JOB#anniversary")
     assert anniversary.action == "update" and anniversary.condition is None
     assert anniversary.update.text.count("if_not_exists") == len(anniversary.update.names)
 
 
 def test_win_back_lives_with_the_customer_so_each_order_moves_it() -> None:
-    ops = followups.plan_order_event(event(), STORE, ORDERED)
+    ops = followups.plan_order_event(event(), STORE, ORDERED).ops
     winback = next(op for op in ops if op.action == "put" and op.item["SK"] == "JOB#winback")
     assert winback.item["PK"] == keys.customer_pk("st1", "dana@example.com")
 
 
 def test_delivery_plans_check_in_tips_and_a_separate_survey_job() -> None:
     delivered = datetime(2027, 3, 3, 19, 30, tzinfo=timezone.utc)
-    jobs = planned(followups.plan_order_event(event(OrderStatus.DELIVERED, delivered), STORE, delivered))
+    jobs = planned(followups.plan_order_event(event(OrderStatus.DELIVERED, delivered), STORE, delivered).ops)
     assert jobs["JOB#delivery_checkin"]["due"] == "2027-03-03T19:30:00Z"
     assert jobs["JOB#usage_tips"]["due"] == "2027-03-06T19:30:00Z"
     assert jobs["JOB#survey#delivered"]["due"] == "2027-03-10T19:30:00Z"
@@ -86,12 +86,12 @@ def test_both_survey_jobs_claim_the_same_occurrence() -> None:
 
 def test_switched_off_kinds_are_not_planned() -> None:
     store = {**STORE, "followups": {"thank_you": False, "winback": False}}
-    jobs = planned(followups.plan_order_event(event(), store, ORDERED))
+    jobs = planned(followups.plan_order_event(event(), store, ORDERED).ops)
     assert "JOB#thank_you" not in jobs and "JOB#winback" not in jobs and "JOB#survey#fallback" in jobs
 
 
 def test_cancelled_events_plan_nothing() -> None:
-    assert followups.plan_order_event(event(OrderStatus.CANCELLED), STORE, ORDERED) == []
+    assert followups.plan_order_event(event(OrderStatus.CANCELLED), STORE, ORDERED).ops == []
 
 
 @pytest.mark.parametrize(
@@ -135,3 +135,45 @@ def test_recurring_jobs_come_back_next_year() -> None:
     anniversary = {"kind": "anniversary", "data": {"occurrence": "2028", "first_order_at": "2027-03-01T08:00:00Z"}}
     due, occurrence = followups.next_year(anniversary, STORE, ZoneInfo("Europe/Athens"), datetime(2028, 3, 1, 8, tzinfo=timezone.utc)) or (None, None)
     assert due is not None and (iso(due), occurrence) == ("2029-03-01T08:00:00Z", "2029")
+
+
+def late_markers(ops: list[Any]) -> dict[str, dict[str, Any]]:
+    return {sk.removeprefix("LATE#"): item for sk, item in planned(ops).items() if sk.startswith("LATE#")}
+
+
+def test_an_order_from_years_ago_plans_nothing_in_the_past_and_says_why() -> None:
+    # GIVEN an order placed in 2021, received in 2027 (an import, or a platform's sample)
+    now = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+    old = OrderEvent("api", "e-old", "st1", "1001", OrderStatus.CREATED, datetime(2021, 9, 30, 12, 0, tzinfo=timezone.utc),
+                     CustomerInfo(email="dana@example.com", timezone="Europe/Athens", birthday="05-17"),
+                     ordered_at=datetime(2021, 9, 30, 12, 0, tzinfo=timezone.utc), items=(LineItem("KET-1", "Kettle", warranty_months=24),))
+    plan = followups.plan_order_event(old, STORE, now)
+    jobs = {sk: job for sk, job in planned(plan.ops).items() if sk.startswith("JOB#")}
+    # THEN no thank-you, survey or win-back is written at all: nothing would go out in a burst
+    assert set(jobs) == {"JOB#anniversary", "JOB#birthday"}
+    # AND the anniversary and the birthday move to their next occurrence
+    assert jobs["JOB#anniversary"]["due"] == "2027-09-30T12:00:00Z"
+    assert jobs["JOB#anniversary"]["data"]["occurrence"] == "2027"
+    assert jobs["JOB#birthday"]["due"] == "2027-05-17T07:00:00Z"
+    # AND each skipped follow-up is recorded on the order with the reason and when it was due
+    late = late_markers(plan.ops)
+    assert set(late) == {"thank_you", "survey", "winback", "warranty:KET-1"}
+    assert {m["reason"] for m in late.values()} == {"late_event"}
+    assert late["thank_you"]["due"] == "2021-09-30T12:00:00Z"
+    assert all(op.condition is None for op in plan.ops)  # still blind writes
+
+
+def test_a_thank_you_is_sent_for_an_order_a_day_old_but_not_for_one_a_week_old() -> None:
+    day_old = followups.plan_order_event(event(), STORE, ORDERED + followups.LATE_GRACE - timedelta(hours=1))
+    week_old = followups.plan_order_event(event(), STORE, ORDERED + timedelta(days=7))
+    assert "JOB#thank_you" in planned(day_old.ops) and not late_markers(day_old.ops)
+    assert "JOB#thank_you" not in planned(week_old.ops)
+    assert set(late_markers(week_old.ops)) == {"thank_you"}  # the survey (12 days) is still ahead
+    assert planned(week_old.ops)["JOB#survey#fallback"]["due"] == "2027-03-13T08:00:00Z"
+
+
+def test_a_delivery_reported_two_weeks_late_asks_nothing_stale() -> None:
+    delivered = ORDERED + timedelta(days=3)
+    plan = followups.plan_order_event(event(OrderStatus.DELIVERED, delivered), STORE, delivered + timedelta(days=14))
+    assert not [sk for sk in planned(plan.ops) if sk.startswith("JOB#")]
+    assert set(late_markers(plan.ops)) == {"delivery_checkin", "usage_tips", "survey:delivered"}
