@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+
 from chalicelib import db, escalation, keys, stores
 from chalicelib.aws import clients
 from tests.conftest import auth
@@ -37,6 +39,7 @@ def test_cases_are_listed_by_priority_then_age_with_contacts_and_order(client: A
     assert "PK" not in listed[0] and "gsi1pk" not in listed[0]
 
 
+@pytest.mark.world_time("2026-11-20T10:00:00Z")
 def test_a_case_is_worked_from_open_to_resolved_with_who_and_when(client: Any, store: dict[str, Any]) -> None:
     # GIVEN an open case
     answer_survey(client, store, score=3, comment="Wrong colour delivered")
@@ -92,6 +95,7 @@ def test_bad_requests_are_clear(client: Any, store: dict[str, Any]) -> None:
     assert client.http.get(f"/stores/{store['store_id']}/cases", headers=auth(store["support_key"])).status_code == 200
 
 
+@pytest.mark.world_time("2026-12-01T10:00:00Z")
 def test_a_changed_answer_updates_the_case_and_a_kinder_one_is_noted(client: Any, store: dict[str, Any]) -> None:
     # GIVEN a case from a detractor
     item = stores.get_store(db.table(), store["store_id"], fresh=True)
@@ -111,6 +115,7 @@ def test_a_changed_answer_updates_the_case_and_a_kinder_one_is_noted(client: Any
     assert [int(a["score"]) for a in case["answers"]] == [4, 4, 9]
 
 
+@pytest.mark.world_time("2026-12-01T10:00:00Z")
 def test_made_it_right_is_scheduled_after_resolution_and_its_answer_recorded(client: Any, store: dict[str, Any]) -> None:
     # GIVEN a store that asks "did we make it right?", and a resolved case
     item = set_store(client, store, made_it_right=True)

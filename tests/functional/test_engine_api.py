@@ -1,6 +1,8 @@
 """The engine's store API: products, template overrides, and the sender identity."""
 from __future__ import annotations
 
+import pytest
+
 import json
 from typing import Any
 
@@ -10,6 +12,9 @@ import devstack
 from chalicelib.models import OrderStatus
 from tests.conftest import STORE_BODY, auth
 from tests.functional.engine_world import at, customer_info, emails_to, ingest, order_event
+
+# Orders here are placed on Monday 2027-03-01; the world starts there.
+pytestmark = pytest.mark.world_time("2027-03-01T08:00:00Z")
 
 
 def test_creating_a_store_asks_ses_to_verify_its_sender(client: Any, store: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ Orders arrive through the real generic webhook (signed per Standard Webhooks); t
 with devstack.deliver."""
 from __future__ import annotations
 
+import pytest
+
 import json
 from typing import Any
 
@@ -28,6 +30,7 @@ def post_order(client: Any, store: dict[str, Any], order_id: str, status: str, w
     assert answer.status_code in (200, 201, 202), answer.body
 
 
+@pytest.mark.world_time("2027-03-01T08:00:00Z")
 def test_an_order_gets_each_follow_up_once_at_an_allowed_moment(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN a store whose teapot has usage tips, and Dana (Athens) ordering on a Monday morning
     sid = store["store_id"]
@@ -81,6 +84,7 @@ def test_an_order_gets_each_follow_up_once_at_an_allowed_moment(app: Any, client
     assert len(received) == len(set(received)), received
 
 
+@pytest.mark.world_time("2027-02-10T09:00:00Z")
 def test_a_customer_is_greeted_on_their_birthday(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN Mia, whose birthday is 5 March, ordering in February
     sid = store["store_id"]
@@ -101,6 +105,7 @@ def test_a_customer_is_greeted_on_their_birthday(app: Any, client: Any, store: d
     assert birthday is not None and birthday["status"] == "pending" and birthday["due"] == "2028-03-05T08:00:00Z"
 
 
+@pytest.mark.world_time("2027-03-01T08:00:00Z")
 def test_a_cancelled_order_gets_nothing_more(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN an order that got its thank-you
     sam = customer("sam@example.com", first_name="Sam")
@@ -115,6 +120,7 @@ def test_a_cancelled_order_gets_nothing_more(app: Any, client: Any, store: dict[
     assert subjects_to("sam@example.com") == ["Thank you for your order #3001"]
 
 
+@pytest.mark.world_time("2027-03-01T08:00:00Z")
 def test_an_answered_survey_gets_no_reminder(app: Any, client: Any, store: dict[str, Any]) -> None:
     from chalicelib import db, keys
 

@@ -6,12 +6,16 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 
 import devstack
 from chalicelib import aws, db, keys, sending, suppression
 from chalicelib.models import OrderStatus
 from tests.conftest import auth
 from tests.functional.engine_world import at, customer_info, ingest, order_event, sms_to, subjects_to
+
+# Orders here are placed on Monday 2027-03-01 or the day after; the world starts there.
+pytestmark = pytest.mark.world_time("2027-03-01T07:00:00Z")
 
 MONDAY = "2027-03-01T08:00:00Z"  # 10:00 in Athens
 

@@ -2,6 +2,8 @@
 carry warranty months (Shopify, WooCommerce)."""
 from __future__ import annotations
 
+import pytest
+
 import json
 from typing import Any
 
@@ -12,6 +14,7 @@ from tests.functional.engine_world import at, job, subjects_to
 from tests.functional.test_engine_flow import DANA, customer, post_order
 
 
+@pytest.mark.world_time("2027-03-01T08:00:00Z")
 def test_a_product_warranty_set_in_the_catalogue_gets_its_reminder(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN the store keeps a 12-month warranty for the teapot in its product settings
     sid = store["store_id"]
@@ -35,6 +38,7 @@ def test_a_product_warranty_set_in_the_catalogue_gets_its_reminder(app: Any, cli
     assert len(warranty) == 1
 
 
+@pytest.mark.world_time("2027-03-01T08:00:00Z")
 def test_no_catalogue_warranty_means_no_reminder(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN no product settings at all
     sid = store["store_id"]

@@ -189,6 +189,7 @@ def test_passive_score_with_negative_comment_opens_a_case(client: Any, store: di
     assert escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], order_id="1002", score=9, comment="بدون مشكلة"), NOW) is None
 
 
+@pytest.mark.world_time("2026-12-01T10:00:00Z")
 def test_failed_webhook_is_retried_through_the_job_index(client: Any, store: dict[str, Any]) -> None:
     # GIVEN a webhook that is down
     with Webhook(status=500) as down:

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
+
 import devstack
 from chalicelib import db, exports, keys, suppression, surveys
 from chalicelib.clock import parse_iso, wall_clock
@@ -16,6 +18,7 @@ from tests.functional.test_escalation import answer_survey, open_cases
 from tests.functional.test_webhooks_generic import EVENT, send
 
 NIKOS = "nikos@example.gr"
+HISTORY_STARTS = "2026-11-22T10:05:00Z"  # just after the order in test_webhooks_generic.EVENT
 
 
 class RecordingClient:
@@ -34,21 +37,23 @@ def customer_url(store: dict[str, Any], who: str) -> str:
     return f"/stores/{store['store_id']}/customers/{quote(who, safe='@')}"
 
 
-def a_customer_with_history(client: Any, store: dict[str, Any], app: Any) -> str:
+def a_customer_with_history(client: Any, store: dict[str, Any], app: Any, world: Any) -> str:
     """Nikos ordered a cutting board (webhook), got the thank-you and check-in, answered a
     survey angrily (a case) and unsubscribed from surveys by email."""
     assert send(client, store, EVENT).json_body["status"] == "accepted"
     delivered = {**EVENT, "status": "delivered", "occurred_at": "2026-11-23T10:00:00Z"}
     assert send(client, store, delivered, message_id="msg_2").json_body["status"] == "accepted"
+    world.move_to("2026-11-24T10:00:00Z")  # the world's clock moves with the scheduler's ticks
     devstack.deliver(app, parse_iso("2026-11-24T10:00:00Z"))
     answer_survey(client, store, score=2, comment="Cracked on arrival", order_id="A-1001", customer=NIKOS)
     suppression.suppress(db.table(), store["store_id"], NIKOS, "email", "surveys", "unsubscribed", wall_clock())
     return open_cases(client, store)[0]["case_id"]
 
 
-def test_export_gives_everything_held_about_a_customer_by_email_or_phone(client: Any, store: dict[str, Any], app: Any) -> None:
+@pytest.mark.world_time(HISTORY_STARTS)
+def test_export_gives_everything_held_about_a_customer_by_email_or_phone(client: Any, store: dict[str, Any], app: Any, world_time: Any) -> None:
     # GIVEN a customer with an order, messages sent, an answer, a case and a suppression
-    case_id = a_customer_with_history(client, store, app)
+    case_id = a_customer_with_history(client, store, app, world_time)
     recorder = RecordingClient(db.table().client)
     db.table().client = recorder
 
@@ -100,9 +105,10 @@ def due_items() -> list[dict[str, Any]]:
     return items
 
 
-def test_delete_erases_the_customer_their_jobs_and_their_case(client: Any, store: dict[str, Any], app: Any) -> None:
+@pytest.mark.world_time(HISTORY_STARTS)
+def test_delete_erases_the_customer_their_jobs_and_their_case(client: Any, store: dict[str, Any], app: Any, world_time: Any) -> None:
     # GIVEN a customer with pending jobs in the due index and an open case
-    case_id = a_customer_with_history(client, store, app)
+    case_id = a_customer_with_history(client, store, app, world_time)
     store_id = store["store_id"]
     mine = (keys.customer_pk(store_id, NIKOS), keys.order_pk(store_id, "A-1001"), keys.case_pk(store_id, case_id))
     assert any(item["PK"] in mine for item in due_items())
