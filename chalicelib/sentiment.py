@@ -29,6 +29,14 @@ NEGATORS_BEFORE = """
     לא אין בלי ללא אף אינו אינה אינני איני אינם מעולם
     δεν μην ουτε κανενα κανενας καμια καμμια χωρις ποτε μηδεν
 """
+# Phrases that deny what follows at a distance ("no need for a lawyer").
+NEGATOR_PHRASES = """
+    no_need_for no_need_to no_need_of not_going_to never_going_to
+"""
+# A condition ("if you don't answer, I'll call a lawyer"): a negation inside it negates only
+# the condition's own verb, never the consequence that follows.
+CONDITIONALS = frozenset({"if", "unless", "اذا", "واذا", "فاذا", "لو", "ولو", "اگر", "اگه", "אם", "ואם", "אילו", "αν", "εαν", "ακομα_και_αν"})
+CONDITION_REACH = 2  # at most this many words between the conditional and its negation
 # Persian negates with the verb that follows ("راضی نیستم", "مشکلی نداشتم").
 NEGATORS_AFTER = """
     نیست نیستم نیستیم نیستند نبود نبودم نبودیم نبودند نشد نشدم نداشتم نداشت نداشتیم نداره ندارد ندارم
@@ -70,7 +78,24 @@ URGENT_TERMS = """
     הונאה רמאות עורך_דין עורכי_דין עו״ד תביעה לתבוע מסוכן מסוכנת פציעה נפצעתי כוויה שריפה
     התחשמלתי משטרה ביטול_עסקה
     απατη δικηγορ* αγωγη μηνυση επικινδυν* τραυματ* εγκαυμα φωτια ηλεκτροπληξια αστυνομια
-    chargeback
+    chargeback charge_back dispute_the* dispute_it* small_claims trading_standards consumer_protection
+    consumer_rights consumer_affairs better_business_bureau bbb ftc ombudsman regulator* report_you
+    report_this_to report_it_to
+    دعوي دعوي_قضائيه رفع_قضيه ارفع_قضيه قضائيه حمايه_المستهلك جهاز_حمايه_المستهلك وزاره_التجاره
+    شكوي_رسميه الدفع_من_البنك عن_طريق_البنك اعتراض_علي_الدفع فضح* هفضح* افضح* سافضح* النيابه
+    وکیل* تعزیرات حمایت_از_مصرف_کننده سازمان_حمایت برگشت_میزنم پرداخت_را_برگشت*
+    אתבע אתבעו נתבע תבעתי תביעה_קטנה תביעות_קטנות הגנת_הצרכן מועצה_לצרכנות חברת_האשראי
+    חברת_אשראי ביטול_חיוב אבטל_את_העסקה
+    μηνυσ* καταγγελ* συνηγορο_του_καταναλωτη συνηγορος_του_καταναλωτη εκποιζω αντιλογισμ* δικαστηρι*
+"""
+# Going public: a threat when the answer is negative ("a one star review everywhere"), praise
+# otherwise ("found you on social media"), so urgent only together with a negative answer.
+EXPOSURE_TERMS = """
+    one_star 1_star star_review bad_review* negative_review* trustpilot social_media go_public
+    تقييم_سلبي تقييمات_سلبيه نجمه_واحده سوشيال_ميديا مواقع_التواصل
+    نظر_منفی امتیاز_منفی
+    ביקורת_שלילית ביקורות_שליליות רשתות_החברתיות רשתות_חברתיות
+    αρνητικη_κριτικη αρνητικες_κριτικες
 """
 
 NEGATION_WINDOW = 3
@@ -149,8 +174,10 @@ class Lexicon:
     negative: tuple[Term, ...]
     positive: tuple[Term, ...]
     urgent: tuple[Term, ...]
+    exposure: tuple[Term, ...]
     before: tuple[Term, ...]
     after: tuple[Term, ...]
+    conditionals: tuple[Term, ...]
 
 
 @lru_cache(maxsize=1)
@@ -159,8 +186,10 @@ def default_lexicon() -> Lexicon:
         negative=_terms(NEGATIVE_TERMS.split()),
         positive=_terms(POSITIVE_TERMS.split()),
         urgent=_terms(URGENT_TERMS.split()),
-        before=_terms(NEGATORS_BEFORE.split()),
+        exposure=_terms(EXPOSURE_TERMS.split()),
+        before=_terms(NEGATORS_BEFORE.split() + NEGATOR_PHRASES.split()),
         after=_terms(NEGATORS_AFTER.split()),
+        conditionals=_terms(sorted(CONDITIONALS)),
     )
 
 
@@ -224,15 +253,19 @@ def _clauses(text: str) -> list[list[str]]:
     return out
 
 
-def _negated(hit: Hit, before: list[Hit], after: list[Hit], others: list[Hit]) -> bool:
+def _negated(hit: Hit, before: list[Hit], after: list[Hit], others: list[Hit], conditions: Sequence[Hit] = ()) -> bool:
     """A negator turns the nearest term it reaches ("without problems, it arrived": the
-    problems are negated, the arrival is not)."""
+    problems are negated, the arrival is not); inside a condition it reaches only the next word."""
 
     def between(start: int, end: int) -> bool:
         return any(start <= o.start and o.end <= end and o != hit for o in others)
 
+    def reach(neg: Hit) -> int:
+        conditioned = any(c.end <= neg.start and neg.start - c.end <= CONDITION_REACH for c in conditions)
+        return 1 if conditioned else NEGATION_WINDOW
+
     for neg in before:
-        if neg.end <= hit.start and hit.start - neg.end < NEGATION_WINDOW and not between(neg.end, hit.start):
+        if neg.end <= hit.start and hit.start - neg.end < reach(neg) and not between(neg.end, hit.start):
             return True
     for neg in after:
         if neg.start >= hit.end and neg.start - hit.end < POST_NEGATION_WINDOW and not between(hit.end, neg.start):
@@ -246,6 +279,7 @@ class Reading:
 
     negative: tuple[str, ...] = ()
     urgent: tuple[str, ...] = ()
+    exposure: tuple[str, ...] = ()  # urgent when the answer is negative
 
     @property
     def is_negative(self) -> bool:
@@ -261,6 +295,7 @@ def read_comment(comment: str | None, *, negative_keywords: Sequence[str] = (), 
     urgent_terms = lex.urgent + _store_terms(tuple(urgent_keywords))
     negative: list[str] = []
     urgent: list[str] = []
+    exposure: list[str] = []
     for clause in _clauses(comment):
         before = _hits(clause, lex.before)
         after = _hits(clause, lex.after)
@@ -269,17 +304,22 @@ def read_comment(comment: str | None, *, negative_keywords: Sequence[str] = (), 
         # "never arrived" is a negative phrase of its own, not a negated "arrived".
         positive_hits = [h for h in _hits(clause, lex.positive) if not any(s <= h.start and h.end <= e for s, e in covered)]
         urgent_hits = _hits(clause, urgent_terms)
-        others = negative_hits + positive_hits + urgent_hits
+        exposure_hits = _hits(clause, lex.exposure)
+        conditions = _hits(clause, lex.conditionals)
+        others = negative_hits + positive_hits + urgent_hits + exposure_hits
         for hit in negative_hits:
-            if not _negated(hit, before, after, others):
+            if not _negated(hit, before, after, others, conditions):
                 negative.append(hit.term)
         for hit in positive_hits:
-            if _negated(hit, before, after, others):
+            if _negated(hit, before, after, others, conditions):
                 negative.append("not " + hit.term)
         for hit in urgent_hits:
-            if not _negated(hit, before, after, others):
+            if not _negated(hit, before, after, others, conditions):
                 urgent.append(hit.term)
-    return Reading(tuple(dict.fromkeys(negative)), tuple(dict.fromkeys(urgent)))
+        for hit in exposure_hits:
+            if not _negated(hit, before, after, others, conditions):
+                exposure.append(hit.term)
+    return Reading(tuple(dict.fromkeys(negative)), tuple(dict.fromkeys(urgent)), tuple(dict.fromkeys(exposure)))
 
 
 @lru_cache(maxsize=256)
@@ -338,16 +378,16 @@ def classify(survey_type: str, score: int | None, comment: str | None, settings:
         reasons.append("score")
     if reading.negative:
         reasons.append("comment")
-    if reading.urgent:
-        reasons.append("urgent")
     negative = by_score or reading.is_negative
-    if reading.urgent:
+    urgent_terms = reading.urgent + (reading.exposure if negative else ())
+    if urgent_terms:
+        reasons.append("urgent")
         priority = "urgent"
     elif negative and (score_is_severe(survey_type, score) or (by_score and reading.negative)):
         priority = "high"
     else:
         priority = "normal"
-    return Verdict(negative, priority, tuple(reasons), reading.urgent)
+    return Verdict(negative, priority, tuple(reasons), urgent_terms)
 
 
 def higher(a: str, b: str) -> str:
