@@ -76,7 +76,7 @@ def test_the_merged_template_passes_cfn_lint(built: Path) -> None:
     lint = Path(sys.executable).with_name("cfn-lint")
     # E2533 compares the runtime's deprecation date with today's: a verdict that changes with the
     # calendar, not with the template.  The runtime is pinned and dated by the test below.
-    done = subprocess.run([str(lint), "--ignore-checks", "E2533", str(built / "sam.json")], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([str(lint), str(built / "sam.json"), "--ignore-checks", "E2533"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
