@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import cases, db, jobs, keys, sentiment
+from chalicelib import cases, db, jobs, keys, sentiment, weekends
 from chalicelib.clock import iso, parse_iso
 from chalicelib.config import settings
 from chalicelib.models import JobKind, JobStatus
@@ -267,15 +267,21 @@ def realert_key(case: Mapping[str, Any]) -> keys.Key:
     return keys.job(keys.case_pk(str(case["store_id"]), str(case["case_id"])), JobKind.CASE_REALERT.value, _stamp(str(case["opened_at"])))
 
 
-def realert_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    due = sla_deadline(
-        parse_iso(str(case["opened_at"])),
+def store_sla_deadline(store: Mapping[str, Any], opened: datetime) -> datetime:
+    """When a case opened at ``opened`` is overdue, in the store's business hours and week."""
+    zone = str(store.get("timezone") or "UTC")
+    return sla_deadline(
+        opened,
         int(store.get("sla_minutes") or 60),
-        str(store.get("timezone") or "UTC"),
+        zone,
         business_start=str(store.get("business_start") or "09:00"),
         business_end=str(store.get("business_end") or "17:00"),
-        business_days=[int(d) for d in store.get("business_days") or (0, 1, 2, 3, 4)],
+        business_days=[int(d) for d in store.get("business_days") or weekends.week_of(zone).business_days],
     )
+
+
+def realert_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    due = store_sla_deadline(store, parse_iso(str(case["opened_at"])))
     return jobs.job_item(
         keys.case_pk(str(case["store_id"]), str(case["case_id"])),
         JobKind.CASE_REALERT,

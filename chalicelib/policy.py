@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib import weekends
 from chalicelib.clock import parse_iso
 from chalicelib.models import Channel, JobKind
 
@@ -119,6 +120,13 @@ def zone_of(customer: Mapping[str, Any] | None, store: Mapping[str, Any]) -> Zon
         return ZoneInfo(str(store.get("timezone") or "UTC"))
 
 
+def send_days(store: Mapping[str, Any], zone: ZoneInfo) -> list[int]:
+    """The days a customer may be messaged: the store's choice, else the customer's own week."""
+    if store.get("send_days"):
+        return [int(d) for d in store["send_days"]]
+    return weekends.week_of(zone.key).send_days
+
+
 def _hhmm(text: str) -> time:
     hours, minutes = str(text).split(":")
     return time(int(hours), int(minutes))
@@ -169,7 +177,7 @@ def decide(s: Situation) -> Decision:
             return drop(Reason.COOLDOWN)
 
     zone = zone_of(s.customer, s.store)
-    window = (str(s.store.get("quiet_start") or "09:00"), str(s.store.get("quiet_end") or "20:00"), s.store.get("send_days") or [0, 1, 2, 3, 4, 5])
+    window = (str(s.store.get("quiet_start") or "09:00"), str(s.store.get("quiet_end") or "20:00"), send_days(s.store, zone))
 
     if s.kind not in IMMEDIATE:
         in_week = sorted(t for t in s.recent_sends if t > s.now - WEEK)

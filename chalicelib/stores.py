@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib import db, keys, validate
+from chalicelib import db, keys, validate, weekends
 from chalicelib.clock import iso
 from chalicelib.config import settings
 from chalicelib.errors import InvalidInput, NotFound, Unauthorized
@@ -120,7 +120,7 @@ FIELDS: dict[str, Field] = {
     "weekly_cap": Field(_int(1, 50), default=3),
     "quiet_start": Field(validate.hhmm, default="09:00"),
     "quiet_end": Field(validate.hhmm, default="20:00"),
-    "send_days": Field(_weekdays, default=[0, 1, 2, 3, 4, 5]),
+    "send_days": Field(_weekdays),  # unset: the customer's local week (weekends.py)
     "winback_days": Field(_int(7, 1000), default=120),
     "warranty_notice_days": Field(_int(1, 365), default=30),
     "birthday_coupon": Field(_optional(_text(60))),
@@ -137,7 +137,7 @@ FIELDS: dict[str, Field] = {
     "sla_minutes": Field(_int(5, 10080), default=60),
     "business_start": Field(validate.hhmm, default="09:00"),
     "business_end": Field(validate.hhmm, default="17:00"),
-    "business_days": Field(_weekdays, default=[0, 1, 2, 3, 4]),
+    "business_days": Field(_weekdays),  # unset: the store's local week (weekends.py)
     "made_it_right": Field(validate.boolean, default=False),
     # SMS
     "sms_origination": Field(_optional(_text(100))),
@@ -172,6 +172,10 @@ def with_defaults(store: Mapping[str, Any]) -> dict[str, Any]:
 
 def public_view(store: Mapping[str, Any]) -> dict[str, Any]:
     settings = with_defaults(store)
+    # Days left unset follow the local week (weekends.py); shown as they apply to the store.
+    week = weekends.week_of(str(settings.get("timezone") or ""))
+    settings["send_days"] = settings.get("send_days") or week.send_days
+    settings["business_days"] = settings.get("business_days") or week.business_days
     shown = {name: _plain(settings.get(name)) for name, spec in FIELDS.items() if not spec.secret}
     shown["store_id"] = store["store_id"]
     shown["created_at"] = store.get("created_at")
