@@ -12,6 +12,7 @@ from chalicelib.auth import bearer, require_operator
 from chalicelib.clock import event_time, wall_clock
 from chalicelib.config import settings
 from chalicelib.observability import event_middleware, http_middleware, logger
+from chalicelib.validate import region_of_zone
 
 app = Chalice(app_name="aftercare", configure_logs=False)
 app.register_middleware(http_middleware(web.reshape_chalice_error), "http")
@@ -219,14 +220,14 @@ def list_jobs(store_id: str) -> Any:
     store's failed ones (``status=failed``), newest first, each with its reason."""
     from chalicelib import exports, jobs, sending
 
-    _store_for_request(store_id)
+    store = _store_for_request(store_id)
     params = _request().query_params or {}
     status = params.get("status")
     if status is not None and status not in jobs.STATUSES:
         return web.error_response(400, "invalid_input", f"status must be one of {', '.join(sorted(jobs.STATUSES))}", "status")
     order_id, contact = params.get("order_id"), params.get("customer")
     if order_id or contact:
-        customer_id = exports.resolve(db.table(), store_id, contact) if contact else None
+        customer_id = exports.resolve(db.table(), store_id, contact, region_of_zone(store.get("timezone"))) if contact else None
         return web.json_response({"jobs": jobs.schedule_view(db.table(), store_id, order_id=order_id, customer_id=customer_id, status=status)})
     if status != "failed":
         return web.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
@@ -362,8 +363,12 @@ def inbox(store_id: str) -> Any:
     if session is None:
         return web.html_response(cases.signin_page(store, base_url=base))
     language = templating.language_or(store.get("language"), "en")
-    notice = cases.inbox_message((_request().query_params or {}).get("done"), language)
-    page = cases.inbox_page(db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock(), notice=notice)
+    params = _request().query_params or {}
+    notice = cases.inbox_message(params.get("done"), language)
+    page = cases.inbox_page(
+        db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock(), notice=notice,
+        view=params.get("view") or cases.ACTIVE, query=params.get("q"),
+    )
     return web.html_response(page)
 
 
@@ -452,8 +457,8 @@ def export_customer(store_id: str, email_or_phone: str) -> Any:
 
     from chalicelib import exports
 
-    _store_for_request(store_id)
-    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone))
+    store = _store_for_request(store_id)
+    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
     body = exports.customer_export(db.table(), store_id, customer_id, wall_clock())
     return web.json_response(body, headers={"Content-Disposition": 'attachment; filename="customer-export.json"'})
 
@@ -465,8 +470,8 @@ def erase_customer(store_id: str, email_or_phone: str) -> Any:
 
     from chalicelib import exports, privacy
 
-    _store_for_request(store_id)
-    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone))
+    store = _store_for_request(store_id)
+    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
     erased = privacy.erase_customer(db.table(), store_id, customer_id, wall_clock())
     return web.json_response(exports.erasure_view(erased))
 

@@ -435,18 +435,72 @@ def inbox_url(base_url: str, store_id: str) -> str:
     return f"{base_url.rstrip('/')}/stores/{store_id}/inbox"
 
 
-def inbox_page(table: db.Table, store: Mapping[str, Any], *, signed_in_as: str, csrf: str, base_url: str, now: datetime, notice: str | None = None, error: str | None = None) -> str:
-    """The inbox: open cases then acknowledged ones, each most urgent first, then oldest."""
+ACTIVE = "active"  # the inbox's default view: open and acknowledged cases
+VIEWS = (ACTIVE, OPEN, ACKNOWLEDGED, RESOLVED)
+MAX_QUERY = 320
+
+
+def find_cases(table: db.Table, store_id: str, query: str, region: str | None = None) -> list[dict[str, Any]]:
+    """The cases of a customer (an email or a phone number, as typed) or of an order (its
+    number, with or without "#", or its platform id), by key lookups only, never a scan."""
+    from chalicelib import exports
+
+    text = query.strip()[:MAX_QUERY]
+    if not text:
+        return []
+    pairs: list[tuple[str, str]] = []  # (customer_id, order_id)
+    try:
+        customer_id = exports.resolve(table, store_id, text, region)
+    except NotFound:
+        customer_id = None
+    if customer_id is not None:
+        links = table.partition(keys.customer_pk(store_id, customer_id), keys.customer_order_sk(""))
+        pairs += [(customer_id, str(link["order_id"])) for link in links if link.get("order_id")]
+    number = text.lstrip("#").strip()
+    if number and "@" not in number:
+        candidates = dict.fromkeys([number, f"shopify:{number}", f"woocommerce:{number}"])
+        for order in table.batch_get([keys.order(store_id, order_id) for order_id in candidates]):
+            if order.get("customer_id"):
+                pairs.append((str(order["customer_id"]), str(order["order_id"])))
+    found = table.batch_get([keys.case(store_id, case_id_for(c, o)) for c, o in dict.fromkeys(pairs)])
+    return sorted(found, key=lambda c: (PRIORITY_RANK.get(str(c.get("priority")), 9), str(c.get("opened_at") or "")))
+
+
+def inbox_page(
+    table: db.Table, store: Mapping[str, Any], *, signed_in_as: str, csrf: str, base_url: str, now: datetime,
+    notice: str | None = None, error: str | None = None, view: str = ACTIVE, query: str | None = None,
+) -> str:
+    """The inbox: open cases then acknowledged ones (or one status, or the cases a search
+    finds), each most urgent first, then oldest."""
     from chalicelib import templating
 
     language = templating.language_or(store.get("language"), "en")
     _ = templating.translations(language).gettext
     store_id = str(store["store_id"])
-    sections = [
-        {"status": OPEN, "title": _("Waiting for someone"), "empty": _("No open cases. Well done."), "cases": [_card(i, now, language, _) for i in list_cases(table, store_id, OPEN)]},
-        {"status": ACKNOWLEDGED, "title": _("In progress"), "empty": _("Nothing in progress."), "cases": [_card(i, now, language, _) for i in list_cases(table, store_id, ACKNOWLEDGED)]},
-    ]
+    view = view if view in VIEWS else ACTIVE
+    titles = {
+        OPEN: (_("Waiting for someone"), _("No open cases. Well done.")),
+        ACKNOWLEDGED: (_("In progress"), _("Nothing in progress.")),
+        RESOLVED: (_("Resolved"), _("No resolved cases yet.")),
+    }
+    if query and query.strip():
+        # A search looks through every status, resolved included, unless one status is chosen.
+        from chalicelib.validate import region_of_zone
+
+        region = region_of_zone(str(store.get("timezone") or ""))
+        found = [c for c in find_cases(table, store_id, query, region) if view == ACTIVE or c.get("status") == view]
+        sections = [{"status": "found", "title": _("Cases found"), "empty": _("No case matches that order, email or phone."), "cases": [_card(i, now, language, _) for i in found]}]
+    else:
+        shown = (OPEN, ACKNOWLEDGED) if view == ACTIVE else (view,)
+        sections = [
+            {"status": status, "title": titles[status][0], "empty": titles[status][1], "cases": [_card(i, now, language, _) for i in list_cases(table, store_id, status)]}
+            for status in shown
+        ]
+    views = [(ACTIVE, _("Open and in progress")), (OPEN, _("Waiting for someone")), (ACKNOWLEDGED, _("In progress")), (RESOLVED, _("Resolved"))]
     context = {
+        "views": views,
+        "view": view,
+        "query": (query or "").strip()[:MAX_QUERY],
         "store_name": store.get("name"),
         "signed_in_as": signed_in_as,
         "csrf": csrf,

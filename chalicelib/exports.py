@@ -30,8 +30,9 @@ PROFILE_FIELDS = (
 )
 
 
-def resolve(table: db.Table, store_id: str, email_or_phone: str) -> str:
-    """The customer id behind an email or a phone number as a person would type it."""
+def resolve(table: db.Table, store_id: str, email_or_phone: str, region: str | None = None) -> str:
+    """The customer id behind an email or a phone number as a person would type it (a national
+    number is read in ``region``, the store's country)."""
     from chalicelib import customers
 
     value = email_or_phone.strip()
@@ -42,7 +43,7 @@ def resolve(table: db.Table, store_id: str, email_or_phone: str) -> str:
         from chalicelib import validate
 
         try:
-            candidates.insert(0, validate.phone(value, "email_or_phone"))
+            candidates.insert(0, validate.phone(value, "email_or_phone", region))
         except InvalidInput:
             pass
     for candidate in candidates:

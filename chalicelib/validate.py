@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.errors import InvalidInput
@@ -36,6 +37,14 @@ def phone(value: Any, field: str, region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidInput(f"{field} is not a valid phone number", field=field)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of_zone(zone: str | None) -> str | None:
+    """The country of an IANA zone ("Europe/Athens" → "GR"), for reading national phone numbers."""
+    from babel.core import get_global
+
+    territories: Mapping[str, str] = get_global("zone_territories")
+    return territories.get(zone or "")
 
 
 def timezone(value: Any, field: str) -> str:

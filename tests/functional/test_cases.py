@@ -272,3 +272,46 @@ def test_a_sign_in_posted_from_another_site_is_refused(client: Any, store: dict[
     # AND the store's own page (same origin) still signs in
     own = client.http.post(f"/stores/{store['store_id']}/inbox/session", headers={**FORM, "Host": "care.example", "Origin": "https://care.example"}, body=body)
     assert own.status_code in (200, 303) and "Set-Cookie" in own.headers
+
+
+def _order_for(client: Any, store: dict[str, Any], order_id: str, email: str, phone: str) -> None:
+    from tests.fixtures import body_of, standard_headers
+
+    event = {"order_id": order_id, "status": "created", "occurred_at": "2026-11-20T09:00:00Z", "order_name": f"#{order_id}",
+             "customer": {"email": email, "phone": phone, "first_name": "Maya"}, "items": [{"sku": "TEA-1", "title": "Teapot", "quantity": 1}]}
+    body = body_of(event)
+    sent = client.http.post(f"/webhooks/orders/{store['store_id']}", headers=standard_headers(store["webhook_secret"], body, f"o-{order_id}"), body=body)
+    assert sent.json_body["status"] == "accepted", sent.body
+
+
+@pytest.mark.world_time("2026-11-20T10:00:00Z")
+def test_support_finds_a_resolved_case_by_order_number_email_or_phone(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN two customers with a case each, one of them resolved
+    _order_for(client, store, "3001", "maya@example.org", "+306944000111")
+    _order_for(client, store, "3002", "nikos@example.gr", "+306944000222")
+    answer_survey(client, store, score=2, comment="Cracked lid", order_id="3001", customer="maya@example.org")
+    answer_survey(client, store, score=3, comment="Late", order_id="3002", customer="nikos@example.gr")
+    maya = next(c for c in open_cases(client, store) if c["order_id"] == "3001")
+    resolved = client.http.patch(f"/stores/{store['store_id']}/cases/{maya['case_id']}", headers=auth(store["api_key"]),
+                                 body=json.dumps({"action": "resolve", "outcome": "replaced", "note": "New lid sent"}))
+    assert resolved.status_code == 200, resolved.body
+    cookie = cookie_of(sign_in(client, store, store["support_key"]))
+    inbox = f"/stores/{store['store_id']}/inbox"
+
+    def page(query: str) -> str:
+        answer = client.http.get(f"{inbox}?{query}", headers={"Cookie": cookie})
+        assert answer.status_code == 200
+        return str(answer.body.decode())
+
+    # WHEN support opens the inbox as it opens by default THEN the resolved case is not in it
+    assert f"case-{maya['case_id']}" not in page("")
+    # BUT the resolved view lists it, and only it
+    listed = page("view=resolved")
+    assert f"case-{maya['case_id']}" in listed and "Order #3001" in listed and "#3002" not in listed
+    # AND a search by order number (with or without #), email (any case) or phone finds it
+    for query in ("q=%233001", "q=3001", "q=Maya%40Example.org", "q=%2B306944000111", "q=6944000111&view=resolved"):
+        found = page(query)
+        assert f"case-{maya['case_id']}" in found and "Order #3002" not in found, query
+    # AND a search that matches nothing says so; a chosen status narrows the search
+    assert "No case matches" in page("q=9999")
+    assert f"case-{maya['case_id']}" not in page("q=3001&view=open")
