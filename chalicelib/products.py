@@ -1,5 +1,8 @@
 """Per-SKU product settings a store gives: usage tips (text and links), warranty months and
-a review link.  Messages read them at send time, so a store can add tips after an order."""
+a review link.  Messages read them at send time, so a store can add tips after an order.
+
+``title`` and ``tips`` are a text, or one text per language (``{"en": "...", "ar": "..."}``):
+a message uses the customer's language, else the store's, else the first one given."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -19,9 +22,9 @@ def validate_product(body: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"unknown field: {unknown[0]}", field=unknown[0])
     out: dict[str, Any] = {}
     if body.get("title") is not None:
-        out["title"] = validate.text(body["title"], "title", max_length=200)
+        out["title"] = _per_language(body["title"], "title", 200)
     if body.get("tips") is not None:
-        out["tips"] = validate.text(body["tips"], "tips", max_length=2000)
+        out["tips"] = _per_language(body["tips"], "tips", 2000)
     if body.get("tips_links") is not None:
         out["tips_links"] = validate.links(body["tips_links"], "tips_links")
     if body.get("warranty_months") is not None:
@@ -29,6 +32,30 @@ def validate_product(body: Mapping[str, Any]) -> dict[str, Any]:
     if body.get("review_url") is not None:
         out["review_url"] = validate.url(body["review_url"], "review_url")
     return out
+
+
+def _per_language(value: Any, field: str, max_length: int) -> str | dict[str, str]:
+    """A text, or a text per supported language (at least one)."""
+    if not isinstance(value, Mapping):
+        return validate.text(value, field, max_length=max_length)
+    if not value:
+        raise InvalidInput(f"{field} needs at least one language", field=field)
+    out: dict[str, str] = {}
+    for code, text in value.items():
+        language = validate.language(code, f"{field}.{code}")
+        out[language] = validate.text(text, f"{field}.{code}", max_length=max_length)
+    return out
+
+
+def text_for(product: Mapping[str, Any], field: str, language: str, fallback: str) -> str | None:
+    """The product's ``field`` in ``language``, else in ``fallback`` (the store's), else the first given."""
+    value = product.get(field)
+    if not isinstance(value, Mapping):
+        return str(value) if value else None
+    for code in (language, fallback):
+        if value.get(code):
+            return str(value[code])
+    return next((str(v) for v in value.values() if v), None)
 
 
 def _sku(sku: str) -> str:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import db, followups, keys, links, messaging, policy, stores, suppression, templating
+from chalicelib import products as product_settings
 from chalicelib.clock import epoch, iso, parse_iso
 from chalicelib.config import settings
 from chalicelib.models import Channel, JobKind, JobStatus
@@ -158,8 +159,6 @@ def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) 
 def _plan_warranties(table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], now: datetime) -> Outcome:
     """Warranty reminders for the order's SKUs whose months the store keeps in product
     settings; the lookup job is finished in the same transaction, so it plans once."""
-    from chalicelib import products as product_settings
-
     data = job.get("data") or {}
     titles = {str(sku): str(title) for sku, title in (data.get("titles") or {}).items()}
     found = product_settings.products_for(table, str(job["store_id"]), titles)
@@ -196,15 +195,11 @@ def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping
 
     products: dict[str, dict[str, Any]] = {}
     if order and kind in (JobKind.DELIVERY_CHECKIN.value, JobKind.USAGE_TIPS.value):
-        from chalicelib import products as product_settings
-
         products = product_settings.products_for(table, store_id, (str(i.get("sku") or "") for i in order.get("items") or []))
 
     nothing_to_say = None
     if kind == JobKind.USAGE_TIPS.value:
-        from chalicelib.products import has_tips
-
-        if not any(has_tips(p) for p in products.values()):
+        if not any(product_settings.has_tips(p) for p in products.values()):
             nothing_to_say = "no_tips"
     elif kind == JobKind.SURVEY_REMINDER.value:
         from chalicelib import surveys
@@ -527,7 +522,9 @@ def message_context(job: Mapping[str, Any], store: Mapping[str, Any], facts: Fac
     for item in items:
         product = facts.products.get(item["sku"])
         if product and (product.get("tips") or product.get("tips_links")):
-            tips.append({"title": product.get("title") or item["title"], "text": product.get("tips") or "", "links": list(product.get("tips_links") or [])})
+            fallback = str(store.get("language") or "en")
+            title = product_settings.text_for(product, "title", facts.language, fallback) or item["title"]
+            tips.append({"title": title, "text": product_settings.text_for(product, "tips", facts.language, fallback) or "", "links": list(product.get("tips_links") or [])})
     event = None
     if decision.marketing_extras and store.get("next_event"):
         event = {"text": store["next_event"], "url": store.get("next_event_url")}

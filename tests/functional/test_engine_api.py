@@ -93,3 +93,25 @@ def test_did_we_make_it_right_asks_on_a_one_to_five_scale(app: Any, store: dict[
     # THEN the customer is asked, with five buttons to answer
     asked = [m for m in emails_to("noor@example.com") if m.subject == "Did we make it right?"]
     assert len(asked) == 1 and asked[0].body.count("?score=") == 5
+
+
+def test_product_tips_are_given_per_language_with_the_stores_as_fallback(app: Any, client: Any, store: dict[str, Any]) -> None:
+    # GIVEN tips for the teapot in English and Arabic (the store speaks English)
+    sid = store["store_id"]
+    body = {"title": {"en": "Ceramic teapot", "ar": "إبريق شاي خزفي"},
+            "tips": {"en": "Warm the pot with hot water first.", "ar": "سخّن الإبريق بالماء الساخن أولاً."}}
+    put = client.http.put(f"/stores/{sid}/products/TEA-1", headers=auth(store["api_key"]), body=json.dumps(body))
+    assert put.status_code == 200 and put.json_body["tips"]["ar"].startswith("سخّن"), put.body
+    bad = client.http.put(f"/stores/{sid}/products/TEA-1", headers=auth(store["api_key"]), body=json.dumps({"tips": {"xx": "?"}}))
+    assert bad.status_code == 400 and bad.json_body["error"]["field"] == "tips.xx"
+    # WHEN an Arabic and a Greek customer get their delivery check-in
+    for order_id, email, language in (("T-1", "layla@example.com", "ar"), ("T-2", "eleni@example.gr", "el")):
+        who = customer_info(email, first_name="X", language=language)
+        ingest(store, order_event(sid, order_id, OrderStatus.CREATED, at("2027-03-01T08:00:00Z"), who), at("2027-03-01T08:00:00Z"))
+        ingest(store, order_event(sid, order_id, OrderStatus.DELIVERED, at("2027-03-02T08:00:00Z"), who), at("2027-03-02T08:00:00Z"))
+    devstack.deliver(app, at("2027-03-02T08:01:00Z"))
+    # THEN each reads the tip in their language, or in the store's when theirs is not given
+    arabic = [m.body for m in emails_to("layla@example.com") if "سخّن الإبريق" in m.body]
+    greek = [m.body for m in emails_to("eleni@example.gr") if "Warm the pot" in m.body]
+    assert len(arabic) == 1 and "إبريق شاي خزفي" in arabic[0] and "Warm the pot" not in arabic[0]
+    assert len(greek) == 1
