@@ -228,7 +228,10 @@ def list_jobs(store_id: str) -> Any:
     order_id, contact = params.get("order_id"), params.get("customer")
     if order_id or contact:
         customer_id = exports.resolve(db.table(), store_id, contact, region_of_zone(store.get("timezone"))) if contact else None
-        return web.json_response({"jobs": jobs.schedule_view(db.table(), store_id, order_id=order_id, customer_id=customer_id, status=status)})
+        rows = jobs.schedule_view(db.table(), store_id, order_id=order_id, customer_id=customer_id, status=status)
+        limit = web.int_param(params, "limit", default=100, low=1, high=100)
+        page, cursor = jobs.schedule_page(rows, limit=limit, after=params.get("after"), scope=f"{order_id}|{customer_id}|{status}")
+        return web.json_response({"jobs": page, "next": cursor})
     if status != "failed":
         return web.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
     return web.json_response({"jobs": sending.failed_jobs(db.table(), store_id)})

@@ -64,7 +64,7 @@ def cancel(key: keys.Key, reason: str, now: datetime) -> db.TransactOp:
     )
 
 
-VIEW_FIELDS = ("kind", "status", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")
+VIEW_FIELDS = ("kind", "status", "order_id", "customer_id", "due", "reason", "deferred_reason", "finished_at", "attempts")
 STATUSES = frozenset(s.value for s in JobStatus)
 
 
@@ -95,3 +95,24 @@ def schedule_view(table: db.Table, store_id: str, *, order_id: str | None = None
     if status:
         rows = [r for r in rows if r["status"] == status]
     return sorted(rows, key=lambda r: (str(r.get("due") or ""), str(r.get("kind"))))
+
+
+def schedule_page(rows: list[dict[str, Any]], *, limit: int, after: str | None, scope: str) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a schedule and a signed cursor for the next (None at the end); the cursor
+    names its scope, so it cannot be replayed against another order or customer."""
+    import json
+
+    from chalicelib import signing
+    from chalicelib.errors import InvalidInput
+
+    offset = 0
+    if after:
+        position = signing.verify("jobs-cursor", after)
+        data = json.loads(position) if position else None
+        if not isinstance(data, dict) or data.get("scope") != scope or not isinstance(data.get("offset"), int):
+            raise InvalidInput("after is not a cursor this API gave out for this schedule", field="after")
+        offset = data["offset"]
+    page = rows[offset : offset + limit]
+    more = offset + limit < len(rows)
+    cursor = signing.sign("jobs-cursor", json.dumps({"scope": scope, "offset": offset + limit})) if more else None
+    return page, cursor

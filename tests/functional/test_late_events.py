@@ -89,3 +89,18 @@ def test_a_creation_that_arrives_after_the_fulfilment_still_plans_its_follow_ups
 def test_the_schedule_route_names_an_unknown_status(client: Any, store: dict[str, Any]) -> None:
     response = client.http.get(f"/stores/{store['store_id']}/jobs?status=lost&order_id=X", headers=auth(store["api_key"]))
     assert response.status_code == 400 and response.json_body["error"]["field"] == "status"
+
+
+@pytest.mark.world_time(NOW)
+def test_a_schedule_is_paged_with_a_cursor_bound_to_it(client: Any, store: dict[str, Any]) -> None:
+    placed = parse_iso(NOW) - timedelta(days=400)
+    assert send(client, store, order_event("P-1", "created", placed.isoformat()), "page-1").status_code == 200
+    everything = schedule(client, store, order_id="P-1")
+    assert len(everything) >= 3
+    first = client.http.get(f"/stores/{store['store_id']}/jobs?order_id=P-1&limit=2", headers=auth(store["api_key"])).json_body
+    assert first["jobs"] == everything[:2] and first["next"]
+    rest = client.http.get(f"/stores/{store['store_id']}/jobs?order_id=P-1&limit=100&after={first['next']}", headers=auth(store["api_key"])).json_body
+    assert rest["jobs"] == everything[2:] and rest["next"] is None
+    # a cursor of one order's schedule does not page another's
+    other = client.http.get(f"/stores/{store['store_id']}/jobs?order_id=P-2&after={first['next']}", headers=auth(store["api_key"]))
+    assert other.status_code == 400 and other.json_body["error"]["field"] == "after"
