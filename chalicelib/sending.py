@@ -230,9 +230,7 @@ def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping
             if item.get("sent_at") and item.get("kind") not in policy.IMMEDIATE
         ]
 
-    language = templating.language_or(
-        (order or {}).get("language") or (customer or {}).get("language") or data.get("language"), str(store.get("language") or "en")
-    )
+    language = templating.language_for((order or {}).get("language") or (customer or {}).get("language") or data.get("language"), store)
     situation = policy.Situation(
         kind=kind,
         store=store,

@@ -44,6 +44,16 @@ def language_or(language: str | None, fallback: str) -> str:
     return fallback if fallback in LANGUAGES else "en"
 
 
+def language_for(wanted: str | None, store: Mapping[str, Any]) -> str:
+    """The language to write to a customer in: theirs when the store speaks it (its
+    ``languages``, all five when unset), else the store's own."""
+    own = language_or(store.get("language"), "en")
+    chosen = language_or(wanted, own)
+    spoken = store.get("languages") or LANGUAGES
+    spoken = [spoken] if isinstance(spoken, str) else list(spoken)
+    return chosen if chosen == own or chosen in spoken else own
+
+
 def translations(language: str) -> Any:
     """Every domain's catalog for ``language``, merged (built once per process)."""
     if language not in _translations:

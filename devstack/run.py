@@ -28,7 +28,8 @@ from typing import Any
 import devstack
 from devstack import ROOT
 
-STATE = ROOT / ".devstack.json"
+# Where a running stack writes its endpoints; DEVSTACK_STATE points the commands elsewhere.
+STATE = Path(os.environ.get("DEVSTACK_STATE") or ROOT / ".devstack.json")
 API_START_TIMEOUT = 90.0
 STOP_TIMEOUT = 5.0
 PROJECT_LINKS = ("app.py", "chalicelib", "templates", "vendor")
@@ -113,14 +114,57 @@ def _stop_process_group(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
+@dataclass
+class Report:
+    """What one ``deliver`` did to customers: sent, waiting (with why), skipped (with why), failed."""
+
+    sent: list[str]
+    waiting: list[str]
+    skipped: list[str]
+    failed: list[str]
+
+    def lines(self) -> list[str]:
+        return [*(f"sent     {line}" for line in self.sent), *(f"waiting  {line}" for line in self.waiting),
+                *(f"skipped  {line}" for line in self.skipped), *(f"failed   {line}" for line in self.failed)]
+
+    def summary(self) -> str:
+        return f"{len(self.sent)} sent, {len(self.waiting)} waiting, {len(self.skipped)} skipped, {len(self.failed)} failed"
+
+
+def report(delivered: devstack.Delivered) -> Report:
+    """Each job ``send`` was handed, read back once in its final state: lookups that only plan
+    other jobs, and records that will be retried, are not messages and are not counted."""
+    from chalicelib import db
+    from chalicelib.models import JobStatus
+
+    out = Report([], [], [], [])
+    seen: set[tuple[str, str]] = set()
+    for message in [*delivered.send, *delivered.failed]:
+        key = (str(message.get("pk")), str(message.get("sk")))
+        if key in seen:
+            continue
+        seen.add(key)
+        job = db.table().get({"PK": key[0], "SK": key[1]}, consistent=True)
+        if job is None:
+            continue
+        who = job.get("customer_id") or "support"
+        what = f"{job.get('kind')} to {who}" + (f" (order {job['order_id']})" if job.get("order_id") else "")
+        status = job.get("status")
+        again = status == JobStatus.PENDING.value and str(job.get("last_sent_at") or "") >= str(message.get("now") or "~")  # a yearly greeting, sent and planned again
+        if status == JobStatus.SENT.value or again:
+            channels = ", ".join(job.get("channels") or [])
+            out.sent.append(what + (f" by {channels}" if channels else ""))
+        elif status == JobStatus.PENDING.value and job.get("deferred_reason"):
+            out.waiting.append(f"{what} until {job.get('due')}: {job['deferred_reason']}")
+        elif status in (JobStatus.SKIPPED.value, JobStatus.CANCELLED.value):
+            out.skipped.append(f"{what}: {job.get('reason')}")
+        elif status == JobStatus.FAILED.value:
+            out.failed.append(f"{what}: {job.get('reason')}")
+    return out
+
+
 def describe(delivered: devstack.Delivered) -> str:
-    lines = []
-    for tick in delivered.dispatch:
-        lines.append(f"dispatch: {tick.get('due', 0)} due, {tick.get('queued', 0)} queued" if isinstance(tick, dict) else f"dispatch: {tick}")
-    lines += [f"sent: {job.get('pk')} {job.get('sk')}" for job in delivered.send]
-    lines += [f"failed (will retry): {job.get('pk')} {job.get('sk')}" for job in delivered.failed]
-    lines += [f"{handler}: 1 message" for handler, _ in delivered.sns]
-    return "\n".join(lines)
+    return "\n".join(report(delivered).lines())
 
 
 def _scheduler(app: Any, stop: threading.Event) -> None:
@@ -230,17 +274,90 @@ def run_command(host: str, moto_port: int, api_port: int, outbox_port: int, *, s
         print("stopped", flush=True)
 
 
-def tick_command(at: str, state: Path = STATE) -> int:
-    """``deliver`` once at ``at`` against the running stack (its AWS endpoint from ``state``)."""
-    from chalicelib.clock import parse_iso
-
+def _attach(state: Path) -> tuple[Endpoints, Any]:
+    """The running stack's endpoints, and the app pointed at its embedded AWS, quietly: the
+    handlers' JSON logs and metrics would drown what a command has to say."""
     endpoints = Endpoints.load(state)
     devstack.use_local_environment(endpoints.aws)
     os.environ["PUBLIC_BASE_URL"] = endpoints.api
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     devstack.reset_caches()
     from app import app
+    from chalicelib.observability import logger
 
-    delivered = devstack.deliver(app, parse_iso(at))
-    print(describe(delivered) or "nothing to deliver", flush=True)
-    print(f"{delivered.count} delivered, {len(delivered.failed)} failed; outbox: {endpoints.outbox}", flush=True)
+    logger.setLevel("WARNING")
+    return endpoints, app
+
+
+def when(text: str | None) -> datetime:
+    """An ISO instant, or a time from now such as ``+12d``, ``+2h30m`` (default: now)."""
+    import re
+    from datetime import timedelta
+
+    from chalicelib.clock import parse_iso, wall_clock
+
+    if not text:
+        return wall_clock()
+    relative = re.fullmatch(r"\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?", text.strip())
+    if relative and any(relative.groups()):
+        days, hours, minutes = (int(g or 0) for g in relative.groups())
+        return wall_clock() + timedelta(days=days, hours=hours, minutes=minutes)
+    try:
+        return parse_iso(text)
+    except ValueError:
+        raise SystemExit(f"--at takes an ISO time (2026-12-01T10:00:00Z) or a time from now (+12d, +2h30m), not {text!r}") from None
+
+
+def tick_command(at: str, state: Path = STATE) -> int:
+    """``deliver`` once at ``at`` against the running stack (its AWS endpoint from ``state``)."""
+    endpoints, app = _attach(state)
+    done = report(devstack.deliver(app, when(at)))
+    for line in done.lines():
+        print(line, flush=True)
+    print(f"{done.summary()}; outbox: {endpoints.outbox}", flush=True)
     return 0
+
+
+def sms_command(sender: str, text: str, at: str | None = None, state: Path = STATE) -> int:
+    """A customer's text to the store's number, handed to ``inbound_sms`` as End User Messaging
+    publishes it through SNS, arriving at ``at`` (default now, so it can follow a ``tick``);
+    then everything it sets off is delivered and the replies are printed."""
+    import uuid
+
+    from chalicelib import resources
+    from chalicelib.clock import iso
+
+    endpoints, app = _attach(state)
+    now = when(at)
+    before = {m["message_id"] for m in _outbox(endpoints)["sms"]}
+    payload = {"originationNumber": sender, "destinationNumber": "+10000000000", "messageKeyword": "KEYWORD_DEVSTACK",
+               "messageBody": text, "inboundMessageId": str(uuid.uuid4()), "previousPublishedMessageId": ""}
+    topic = f"arn:aws:sns:{devstack.REGION}:{devstack.ACCOUNT}:{resources.INBOUND_SMS_TOPIC}"
+    record = {"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": f"{topic}:devstack",
+              "Sns": {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": topic, "Subject": None,
+                      "Message": json.dumps(payload), "Timestamp": iso(now), "MessageAttributes": {}}}
+    app.handler_map["inbound_sms"]({"Records": [record]}, None)
+    done = report(devstack.deliver(app, now))
+    replies = [m for m in _outbox(endpoints)["sms"] if m["message_id"] not in before and m["to"] == sender]
+    for message in replies:
+        print(f"reply    to {sender}: {message['body']}", flush=True)
+    for line in done.lines():
+        print(line, flush=True)
+    print(f"{len(replies)} replies, {done.summary()}; outbox: {endpoints.outbox}", flush=True)
+    return 0
+
+
+def env_command(state: Path = STATE) -> int:
+    """Shell assignments for the running stack's URLs and operator token (``eval "$(...)"``)."""
+    import shlex
+
+    endpoints = Endpoints.load(state)
+    for name, value in (("API", endpoints.api), ("OUTBOX", endpoints.outbox), ("OPERATOR_TOKEN", endpoints.operator_token)):
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+def _outbox(endpoints: Endpoints) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{endpoints.outbox}/outbox.json", timeout=10) as answer:
+        return dict(json.load(answer))

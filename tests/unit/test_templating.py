@@ -140,3 +140,11 @@ def test_an_override_replaces_the_built_in_text() -> None:
     custom = {"sms/winback.txt": "{{ store.name }} misses you, {{ first_name }}!"}
     body = sending.compose_sms("winback", "en", sample("winback"), STORE, custom)
     assert body == "Cedar & Sage misses you, Dana!"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "languages", "chosen"),
+    [("ar", None, "ar"), ("ar-EG", ["en", "el"], "en"), ("el-GR", ["en", "el"], "el"), ("xx", None, "en"), (None, ["en"], "en"), ("he", "he", "he")],
+)
+def test_customers_are_written_to_in_their_language_when_the_store_speaks_it(wanted: str | None, languages: Any, chosen: str) -> None:
+    assert templating.language_for(wanted, {"language": "en", "languages": languages}) == chosen
