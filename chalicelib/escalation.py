@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import cases, db, jobs, keys, sentiment
+from chalicelib import cases, db, jobs, keys, outbound, sentiment
 from chalicelib.clock import iso, parse_iso
 from chalicelib.config import settings
 from chalicelib.models import JobKind, JobStatus
@@ -149,14 +149,9 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
 # --- delivery -------------------------------------------------------------------------------
 def default_opener() -> Any:
     """An HTTP opener for webhooks: no proxy from the environment (Lambda needs none) and no
-    redirects followed, so a checked public address cannot bounce the request elsewhere."""
-    import urllib.request
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-            return None
-
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
+    redirects followed, so a checked public address cannot bounce the request elsewhere.
+    Outside the local stage it connects only to addresses checked public at that moment."""
+    return outbound.opener(allow_local=settings().allow_local_webhooks)
 
 
 SUPPORT_CONTACTS = (("support_email", "email"), ("support_phone", "sms"))

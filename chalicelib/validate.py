@@ -112,29 +112,19 @@ def links(value: Any, field: str, *, most: int = 5, name_length: int = 80) -> li
     return out
 
 
-def webhook_url(value: Any, field: str, *, allow_local: bool) -> str:
-    """An outbound webhook address.  Outside the local stage it must be https and must not
-    name this machine or a private network, so a store cannot point Aftercare's requests at
-    internal services."""
-    import ipaddress
-    from urllib.parse import urlsplit
+def webhook_url(value: Any, field: str, *, allow_local: bool, resolve: Any | None = None) -> str:
+    """An outbound webhook address.  Outside the local stage it must be a public https name
+    that resolves to public addresses only (see :mod:`chalicelib.outbound`), so a store cannot
+    point Aftercare's requests at this machine, the metadata service or a private network."""
+    from chalicelib import outbound
 
     address = url(value, field)
     if allow_local:
         return address
-    parts = urlsplit(address)
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "https":
-        raise InvalidInput(f"{field} must be an https URL", field=field)
-    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
-        raise InvalidInput(f"{field} must be a public address", field=field)
     try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return address
-    if not ip.is_global:
-        raise InvalidInput(f"{field} must be a public address", field=field)
-    return address
+        return outbound.check(address, resolve or outbound.system_resolver)
+    except outbound.RefusedAddress as exc:
+        raise InvalidInput(f"{field} {exc}", field=field) from None
 
 
 def as_dict(value: Any) -> dict[str, Any]:
