@@ -91,14 +91,14 @@ class Field:
 
 FIELDS: dict[str, Field] = {
     # identity and contacts
-    "name": Field(_text(200), required=True),
-    "sender_email": Field(validate.email, required=True),
+    "name": Field(lambda v, f: validate.plain_text(v, f, max_length=200), required=True),
+    "sender_email": Field(validate.sendable_email, required=True),
     "timezone": Field(validate.timezone, required=True),
     "language": Field(validate.language, required=True),
     "languages": Field(_optional(lambda v, f: [validate.language(x, f) for x in v] if isinstance(v, list) else validate.language(v, f))),
-    "support_email": Field(validate.email, required=True),
+    "support_email": Field(validate.sendable_email, required=True),
     "support_phone": Field(_optional(validate.phone)),
-    "second_contact_email": Field(_optional(validate.email)),
+    "second_contact_email": Field(_optional(validate.sendable_email)),
     "second_contact_phone": Field(_optional(validate.phone)),
     "slack_webhook_url": Field(_optional(validate.url)),  # and the address rule: see WEBHOOK_FIELDS
     # platforms

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from chalicelib.models import LANGUAGES, RTL_LANGUAGES
+from chalicelib.validate import one_line
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = TEMPLATES / "locale"
@@ -124,7 +125,7 @@ def base_context(language: str, store: Mapping[str, Any] | None = None) -> dict[
     context: dict[str, Any] = {"lang": language, "dir": direction(language), "align": "right" if rtl else "left", "rtl": rtl}
     if store is not None:
         context["store"] = {
-            "name": store.get("name"),
+            "name": one_line(store["name"]) if store.get("name") else store.get("name"),
             "support_email": store.get("support_email"),
             "support_phone": store.get("support_phone"),
             "sender_email": store.get("sender_email"),

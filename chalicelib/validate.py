@@ -23,6 +23,47 @@ def email(value: Any, field: str) -> str:
     return f"{result.local_part}@{result.domain.lower()}"
 
 
+def sendable_email(value: Any, field: str) -> str:
+    """An address SES can put in a header: an internationalised domain is kept in its ASCII
+    (punycode) form; an internationalised local part would need SMTPUTF8, which SES does not
+    offer, so it is refused."""
+    if not isinstance(value, str) or not _EMAIL_SHAPE.match(value.strip()):
+        raise InvalidInput(f"{field} must be an email address", field=field)
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"{field} is not a valid email address: {exc}", field=field) from None
+    if result.ascii_email is None or not result.local_part.isascii():
+        raise InvalidInput(f"{field} must have a plain ASCII part before the @ (email cannot be sent from or to it); an international domain is fine", field=field)
+    local, _, domain = result.ascii_email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def one_line(value: Any, *, max_length: int | None = None) -> str:
+    """Text fit for a header or one line of an alert: line breaks, other control characters
+    (C0, C1) and bidirectional overrides become spaces, runs of spaces one space."""
+    text = "".join(" " if _unsafe_char(ch) else ch for ch in str(value))
+    text = " ".join(text.split())
+    return text[:max_length] if max_length is not None else text
+
+
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_BREAKS = frozenset("\u0085\u2028\u2029")
+
+
+def _unsafe_char(ch: str) -> bool:
+    import unicodedata
+
+    return ch in _BIDI_CONTROLS or ch in _LINE_BREAKS or unicodedata.category(ch) in ("Cc", "Cs")
+
+
+def plain_text(value: Any, field: str, *, max_length: int) -> str:
+    """One line of text (a store's name): control characters and overrides neutralised."""
+    return text(one_line(text(value, field, max_length=max_length * 2)), field, max_length=max_length)
+
+
 def phone(value: Any, field: str, region: str | None = None) -> str:
     """An E.164 number; national numbers need a region."""
     if not isinstance(value, str) or not value.strip():
