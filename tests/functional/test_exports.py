@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
+
 import devstack
 from chalicelib import db, exports, keys, suppression, surveys
 from chalicelib.clock import parse_iso, wall_clock
@@ -46,6 +48,7 @@ def a_customer_with_history(client: Any, store: dict[str, Any], app: Any) -> str
     return open_cases(client, store)[0]["case_id"]
 
 
+@pytest.mark.world_time("2026-11-22T10:00:00Z")
 def test_export_gives_everything_held_about_a_customer_by_email_or_phone(client: Any, store: dict[str, Any], app: Any) -> None:
     # GIVEN a customer with an order, messages sent, an answer, a case and a suppression
     case_id = a_customer_with_history(client, store, app)
