@@ -35,6 +35,7 @@ class Prefix(str, Enum):
     SENT = "SENT"
     CLAIM = "CLAIM"
     SMS = "SMS"
+    RATE = "RATE"
 
 
 Key = dict[str, str]
@@ -258,6 +259,12 @@ def sent_message_range(since: str, until: str) -> tuple[str, str]:
 def send_claim(owner_pk: str, occurrence: str) -> Key:
     """The ledger entry that lets one occurrence of a message go out once, whatever retries."""
     return _key(owner_pk, f"{Prefix.CLAIM.value}#{occurrence}")
+
+
+def rate_window(scope: str, subject: str, window: str) -> Key:
+    """A counter of requests by one subject (a survey token) in one window (an hour)."""
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return _key(f"{Prefix.RATE.value}#{scope}#{digest}", f"{Prefix.RATE.value}#{window}")
 
 
 def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:

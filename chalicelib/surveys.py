@@ -491,6 +491,12 @@ def answer(table: db.Table, clients: Any, token: str, form: Mapping[str, str], a
     if not nonce_matches(token, form.get("nonce")):
         count("SurveyAnswerRefused", reason="nonce")
         return render_page(403, "form_expired.html", language, store, {"retry_url": page_path(f"/s/{token}")})
+    wait = _over_limit(table, token, now)
+    if wait is not None:
+        count("SurveyAnswerRefused", reason="rate_limit")
+        page = render_page(429, "too_many.html", language, store, {})
+        page.headers["Retry-After"] = str(wait)
+        return page
     survey_type = str(survey["survey_type"])
     selected = _selected(form.get("score"), survey_type)
     try:
@@ -507,6 +513,26 @@ def answer(table: db.Table, clients: Any, token: str, form: Mapping[str, str], a
     count("SurveyAnswered", channel="page")
     case = escalation.on_response(table, clients, store, response, now)
     return render_page(200, "thanks.html", language, store, _thanks_context(store, response, case is not None, token))
+
+
+ANSWERS_PER_HOUR = 10
+
+
+def _over_limit(table: db.Table, token: str, now: datetime) -> int | None:
+    """Count one answer to ``token`` in this hour; the seconds to wait when there were
+    already :data:`ANSWERS_PER_HOUR` (and then nothing is counted or changed)."""
+    from chalicelib.clock import epoch
+
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    try:
+        table.update(
+            keys.rate_window("survey_answer", token, hour.strftime("%Y%m%d%H")),
+            db.set_expr({"expires_at": epoch(hour + timedelta(hours=2))}, add={"answers": 1}),
+            condition=db.Expr("attribute_not_exists(#n) OR #n < :most", names={"#n": "answers"}, values={":most": ANSWERS_PER_HOUR}),
+        )
+    except db.ConditionFailed:
+        return max(1, int((hour + timedelta(hours=1) - now).total_seconds()))
+    return None
 
 
 def _thanks_context(store: Mapping[str, Any], response: Mapping[str, Any], followed_up: bool, token: str) -> dict[str, Any]:
