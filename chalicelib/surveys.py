@@ -347,6 +347,8 @@ def record_answer(
             *stats.response_ops(store_id, _counted(response), _counted(previous) if previous else None),
         ]
         ops.extend(jobs.cancel({"PK": job["PK"], "SK": job["SK"]}, "answered", now) for job in reminders)
+        if comment:
+            ops.append(db.put(comment_pointer(response, now)))
         try:
             table.transact(ops)
         except db.TransactionConflict as conflict:
@@ -359,6 +361,24 @@ def record_answer(
                 raise NotFound("this survey is no longer open") from None
             continue  # a reminder was sent meanwhile or another answer landed: read again
         return response
+
+
+COMMENT_LISTING_DAYS = 100  # longer than the dashboard's longest period
+
+
+def comment_pointer(response: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The listing entry of a commented answer: the response's key and time, not its text
+    (an erased customer's comment must go with the response)."""
+    from chalicelib.clock import epoch
+
+    return {
+        **keys.comment_listing(str(response["store_id"]), str(response["answered_at"]), str(response["order_id"]), str(response["kind"])),
+        "type": "comment_listing",
+        "response_pk": keys.response(str(response["store_id"]), str(response["order_id"]), str(response["kind"]))["PK"],
+        "response_sk": keys.response(str(response["store_id"]), str(response["order_id"]), str(response["kind"]))["SK"],
+        "answered_at": response["answered_at"],
+        "expires_at": epoch(now + timedelta(days=COMMENT_LISTING_DAYS)),
+    }
 
 
 # --- pages -----------------------------------------------------------------------------
