@@ -117,6 +117,7 @@ def new_case(
         "language": response.get("language"),
         "channel": response.get("channel"),
         "answers": [_answer(response, verdict)],
+        "answers_count": 1,
         "messages": [dict(m) for m in history],
         "events": [{"action": "opened", "by": "aftercare", "at": created, "priority": verdict.priority}],
         "created_at": created,
@@ -183,6 +184,7 @@ def _updated(existing: Mapping[str, Any], response: Mapping[str, Any], verdict: 
             "reasons": sorted(set(existing.get("reasons") or []) | set(verdict.reasons)),
             "urgent_terms": sorted(set(existing.get("urgent_terms") or []) | set(verdict.urgent_terms)),
             "answers": (list(existing.get("answers") or []) + [_answer(response, verdict)])[-MAX_HISTORY:],
+            "answers_count": int(existing.get("answers_count") or len(existing.get("answers") or [])) + 1,
             "messages": [dict(m) for m in history] or list(existing.get("messages") or []),
             "updated_at": at,
             "version": int(existing["version"]) + 1,
@@ -205,16 +207,26 @@ def record_answer(
     table: db.Table, case: Mapping[str, Any], response: Mapping[str, Any], now: datetime, *, field: str = "answers", verdict: Verdict | None = None
 ) -> dict[str, Any]:
     """Note an answer on a case without changing its state (a changed, kinder answer; the
-    "did we make it right?" answer)."""
+    "did we make it right?" answer).  The case keeps the latest :data:`MAX_HISTORY` of them
+    and a count of all (an item must stay under DynamoDB's 400 KB however often a link is
+    posted)."""
     entry = _answer(response, verdict)
-    expr = db.set_expr({"updated_at": iso(now)})
-    expr.text += ", #rec = list_append(if_not_exists(#rec, :empty), :entry)"
-    expr.names["#rec"] = field
-    expr.values[":empty"] = []
-    expr.values[":entry"] = [entry]
-    item = table.update(keys.case(str(case["store_id"]), str(case["case_id"])), expr, condition=db.Expr("attribute_exists(PK)"))
-    assert item is not None
-    return item
+    current: Mapping[str, Any] | None = case
+    for _ in range(4):
+        if current is None:
+            raise NotFound("no such case")
+        history = (list(current.get(field) or []) + [entry])[-MAX_HISTORY:]
+        expr = db.set_expr({"updated_at": iso(now), field: history, "version": int(current.get("version") or 0) + 1}, add={f"{field}_count": 1})
+        guard = "attribute_exists(PK) AND #v = :v" if current.get("version") is not None else "attribute_exists(PK) AND attribute_not_exists(#v)"
+        values = {":v": current["version"]} if current.get("version") is not None else {}
+        try:
+            item = table.update(keys.case(str(case["store_id"]), str(case["case_id"])), expr, condition=db.Expr(guard, names={"#v": "version"}, values=values))
+        except db.ConditionFailed:
+            current = get(table, str(case["store_id"]), str(case["case_id"]), consistent=True)
+            continue
+        assert item is not None
+        return item
+    raise Conflict("the case changed while it was being updated; please retry")
 
 
 def get(table: db.Table, store_id: str, case_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
@@ -418,7 +430,7 @@ def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict
         "scale": str(item.get("survey_type") or "").upper(),
         "comment": item.get("comment"),
         "language": item.get("language"),
-        "answers": len(item.get("answers") or []),
+        "answers": int(item.get("answers_count") or len(item.get("answers") or [])),
         "assignee": item.get("assignee"),
         "acknowledged_by": item.get("acknowledged_by"),
         "waiting": _waiting(str(item.get("opened_at") or item.get("created_at") or ""), now, language),

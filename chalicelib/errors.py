@@ -53,3 +53,11 @@ class Unavailable(AftercareError):
 
 class AlreadyExists(Exception):
     """A conditional create found the item already there (not an HTTP error by itself)."""
+
+
+class TemplateBudgetExceeded(AftercareError):
+    """A store's template needed more steps, time, output or nesting than a message may
+    take.  At save time it is refused (400); at send time the job fails with this reason."""
+
+    status = 400
+    code = "template_too_costly"

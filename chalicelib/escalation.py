@@ -18,11 +18,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import cases, db, jobs, keys, sentiment, weekends
+from chalicelib import cases, db, jobs, keys, outbound, sentiment, weekends
 from chalicelib.clock import iso, parse_iso
 from chalicelib.config import settings
 from chalicelib.models import JobKind, JobStatus
 from chalicelib.observability import MetricUnit, count, logger, metrics
+from chalicelib.validate import one_line
 
 SLACK_TIMEOUT_SECONDS = 3
 RETRY_DELAYS = (timedelta(seconds=90), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
@@ -116,7 +117,7 @@ def build_alert(store: Mapping[str, Any], case: Mapping[str, Any], reason: str, 
     if case.get("score") is not None:
         lines.append(f"Score: {case['score']} ({str(case.get('survey_type') or '').upper()}, {case.get('category') or 'negative'})")
     if case.get("comment"):
-        lines.append(f"Comment: \"{case['comment']}\"")
+        lines.append(f"Comment: \"{one_line(case['comment'], max_length=1000)}\"")
     if case.get("urgent_terms"):
         lines.append("Urgent words: " + ", ".join(str(t).rstrip("*") for t in case["urgent_terms"]))
     who = [str(v) for v in (contacts.get("name"), contacts.get("email"), contacts.get("phone")) if v]
@@ -127,7 +128,10 @@ def build_alert(store: Mapping[str, Any], case: Mapping[str, Any], reason: str, 
         lines.append("Items: " + ", ".join(items))
     if case.get("language"):
         lines.append(f"Language: {case['language']}")
-    return Alert(subject, title, tuple(lines), case_link(str(case["store_id"]), str(case["case_id"])), priority)
+    # What customers and stores wrote stays on its own line: a comment with line breaks
+    # cannot add lines that look like ours (a second "Open the case" link).
+    flat = tuple(one_line(line, max_length=1200) for line in lines)
+    return Alert(subject, one_line(title, max_length=300), flat, case_link(str(case["store_id"]), str(case["case_id"])), priority)
 
 
 def slack_payload(alert: Alert) -> dict[str, Any]:
@@ -149,14 +153,9 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
 # --- delivery -------------------------------------------------------------------------------
 def default_opener() -> Any:
     """An HTTP opener for webhooks: no proxy from the environment (Lambda needs none) and no
-    redirects followed, so a checked public address cannot bounce the request elsewhere."""
-    import urllib.request
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-            return None
-
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
+    redirects followed, so a checked public address cannot bounce the request elsewhere.
+    Outside the local stage it connects only to addresses checked public at that moment."""
+    return outbound.opener(allow_local=settings().allow_local_webhooks)
 
 
 SUPPORT_CONTACTS = (("support_email", "email"), ("support_phone", "sms"))

@@ -23,7 +23,10 @@ from chalicelib.errors import InvalidInput, NotFound
 
 # Storage bookkeeping: keys, index attributes, TTLs and link tokens (a token answers a
 # survey; it is a credential, not data about the person).
-HIDDEN = frozenset({"PK", "SK", "gsi1pk", "gsi1sk", "due_pk", "due_at", "type", "version", "expires_at", "token", "leased_at", "attempts", "status_rank"})
+HIDDEN = frozenset({
+    "PK", "SK", "gsi1pk", "gsi1sk", "due_pk", "due_at", "type", "version", "expires_at", "leased_at", "attempts", "status_rank",
+    "token", "survey_token", "survey_tokens", "unsubscribe_token", "nonce",
+})
 PROFILE_FIELDS = (
     "customer_id", "email", "phone", "first_name", "language", "timezone", "birthday",
     "first_order_at", "last_order_at", "last_order_id", "orders_count", "last_survey_at", "created_at", "updated_at",
@@ -58,8 +61,8 @@ def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in item.items():
         if name in HIDDEN or value is None:
             continue
-        if name == "data" and isinstance(value, Mapping):
-            value = {k: v for k, v in value.items() if k not in HIDDEN}
+        if isinstance(value, Mapping):
+            value = _clean(value)
         out[name] = value
     return out
 

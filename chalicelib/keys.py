@@ -36,6 +36,8 @@ class Prefix(str, Enum):
     CLAIM = "CLAIM"
     SMS = "SMS"
     LATE = "LATE"
+    RATE = "RATE"
+    COMMENT = "COMMENT"
 
 
 Key = dict[str, str]
@@ -268,6 +270,22 @@ def sent_message_range(since: str, until: str) -> tuple[str, str]:
 def send_claim(owner_pk: str, occurrence: str) -> Key:
     """The ledger entry that lets one occurrence of a message go out once, whatever retries."""
     return _key(owner_pk, f"{Prefix.CLAIM.value}#{occurrence}")
+
+
+def comment_listing_pk(store_id: str) -> str:
+    return f"{store_pk(store_id)}#{Prefix.COMMENT.value}"
+
+
+def comment_listing(store_id: str, answered_at: str, order_id: str, survey_kind: str) -> Key:
+    """Points at a response that has a comment, by answer time: the dashboard reads the
+    latest comments here and never walks the answers without one."""
+    return _key(comment_listing_pk(store_id), f"{answered_at}#{order_id}#{survey_kind}")
+
+
+def rate_window(scope: str, subject: str, window: str) -> Key:
+    """A counter of requests by one subject (a survey token) in one window (an hour)."""
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return _key(f"{Prefix.RATE.value}#{scope}#{digest}", f"{Prefix.RATE.value}#{window}")
 
 
 def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:

@@ -52,10 +52,15 @@ def _classify(exc: ClientError) -> Exception:
 
 
 def sender(store: Mapping[str, Any]) -> str:
-    """``Store name <sender@store>``, the name encoded for headers when it is not ASCII."""
+    """``Store name <sender@store>``, the name encoded for headers when it is not ASCII; line
+    breaks and other control characters never reach the header, and an international domain
+    is written in its ASCII form."""
     from email.utils import formataddr
 
-    return formataddr((str(store.get("name") or ""), str(store["sender_email"])), charset="utf-8")
+    from chalicelib.validate import one_line
+
+    local, _, domain = str(store["sender_email"]).rpartition("@")
+    return formataddr((one_line(store.get("name") or ""), f"{local}@{domain.encode('idna').decode('ascii')}"), charset="utf-8")
 
 
 def send_email(

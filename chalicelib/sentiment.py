@@ -193,6 +193,7 @@ def default_lexicon() -> Lexicon:
     )
 
 
+@lru_cache(maxsize=8192)
 def _variants(token: str) -> tuple[str, ...]:
     """The token and the token without a clinging Arabic or Hebrew prefix ("والمنتج", "והמוצר")."""
     out = [token]
@@ -226,10 +227,31 @@ class Hit:
     end: int
 
 
+@lru_cache(maxsize=64)
+def _by_first_word(terms: tuple[Term, ...]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Positions of terms indexed by their first word: exact words, and stems (by prefix)."""
+    exact: dict[str, list[int]] = {}
+    stems: dict[str, list[int]] = {}
+    for at, term in enumerate(terms):
+        if term.words:
+            word, stem = term.words[0]
+            (stems if stem else exact).setdefault(word, []).append(at)
+    return exact, stems
+
+
 def _hits(clause: Sequence[str], terms: Sequence[Term]) -> list[Hit]:
+    """Where ``terms`` occur in ``clause``; each position looks only at the terms whose first
+    word can match there (a long comment costs its length, not length × lexicon)."""
+    exact, stems = _by_first_word(tuple(terms))
     found: list[Hit] = []
     for i in range(len(clause)):
-        for term in terms:
+        candidates: set[int] = set()
+        for variant in _variants(clause[i]):
+            candidates.update(exact.get(variant, ()))
+            for end in range(1, len(variant) + 1):
+                candidates.update(stems.get(variant[:end], ()))
+        for at in sorted(candidates):
+            term = terms[at]
             width = _match_at(clause, i, term)
             if width:
                 found.append(Hit(term.text, i, i + width))

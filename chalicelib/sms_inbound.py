@@ -5,7 +5,8 @@ The reading is a pure function (:func:`read_reply`).  Keywords are compared afte
 case, accents, Arabic letter variants and punctuation, so "STOP", "Stop!", "ΣΤΟΠ", "στόπ",
 "إلغاء" and "الغاء" read the same.  A message that *is* a keyword, or a short phrase built
 around a clear opt-out word ("please stop texting me"), is that keyword; a message that
-starts with a number is a score with the rest as its comment.
+starts with a number is a score with the rest as its comment, unless the number is clearly a
+quantity ("2 min away").  Each survey gets one thank-you and one help reply at most.
 """
 from __future__ import annotations
 
@@ -87,6 +88,24 @@ PHRASE_MAX_WORDS = 10
 _SCORE = re.compile(r"^\s*[#(\[]?\s*(\d{1,2})(?:\s*[٫.,]\s*[0٠۰]+)?(?!\d)(?![^\W\d_])\s*(?:/\s*\d{1,2}(?!\d))?[\s)\].,،٫!:;\-–—]*(.*)$", re.S)
 
 
+# A number followed by one of these is a quantity, not a score: "2 min away, I'll call you
+# back", "5 minutes", "3 pm", "10 more days" (auto-responders and people on the move).
+QUANTITY_WORDS = _folded(
+    "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours",
+    "d", "day", "days", "week", "weeks", "month", "months", "year", "years", "am", "pm", "oclock", "o", "more", "times",
+    "km", "mi", "mile", "miles", "st", "nd", "rd", "th", "of", "to", "and", "or", "x", "people", "items", "pieces",
+    "ثانية", "دقيقة", "دقائق", "دقايق", "ساعة", "ساعات", "يوم", "أيام", "ايام", "صباحا", "مساء",
+    "ثانیه", "دقیقه", "ساعت", "روز", "هفته",
+    "שניות", "דקה", "דקות", "שעה", "שעות", "יום", "ימים",
+    "δευτερόλεπτα", "λεπτό", "λεπτά", "ώρα", "ώρες", "μέρα", "μέρες", "ημέρες", "πμ", "μμ",
+)
+
+
+def _a_quantity(rest: str) -> bool:
+    words = fold(rest).split()
+    return bool(words) and words[0] in QUANTITY_WORDS
+
+
 @dataclass(frozen=True)
 class Reply:
     intent: Intent
@@ -113,7 +132,7 @@ def read_reply(body: str) -> Reply:
     if folded in START_WORDS:
         return Reply(Intent.START)
     match = _SCORE.match(text)
-    if match:
+    if match and not _a_quantity(match.group(2)):
         return Reply(Intent.SCORE, int(match.group(1)), match.group(2).strip())
     if _has_marker(folded):
         return Reply(Intent.STOP)
@@ -334,19 +353,29 @@ def _answer(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[s
     escalation.on_response(table, clients, store, response, now)
     if kind == "comment":
         return outcome
+    if not _first(table, survey, "sms_thanks_sent"):
+        outcome.reason = "thanks_already_sent"  # an auto-responder must not start a loop
+        return outcome
     low = surveys.sentiment(survey_type, score) == "negative" and not comment
     return _send(clients, store, phone, language, "thanks_low" if low else "thanks", outcome)
 
 
-def _help_once(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], phone: str, outcome: Outcome) -> Outcome:
-    """One "please reply with a number" per survey: an auto-responder gets no second one."""
+def _first(table: db.Table, survey: dict[str, Any], flag: str) -> bool:
+    """Sets ``flag`` on the survey; False when it was already set (one such reply per survey)."""
     try:
         table.update(
             keys.survey(str(survey["token"])),
-            db.set_expr({"sms_help_sent": True}),
-            condition=db.Expr("attribute_exists(PK) AND attribute_not_exists(sms_help_sent)"),
+            db.set_expr({flag: True}),
+            condition=db.Expr(f"attribute_exists(PK) AND attribute_not_exists({flag})"),
         )
     except db.ConditionFailed:
+        return False
+    return True
+
+
+def _help_once(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], phone: str, outcome: Outcome) -> Outcome:
+    """One "please reply with a number" per survey: an auto-responder gets no second one."""
+    if not _first(table, survey, "sms_help_sent"):
         outcome.reason = "help_already_sent"
         return outcome
     from chalicelib import surveys

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib import db, keys, validate, weekends
+from chalicelib import db, keys, outbound, validate, weekends
 from chalicelib.clock import iso
 from chalicelib.config import settings
 from chalicelib.errors import InvalidInput, NotFound, Unauthorized
@@ -91,16 +91,16 @@ class Field:
 
 FIELDS: dict[str, Field] = {
     # identity and contacts
-    "name": Field(_text(200), required=True),
-    "sender_email": Field(validate.email, required=True),
+    "name": Field(lambda v, f: validate.plain_text(v, f, max_length=200), required=True),
+    "sender_email": Field(validate.sendable_email, required=True),
     "timezone": Field(validate.timezone, required=True),
     "language": Field(validate.language, required=True),
     "languages": Field(_optional(lambda v, f: [validate.language(x, f) for x in v] if isinstance(v, list) else validate.language(v, f))),
-    "support_email": Field(validate.email, required=True),
+    "support_email": Field(validate.sendable_email, required=True),
     "support_phone": Field(_optional(validate.phone)),
-    "second_contact_email": Field(_optional(validate.email)),
+    "second_contact_email": Field(_optional(validate.sendable_email)),
     "second_contact_phone": Field(_optional(validate.phone)),
-    "slack_webhook_url": Field(_optional(lambda v, f: validate.webhook_url(v, f, allow_local=settings().allow_local_webhooks))),
+    "slack_webhook_url": Field(_optional(validate.url)),  # and the address rule: see WEBHOOK_FIELDS
     # platforms
     "shopify_webhook_secret": Field(_optional(_text(200)), secret=True),
     "shop_domain": Field(_optional(_text(255))),
@@ -144,10 +144,12 @@ FIELDS: dict[str, Field] = {
 }
 
 CREDENTIAL_ATTRS = ("api_key_hash", "support_key_hash", "webhook_secret")
+WEBHOOK_FIELDS = ("slack_webhook_url",)  # addresses Aftercare itself sends requests to
 
 
-def validate_settings(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-    """Validate a whole body or raise InvalidInput naming the first bad or unknown field."""
+def validate_settings(body: Mapping[str, Any], *, creating: bool, resolve: outbound.Resolver = outbound.system_resolver) -> dict[str, Any]:
+    """Validate a whole body or raise InvalidInput naming the first bad or unknown field.
+    Webhook addresses are resolved with ``resolve`` and must be public outside the local stage."""
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise InvalidInput(f"unknown field: {unknown[0]}", field=unknown[0])
@@ -160,6 +162,9 @@ def validate_settings(body: Mapping[str, Any], *, creating: bool) -> dict[str, A
             out[name] = spec.check(value, name)
         elif creating and spec.required:
             raise InvalidInput(f"{name} is required", field=name)
+    for name in WEBHOOK_FIELDS:
+        if out.get(name):
+            out[name] = validate.webhook_url(out[name], name, allow_local=settings().allow_local_webhooks, resolve=resolve)
     return out
 
 
@@ -214,8 +219,8 @@ class NewStore:
     store: dict[str, Any]
 
 
-def create_store(table: db.Table, body: Mapping[str, Any], now: datetime) -> NewStore:
-    settings = validate_settings(body, creating=True)
+def create_store(table: db.Table, body: Mapping[str, Any], now: datetime, *, resolve: outbound.Resolver = outbound.system_resolver) -> NewStore:
+    settings = validate_settings(body, creating=True, resolve=resolve)
     store_id = _new_id()
     api_key = f"ak_{store_id}_{secrets.token_urlsafe(32)}"
     support_key = f"sk_{store_id}_{secrets.token_urlsafe(24)}"
@@ -242,10 +247,10 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def update_store(table: db.Table, store_id: str, body: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def update_store(table: db.Table, store_id: str, body: Mapping[str, Any], now: datetime, *, resolve: outbound.Resolver = outbound.system_resolver) -> dict[str, Any]:
     if not body:
         raise InvalidInput("nothing to change: send at least one setting")
-    settings = validate_settings(body, creating=False)
+    settings = validate_settings(body, creating=False, resolve=resolve)
     sets = {k: v for k, v in settings.items() if v is not None}
     removes = [k for k, v in settings.items() if v is None]
     try:

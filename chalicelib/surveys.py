@@ -347,6 +347,8 @@ def record_answer(
             *stats.response_ops(store_id, _counted(response), _counted(previous) if previous else None),
         ]
         ops.extend(jobs.cancel({"PK": job["PK"], "SK": job["SK"]}, "answered", now) for job in reminders)
+        if comment:
+            ops.append(db.put(comment_pointer(response, now)))
         try:
             table.transact(ops)
         except db.TransactionConflict as conflict:
@@ -359,6 +361,24 @@ def record_answer(
                 raise NotFound("this survey is no longer open") from None
             continue  # a reminder was sent meanwhile or another answer landed: read again
         return response
+
+
+COMMENT_LISTING_DAYS = 100  # longer than the dashboard's longest period
+
+
+def comment_pointer(response: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The listing entry of a commented answer: the response's key and time, not its text
+    (an erased customer's comment must go with the response)."""
+    from chalicelib.clock import epoch
+
+    return {
+        **keys.comment_listing(str(response["store_id"]), str(response["answered_at"]), str(response["order_id"]), str(response["kind"])),
+        "type": "comment_listing",
+        "response_pk": keys.response(str(response["store_id"]), str(response["order_id"]), str(response["kind"]))["PK"],
+        "response_sk": keys.response(str(response["store_id"]), str(response["order_id"]), str(response["kind"]))["SK"],
+        "answered_at": response["answered_at"],
+        "expires_at": epoch(now + timedelta(days=COMMENT_LISTING_DAYS)),
+    }
 
 
 # --- pages -----------------------------------------------------------------------------
@@ -491,6 +511,12 @@ def answer(table: db.Table, clients: Any, token: str, form: Mapping[str, str], a
     if not nonce_matches(token, form.get("nonce")):
         count("SurveyAnswerRefused", reason="nonce")
         return render_page(403, "form_expired.html", language, store, {"retry_url": page_path(f"/s/{token}")})
+    wait = _over_limit(table, token, now)
+    if wait is not None:
+        count("SurveyAnswerRefused", reason="rate_limit")
+        page = render_page(429, "too_many.html", language, store, {})
+        page.headers["Retry-After"] = str(wait)
+        return page
     survey_type = str(survey["survey_type"])
     selected = _selected(form.get("score"), survey_type)
     try:
@@ -507,6 +533,26 @@ def answer(table: db.Table, clients: Any, token: str, form: Mapping[str, str], a
     count("SurveyAnswered", channel="page")
     case = escalation.on_response(table, clients, store, response, now)
     return render_page(200, "thanks.html", language, store, _thanks_context(store, response, case is not None, token))
+
+
+ANSWERS_PER_HOUR = 10
+
+
+def _over_limit(table: db.Table, token: str, now: datetime) -> int | None:
+    """Count one answer to ``token`` in this hour; the seconds to wait when there were
+    already :data:`ANSWERS_PER_HOUR` (and then nothing is counted or changed)."""
+    from chalicelib.clock import epoch
+
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    try:
+        table.update(
+            keys.rate_window("survey_answer", token, hour.strftime("%Y%m%d%H")),
+            db.set_expr({"expires_at": epoch(hour + timedelta(hours=2))}, add={"answers": 1}),
+            condition=db.Expr("attribute_not_exists(#n) OR #n < :most", names={"#n": "answers"}, values={":most": ANSWERS_PER_HOUR}),
+        )
+    except db.ConditionFailed:
+        return max(1, int((hour + timedelta(hours=1) - now).total_seconds()))
+    return None
 
 
 def _thanks_context(store: Mapping[str, Any], response: Mapping[str, Any], followed_up: bool, token: str) -> dict[str, Any]:

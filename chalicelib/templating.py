@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from chalicelib.models import LANGUAGES, RTL_LANGUAGES
+from chalicelib.validate import one_line
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = TEMPLATES / "locale"
@@ -102,9 +103,10 @@ def environment(language: str, *, sandboxed: bool = False, html: bool = True) ->
     key = (language, sandboxed, html if sandboxed else True)
     if key not in _environments:
         import jinja2
-        from jinja2.sandbox import SandboxedEnvironment
 
-        cls = SandboxedEnvironment if sandboxed else jinja2.Environment
+        from chalicelib.sandbox import BudgetedSandbox
+
+        cls = BudgetedSandbox if sandboxed else jinja2.Environment
         env = cls(
             loader=jinja2.FileSystemLoader(str(TEMPLATES)),
             autoescape=html if sandboxed else _is_html,
@@ -117,6 +119,8 @@ def environment(language: str, *, sandboxed: bool = False, html: bool = True) ->
         # Loading the i18n extension (above) adds this method to the environment.
         cast(_I18nEnvironment, env).install_gettext_translations(translations(language), newstyle=True)
         env.filters["truncate_words"] = _truncate
+        if isinstance(env, BudgetedSandbox):
+            env.guard_filters()
         _environments[key] = env
     return _environments[key]
 
@@ -131,7 +135,7 @@ def base_context(language: str, store: Mapping[str, Any] | None = None) -> dict[
     context: dict[str, Any] = {"lang": language, "dir": direction(language), "align": "right" if rtl else "left", "rtl": rtl}
     if store is not None:
         context["store"] = {
-            "name": store.get("name"),
+            "name": one_line(store["name"]) if store.get("name") else store.get("name"),
             "support_email": store.get("support_email"),
             "support_phone": store.get("support_phone"),
             "sender_email": store.get("sender_email"),
@@ -148,20 +152,43 @@ def render(
 ) -> str:
     """Render ``templates/<name>`` in ``language``; a store's override of ``name`` wins when
     given (``overrides``: template name → source, see :mod:`chalicelib.overrides`).  An
-    override that fails at render time falls back to the built-in template."""
+    override that fails at render time falls back to the built-in template; one that goes
+    over its budget raises :class:`~chalicelib.errors.TemplateBudgetExceeded` (the message
+    fails with that reason rather than keep the batch waiting)."""
     values = {**base_context(language, store), **context}
     source = (overrides or {}).get(name)
     if source is not None:
-        import jinja2
-
         try:
-            return environment(language, sandboxed=True, html=_is_html(name)).from_string(source).render(values).strip()
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+            return _render_override(name, language, source, values).strip()
+        except OVERRIDE_ERRORS as exc:
             from chalicelib.observability import count, logger
 
             logger.warning("store template failed; using the built-in one", extra={"template": name, "error": type(exc).__name__})
             count("TemplateOverrideFailed")
     return environment(language).get_template(name).render(values).strip()
+
+
+def _render_override(name: str, language: str, source: str, values: Mapping[str, Any]) -> str:
+    """A store's template, compiled and rendered within the sandbox's budget."""
+    from chalicelib import sandbox
+    from chalicelib.errors import TemplateBudgetExceeded
+
+    env = environment(language, sandboxed=True, html=_is_html(name))
+    try:
+        template = env.from_string(source)
+    except (RecursionError, MemoryError) as exc:
+        raise TemplateBudgetExceeded("the template nests too deeply") from exc
+    return sandbox.render(template, values)
+
+
+def _override_errors() -> tuple[type[BaseException], ...]:
+    import jinja2
+
+    # SyntaxError: Python refuses generated code nested too deeply (20 blocks, 200 brackets).
+    return (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError, RuntimeError, SyntaxError)
+
+
+OVERRIDE_ERRORS = _override_errors()
 
 
 def exists(name: str) -> bool:
@@ -175,26 +202,50 @@ class TemplateProblem:
 
 
 def validate_override(name: str, language: str, source: str, sample: Mapping[str, Any], store: Mapping[str, Any] | None = None) -> TemplateProblem | None:
-    """None when ``source`` parses and renders with ``sample`` in the sandbox; else where and why not."""
-    import traceback
-
+    """None when ``source`` parses and renders with ``sample`` in the sandbox, within its
+    budget; else where and why not."""
     import jinja2
+
+    from chalicelib import sandbox
+    from chalicelib.errors import TemplateBudgetExceeded
 
     env = environment(language, sandboxed=True, html=_is_html(name))
     try:
         template = env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         return TemplateProblem(exc.lineno, exc.message or "syntax error")
+    except (RecursionError, MemoryError, SyntaxError):
+        return TemplateProblem(_deepest_line(source), "the template nests too deeply")
     try:
-        template.render({**base_context(language, store), **sample})
-    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
-        line = None
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename == "<template>":
-                line = frame.lineno
-        message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else type(exc).__name__
-        return TemplateProblem(line, str(message))
+        sandbox.render(template, {**base_context(language, store), **sample})
+    except TemplateBudgetExceeded as exc:
+        line, _, message = exc.message.partition(": ") if exc.message.startswith("line ") else ("", "", exc.message)
+        return TemplateProblem(int(line.split()[1]) if line else None, message)
+    except OVERRIDE_ERRORS as exc:
+        message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else _plain_error(exc)
+        return TemplateProblem(sandbox.template_line(template, exc), str(message))
     return None
+
+
+def _plain_error(exc: BaseException) -> str:
+    """An error's kind and text, safe to show the store (its own template's doing)."""
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _deepest_line(source: str) -> int:
+    """The line where ``{%`` blocks nest deepest (Python allows 20 nested blocks)."""
+    import re
+
+    depth, deepest, where = 0, 0, 1
+    for number, text in enumerate(source.splitlines(), start=1):
+        for tag in re.findall(r"{%-?\s*(\w+)", text):
+            if tag in ("for", "if", "macro", "call", "filter", "with", "block"):
+                depth += 1
+                if depth > deepest:
+                    deepest, where = depth, number
+            elif tag.startswith("end"):
+                depth -= 1
+    return where
 
 
 def reset() -> None:

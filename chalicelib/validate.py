@@ -24,6 +24,47 @@ def email(value: Any, field: str) -> str:
     return f"{result.local_part}@{result.domain.lower()}"
 
 
+def sendable_email(value: Any, field: str) -> str:
+    """An address SES can put in a header: an internationalised domain is kept in its ASCII
+    (punycode) form; an internationalised local part would need SMTPUTF8, which SES does not
+    offer, so it is refused."""
+    if not isinstance(value, str) or not _EMAIL_SHAPE.match(value.strip()):
+        raise InvalidInput(f"{field} must be an email address", field=field)
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"{field} is not a valid email address: {exc}", field=field) from None
+    if result.ascii_email is None or not result.local_part.isascii():
+        raise InvalidInput(f"{field} must have a plain ASCII part before the @ (email cannot be sent from or to it); an international domain is fine", field=field)
+    local, _, domain = result.ascii_email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def one_line(value: Any, *, max_length: int | None = None) -> str:
+    """Text fit for a header or one line of an alert: line breaks, other control characters
+    (C0, C1) and bidirectional overrides become spaces, runs of spaces one space."""
+    text = "".join(" " if _unsafe_char(ch) else ch for ch in str(value))
+    text = " ".join(text.split())
+    return text[:max_length] if max_length is not None else text
+
+
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_BREAKS = frozenset("\u0085\u2028\u2029")
+
+
+def _unsafe_char(ch: str) -> bool:
+    import unicodedata
+
+    return ch in _BIDI_CONTROLS or ch in _LINE_BREAKS or unicodedata.category(ch) in ("Cc", "Cs")
+
+
+def plain_text(value: Any, field: str, *, max_length: int) -> str:
+    """One line of text (a store's name): control characters and overrides neutralised."""
+    return text(one_line(text(value, field, max_length=max_length * 2)), field, max_length=max_length)
+
+
 def phone(value: Any, field: str, region: str | None = None) -> str:
     """An E.164 number; national numbers need a region."""
     if not isinstance(value, str) or not value.strip():
@@ -121,29 +162,19 @@ def links(value: Any, field: str, *, most: int = 5, name_length: int = 80) -> li
     return out
 
 
-def webhook_url(value: Any, field: str, *, allow_local: bool) -> str:
-    """An outbound webhook address.  Outside the local stage it must be https and must not
-    name this machine or a private network, so a store cannot point Aftercare's requests at
-    internal services."""
-    import ipaddress
-    from urllib.parse import urlsplit
+def webhook_url(value: Any, field: str, *, allow_local: bool, resolve: Any | None = None) -> str:
+    """An outbound webhook address.  Outside the local stage it must be a public https name
+    that resolves to public addresses only (see :mod:`chalicelib.outbound`), so a store cannot
+    point Aftercare's requests at this machine, the metadata service or a private network."""
+    from chalicelib import outbound
 
     address = url(value, field)
     if allow_local:
         return address
-    parts = urlsplit(address)
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "https":
-        raise InvalidInput(f"{field} must be an https URL", field=field)
-    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
-        raise InvalidInput(f"{field} must be a public address", field=field)
     try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return address
-    if not ip.is_global:
-        raise InvalidInput(f"{field} must be a public address", field=field)
-    return address
+        return outbound.check(address, resolve or outbound.system_resolver)
+    except outbound.RefusedAddress as exc:
+        raise InvalidInput(f"{field} {exc}", field=field) from None
 
 
 def as_dict(value: Any) -> dict[str, Any]:

@@ -160,3 +160,34 @@ def test_a_stop_from_a_number_no_store_texted_lately_still_blocks_every_later_sm
     post_order(client, store, "N-2", "created", "2027-03-02T08:00:00Z", {"phone": stranger, "first_name": "Eleni", "sms_consent": True})
     devstack.deliver(app, at("2027-03-02T08:01:00Z"))
     assert len(sms_to(stranger)) == 1
+
+
+def test_an_auto_responder_that_starts_with_a_digit_gets_no_loop(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN a survey texted to a phone whose auto-responder answers every SMS it receives
+    texted(store)
+    auto_reply = "2 min away, I'll call you back"
+    # WHEN it answers each of our messages, thirty times over
+    for _ in range(30):
+        reply(app, auto_reply)
+    # THEN "2 min away" is not read as a score, and it got one "reply with a number" in all
+    assert answer_of(store) is None
+    assert len(sms_sent()) == 1
+
+
+@pytest.mark.parametrize("body", ["2 min away, I'll call you back", "5 minutes", "3 pm", "10 more days", "2 دقائق", "5 λεπτά"])
+def test_a_number_that_is_clearly_a_quantity_is_not_a_score(body: str) -> None:
+    from chalicelib.sms_inbound import Intent, read_reply
+
+    assert read_reply(body).intent is Intent.OTHER
+
+
+def test_repeated_score_replies_get_one_thank_you_per_survey(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN a survey texted, answered "9"
+    texted(store)
+    reply(app, "9")
+    # WHEN the same number keeps sending scores (a loop with an auto-responder, or a changed mind)
+    for score in ("9", "8", "9 thanks", "10"):
+        reply(app, score)
+    # THEN the latest answer counts, and only the first got a thank-you
+    assert answer_of(store)["score"] == 10  # type: ignore[index]
+    assert sms_sent() == [(PHONE, "Cedar & Sage: thank you for your answer!")]

@@ -106,6 +106,10 @@ def test_json_that_breaks_the_parser_in_other_ways_is_still_a_400(client: Any, s
         assert created.json_body["error"]["message"].startswith(("malformed JSON", "body"))
 
 
+def public_dns(host: str) -> list[str]:
+    return ["52.1.2.3"] if host == "hooks.slack.com" else []
+
+
 def test_outside_the_local_stage_a_webhook_must_be_a_public_https_address(moto: Any, store: dict[str, Any], monkeypatch: Any) -> None:
     import pytest
 
@@ -118,9 +122,9 @@ def test_outside_the_local_stage_a_webhook_must_be_a_public_https_address(moto: 
     config.reset()
     # WHEN a store points its alerts at the metadata service THEN it is refused, naming the field
     with pytest.raises(InvalidInput) as refused:
-        stores.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://169.254.169.254/latest"}, wall_clock())
+        stores.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://169.254.169.254/latest"}, wall_clock(), resolve=public_dns)
     assert refused.value.field == "slack_webhook_url"
     # AND a public https address is fine
-    item = stores.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://hooks.slack.com/services/T0/B0/x"}, wall_clock())
+    item = stores.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://hooks.slack.com/services/T0/B0/x"}, wall_clock(), resolve=public_dns)
     assert item["slack_webhook_url"] == "https://hooks.slack.com/services/T0/B0/x"
     config.reset()

@@ -139,3 +139,13 @@ def test_score_thresholds_follow_each_scale(survey_type: str, score: int, negati
 def test_store_thresholds_replace_the_defaults() -> None:
     assert score_is_negative("nps", 7, {"nps_threshold": 7})
     assert not score_is_negative("ces", 5, {"ces_threshold": 6})
+
+
+def test_a_long_comment_is_read_in_time_proportional_to_its_length() -> None:
+    import time
+
+    comment = ("broken kettle arrived late and the box was crushed, never again " * 31)[:2000]
+    started = time.perf_counter()
+    reading = read_comment(comment)
+    assert time.perf_counter() - started < 0.5  # it took over a second when every term was tried at every word
+    assert "broken" in reading.negative

@@ -1,0 +1,39 @@
+"""Surveys as the engine leaves them, and answers posted the way the survey page posts them."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from chalicelib import db, stores, surveys
+from chalicelib.clock import wall_clock
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def issue(store: dict[str, Any], *, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en") -> surveys.SurveyLink:
+    """A survey sent for an order by email, as the send path issues it."""
+    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    return surveys.issue_survey(
+        db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
+        channel="email", contact=customer, now=wall_clock(), language=language,
+    )
+
+
+def post_answer(client: Any, token: str, *, score: int | str, comment: str = "", nonce: str | None = None) -> Any:
+    form = urlencode({"score": str(score), "comment": comment, "nonce": surveys.nonce(token) if nonce is None else nonce})
+    return client.http.post(f"/s/{token}", headers=FORM, body=form)
+
+
+def answered(store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: Any, language: str = "en") -> str:
+    """A survey for an order, answered at ``at`` (as the survey page records it)."""
+    from datetime import timedelta
+
+    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    link = surveys.issue_survey(
+        db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
+        channel="email", contact=customer, now=at - timedelta(hours=1), language=language,
+    )
+    survey = surveys.load(db.table(), link.token, at, consistent=True)
+    assert survey is not None
+    surveys.record_answer(db.table(), survey, score=score, comment=comment, via="page", now=at)
+    return link.token
