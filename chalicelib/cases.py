@@ -114,6 +114,7 @@ def new_case(
         "score": response.get("score"),
         "category": response.get("category"),
         "comment": response.get("comment"),
+        "comments": [{"text": response["comment"], "at": response.get("answered_at"), "channel": response.get("channel")}] if response.get("comment") else [],
         "language": response.get("language"),
         "channel": response.get("channel"),
         "answers": [_answer(response, verdict)],
@@ -168,6 +169,16 @@ def open_or_update(
     raise Conflict("the case changed while it was being updated; please retry")
 
 
+def _case_comments(existing: Mapping[str, Any], response: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every comment the case has heard, oldest first (the latest MAX_HISTORY): a later answer
+    with no comment, or the same one again, adds nothing."""
+    comments = list(existing.get("comments") or ([{"text": existing["comment"], "at": existing.get("created_at")}] if existing.get("comment") else []))
+    text = response.get("comment")
+    if text and (not comments or comments[-1].get("text") != text):
+        comments.append({"text": text, "at": response.get("answered_at"), "channel": response.get("channel")})
+    return comments[-MAX_HISTORY:]
+
+
 def _updated(existing: Mapping[str, Any], response: Mapping[str, Any], verdict: Verdict, history: Sequence[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
     item = dict(existing)
     at = iso(now)
@@ -176,7 +187,8 @@ def _updated(existing: Mapping[str, Any], response: Mapping[str, Any], verdict: 
     item.update(
         {
             "score": response.get("score"),
-            "comment": response.get("comment"),
+            "comment": response.get("comment") or existing.get("comment"),
+            "comments": _case_comments(existing, response),
             "category": response.get("category"),
             "language": response.get("language") or existing.get("language"),
             "channel": response.get("channel"),

@@ -23,7 +23,7 @@ from chalicelib.observability import logger
 if TYPE_CHECKING:  # pragma: no cover
     from chalicelib.intake.normalize import Erasure
 
-PERSONAL_FIELDS = ("customer_id", "email", "phone", "first_name", "contact", "comment")
+PERSONAL_FIELDS = ("customer_id", "email", "phone", "first_name", "contact", "comment", "comments")
 WEBHOOK_BUDGET_SECONDS = 4.0  # Shopify waits 5 s for an answer, then retries
 
 

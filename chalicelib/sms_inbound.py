@@ -356,7 +356,8 @@ def _answer(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[s
     if not _first(table, survey, "sms_thanks_sent"):
         outcome.reason = "thanks_already_sent"  # an auto-responder must not start a loop
         return outcome
-    low = surveys.sentiment(survey_type, score) == "negative" and not comment
+    # "What went wrong?" only of someone who has not said it already, here or on the page.
+    low = surveys.sentiment(survey_type, score) == "negative" and not response.get("comment")
     return _send(clients, store, phone, language, "thanks_low" if low else "thanks", outcome)
 
 

@@ -280,6 +280,19 @@ def _counted(item: Mapping[str, Any]) -> Any:
     return stats.Counted(str(item["survey_type"]), int(item["score"]), str(item["category"]), parse_iso(str(item["answered_at"])))
 
 
+MAX_COMMENTS = 20
+
+
+def _comments_with(previous: Mapping[str, Any] | None, comment: str, via: str, now: datetime) -> list[dict[str, Any]] | None:
+    """The answer's comments so far, oldest first, with ``comment`` added when it is new."""
+    earlier = list((previous or {}).get("comments") or [])
+    if not earlier and previous and previous.get("comment"):
+        earlier = [{"text": previous["comment"], "via": previous.get("answered_via"), "at": previous.get("answered_at")}]
+    if comment and (not earlier or earlier[-1].get("text") != comment):
+        earlier.append({"text": comment, "via": via, "at": iso(now)})
+    return earlier[-MAX_COMMENTS:] or None
+
+
 def record_answer(
     table: db.Table,
     survey: Mapping[str, Any],
@@ -323,7 +336,10 @@ def record_answer(
             "survey_type": survey_type,
             "score": score,
             "category": category(survey_type, score),
-            "comment": comment or None,
+            # A score alone never wipes what the customer wrote: the latest comment given stands,
+            # and every one given is kept (the latest MAX_COMMENTS).
+            "comment": comment or (previous or {}).get("comment") or None,
+            "comments": _comments_with(previous, comment, via, now),
             "language": survey["language"],
             "channel": survey["channel"],
             "answered_via": via,

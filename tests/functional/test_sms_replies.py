@@ -191,3 +191,36 @@ def test_repeated_score_replies_get_one_thank_you_per_survey(app: Any, store: di
     # THEN the latest answer counts, and only the first got a thank-you
     assert answer_of(store)["score"] == 10  # type: ignore[index]
     assert sms_sent() == [(PHONE, "Cedar & Sage: thank you for your answer!")]
+
+
+def test_a_score_by_sms_after_a_comment_on_the_page_keeps_the_comment(app: Any, client: Any, store: dict[str, Any]) -> None:
+    from urllib.parse import urlencode
+
+    from chalicelib import cases
+
+    # GIVEN a customer who answered 2 on the page and wrote what went wrong
+    texted(store)
+    page_link = surveys.issue_survey(db.table(), store=store, customer_id=PHONE, order_id="1001", kind="nps", channel="email",
+                                     contact="dana@example.com", now=wall_clock() - timedelta(minutes=4), language="en")
+    form = urlencode({"score": "2", "comment": "The teapot arrived cracked", "nonce": surveys.nonce(page_link.token)})
+    posted = client.http.post(f"/s/{page_link.token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form)
+    assert posted.status_code == 200, posted.body
+    # WHEN they later text only a score
+    reply(app, "1")
+    # THEN the answer's score moves, and its comment stays (the latest non-empty one wins)
+    stored = answer_of(store)
+    assert stored is not None and (stored["score"], stored["comment"]) == (1, "The teapot arrived cracked")
+    assert [c["text"] for c in stored["comments"]] == ["The teapot arrived cracked"]
+    # AND the case keeps the comment and its history
+    case = cases.get(db.table(), store["store_id"], cases.case_id_for(PHONE, "1001"), consistent=True)
+    assert case is not None and case["comment"] == "The teapot arrived cracked" and case["score"] == 1
+    assert [c["text"] for c in case["comments"]] == ["The teapot arrived cracked"]
+    # AND nobody asks them what went wrong: they have said it already
+    assert all("What went wrong" not in body for _, body in sms_sent())
+    # WHEN they then text a new comment, both stay in the history and the latest shows
+    reply(app, "And the lid does not fit")
+    stored = answer_of(store)
+    assert stored is not None and stored["comment"] == "And the lid does not fit"
+    assert [c["text"] for c in stored["comments"]] == ["The teapot arrived cracked", "And the lid does not fit"]
+    case = cases.get(db.table(), store["store_id"], cases.case_id_for(PHONE, "1001"), consistent=True)
+    assert case is not None and [c["text"] for c in case["comments"]] == ["The teapot arrived cracked", "And the lid does not fit"]

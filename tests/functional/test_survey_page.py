@@ -118,9 +118,10 @@ def test_changing_the_answer_counts_only_the_latest(client: Any, store: dict[str
     again = client.http.get(f"/s/{link.token}").body.decode()
     assert checked_score(again) == "3"
     assert post(client, link.token, score="8", comment="", nonce=nonce).status_code == 200
-    # THEN one answer stands, and the day's counters hold it once
+    # THEN one answer stands, with the comment given earlier (the latest non-empty one wins),
+    # and the day's counters hold it once
     stored = response_item(store)
-    assert stored is not None and (stored["score"], stored["category"], stored.get("comment")) == (8, "passive", None)
+    assert stored is not None and (stored["score"], stored["category"], stored.get("comment")) == (8, "passive", "late")
     assert today_counts(store) == {"responses": 1, "nps_responses": 1, "nps_score_sum": 8, "nps_passive": 1, "nps_detractor": 0}
 
 
