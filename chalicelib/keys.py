@@ -35,6 +35,7 @@ class Prefix(str, Enum):
     SENT = "SENT"
     CLAIM = "CLAIM"
     SMS = "SMS"
+    PRIVACY = "PRIVACY"
 
 
 Key = dict[str, str]
@@ -258,6 +259,16 @@ def sent_message_range(since: str, until: str) -> tuple[str, str]:
 def send_claim(owner_pk: str, occurrence: str) -> Key:
     """The ledger entry that lets one occurrence of a message go out once, whatever retries."""
     return _key(owner_pk, f"{Prefix.CLAIM.value}#{occurrence}")
+
+
+def data_request(owner_pk: str, request_id: str) -> Key:
+    """A platform's request for a customer's data, kept in the customer's partition (or the
+    store's, when no customer matched)."""
+    return _key(owner_pk, f"{data_request_prefix()}{request_id}")
+
+
+def data_request_prefix() -> str:
+    return f"{Prefix.PRIVACY.value}#DATA_REQUEST#"
 
 
 def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:
