@@ -4,11 +4,14 @@ requests to see it.
 Used by Shopify's compliance webhooks (``customers/redact``, ``shop/redact``,
 ``customers/data_request``) and by the GDPR ``DELETE`` route.  A request names a customer by
 contact and by orders; the orders are followed to the customers they belong to, since an
-order's email need not be its customer's (Shopify's own samples differ).  Erasing a customer deletes its record, its contact aliases, everything in
-its partition (jobs, message records, order links) and the jobs of its orders, and removes
-the personal attributes (:data:`PERSONAL_FIELDS`) from every other item of those orders (the
-order itself, survey answers), which stay for the store's statistics.  Every step is
-idempotent, so an interrupted erasure is finished by running it again.
+order's email need not be its customer's (Shopify's own samples differ).
+
+Erasing a customer deletes its record, its contact aliases, everything in its partition
+(jobs, message records, order links) and the jobs of its orders, and removes the personal
+attributes (:data:`PERSONAL_FIELDS`) from every other item of those orders (the order itself,
+survey answers), which stay for the store's statistics.  Every step is idempotent, so an
+interrupted erasure is finished by running it again.  A data request is recorded and told to
+the store's support; the customer export then shows it.
 """
 from __future__ import annotations
 
@@ -141,7 +144,6 @@ def erase(table: db.Table, store_id: str, request: Erasure, now: datetime) -> Er
 class AccessRequest:
     request_id: str
     customers: tuple[str, ...]
-    notified: bool
 
 
 def record_data_request(table: db.Table, clients: Any, store: Mapping[str, Any], request: DataRequest, now: datetime, *, base_url: str) -> AccessRequest:
@@ -183,7 +185,7 @@ def record_data_request(table: db.Table, clients: Any, store: Mapping[str, Any],
         for owner, _ in owners:
             table.update(keys.data_request(owner, request.request_id), db.set_expr({"notified_at": iso(now)}), return_values="NONE")
     logger.info("data request recorded", extra={"store_id": store_id, "customers": len(found)})
-    return AccessRequest(request.request_id, tuple(found), notified=True)
+    return AccessRequest(request.request_id, tuple(found))
 
 
 def _data_request_message(store: Mapping[str, Any], request: DataRequest, found: list[str], base_url: str) -> tuple[str, str, str]:
