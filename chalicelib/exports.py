@@ -5,7 +5,7 @@ Both read partitions and keys only.  A customer's export follows the keys the da
 already has: the customer's partition (profile, jobs, sent messages, order links), each
 order's partition (order, answers, jobs), the case of each order (its id follows from
 customer and order), the suppression items of the customer's contacts and the SMS records
-of their number.  The CSV reads the store's responses through ``gsi1`` (``RESPONSE``,
+of their number, and the platform's requests for this data (``data_requests``).  The CSV reads the store's responses through ``gsi1`` (``RESPONSE``,
 sorted by answer time), newest first.
 """
 from __future__ import annotations
@@ -82,6 +82,7 @@ def customer_export(table: db.Table, store_id: str, customer_id: str, now: datet
     order_ids = sorted(str(i["order_id"]) for i in owned if _sk(i).startswith(keys.customer_order_sk("")) and i.get("order_id"))
     jobs = [i for i in owned if _sk(i).startswith(keys.job_sk(""))]
     messages = [_clean(i) for i in owned if _sk(i).startswith(keys.sent_message_prefix())]
+    data_requests = [_clean(i) for i in owned if _sk(i).startswith(keys.data_request_prefix())]
 
     orders, responses = [], []
     for order_id in order_ids:
@@ -133,6 +134,7 @@ def customer_export(table: db.Table, store_id: str, customer_id: str, now: datet
             "past": sorted(past, key=lambda j: str(j.get("finished_at") or j.get("due") or "")),
         },
         "messages": sorted(messages, key=lambda m: str(m.get("sent_at") or "")),
+        "data_requests": sorted(data_requests, key=lambda r: str(r.get("received_at") or "")),
     }
 
 

@@ -38,6 +38,7 @@ class Prefix(str, Enum):
     LATE = "LATE"
     RATE = "RATE"
     COMMENT = "COMMENT"
+    PRIVACY = "PRIVACY"
 
 
 Key = dict[str, str]
@@ -286,6 +287,16 @@ def rate_window(scope: str, subject: str, window: str) -> Key:
     """A counter of requests by one subject (a survey token) in one window (an hour)."""
     digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
     return _key(f"{Prefix.RATE.value}#{scope}#{digest}", f"{Prefix.RATE.value}#{window}")
+
+
+def data_request(owner_pk: str, request_id: str) -> Key:
+    """A platform's request for a customer's data, kept in the customer's partition (or the
+    store's, when no customer matched)."""
+    return _key(owner_pk, f"{data_request_prefix()}{request_id}")
+
+
+def data_request_prefix() -> str:
+    return f"{Prefix.PRIVACY.value}#DATA_REQUEST#"
 
 
 def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:

@@ -1,19 +1,27 @@
-"""Erasure of personal data: one customer, some orders, or every customer of a store.
+"""Erasure of personal data (one customer, some orders, or every customer of a store) and
+requests to see it.
 
-Used by Shopify's compliance webhooks (``customers/redact``, ``shop/redact``) and by the GDPR
-``DELETE`` route.  Erasing a customer deletes its record, its contact aliases, everything in
-its partition (jobs, message records, order links) and the jobs of its orders, and removes
-the personal attributes (:data:`PERSONAL_FIELDS`) from every other item of those orders (the
-order itself, survey answers), which stay for the store's statistics.  Every step is
-idempotent, so an interrupted erasure is finished by running it again.
+Used by Shopify's compliance webhooks (``customers/redact``, ``shop/redact``,
+``customers/data_request``) and by the GDPR ``DELETE`` route.  A request names a customer by
+contact and by orders; the orders are followed to the customers they belong to, since an
+order's email need not be its customer's (Shopify's own samples differ).
+
+Erasing a customer deletes its record, its contact aliases, everything in its partition
+(jobs, message records, order links) and the jobs of its orders, and removes the personal
+attributes (:data:`PERSONAL_FIELDS`) from every other item of those orders (the order itself,
+survey answers), which stay for the store's statistics.  Every step is idempotent, so an
+interrupted erasure is finished by running it again.  A data request is recorded and told to
+the store's support; the customer export then shows it.
 """
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import cases, db, keys
 from chalicelib.clock import iso
@@ -21,7 +29,8 @@ from chalicelib.errors import Unavailable
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:  # pragma: no cover
-    from chalicelib.intake.normalize import Erasure
+    from chalicelib.intake.normalize import DataRequest, Erasure
+    from chalicelib.models import CustomerInfo
 
 PERSONAL_FIELDS = ("customer_id", "email", "phone", "first_name", "contact", "comment", "comments")
 WEBHOOK_BUDGET_SECONDS = 4.0  # Shopify waits 5 s for an answer, then retries
@@ -100,23 +109,109 @@ def erase_store(table: db.Table, store_id: str, now: datetime, *, budget_seconds
     return done
 
 
-def erase(table: db.Table, store_id: str, request: Erasure, now: datetime) -> Erased:
-    """Carry out a platform's erasure request (within a webhook's time budget)."""
+def customers_of(table: db.Table, store_id: str, person: CustomerInfo | None, order_ids: Iterable[str]) -> list[str]:
+    """The customers a request is about: found by its email and phone, and as the owners of
+    the orders it names."""
     from chalicelib import customers
 
+    found: list[str] = []
+    for contact in (person.email, person.phone) if person else ():
+        customer_id = customers.find(table, store_id, contact) if contact else None
+        if customer_id and customer_id not in found:
+            found.append(customer_id)
+    for order_id in order_ids:
+        order = table.get(keys.order(store_id, order_id), consistent=True)
+        owner = order.get("customer_id") if order else None
+        if owner and str(owner) not in found:
+            found.append(str(owner))
+    return found
+
+
+def erase(table: db.Table, store_id: str, request: Erasure, now: datetime) -> Erased:
+    """Carry out a platform's erasure request (within a webhook's time budget)."""
     if request.whole_store:
         return erase_store(table, store_id, now, budget_seconds=WEBHOOK_BUDGET_SECONDS)
     done = Erased()
-    info = request.customer
-    seen: set[str] = set()
-    for contact in (info.email, info.phone) if info else ():
-        customer_id = customers.find(table, store_id, contact) if contact else None
-        if customer_id and customer_id not in seen:
-            seen.add(customer_id)
-            done += erase_customer(table, store_id, customer_id, now)
+    for customer_id in customers_of(table, store_id, request.customer, request.order_ids):
+        done += erase_customer(table, store_id, customer_id, now)
     for order_id in request.order_ids:
         done += erase_order(table, store_id, order_id, now)
     return done
+
+
+# --- access requests -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AccessRequest:
+    request_id: str
+    customers: tuple[str, ...]
+
+
+def record_data_request(table: db.Table, clients: Any, store: Mapping[str, Any], request: DataRequest, now: datetime, *, base_url: str) -> AccessRequest:
+    """Record a platform's request for a customer's data and tell the store's support what was
+    asked and where the export is.  The record sits with each customer found (so the
+    customer's export shows it) or, when none is, with the store.  A retried delivery records
+    nothing twice and tells support once; a failed email is a 503, so the platform retries."""
+    from chalicelib import messaging
+
+    store_id = str(store["store_id"])
+    found = customers_of(table, store_id, request.customer, request.order_ids)
+    owners: list[tuple[str, str | None]] = [(keys.customer_pk(store_id, c), c) for c in found] or [(keys.store_pk(store_id), None)]
+    record = {
+        "type": "data_request",
+        "store_id": store_id,
+        "request_id": request.request_id,
+        "source": request.source,
+        "received_at": iso(now),
+        "asked_for": {k: v for k, v in (("email", request.customer.email), ("phone", request.customer.phone), ("platform_customer_id", request.platform_customer_id)) if v},
+        "orders_requested": list(request.order_ids) or None,
+        "customer_ids": found or None,
+    }
+    notified = False
+    for owner, customer_id in owners:
+        key = keys.data_request(owner, request.request_id)
+        try:
+            table.create({**key, **record, "customer_id": customer_id})
+        except db.ConditionFailed:
+            pass  # a retried delivery
+        existing = table.get(key, consistent=True)
+        notified = notified or bool(existing and existing.get("notified_at"))
+    if not notified:
+        subject, text, page = _data_request_message(store, request, found, base_url)
+        try:
+            messaging.send_email(clients, store, str(store.get("support_email") or store["sender_email"]), subject, page, text)
+        except (messaging.Rejected, messaging.ProviderBusy, BotoCoreError, ClientError) as exc:
+            logger.warning("data request notice not sent", extra={"store_id": store_id, "error": type(exc).__name__})
+            raise Unavailable("the request is recorded but support could not be told yet; retry") from exc
+        for owner, _ in owners:
+            table.update(keys.data_request(owner, request.request_id), db.set_expr({"notified_at": iso(now)}), return_values="NONE")
+    logger.info("data request recorded", extra={"store_id": store_id, "customers": len(found)})
+    return AccessRequest(request.request_id, tuple(found))
+
+
+def _data_request_message(store: Mapping[str, Any], request: DataRequest, found: list[str], base_url: str) -> tuple[str, str, str]:
+    import html
+    from urllib.parse import quote
+
+    store_id = str(store["store_id"])
+    platform = request.source.capitalize() or "Your platform"
+    asked = ", ".join(v for v in (request.customer.email, request.customer.phone) if v) or "(no usable email or phone)"
+    lines = [
+        f"{platform} asks, on behalf of a customer, for the data {store.get('name') or store_id} holds about them (request {request.request_id}).",
+        "",
+        f"Customer: {asked}" + (f" ({platform} customer {request.platform_customer_id})" if request.platform_customer_id else ""),
+    ]
+    if request.order_ids:
+        lines.append("Orders named: " + ", ".join(o.partition(":")[2] or o for o in request.order_ids))
+    if found:
+        lines.append(f"Aftercare holds data about {len(found)} customer(s). Download each export with the store's API key:")
+        lines += [f"  GET {base_url}/stores/{store_id}/customers/{quote(c, safe='@+')}" for c in found]
+    else:
+        lines.append("Aftercare holds no customer matching this request.")
+    lines += ["", "Send the customer's data to the store owner within 30 days, as the platform requires."]
+    text = "\n".join(lines)
+    page = "<pre style=\"font-family: inherit; white-space: pre-wrap\">" + html.escape(text) + "</pre>"
+    subject = f"Customer data request {request.request_id}"[:99]
+    return subject, text, page
 
 
 def _delete(table: db.Table, items: Iterable[dict[str, Any]]) -> int:

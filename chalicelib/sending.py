@@ -593,7 +593,7 @@ def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
     done = 0
     for recipient in recipients:
         address = str(as_dict(recipient).get("emailAddress") or "").strip().lower()  # as intake stores it
-        if "@" not in address:
+        if "@" not in address or not _storable(address, 320):
             continue
         suppression.suppress(table, store_id, address, Channel.EMAIL.value, "all", reason, now)
         done += 1
@@ -604,9 +604,18 @@ def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
 def _store_of(mail: Mapping[str, Any]) -> str | None:
     values = as_list(as_dict(mail.get("tags")).get(messaging.STORE_TAG))
     if values:
-        return str(values[0])
+        return str(values[0]) if _storable(values[0], MAX_STORE_ID) else None
     for header in as_list(mail.get("headers")):
         value = as_dict(header).get("value")
         if str(as_dict(header).get("name", "")).lower() == messaging.STORE_HEADER.lower() and value:
-            return str(value)
+            return str(value) if _storable(value, MAX_STORE_ID) else None
     return None
+
+
+MAX_STORE_ID = 64
+
+
+def _storable(value: Any, limit: int) -> bool:
+    """Text from a notification that can be part of a key: short and printable (which also
+    rules out the half surrogate pairs that JSON can carry and UTF-8 cannot)."""
+    return isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()

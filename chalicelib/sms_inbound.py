@@ -142,6 +142,9 @@ def read_reply(body: str) -> Reply:
 # --- handling a reply --------------------------------------------------------------------
 RECENT_MESSAGES = 50
 DEDUPE_DAYS = 7
+MAX_MESSAGE_ID = 200
+# JSON can carry half of a surrogate pair ("\\ud800"); such text cannot be stored or sent as UTF-8.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -166,7 +169,11 @@ def inbound(payload_text: str) -> dict[str, str] | None:
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("originationNumber"), str) or not isinstance(payload.get("messageBody"), str):
         return None
-    return {k: str(v) for k, v in payload.items() if isinstance(v, (str, int))}
+    read = {k: _LONE_SURROGATE.sub("\ufffd", str(v)) for k, v in payload.items() if isinstance(v, (str, int)) and not isinstance(v, bool)}
+    message_id = read.get("inboundMessageId")
+    if message_id is not None and not (0 < len(message_id) <= MAX_MESSAGE_ID and message_id.isprintable()):
+        del read["inboundMessageId"]  # not an id we can key a dedupe marker on
+    return read
 
 
 def received_at(timestamp: Any, fallback: datetime) -> datetime:

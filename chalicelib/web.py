@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -33,8 +34,14 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def dumps(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False, default=_default, separators=(",", ":"))
+    """Compact JSON that can always be sent as UTF-8: a lone surrogate that came in with outside
+    text (JSON may escape one, ``"\\ud800"``) and is echoed back becomes U+FFFD."""
+    text = json.dumps(body, ensure_ascii=False, default=_default, separators=(",", ":"))
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

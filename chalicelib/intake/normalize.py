@@ -217,4 +217,16 @@ class Erasure:
     whole_store: bool = False
 
 
-Reading = OrderEvent | Ignored | Erasure
+@dataclass(frozen=True)
+class DataRequest:
+    """A platform's request, on a customer's behalf, to see the data held about them: the
+    customer by contact and by the orders named (``platform_customer_id`` is for support)."""
+
+    request_id: str
+    customer: CustomerInfo
+    order_ids: tuple[str, ...] = ()
+    platform_customer_id: str | None = None
+    source: str = ""
+
+
+Reading = OrderEvent | Ignored | Erasure | DataRequest

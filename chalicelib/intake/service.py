@@ -60,7 +60,7 @@ MAX_ATTEMPTS = 3
 class Outcome:
     """What the platform is told (always 200: every case here is final for the sender)."""
 
-    status: str  # accepted | duplicate | stale | ignored | erased
+    status: str  # accepted | duplicate | stale | ignored | erased | recorded
     order_id: str | None = None
     reason: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
@@ -90,8 +90,11 @@ def _reason(exc: AftercareError) -> str:
     return "invalid"
 
 
-def receive(source: str, table: db.Table, store_id: str, headers: Mapping[str, str], read_body: Callable[[], bytes], now: datetime) -> Outcome:
-    """The whole webhook path for one delivery; domain errors carry the HTTP status."""
+def receive(
+    source: str, table: db.Table, store_id: str, headers: Mapping[str, str], read_body: Callable[[], bytes], now: datetime, clients: Any = None
+) -> Outcome:
+    """The whole webhook path for one delivery; domain errors carry the HTTP status.  ``clients``
+    (AWS clients, built on first need) are used only to tell support of a data request."""
     count("webhooks_received", source=source)
     try:
         body = read_body()
@@ -106,6 +109,12 @@ def receive(source: str, table: db.Table, store_id: str, headers: Mapping[str, s
 
             privacy.erase(table, store_id, reading, now)
             return Outcome("erased")
+        if isinstance(reading, n.DataRequest):
+            from chalicelib import aws, privacy
+            from chalicelib.config import settings
+
+            privacy.record_data_request(table, clients or aws.clients(), store, reading, now, base_url=settings().public_base_url)
+            return Outcome("recorded")
         outcome = ingest(table, reading, store, now)
     except AftercareError as exc:
         count("webhooks_rejected", source=source, reason=_reason(exc))

@@ -15,7 +15,7 @@ from chalicelib.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
-from chalicelib.validate import as_dict
+from chalicelib.validate import as_dict, as_list
 from chalicelib.web import parse_json
 
 SOURCE = "shopify"
@@ -31,7 +31,7 @@ ORDER_TOPICS = {
 }
 FULFILLMENT_TOPICS = ("fulfillments/create", "fulfillments/update")
 REFUND_TOPIC = "refunds/create"
-COMPLIANCE_TOPICS = ("customers/redact", "shop/redact")
+COMPLIANCE_TOPICS = ("customers/redact", "shop/redact", "customers/data_request")
 # Topics a store may well have subscribed that ask nothing of Aftercare.
 IGNORED_TOPICS = frozenset(
     {
@@ -44,7 +44,6 @@ IGNORED_TOPICS = frozenset(
         "customers/delete",
         "customers/enable",
         "customers/disable",
-        "customers/data_request",
         "customers/marketing_consent_update",
         "customers/email_marketing_consent_update",
         "fulfillment_events/create",
@@ -82,6 +81,8 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
     if topic in IGNORED_TOPICS:
         return n.Ignored(f"topic {topic}")
     payload = parse_json(body)
+    if topic == "customers/data_request":
+        return _data_request(headers, payload, notes)
     if topic in COMPLIANCE_TOPICS:
         return _erasure(topic, payload, notes)
     event_id = _event_id(headers, topic)
@@ -102,7 +103,7 @@ def _event_id(headers: Mapping[str, str], topic: str) -> str:
 
 
 def _note_attribute(payload: Mapping[str, Any], name: str) -> Any:
-    for attribute in payload.get("note_attributes") or []:
+    for attribute in as_list(payload.get("note_attributes")):
         if isinstance(attribute, dict) and str(attribute.get("name", "")).strip().lower() == name.lower():
             return attribute.get("value")
     return None
@@ -177,8 +178,9 @@ def _order_event(store: Mapping[str, Any], topic: str, event_id: str, payload: M
 
 
 def _fulfillment_event(store: Mapping[str, Any], topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes) -> n.Reading:
-    if str(payload.get("status") or "").lower() in DEAD_FULFILLMENT:
-        return n.Ignored(f"fulfillment {payload.get('status')}")
+    state = str(payload.get("status") or "").lower()
+    if state in DEAD_FULFILLMENT:
+        return n.Ignored(f"fulfillment {state}")
     delivered = str(payload.get("shipment_status") or "").lower() == "delivered"
     destination = as_dict(payload.get("destination"))
     info = n.customer(
@@ -209,12 +211,33 @@ def _refund_event(store: Mapping[str, Any], event_id: str, payload: Mapping[str,
     )
 
 
+def _compliance_customer(payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
+    person = as_dict(payload.get("customer"))
+    return n.customer(notes, emails=[("customer.email", person.get("email"))], phones=[("customer.phone", person.get("phone"))])
+
+
+def _order_ids(listed: Any, field: str) -> tuple[str, ...]:
+    """The order ids of a compliance payload; anything that is not one is passed over."""
+    ids = (order_id(o, field) for o in as_list(listed)[:1000] if not isinstance(o, bool) and isinstance(o, (int, str)) and str(o).strip().isdecimal() and len(str(o).strip()) <= 30)
+    return tuple(dict.fromkeys(ids))
+
+
 def _erasure(topic: str, payload: Mapping[str, Any], notes: n.Notes) -> n.Erasure:
     if topic == "shop/redact":
         return n.Erasure(whole_store=True)
-    person = as_dict(payload.get("customer"))
-    info = n.customer(notes, emails=[("customer.email", person.get("email"))], phones=[("customer.phone", person.get("phone"))])
-    listed = payload.get("orders_to_redact")
-    orders = listed if isinstance(listed, list) else []
-    ids = tuple(order_id(o, "orders_to_redact") for o in orders[:1000] if str(o).strip().isdecimal())
-    return n.Erasure(customer=info, order_ids=ids)
+    return n.Erasure(customer=_compliance_customer(payload, notes), order_ids=_order_ids(payload.get("orders_to_redact"), "orders_to_redact"))
+
+
+def _data_request(headers: Mapping[str, str], payload: Mapping[str, Any], notes: n.Notes) -> n.DataRequest:
+    """``customers/data_request``: the request's id (else the delivery's webhook id, stable
+    across Shopify's retries), whom it is about, and the orders it names."""
+    request_id = n.text(as_dict(payload.get("data_request")).get("id"), 60) or n.text(headers.get("X-Shopify-Webhook-Id"), 60)
+    if request_id is None:
+        raise InvalidInput("missing data_request.id", field="data_request.id")
+    return n.DataRequest(
+        request_id=request_id,
+        customer=_compliance_customer(payload, notes),
+        order_ids=_order_ids(payload.get("orders_requested"), "orders_requested"),
+        platform_customer_id=n.text(as_dict(payload.get("customer")).get("id"), 40),
+        source=SOURCE,
+    )

@@ -18,6 +18,7 @@ from chalicelib.errors import Unauthorized
 
 TOLERANCE_SECONDS = 5 * 60
 MAX_SIGNATURES = 10
+MAX_TIMESTAMP_DIGITS = 12
 
 
 def hmac_base64(key: bytes, content: bytes) -> str:
@@ -53,13 +54,15 @@ def require_standard(secret: str, message_id: str | None, timestamp: str | None,
     within five minutes of ``now`` (a replayed old message is refused)."""
     if not message_id or not timestamp or not signatures:
         raise Unauthorized("missing webhook-id, webhook-timestamp or webhook-signature header")
-    try:
-        sent_at = int(timestamp.strip())
-    except ValueError:
-        raise Unauthorized("webhook-timestamp must be whole seconds since the epoch") from None
+    raw_time = timestamp.strip()
+    # Digits only, and few enough to be a time: a 400-digit number would overflow the float
+    # comparison below before any signature is checked.
+    if not (raw_time.isascii() and raw_time.isdigit()) or len(raw_time) > MAX_TIMESTAMP_DIGITS:
+        raise Unauthorized("webhook-timestamp must be whole seconds since the epoch")
+    sent_at = int(raw_time)
     if abs(now.timestamp() - sent_at) > TOLERANCE_SECONDS:
         raise Unauthorized("webhook-timestamp is more than 5 minutes away from now")
-    expected = standard_sign(secret, message_id, timestamp.strip(), body).encode()
+    expected = standard_sign(secret, message_id, raw_time, body).encode()
     for candidate in signatures.split()[:MAX_SIGNATURES]:
         version, _, _ = candidate.partition(",")
         if version == "v1" and hmac.compare_digest(expected, candidate.encode("utf-8", "replace")):

@@ -8,6 +8,7 @@ order's ``meta_data`` keys that the store names in its settings.
 """
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,7 +18,7 @@ from chalicelib.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
-from chalicelib.validate import as_dict
+from chalicelib.validate import as_dict, as_list
 from chalicelib.web import parse_json
 
 SOURCE = "woocommerce"
@@ -59,7 +60,7 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
     state = str(payload.get("status") or "").strip().lower()
     status = STATUSES.get(state)
     if status is None:
-        return n.Ignored(f"status {state[:40] or '(none)'}")
+        return n.Ignored(f"status {n.text(state, 40) or '(none)'}")
     modified_text = n.text(payload.get("date_modified_gmt"), 40) or n.text(payload.get("date_modified"), 40)
     webhook = (headers.get(WEBHOOK_ID) or "").strip()
     if not webhook or len(webhook) > 40:
@@ -87,7 +88,7 @@ def _meta(payload: Mapping[str, Any], key: str) -> Any:
     if not key:
         return None
     wanted = {key.lower(), f"_{key.lower()}"}
-    for entry in payload.get("meta_data") or []:
+    for entry in as_list(payload.get("meta_data")):
         if isinstance(entry, dict) and str(entry.get("key", "")).lower() in wanted:
             return entry.get("value")
     return None
@@ -103,11 +104,17 @@ def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Not
         emails=[("billing.email", billing.get("email"))],
         phones=[("billing.phone", billing.get("phone")), ("shipping.phone", shipping.get("phone"))],
         region=region if isinstance(region, str) else None,
-        first_name=billing.get("first_name") or shipping.get("first_name"),
+        first_name=_name(billing.get("first_name"), 100) or _name(shipping.get("first_name"), 100),
         born=(f"meta_data.{birthday_field}", _meta(payload, birthday_field)),
         email_consent=_meta(payload, str(store.get("email_consent_field") or "")),
         sms_consent=_meta(payload, str(store.get("sms_consent_field") or "")),
     )
+
+
+def _name(value: Any, limit: int) -> str | None:
+    """A name as people read it: WooCommerce sends product and customer names HTML-encoded
+    (``Ship Your Idea &ndash; Color: Black``), and our messages escape on their own."""
+    return n.text(html.unescape(value) if isinstance(value, str) else value, limit)
 
 
 def _items(lines: Any) -> tuple[LineItem, ...]:
@@ -115,7 +122,7 @@ def _items(lines: Any) -> tuple[LineItem, ...]:
     for line in (lines if isinstance(lines, list) else [])[:MAX_ITEMS]:
         if not isinstance(line, dict):
             continue
-        title = n.text(line.get("name"), 200) or ""
+        title = _name(line.get("name"), 200) or ""
         sku = n.text(line.get("sku"), 100) or n.text(line.get("variation_id") or None, 100) or n.text(line.get("product_id"), 100)
         quantity = line.get("quantity")
         out.append(LineItem(sku=sku or title[:100] or "item", title=title, quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) and 0 < quantity <= 100_000 else 1))
