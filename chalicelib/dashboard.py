@@ -92,15 +92,15 @@ def weekly(series: Sequence[Mapping[str, Any]], survey_type: str, week_starts: i
 
 def score_text(survey_type: str, value: float | None, language: str) -> str:
     """NPS as a whole number (-100..100), CSAT as a percentage, CES with one decimal."""
-    from babel.numbers import format_decimal
+    from chalicelib.templating import format_number
 
     if value is None:
         return "–"
     if survey_type == "nps":
-        return format_decimal(round(value), locale=language)
+        return format_number(round(value), language)
     if survey_type == "csat":
-        return format_decimal(round(value), locale=language) + "%"
-    return format_decimal(round(value, 1), format="0.0", locale=language)
+        return format_number(round(value), language) + "%"
+    return format_number(round(value, 1), language, "0.0")
 
 
 # --- the chart ---------------------------------------------------------------------------------
@@ -131,6 +131,8 @@ def chart(weeks: Sequence[Week], survey_type: str, language: str, *, rtl: bool) 
     """Coordinates of a line chart of the weekly score (pure: the template only draws)."""
     from babel.dates import format_date
 
+    from chalicelib.templating import numerals
+
     low, high, grid = SCALES[survey_type]
     left = PAD_SIDE if rtl else PAD_AXIS
     right = WIDTH - (PAD_AXIS if rtl else PAD_SIDE)
@@ -150,7 +152,7 @@ def chart(weeks: Sequence[Week], survey_type: str, language: str, *, rtl: bool) 
                 x=x,
                 y=y_of(week.score) if week.score is not None else bottom,
                 label=score_text(survey_type, week.score, language),
-                tick=format_date(week.start, "d MMM", locale=language),
+                tick=numerals(format_date(week.start, "d MMM", locale=language), language),
                 responses=week.responses,
                 has_score=week.score is not None,
             )
@@ -200,13 +202,13 @@ def _tone(category: str) -> str:
 
 
 def categories(counts: Mapping[str, int], labels: Mapping[str, str], language: str) -> list[dict[str, Any]]:
-    from babel.numbers import format_percent
+    from chalicelib.templating import format_share
 
     total = sum(counts.values())
     out = []
     for name, value in counts.items():
         share = value / total if total else 0.0
-        out.append({"name": name, "label": labels.get(name, name), "count": value, "share": round(share * 100, 2), "percent": format_percent(share, locale=language), "tone": _tone(name)})
+        out.append({"name": name, "label": labels.get(name, name), "count": value, "share": round(share * 100, 2), "percent": format_share(share, language), "tone": _tone(name)})
     return out
 
 
@@ -247,6 +249,7 @@ def latest_comments(table: db.Table, store_id: str, start: date, end: date, lang
     from babel.dates import format_date
 
     from chalicelib.clock import parse_iso
+    from chalicelib.templating import numerals
 
     out = []
     for item in _commented(table, store_id, start, end, limit):
@@ -257,7 +260,7 @@ def latest_comments(table: db.Table, store_id: str, start: date, end: date, lang
                 "score": item.get("score"),
                 "tone": _tone(str(item.get("category") or "")),
                 "language": item.get("language") or "",
-                "date": format_date(parse_iso(str(item["answered_at"])), "d MMM y", locale=language),
+                "date": numerals(format_date(parse_iso(str(item["answered_at"])), "d MMM y", locale=language), language),
                 "order": item.get("order_id"),
                 "products": products,
             }
@@ -267,8 +270,6 @@ def latest_comments(table: db.Table, store_id: str, start: date, end: date, lang
 
 def page(table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: str, csrf: str, base_url: str, now: datetime) -> str:
     """The signed-in dashboard, in the store's language."""
-    from babel.numbers import format_decimal, format_percent
-
     from chalicelib import cases, stats, templating
     from chalicelib.models import RTL_LANGUAGES
 
@@ -286,14 +287,14 @@ def page(table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: 
         "signed_in_as": signed_in_as,
         "csrf": csrf,
         "days": days,
-        "periods": [{"days": p, "label": _("Last %(days)s days") % {"days": p}, "href": dashboard_path(base_url, store_id) + ("" if p == DEFAULT_DAYS else f"?days={p}"), "current": p == days} for p in PERIODS],
+        "periods": [{"days": p, "label": _("Last %(days)s days") % {"days": templating.numerals(p, language)}, "href": dashboard_path(base_url, store_id) + ("" if p == DEFAULT_DAYS else f"?days={p}"), "current": p == days} for p in PERIODS],
         "acronym": acronym,
         "scale_name": scale_name,
         "survey_type": survey_type,
         "score": score_text(survey_type, summary.get(survey_type), language),
-        "responses": format_decimal(summary["responses"], locale=language),
-        "sent": format_decimal(summary["sent"], locale=language),
-        "rate": format_percent(rate, locale=language) if rate is not None else "–",
+        "responses": templating.format_number(summary["responses"], language),
+        "sent": templating.format_number(summary["sent"], language),
+        "rate": templating.format_share(rate, language) if rate is not None else "–",
         "weeks": weeks,
         "chart": chart(weeks, survey_type, language, rtl=language in RTL_LANGUAGES),
         "has_answers": summary["responses"] > 0,

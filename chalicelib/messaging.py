@@ -179,6 +179,21 @@ def segments(body: str) -> int:
     return -(-length // per_part)
 
 
+_ISOLATE_OPEN = {"\u2066", "\u2067", "\u2068"}  # LRI, RLI, FSI
+PDI = "\u2069"
+
+
+def close_isolates(text: str) -> str:
+    """``text`` with a PDI for every isolate a cut left open."""
+    depth = 0
+    for ch in text:
+        if ch in _ISOLATE_OPEN:
+            depth += 1
+        elif ch == PDI and depth:
+            depth -= 1
+    return text + PDI * depth
+
+
 def fit_sms(body: str, max_segments: int = MAX_SEGMENTS) -> str:
     """The body shortened, if it must be, to ``max_segments``: the text before the last link
     gives way (with an ellipsis), links and the last line stay whole."""
@@ -188,6 +203,6 @@ def fit_sms(body: str, max_segments: int = MAX_SEGMENTS) -> str:
     lines = body.split("\n")
     keep_tail = lines[-1:] if len(lines) > 1 else []
     head = "\n".join(lines[:-1]) if keep_tail else body
-    while head and segments("\n".join([head + dots, *keep_tail])) > max_segments:
+    while head and segments("\n".join([close_isolates(head + dots), *keep_tail])) > max_segments:
         head = head[:-1].rstrip()
-    return "\n".join([head + dots, *keep_tail]) if head else "\n".join(keep_tail)
+    return "\n".join([close_isolates(head + dots), *keep_tail]) if head else "\n".join(keep_tail)

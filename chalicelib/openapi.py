@@ -90,8 +90,13 @@ DOCS: dict[tuple[str, str], Doc] = {
         (),
         "text/html",
     ),
-    ("GET", "/u/{token}"): Doc(responses={"200": "The unsubscribe page (HTML)."}, security=(), media="text/html"),
-    ("POST", "/u/{token}"): Doc("RFC 8058 one-click (`List-Unsubscribe=One-Click`) or the page's form.", {"200": "Unsubscribed."}, (), "text/html"),
+    ("GET", "/u/{token}"): Doc(responses={"200": "The unsubscribe page (HTML): what the person receives now per channel, the choice, resubscribe and the store's contact."}, security=(), media="text/html"),
+    ("POST", "/u/{token}"): Doc(
+        "RFC 8058 one-click (`List-Unsubscribe=One-Click`), the page's choice, or `resubscribe=email` with the page's `nonce`.",
+        {"200": "Unsubscribed, or subscribed again.", "403": "A resubscribe without the page's nonce: nothing changed."},
+        (),
+        "text/html",
+    ),
     ("GET", "/stores/{store_id}/cases"): Doc(
         responses={"200": '`{"cases": [{"case_id", "status", "priority", ...}], "next": cursor or null}`; query `status`, `limit` (1-100), `after` (a `next`)'},
         security=(STORE_KEY, SUPPORT_KEY),

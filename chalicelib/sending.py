@@ -564,7 +564,7 @@ def compose_email(kind: str, language: str, context: Mapping[str, Any], store: M
 def compose_sms(kind: str, language: str, context: Mapping[str, Any], store: Mapping[str, Any], store_overrides: Mapping[str, str] | None = None) -> str:
     body = templating.render(f"sms/{kind}.txt", language, dict(context), store, store_overrides)
     body = "\n".join(line.strip() for line in body.splitlines() if line.strip())
-    return messaging.fit_sms(body)
+    return messaging.fit_sms(templating.start_direction(body, language))
 
 
 # --- SES feedback --------------------------------------------------------------------

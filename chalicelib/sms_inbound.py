@@ -397,6 +397,7 @@ def _send(clients: Any, store: dict[str, Any], phone: str, language: str, reply:
 
     support = store.get("support_phone") or store.get("support_email") or ""
     body = templating.render("pages/sms_reply.txt", language, {"reply": reply, "store_name": store.get("name") or "", "support": support, **extra}, store=store)
+    body = templating.start_direction(body, language)
     messaging.send_sms(clients, store, phone, body)
     outcome.replied = reply
     return outcome

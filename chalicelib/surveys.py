@@ -464,8 +464,11 @@ def not_found_page(language: str, store: Mapping[str, Any] | None = None) -> Pag
 
 
 def _survey_page(survey: Mapping[str, Any], store: Mapping[str, Any], selected: int | None, *, status: int = 200, error: str | None = None, comment: str = "") -> Page:
+    from chalicelib import templating
+
     survey_type = str(survey["survey_type"])
-    options = [{"score": s, "label": str(s), "sentiment": sentiment(survey_type, s)} for s in scale(survey_type)]
+    language = str(survey["language"])
+    options = [{"score": s, "label": templating.numerals(s, language), "sentiment": sentiment(survey_type, s)} for s in scale(survey_type)]
     context = {
         "survey_type": survey_type,
         "options": options,

@@ -6,6 +6,10 @@ language, so any part of the product adds its own ``.po`` without touching this 
 A compiled ``.mo`` is used when it is at least as new as its ``.po``; otherwise the ``.po``
 is compiled in memory (a fresh checkout renders the same text as a built package).
 
+Numbers are written in one digit system per language (:data:`DIGITS`), in pages, emails
+and SMS alike; text of the other direction is isolated (:func:`isolate`), and every
+right-to-left SMS starts right to left (:func:`start_direction`).
+
 Stores may override a template per language; their text renders in Jinja's sandbox, and
 :func:`validate_override` rejects one that does not parse or render, naming the line.
 """
@@ -30,6 +34,67 @@ class _I18nEnvironment(Protocol):
 
     def install_gettext_translations(self, translations: Any, newstyle: bool | None = None) -> None: ...
 _translations: dict[str, Any] = {}
+
+# The digits each language writes: Persian readers expect Persian digits everywhere; Arabic
+# stores sell across regions where Western digits are the ones commerce uses (order
+# numbers, prices, phone numbers), so Arabic keeps 0-9 like the other languages.
+DIGITS: dict[str, str] = {"fa": "۰۱۲۳۴۵۶۷۸۹"}
+_NUMBERING: dict[str, str] = {"fa": "arabext"}  # the CLDR symbols (separators) that go with them
+
+FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
+_RTL_BIDI = {"R", "AL"}
+
+
+def numerals(value: Any, language: str) -> str:
+    """``value`` as text with its ASCII digits in the language's digits."""
+    text = "" if value is None else str(value)
+    digits = DIGITS.get(language)
+    return text.translate(str.maketrans("0123456789", digits)) if digits else text
+
+
+def format_number(value: float | int, language: str, pattern: str | None = None) -> str:
+    """A number as the language writes it (grouping, decimal sign and digits)."""
+    from babel.numbers import format_decimal
+
+    return numerals(format_decimal(value, format=pattern, locale=language, numbering_system=_NUMBERING.get(language, "latn")), language)
+
+
+def format_share(share: float, language: str) -> str:
+    """A fraction (0.8) as a percentage ("80%", "۸۰٪")."""
+    from babel.numbers import format_percent
+
+    return numerals(format_percent(share, locale=language, numbering_system=_NUMBERING.get(language, "latn")), language)
+
+
+def has_rtl(text: str) -> bool:
+    import unicodedata
+
+    return any(unicodedata.bidirectional(ch) in _RTL_BIDI for ch in text)
+
+
+def isolate(value: Any, language: str, *, html: bool) -> Any:
+    """Store-, product- or customer-given text set apart from the message around it, so its
+    direction and punctuation stay its own: ``<span dir="auto">`` in HTML, FSI…PDI in text.
+    Plain text in a left-to-right message is marked only when it holds right-to-left
+    letters (an English SMS stays GSM-7, one segment)."""
+    from markupsafe import Markup, escape
+
+    if value is None or value == "":
+        return value
+    if html:
+        return Markup('<span dir="auto">%s</span>') % escape(value)
+    text = str(value)
+    if language in RTL_LANGUAGES or has_rtl(text):
+        return f"{FSI}{text}{PDI}"
+    return text
+
+
+def start_direction(body: str, language: str) -> str:
+    """An SMS in a right-to-left language starts with a right-to-left mark: phones take the
+    direction from the first strong letter, which is often the Latin brand name."""
+    if language in RTL_LANGUAGES and not body.startswith(RLM):
+        return RLM + body
+    return body
 
 
 def direction(language: str) -> str:
@@ -119,6 +184,8 @@ def environment(language: str, *, sandboxed: bool = False, html: bool = True) ->
         # Loading the i18n extension (above) adds this method to the environment.
         cast(_I18nEnvironment, env).install_gettext_translations(translations(language), newstyle=True)
         env.filters["truncate_words"] = _truncate
+        env.filters["digits"] = lambda value: numerals(value, language)
+        env.filters["isolate"] = jinja2.pass_eval_context(lambda ctx, value: isolate(value, language, html=bool(ctx.autoescape)))
         if isinstance(env, BudgetedSandbox):
             env.guard_filters()
         _environments[key] = env

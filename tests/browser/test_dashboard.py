@@ -1,17 +1,22 @@
 """Support signs in to the dashboard in a real browser and sees the trend after a few answers."""
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 import devstack
 from chalicelib import db, stats
 from chalicelib.clock import wall_clock
 from tests.browser.conftest import screenshot
+from tests.conftest import auth
 from tests.functional.test_exports import answered
 
 README_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en.png"
+README_PHONE_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en-phone.png"
 
 
 def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(client: Any, store: dict[str, Any], page: Any) -> None:
@@ -58,3 +63,49 @@ def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(client: Any, 
     shot = screenshot(page, "dashboard-en")
     README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, README_SCREENSHOT)
+
+
+CHART_TEXT = """() => {
+  const svg = document.querySelector('#trend');
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll('text')].map(t => ({
+    text: t.textContent, size: parseFloat(getComputedStyle(t).fontSize) * scale, height: t.getBoundingClientRect().height }));
+}"""
+
+
+SIGN_IN = {"en": ("Your name", "Support key", "Sign in", "Dashboard"), "ar": ("اسمك", "مفتاح الدعم", "تسجيل الدخول", "لوحة المتابعة")}
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_chart_stays_legible_on_a_phone(client: Any, store: dict[str, Any], page: Any, language: str) -> None:
+    # GIVEN answers over the last weeks, to a store in this language
+    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps({"language": language})).status_code == 200
+    name, key, sign_in, heading = SIGN_IN[language]
+    now = wall_clock()
+    for _ in range(4):
+        db.table().transact([stats.sent_op(store["store_id"], "survey", now)])
+    answered(store, "2001", "maya@example.org", 10, "Pours beautifully.", now - timedelta(days=20))
+    answered(store, "2002", "eva@example.org", 3, "The lid rattles.", now - timedelta(days=6))
+    answered(store, "2003", "nikos@example.gr", 9, "Perfect.", now)
+    # WHEN support opens the dashboard on a phone
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/stores/{store['store_id']}/dashboard")
+    page.get_by_label(name).fill("Dana")
+    page.get_by_label(key).fill(store["support_key"])
+    page.get_by_role("button", name=sign_in).click()
+    page.get_by_role("heading", name=heading).wait_for()
+    # THEN every label of the chart is drawn at 11 px or more (measured after the SVG's scaling)
+    labels = page.evaluate(CHART_TEXT)
+    assert labels and all(label["size"] >= 11 and label["height"] >= 11 for label in labels), labels
+    # AND the chart scrolls inside its own frame, the page itself does not scroll sideways
+    frame = page.locator(".chart-scroll")
+    assert frame.evaluate("f => f.scrollWidth > f.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # AND the latest week is in view when the page opens
+    last = page.locator("#trend circle.point").last.bounding_box()
+    shown = frame.bounding_box()
+    assert last is not None and shown is not None and shown["x"] <= last["x"] <= shown["x"] + shown["width"]
+    shot = screenshot(page, f"dashboard-{language}-phone")
+    if language == "en":
+        README_PHONE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, README_PHONE_SCREENSHOT)

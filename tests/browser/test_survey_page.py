@@ -2,44 +2,12 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import devstack
-from chalicelib import db, jobs, keys, surveys
-from chalicelib.clock import wall_clock
-from chalicelib.config import settings
-from chalicelib.models import JobKind
+from chalicelib import db, keys, surveys
 from tests.browser.conftest import screenshot
+from tests.support.browser import score_link, send_survey_email
 from tests.conftest import auth
-
-
-def next_monday_morning() -> datetime:
-    """10:00 in Athens on the next Monday: inside the store's sending hours."""
-    today = wall_clock().astimezone(timezone.utc).date()
-    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
-    return datetime(monday.year, monday.month, monday.day, 8, 0, tzinfo=timezone.utc)
-
-
-def send_survey_email(app: Any, store: dict[str, Any], email: str, language: str, order_id: str) -> str:
-    """GIVEN a delivered order whose survey falls due, sent through dispatch and send; the email's HTML."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    store_id = store["store_id"]
-    when = next_monday_morning()
-    table = db.table()
-    table.put({**keys.customer(store_id, email), "type": "customer", "store_id": store_id, "customer_id": email, "email": email,
-               "first_name": "Dana", "language": language, "timezone": "Europe/Athens", "email_consent": True})
-    table.put({**keys.order(store_id, order_id), "type": "order", "store_id": store_id, "order_id": order_id, "customer_id": email,
-               "status": "delivered", "order_name": f"#{order_id}", "items": [{"sku": "TEA-1", "title": "Ceramic teapot", "quantity": 1}]})
-    table.put(jobs.job_item(keys.order_pk(store_id, order_id), JobKind.SURVEY, when, store_id=store_id, shards=settings().due_shards,
-                            customer_id=email, order_id=order_id, discriminator="delivered", created_at=when))
-    devstack.deliver(app, when)
-    sent = [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if email in m.destinations.get("ToAddresses", [])]
-    assert len(sent) == 1, "the survey email went out once"
-    return str(sent[0].body)
 
 
 def stored_answer(link: str) -> dict[str, Any] | None:
@@ -48,12 +16,6 @@ def stored_answer(link: str) -> dict[str, Any] | None:
     survey = db.table().get(keys.survey(token), consistent=True)
     assert survey is not None
     return db.table().get(keys.response(survey["store_id"], survey["order_id"], survey["kind"]), consistent=True)
-
-
-def score_link(email_html: str, score: int) -> str:
-    links = re.findall(r'href="([^"]+/s/[0-9A-Za-z]{22}\?score=(\d+))"', email_html)
-    assert links, "the email shows the scale as links"
-    return next(url for url, value in links if int(value) == score).replace("&amp;", "&")
 
 
 def test_english_survey_from_the_email_to_the_thank_you_page(app: Any, client: Any, store: dict[str, Any], page: Any, live_server: str) -> None:

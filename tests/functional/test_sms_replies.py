@@ -71,7 +71,8 @@ def test_the_thank_you_is_in_the_customers_language(app: Any, store: dict[str, A
     texted(store, language="ar")
     reply(app, "٩")
     assert answer_of(store)["score"] == 9  # type: ignore[index]
-    assert sms_sent() == [(PHONE, "Cedar & Sage: شكرًا على إجابتك!")]
+    # right to left from the first character, the Latin store name set apart
+    assert sms_sent() == [(PHONE, "\u200f\u2068Cedar & Sage\u2069: شكرًا على إجابتك!")]
 
 
 @pytest.mark.parametrize("word", ["STOP", "توقف", "עצור", "ΣΤΟΠ", "please stop texting me"])

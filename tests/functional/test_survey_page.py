@@ -60,7 +60,7 @@ def test_a_scanner_opening_the_link_records_nothing(client: Any, store: dict[str
     assert page.headers["Content-Type"].startswith("text/html")
     assert '<html lang="en" dir="ltr">' in html
     assert checked_score(html) == "9"
-    assert "How likely are you to recommend Cedar &amp; Sage to a friend or colleague?" in html
+    assert 'How likely are you to recommend <span dir="auto">Cedar &amp; Sage</span> to a friend or colleague?' in html
     assert 'for="comment" id="comment-label">Glad to hear it! What did you love?' in html
     assert response_item(store) is None
     assert not surveys.is_answered(db.table(), link.token)
