@@ -50,6 +50,16 @@ def test_support_signs_in_acknowledges_and_resolves_a_case(client: Any, store: d
     assert [(c["case_id"], c["outcome"], c["note"], c["resolved_by"]) for c in resolved] == [(case_id, "replaced", "Sent a new strap by courier", "Dana")]
     screenshot(page, "inbox-resolved")
 
+    # WHEN support asks the inbox for resolved cases
+    page.get_by_label("Show").select_option("resolved")
+    page.get_by_role("button", name="Find").click()
+    # THEN the case is back in view, resolved, and the filter says what is shown
+    card = page.locator(f"#case-{case_id}")
+    card.wait_for()
+    assert card.get_attribute("data-status") == "resolved"
+    assert page.get_by_label("Show").input_value() == "resolved"
+    assert "The strap snapped on day two" in card.inner_text()
+
 
 def test_inbox_reads_right_to_left_for_a_hebrew_store(client: Any, store: dict[str, Any], page: Any) -> None:
     # GIVEN a Hebrew-speaking store with a case
