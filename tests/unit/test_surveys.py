@@ -82,3 +82,22 @@ def test_nps_csat_and_ces_summaries() -> None:
     assert stats.score_summary("csat", {"csat_responses": 4, "csat_satisfied": 3}) == 75.0
     assert stats.score_summary("ces", {"ces_responses": 2, "ces_score_sum": 5}) == 2.5
     assert stats.score_summary("nps", {}) is None
+
+
+def test_an_answers_comments_keep_every_one_given_and_the_latest_wins() -> None:
+    from datetime import datetime, timezone
+
+    from chalicelib.surveys import MAX_COMMENTS, _comments_with
+
+    now = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+    first = _comments_with(None, "Cracked lid", "page", now)
+    assert first == [{"text": "Cracked lid", "via": "page", "at": "2027-03-01T08:00:00Z"}]
+    # a score alone, or the same words again, adds nothing
+    assert _comments_with({"comments": first}, "", "sms", now) == first
+    assert _comments_with({"comments": first}, "Cracked lid", "sms", now) == first
+    # an answer stored before comments were kept counts its comment as the first
+    assert [c["text"] for c in _comments_with({"comment": "Late", "answered_via": "page"}, "Broken too", "sms", now) or []] == ["Late", "Broken too"]
+    many: list[dict[str, object]] | None = None
+    for i in range(MAX_COMMENTS + 5):
+        many = _comments_with({"comments": many}, f"note {i}", "sms", now)
+    assert many is not None and len(many) == MAX_COMMENTS and many[-1]["text"] == f"note {MAX_COMMENTS + 4}"
