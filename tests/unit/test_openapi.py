@@ -74,3 +74,27 @@ def test_the_description_is_served_at_openapi_json(client: Any) -> None:
     assert response.headers["Content-Type"].startswith("application/json")
     assert "/stores/{store_id}" in response.json_body["paths"]
     assert response.json_body["servers"] == [{"url": "http://localhost:8000"}]
+
+
+def test_the_description_is_precise_enough_for_a_schema_driven_tester() -> None:
+    paths = openapi.build(_app().routes)["paths"]
+    survey_post = paths["/s/{token}"]["post"]
+    # HTML pages say so, with every status they answer and the headers that go with them
+    assert set(survey_post["responses"]["200"]["content"]) == {"text/html"}
+    assert {"200", "400", "403", "404", "413", "415", "429", "503"} <= set(survey_post["responses"])
+    assert "Retry-After" in survey_post["responses"]["429"]["headers"]
+    assert "Location" in paths["/stores/{store_id}/dashboard/session"]["post"]["responses"]["303"]["headers"]
+    assert set(paths["/stores/{store_id}/responses.csv"]["get"]["responses"]["200"]["content"]) == {"text/csv"}
+    # every route that takes a body may answer 413 and 415; the success codes are listed
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            if "requestBody" in operation:
+                assert {"413", "415"} <= set(operation["responses"]), (method, path)
+    # path parameters have their shapes: template names, tokens, ids
+    parameters = {p["name"]: p["schema"] for p in paths["/stores/{store_id}/templates/{name}/{lang}"]["put"]["parameters"]}
+    assert "survey" in parameters["name"]["pattern"] and set(parameters["lang"]["enum"]) == {"en", "ar", "fa", "he", "el"}
+    token = next(p for p in survey_post["parameters"] if p["name"] == "token")
+    assert token["schema"]["pattern"] == "^[0-9A-Za-z]{22}$"
+    # and the credential each route accepts
+    assert paths["/stores/{store_id}/inbox/cases/{case_id}"]["post"]["security"] == [{"supportSession": []}]
+    assert paths["/stores/{store_id}/cases"]["get"]["security"] == [{"storeApiKey": []}, {"supportKey": []}]
