@@ -28,11 +28,12 @@ HEADER_NAMES = [
     "webhook-timestamp",
     "webhook-signature",
 ]
-SHOPIFY_TOPICS = ["orders/create", "orders/paid", "orders/fulfilled", "orders/cancelled", "fulfillments/create", "fulfillments/update", "refunds/create", "customers/redact", "shop/redact", "orders/updated", "nonsense"]
+SHOPIFY_TOPICS = ["orders/create", "orders/paid", "orders/fulfilled", "orders/cancelled", "fulfillments/create", "fulfillments/update", "refunds/create", "customers/redact", "shop/redact", "customers/data_request", "orders/updated", "nonsense"]
 WOO_TOPICS = ["order.created", "order.updated", "order.deleted", "product.created", "nonsense"]
 FIXTURES = {
-    "shopify": ["shopify/orders_create.json", "shopify/fulfillments_update.json", "shopify/refunds_create.json", "shopify/customers_redact.json"],
-    "woocommerce": ["woocommerce/order_processing.json", "woocommerce/order_refunded.json"],
+    "shopify": ["shopify/orders_create.json", "shopify/fulfillments_update.json", "shopify/refunds_create.json", "shopify/customers_redact.json",
+                "shopify/docs/orders_create.json", "shopify/docs/customers_data_request.json"],
+    "woocommerce": ["woocommerce/order_processing.json", "woocommerce/order_refunded.json", "woocommerce/docs/order_727_processing.json"],
     "generic": [],
 }
 GENERIC = {
