@@ -261,7 +261,7 @@ def latest_comments(table: db.Table, store_id: str, start: date, end: date, lang
                 "tone": _tone(str(item.get("category") or "")),
                 "language": item.get("language") or "",
                 "date": numerals(format_date(parse_iso(str(item["answered_at"])), "d MMM y", locale=language), language),
-                "order": item.get("order_id"),
+                "order": item.get("order_name") or item.get("order_id"),  # what people call it ("#3001")
                 "products": products,
             }
         )

@@ -345,6 +345,7 @@ def record_answer(
             "answered_via": via,
             "contact": survey.get("contact"),
             "products": _products(order),
+            "order_name": (order or {}).get("order_name"),
             "answered_at": iso(now),
             "first_answered_at": previous["first_answered_at"] if previous else iso(now),
             "version": version,

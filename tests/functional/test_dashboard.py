@@ -173,3 +173,15 @@ def test_every_language_has_its_dashboard(client: Any, store: dict[str, Any]) ->
         assert f'<html lang="{language}" dir="{direction}">' in html, language
         assert f"<h1>{title}</h1>" in html, language
         assert 'class="point"' in html, language
+
+
+def test_comments_name_the_order_as_people_know_it(client: Any, store: dict[str, Any]) -> None:
+    from chalicelib import keys
+
+    # GIVEN an order the platform calls "#3001", stored under its internal id C-3001, and an answer to it
+    db.table().put({**keys.order(store["store_id"], "C-3001"), "type": "order", "store_id": store["store_id"], "order_id": "C-3001", "order_name": "#3001"})
+    answered(store, "C-3001", "maya@example.org", 3, "The lid cracked", wall_clock() - timedelta(hours=2))
+    # WHEN support opens the dashboard
+    html = client.http.get(f"/stores/{store['store_id']}/dashboard", headers={"Cookie": signed_in_cookie(client, store)}).body.decode()
+    # THEN the comment is listed under the order's name, as in the inbox, never the internal id
+    assert "The lid cracked" in html and "Order #3001" in html and "C-3001" not in html
