@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib import overrides, sending
-from tests.browser.conftest import screenshot
+from tests.support.browser import screenshot
 from tests.support.browser import PHONE, survey_page_url
 
 STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedarsage.example", "sender_email": "hello@cedarsage.example"}

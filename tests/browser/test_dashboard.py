@@ -11,9 +11,9 @@ import pytest
 import devstack
 from chalicelib import db, stats
 from chalicelib.clock import wall_clock
-from tests.browser.conftest import screenshot
+from tests.support.browser import screenshot
 from tests.conftest import auth
-from tests.functional.test_exports import answered
+from tests.support.cases import answered
 
 README_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en.png"
 README_PHONE_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en-phone.png"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import screenshot
-from tests.functional.test_escalation import answer_survey, open_cases, set_store
+from tests.support.browser import screenshot
+from tests.support.cases import answer_survey, open_cases, set_store
 
 
 def test_support_signs_in_acknowledges_and_resolves_a_case(client: Any, store: dict[str, Any], page: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import devstack
 from chalicelib import db, keys, links
-from tests.browser.conftest import screenshot
+from tests.support.browser import screenshot
 from tests.support.browser import DESKTOP, PHONE, rows, boxes, score_link, send_survey_email
 
 DOCS = devstack.ROOT / "docs" / "screenshots"

@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from chalicelib import db, keys, surveys
-from tests.browser.conftest import screenshot
+from tests.support.browser import screenshot
 from tests.support.browser import score_link, send_survey_email
 from tests.conftest import auth
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib.models import LANGUAGES, RTL_LANGUAGES
-from tests.browser.conftest import screenshot
+from tests.support.browser import screenshot
 from tests.support.browser import DESKTOP, PHONE, TABLET, boxes, rows, score_link, send_survey_email, survey_page_url
 
 # the horizontal centre of the text itself (not of its cell) in each element

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import db, keys, links, suppression
-from tests.browser.conftest import screenshot
+from tests.support.browser import screenshot
 
 EMAIL = "ana@example.com"
 

@@ -12,7 +12,7 @@ import pytest
 from chalicelib import db, escalation, keys, stores
 from chalicelib.aws import clients
 from tests.conftest import auth
-from tests.functional.test_escalation import answer_survey, open_cases, response, set_store
+from tests.support.cases import answer_survey, open_cases, response, set_store
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -12,8 +12,8 @@ from chalicelib import db, keys, surveys
 from chalicelib.clock import parse_iso, wall_clock
 from chalicelib.models import OrderStatus
 from tests.conftest import auth
-from tests.functional.engine_world import customer_info, emails_to, ingest, order_event
-from tests.functional.test_escalation import answer_survey, open_cases, set_store
+from tests.support.world import customer_info, emails_to, ingest, order_event
+from tests.support.cases import answer_survey, open_cases, set_store
 
 
 def test_made_it_right_question_goes_out_a_day_after_resolution_and_its_answer_is_on_the_case(app: Any, client: Any, store: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib import keys
 from tests.conftest import auth
-from tests.functional.intake_helpers import all_items, count_items, customer, jobs_of
+from tests.support.intake import all_items, count_items, customer, jobs_of
 
 
 def sync(client: Any, store: dict[str, Any], body: Any, key: str | None = None) -> Any:

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from chalicelib import dashboard, db, stats
 from chalicelib.clock import wall_clock
-from tests.functional.test_escalation import set_store
-from tests.functional.test_exports import answered
+from tests.support.cases import set_store
+from tests.support.cases import answered
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -11,7 +11,7 @@ import boto3
 import devstack
 from chalicelib.models import OrderStatus
 from tests.conftest import STORE_BODY, auth
-from tests.functional.engine_world import at, customer_info, emails_to, ingest, order_event
+from tests.support.world import at, customer_info, emails_to, ingest, order_event
 
 # Orders here are placed on Monday 2027-03-01; the world starts there.
 pytestmark = pytest.mark.world_time("2027-03-01T08:00:00Z")

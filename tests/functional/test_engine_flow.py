@@ -12,22 +12,8 @@ from typing import Any
 import devstack
 from chalicelib import keys
 from tests.conftest import auth
-from tests.fixtures import body_of, standard_headers
-from tests.functional.engine_world import at, subjects_to
-
-DANA = "dana@example.com"
-
-
-def customer(email: str = DANA, **fields: Any) -> dict[str, Any]:
-    return {"email": email, "first_name": "Dana", "language": "en", "timezone": "Europe/Athens", "email_consent": True, **fields}
-
-
-def post_order(client: Any, store: dict[str, Any], order_id: str, status: str, when: str, who: dict[str, Any]) -> None:
-    event = {"order_id": order_id, "status": status, "occurred_at": when, "order_name": f"#{order_id}", "customer": who,
-             "items": [{"sku": "TEA-1", "title": "Ceramic teapot", "quantity": 1}]}
-    body = body_of(event)
-    answer = client.http.post(f"/webhooks/orders/{store['store_id']}", headers=standard_headers(store["webhook_secret"], body, f"{order_id}-{status}"), body=body)
-    assert answer.status_code in (200, 201, 202), answer.body
+from tests.support.world import at, subjects_to
+from tests.support.orders import DANA, customer, post_order
 
 
 @pytest.mark.world_time("2027-03-01T08:00:00Z")

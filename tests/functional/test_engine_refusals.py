@@ -12,7 +12,7 @@ import devstack
 from chalicelib import aws, db, keys, sending, suppression
 from chalicelib.models import OrderStatus
 from tests.conftest import auth
-from tests.functional.engine_world import at, customer_info, ingest, order_event, sms_to, subjects_to
+from tests.support.world import at, customer_info, ingest, order_event, sms_to, subjects_to
 
 # Orders here are placed on Monday 2027-03-01 or the day after; the world starts there.
 pytestmark = pytest.mark.world_time("2027-03-01T07:00:00Z")
@@ -73,7 +73,7 @@ def test_a_hard_bounce_stops_further_email(app: Any, client: Any, store: dict[st
     delivered = devstack.deliver(app, at("2027-03-01T07:00:00Z"))
     assert [handler for handler, _ in delivered.sns] == ["ses_feedback"]
     # WHEN that customer orders through the store's webhook, spelling the address another way
-    from tests.functional.test_engine_flow import customer, post_order
+    from tests.support.orders import customer, post_order
 
     post_order(client, store, "3", "created", MONDAY, customer("GONE@example.com"))
     devstack.deliver(app, at("2027-03-01T08:01:00Z"))
@@ -149,9 +149,10 @@ def test_a_duplicate_queue_message_sends_once(app: Any, store: dict[str, Any]) -
     order(store, "9", MONDAY, email="twice@example.com")
     thank_you = job_item(store["store_id"], "9", "JOB#thank_you")
     message = {"pk": thank_you["PK"], "sk": thank_you["SK"], "due_at": thank_you["due_at"], "now": "2027-03-01T08:01:00Z"}
-    # WHEN the same message is handled twice, and a blind rewrite makes the job pending again
+    # WHEN the same message is handled twice, and the payment's blind rewrite makes the job pending again
     first = sending.process(db.table(), aws.clients(), message)
-    order(store, "9", MONDAY, email="twice@example.com")
+    paid = order_event(store["store_id"], "9", OrderStatus.PAID, at(MONDAY), customer_info("twice@example.com"))
+    ingest(store, paid, at("2027-03-01T08:00:30Z"))
     again = job_item(store["store_id"], "9", "JOB#thank_you")
     second = sending.process(db.table(), aws.clients(), {**message, "due_at": again["due_at"]})
     third = sending.process(db.table(), aws.clients(), message)
@@ -276,7 +277,7 @@ def test_a_busy_provider_is_retried_later_and_later(app: Any, store: dict[str, A
 
 
 def test_an_event_invitation_rides_only_on_the_channel_the_customer_consented_to(app: Any, client: Any, store: dict[str, Any]) -> None:
-    from tests.functional.engine_world import emails_to
+    from tests.support.world import emails_to
 
     # GIVEN a store that invites to its next event and thanks on both channels
     patch = {"next_event": "Spring tasting evening", "channels": {"thank_you": "both"}}
@@ -300,7 +301,7 @@ def test_an_event_invitation_rides_only_on_the_channel_the_customer_consented_to
 def test_a_busy_second_channel_never_sends_the_first_one_twice(app: Any, client: Any, store: dict[str, Any]) -> None:
     from botocore.exceptions import ClientError
 
-    from tests.functional.engine_world import emails_to
+    from tests.support.world import emails_to
 
     # GIVEN a store that thanks on both channels, and a customer with an email and a phone
     patch = {"channels": {"thank_you": "both"}}

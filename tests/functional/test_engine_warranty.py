@@ -10,8 +10,8 @@ from typing import Any
 import devstack
 from chalicelib import db, keys
 from tests.conftest import auth
-from tests.functional.engine_world import at, job, subjects_to
-from tests.functional.test_engine_flow import DANA, customer, post_order
+from tests.support.world import at, job, subjects_to
+from tests.support.orders import DANA, customer, post_order
 
 
 @pytest.mark.world_time("2027-03-01T08:00:00Z")

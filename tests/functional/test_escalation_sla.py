@@ -9,7 +9,7 @@ import devstack
 from chalicelib import db, keys
 from chalicelib.clock import parse_iso
 from tests.conftest import auth
-from tests.functional.test_escalation import alerts_in, answer_survey, open_cases, set_store, subscribe_queue
+from tests.support.cases import alerts_in, answer_survey, open_cases, set_store, subscribe_queue
 
 
 def realert_job(store: dict[str, Any], case_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import devstack
 from chalicelib import db, keys
 from chalicelib.models import OrderStatus
 from tests.conftest import auth
-from tests.functional.engine_world import at, customer_info, ingest, order_event, subjects_to
+from tests.support.world import at, customer_info, ingest, order_event, subjects_to
 
 
 @pytest.mark.world_time("2026-11-20T10:00:00Z")

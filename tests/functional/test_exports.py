@@ -14,8 +14,8 @@ from chalicelib import db, exports, keys, suppression, surveys
 from chalicelib.clock import parse_iso, wall_clock
 from chalicelib.config import settings
 from tests.conftest import auth
-from tests.functional.test_escalation import answer_survey, open_cases
-from tests.functional.test_webhooks_generic import EVENT, send
+from tests.support.cases import answer_survey, answered, open_cases
+from tests.support.orders import EVENT, send
 
 NIKOS = "nikos@example.gr"
 HISTORY_STARTS = "2026-11-22T10:05:00Z"  # just after the order in test_webhooks_generic.EVENT
@@ -132,23 +132,6 @@ def test_delete_erases_the_customer_their_jobs_and_their_case(client: Any, store
 
 
 # --- responses.csv ---------------------------------------------------------------------------
-def answered(store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: datetime, language: str = "en") -> str:
-    """A survey for an order, answered at ``at`` (as the survey page records it)."""
-    item = set_store_item(store)
-    link = surveys.issue_survey(
-        db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
-        channel="sms" if customer.startswith("+") else "email", contact=customer, now=at - timedelta(hours=1), language=language,
-    )
-    survey = surveys.load(db.table(), link.token, at, consistent=True)
-    assert survey is not None
-    surveys.record_answer(db.table(), survey, score=score, comment=comment, via="page", now=at)
-    return link.token
-
-
-def set_store_item(store: dict[str, Any]) -> dict[str, Any]:
-    from chalicelib import stores
-
-    return stores.get_store(db.table(), store["store_id"], fresh=True)
 
 
 def rows_of(answer: Any) -> list[list[str]]:

@@ -11,7 +11,7 @@ import devstack
 from chalicelib.clock import parse_iso
 from tests.conftest import auth
 from tests.fixtures import body_of, standard_headers
-from tests.functional.engine_world import emails_to, subjects_to
+from tests.support.world import emails_to, subjects_to
 
 NOW = "2026-11-20T10:00:00Z"
 CUSTOMER = {"email": "ines@example.pt", "first_name": "Inês", "language": "en", "timezone": "Europe/Lisbon", "email_consent": True}

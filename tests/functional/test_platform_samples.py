@@ -18,7 +18,7 @@ from chalicelib.errors import Unauthorized
 from chalicelib.intake import signatures
 from tests.conftest import auth
 from tests.fixtures import body_of, payload, raw, shopify_headers, woo_body, woo_headers
-from tests.functional.intake_helpers import customer, jobs_of, order
+from tests.support.intake import customer, jobs_of, order
 from tests.support.events import sns_event
 from tests.support.mail import emails_to
 from tests.support.tables import snapshot

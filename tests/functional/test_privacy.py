@@ -7,8 +7,8 @@ from typing import Any
 
 from chalicelib import db, keys, privacy
 from chalicelib.clock import wall_clock
-from tests.functional.test_escalation import answer_survey, open_cases
-from tests.functional.test_webhooks_generic import EVENT, send
+from tests.support.cases import answer_survey, open_cases
+from tests.support.orders import EVENT, send
 
 
 def test_erasing_a_customer_removes_their_orders_personal_data_and_their_cases(client: Any, store: dict[str, Any]) -> None:
@@ -33,8 +33,8 @@ def test_erasing_a_customer_also_removes_the_survey_links_sent_to_them(app: Any,
     import re
 
     import devstack
-    from tests.functional.engine_world import at, emails_to
-    from tests.functional.test_engine_flow import DANA, customer, post_order
+    from tests.support.world import at, emails_to
+    from tests.support.orders import DANA, customer, post_order
 
     # GIVEN Dana was sent a survey by email
     post_order(client, store, "P-1", "created", "2027-03-01T08:00:00Z", customer())

@@ -144,8 +144,8 @@ def test_a_redelivered_reply_is_handled_once(app: Any, store: dict[str, Any]) ->
 @pytest.mark.world_time("2027-03-01T08:00:00Z")
 def test_a_stop_from_a_number_no_store_texted_lately_still_blocks_every_later_sms(app: Any, client: Any, store: dict[str, Any]) -> None:
     import devstack
-    from tests.functional.engine_world import at, sms_to
-    from tests.functional.test_engine_flow import post_order
+    from tests.support.world import at, sms_to
+    from tests.support.orders import post_order
 
     # GIVEN a number whose SMS records have expired (nothing tells which store texted it)
     stranger = "+306998877665"

@@ -87,8 +87,8 @@ def test_surveys_sent_by_the_engine_count_towards_the_response_rate(app: Any, cl
     import devstack
     from chalicelib import db, stores
     from chalicelib.stats import summary
-    from tests.functional.engine_world import at, subjects_to
-    from tests.functional.test_engine_flow import customer, post_order
+    from tests.support.world import at, subjects_to
+    from tests.support.orders import customer, post_order
 
     # GIVEN an order delivered on a Monday morning in Athens
     post_order(client, store, "S-1", "created", "2027-03-01T08:00:00Z", customer())

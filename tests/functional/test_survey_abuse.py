@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib import cases, db, keys
-from tests.functional.intake_helpers import count_items
+from tests.support.intake import count_items
 from tests.support.surveys import issue, post_answer
 
 

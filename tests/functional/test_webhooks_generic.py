@@ -8,35 +8,11 @@ import pytest
 
 from chalicelib import keys
 from tests.fixtures import body_of, standard_headers
-from tests.functional.intake_helpers import count_items, customer, jobs_of, order, orders
+from tests.support.intake import count_items, customer, jobs_of, order, orders
+from tests.support.orders import EVENT, send
 
 # The fixtures are dated around this instant: the world runs at it, whatever the calendar says.
 pytestmark = pytest.mark.world_time("2026-11-22T10:05:00Z")
-
-EVENT = {
-    "order_id": "A-1001",
-    "status": "created",
-    "occurred_at": "2026-11-22T10:00:00Z",
-    "order_name": "#1001",
-    "customer": {
-        "email": "Nikos@Example.gr",
-        "phone": "+306944000111",
-        "first_name": "Nikos",
-        "language": "el-GR",
-        "timezone": "Europe/Athens",
-        "birthday": "02-29",
-        "email_consent": True,
-        "sms_consent": None,
-    },
-    "items": [{"sku": "CS-BOARD-L", "title": "Olive wood cutting board", "quantity": 1, "warranty_months": 24}],
-    "total": "64.00",
-    "currency": "EUR",
-}
-
-
-def send(client: Any, store: dict[str, Any], event: dict[str, Any], message_id: str = "msg_1", **kwargs: Any) -> Any:
-    body = body_of(event)
-    return client.http.post(f"/webhooks/orders/{store['store_id']}", headers=standard_headers(store["webhook_secret"], body, message_id, **kwargs), body=body)
 
 
 def test_a_signed_event_creates_the_order_once(client: Any, store: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures import payload, shopify_headers, standard_headers, woo_headers
-from tests.functional.intake_helpers import count_items
+from tests.support.intake import count_items
 from tests.support.fuzzing import examples
 
 ROUTES = {"shopify": "/webhooks/shopify/{}", "woocommerce": "/webhooks/woocommerce/{}", "generic": "/webhooks/orders/{}"}

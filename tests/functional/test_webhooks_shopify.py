@@ -9,7 +9,7 @@ import pytest
 from chalicelib import keys
 from tests.conftest import auth
 from tests.fixtures import body_of, payload, raw, shopify_headers
-from tests.functional.intake_helpers import all_items, count_items, customer, jobs_of, order, orders
+from tests.support.intake import all_items, count_items, customer, jobs_of, order, orders
 
 # The fixtures are dated around this instant: the world runs at it, whatever the calendar says.
 pytestmark = pytest.mark.world_time("2026-11-20T10:00:00Z")

@@ -14,7 +14,7 @@ import pytest
 from chalicelib import db, links, signing, surveys
 from chalicelib.clock import wall_clock
 from tests.conftest import OPERATOR, STORE_BODY, auth
-from tests.functional.intake_helpers import count_items
+from tests.support.intake import count_items
 from tests.support.surveys import FORM, issue, post_answer
 
 MARKER = "Secret-Marker-7f3a"  # in store A's data only: it must never show up in an answer to an outsider

@@ -1,11 +1,12 @@
-"""A small world for engine tests: orders written as intake writes them, time moved with
+"""A small world for engine tests: orders written by intake's own code, time moved with
 devstack.deliver, and what customers received read back from moto's SES and SNS."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from chalicelib import db, followups, keys
+from chalicelib import db, stores
+from chalicelib.intake import service
 from chalicelib.clock import iso
 from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 
@@ -25,27 +26,10 @@ def order_event(store_id: str, order_id: str, status: OrderStatus, at: datetime,
 
 
 def ingest(store: dict[str, Any], event: OrderEvent, now: datetime) -> None:
-    """The customer, the order and the planned jobs, in one transaction (as intake writes them)."""
-    table = db.table()
-    info = event.customer
-    customer_id = info.customer_id
-    assert customer_id is not None
-    profile = {k: v for k, v in vars(info).items() if v is not None}
-    ops = [
-        db.update(keys.customer(event.store_id, customer_id), db.set_expr({"type": "customer", "store_id": event.store_id, "customer_id": customer_id, **profile})),
-        db.update(
-            keys.order(event.store_id, event.order_id),
-            db.set_expr({
-                "type": "order", "store_id": event.store_id, "order_id": event.order_id, "customer_id": customer_id,
-                "status": event.status.value, "order_name": event.order_name,
-                "items": [{"sku": i.sku, "title": i.title, "quantity": i.quantity} for i in event.items],
-            }),
-        ),
-    ]
-    if event.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
-        ops += followups.cancel_order_jobs(table, event.store_id, event.order_id, now)
-    ops += followups.plan_order_event(event, {**store, "store_id": event.store_id}, now).ops
-    table.transact(ops)
+    """The event written by intake's own code, as a webhook carrying it would be (received at ``now``)."""
+    settings = stores.with_defaults(stores.get_store(db.table(), event.store_id, fresh=True))
+    outcome = service.ingest(db.table(), event, settings, now)
+    assert outcome.status in ("accepted", "duplicate"), outcome
 
 
 def emails_to(address: str) -> list[Any]:
