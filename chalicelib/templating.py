@@ -60,7 +60,7 @@ def format_number(value: float | int, language: str, pattern: str | None = None)
 
 
 def format_share(share: float, language: str) -> str:
-    """A fraction (0.8) as a percentage ("80%", "۸۰٪")."""
+    """A fraction (0.8) as a percentage ("80%"; "۸۰%" in Persian)."""
     from babel.numbers import format_percent
 
     return numerals(format_percent(share, locale=language, numbering_system=_NUMBERING.get(language, "latn")), language)

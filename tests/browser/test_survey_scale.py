@@ -3,13 +3,14 @@ languages: one row from tablet width up, two balanced rows on a phone; in right-
 languages 0 sits at the right, in the email as on the page."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from chalicelib.models import LANGUAGES, RTL_LANGUAGES
-from tests.support.browser import screenshot
-from tests.support.browser import DESKTOP, PHONE, TABLET, boxes, rows, score_link, send_survey_email, survey_page_url
+from tests.conftest import auth
+from tests.support.browser import DESKTOP, PHONE, TABLET, boxes, rows, score_link, screenshot, send_survey_email, survey_page_url
 
 # the horizontal centre of the text itself (not of its cell) in each element
 TEXT_CENTRES = """sel => [...document.querySelectorAll(sel)].map(e => {
@@ -67,3 +68,19 @@ def test_the_email_scale_runs_the_same_way_as_the_page(app: Any, store: dict[str
     page.goto(score_link(html, 1))
     zero, ten = boxes(page, "label[for=score-0]")[0], boxes(page, "label[for=score-10]")[0]
     assert (zero["x"] > ten["x"]) is email_zero_right is rtl
+
+
+@pytest.mark.parametrize(("survey_type", "phone_rows"), [("ces", [4, 3]), ("csat", [5])])
+def test_shorter_scales_fold_evenly_or_not_at_all(client: Any, store: dict[str, Any], page: Any, survey_type: str, phone_rows: list[int]) -> None:
+    # GIVEN a store that asks CES (1-7) or CSAT (1-5)
+    body = json.dumps({"survey_type": survey_type})
+    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=body).status_code == 200
+    url = survey_page_url(store, "he", f"short-{survey_type}")
+    count = sum(phone_rows)
+    for name, size in SIZES.items():
+        page.set_viewport_size(size)
+        page.goto(url)
+        buttons = boxes(page, ".scale label")
+        # THEN a phone folds 1-7 into 4 and 3 and keeps 1-5 on one row; wider screens keep one row
+        assert rows(buttons) == (phone_rows if name == "phone" else [count]), (survey_type, name)
+        assert min(b["w"] for b in buttons) >= 44
