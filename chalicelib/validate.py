@@ -11,16 +11,21 @@ from chalicelib.models import LANGUAGES
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
-def email(value: Any, field: str) -> str:
-    """A syntactically valid address, normalised (no DNS lookups)."""
+def _parsed_email(value: Any, field: str) -> Any:
+    """email_validator's reading of an address (no DNS lookups), or InvalidInput naming the field."""
     if not isinstance(value, str) or not _EMAIL_SHAPE.match(value.strip()):
         raise InvalidInput(f"{field} must be an email address", field=field)
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        result = validate_email(value.strip(), check_deliverability=False)
+        return validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidInput(f"{field} is not a valid email address: {exc}", field=field) from None
+
+
+def email(value: Any, field: str) -> str:
+    """A syntactically valid address, normalised (no DNS lookups)."""
+    result = _parsed_email(value, field)
     return f"{result.local_part}@{result.domain.lower()}"
 
 
@@ -28,14 +33,7 @@ def sendable_email(value: Any, field: str) -> str:
     """An address SES can put in a header: an internationalised domain is kept in its ASCII
     (punycode) form; an internationalised local part would need SMTPUTF8, which SES does not
     offer, so it is refused."""
-    if not isinstance(value, str) or not _EMAIL_SHAPE.match(value.strip()):
-        raise InvalidInput(f"{field} must be an email address", field=field)
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        result = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise InvalidInput(f"{field} is not a valid email address: {exc}", field=field) from None
+    result = _parsed_email(value, field)
     if result.ascii_email is None or not result.local_part.isascii():
         raise InvalidInput(f"{field} must have a plain ASCII part before the @ (email cannot be sent from or to it); an international domain is fine", field=field)
     local, _, domain = result.ascii_email.rpartition("@")

@@ -3,7 +3,6 @@ apart; right-to-left SMS that start right to left and stay within their segments
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,14 +15,7 @@ ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
 
 
-@pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from chalicelib import config
-
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://aftercare.example")
-    config.reset()
-    yield
-    config.reset()
+pytestmark = pytest.mark.usefixtures("public_base_url")
 
 
 def digits_in(text: str) -> set[str]:

@@ -3,7 +3,6 @@ refusal at save time names the line."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,14 +16,7 @@ CHEAP_FOR_DANA = (
 )
 
 
-@pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from chalicelib import config
-
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://aftercare.example")
-    config.reset()
-    yield
-    config.reset()
+pytestmark = pytest.mark.usefixtures("public_base_url")
 
 
 def check(source: str, name: str = "email/survey.txt") -> templating.TemplateProblem | None:

@@ -3,7 +3,6 @@ left in the translated ones, SMS within two segments; store overrides checked wh
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +14,7 @@ STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedar
 UNSUBSCRIBE = "https://aftercare.example/u/abc.def"
 
 
-@pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from chalicelib import config
-
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://aftercare.example")
-    config.reset()
-    yield
-    config.reset()
+pytestmark = pytest.mark.usefixtures("public_base_url")
 
 
 def english_phrases() -> list[str]:
