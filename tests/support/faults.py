@@ -1,0 +1,160 @@
+"""Faults injected into the app's own AWS clients through botocore's event system.
+
+:class:`Faults` draws, with a fixed seed, whether each call of a chosen service fails and
+how.  The kinds are what AWS and the network really do:
+
+- ``throttle``: the service refuses the call (4xx throttling code); nothing was applied.
+- ``server``: a 5xx; in this injector nothing was applied, but the caller cannot know that.
+- ``connect``: the connection could not be made (``EndpointConnectionError``); not applied.
+- ``timeout_after``: the call went through and was applied, then the answer was lost
+  (``ReadTimeoutError``).
+- ``reset_after``: as ``timeout_after``, the connection closed instead
+  (``ConnectionClosedError``).
+
+``where="call"`` fails calls in ``before-call``/``after-call``, outside botocore's retries: the
+app sees every fault.  ``where="send"`` fails the HTTP send in ``before-send`` (ahead of moto's
+own stub), so botocore's retry policy of the client applies, as it would against AWS.
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+
+KINDS = ("throttle", "server", "connect", "timeout_after", "reset_after")
+SEND_KINDS = ("server", "connect", "timeout_after", "reset_after")  # what can be faked below the retry loop
+SERVICES = ("dynamodb", "sqs", "sesv2", "sns", "pinpoint-sms-voice-v2")
+_THROTTLE_CODES = {"dynamodb": "ThrottlingException", "sqs": "RequestThrottled", "sesv2": "TooManyRequestsException", "sns": "Throttling"}
+_FLAG = "fault_injected_after"
+
+
+class _Status:
+    """The little of an HTTP response botocore looks at when a handler answers for it."""
+
+    def __init__(self, status: int) -> None:
+        self.status_code = status
+        self.headers: dict[str, str] = {}
+        self.content = b""
+
+
+@dataclass
+class Faults:
+    rate: float = 0.0
+    seed: int = 0
+    services: tuple[str, ...] = SERVICES
+    kinds: tuple[str, ...] = KINDS
+    where: str = "call"
+    operations: frozenset[str] | None = None  # only these operation names, when given
+    injected: Counter[tuple[str, str]] = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    # -- drawing ------------------------------------------------------------------------
+    def _draw(self, service: str, operation: str) -> str | None:
+        self.calls[service] += 1
+        if not self.enabled or service not in self.services:
+            return None
+        if self.operations is not None and operation not in self.operations:
+            return None
+        if self._rng.random() >= self.rate:
+            return None
+        kinds = self.kinds if self.where == "call" else tuple(k for k in self.kinds if k in SEND_KINDS)
+        kind = self._rng.choice(kinds)
+        self.injected[(service, kind)] += 1
+        return kind
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No faults while the test itself reads the world back."""
+        before, self.enabled = self.enabled, False
+        try:
+            yield
+        finally:
+            self.enabled = before
+
+    def by_kind(self) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        for (_, kind), n in self.injected.items():
+            out[kind] += n
+        return dict(out)
+
+    def by_service(self) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        for (service, _), n in self.injected.items():
+            out[service] += n
+        return dict(out)
+
+    # -- wiring -------------------------------------------------------------------------
+    def __call__(self, service: str, client: Any) -> None:
+        """Attach to one client (the shape :meth:`chalicelib.aws.Clients.instrument` calls)."""
+        events = client.meta.events
+        if self.where == "call":
+            events.register("before-call", self._before_call)
+            events.register("after-call", self._after_call)
+        else:
+            events.register_first("before-send", self._before_send)
+
+    def attach(self, clients: Any) -> Faults:
+        clients.instrument(self)
+        return self
+
+    def _before_call(self, model: Any, context: dict[str, Any], **_: Any) -> Any:
+        kind = self._draw(_service_name(model), str(model.name))
+        if kind is None:
+            return None
+        if kind == "throttle":
+            code = _THROTTLE_CODES.get(_service_name(model), "ThrottlingException")
+            status = 429 if _service_name(model) == "sesv2" else 400
+            return _Status(status), {"Error": {"Code": code, "Message": "injected throttling"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        if kind == "server":
+            return _Status(500), {"Error": {"Code": "InternalFailure", "Message": "injected 5xx"}, "ResponseMetadata": {"HTTPStatusCode": 500}}
+        if kind == "connect":
+            raise EndpointConnectionError(endpoint_url=f"https://{_service_name(model)}.injected")
+        context[_FLAG] = kind  # let the call through, lose its answer afterwards
+        return None
+
+    def _after_call(self, context: dict[str, Any], model: Any, **_: Any) -> None:
+        kind = context.pop(_FLAG, None)
+        if kind == "timeout_after":
+            raise ReadTimeoutError(endpoint_url=f"https://{_service_name(model)}.injected")
+        if kind == "reset_after":
+            raise ConnectionClosedError(endpoint_url=f"https://{_service_name(model)}.injected")
+
+    def _before_send(self, event_name: str, request: Any, **kwargs: Any) -> Any:
+        _, service_id, operation = event_name.split(".", 2)  # before-send.<hyphenized service id>.<operation>
+        kind = self._draw(service_id, operation)
+        if kind is None:
+            return None
+        if kind == "server":
+            from botocore.awsrequest import AWSResponse
+
+            return AWSResponse(request.url, 500, {}, _EmptyRaw())
+        if kind == "connect":
+            raise EndpointConnectionError(endpoint_url=request.url)
+        from moto.core.models import botocore_stubber
+
+        botocore_stubber(event_name=event_name, request=request, **kwargs)  # applied by the embedded AWS
+        if kind == "timeout_after":
+            raise ReadTimeoutError(endpoint_url=request.url)
+        raise ConnectionClosedError(endpoint_url=request.url)
+
+
+class _EmptyRaw:
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield b""
+
+    def read(self, *_: Any) -> bytes:
+        return b""
+
+
+def _service_name(model: Any) -> str:
+    """The client's service name (``sesv2``, ``dynamodb``...) from an operation model."""
+    return str(model.service_model.service_name)
