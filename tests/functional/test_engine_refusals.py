@@ -313,7 +313,7 @@ def test_a_busy_second_channel_never_sends_the_first_one_twice(app: Any, client:
             return getattr(self.real, name)
 
         @property
-        def sns(self) -> Any:
+        def sns_sms(self) -> Any:
             class Throttled:
                 def publish(self, **_: Any) -> Any:
                     raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "Publish")
