@@ -47,6 +47,7 @@ Before the claim nothing can have gone out.  Storage trouble there leaves the jo
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -927,12 +928,20 @@ def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
     return done
 
 
+_PLAUSIBLE_STORE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def _store_of(mail: Mapping[str, Any]) -> str | None:
+    """The store a notification names, or None; an id no store could have (too long, odd
+    characters) is unattributed rather than used in a key."""
+    found: str | None = None
     values = as_list(as_dict(mail.get("tags")).get(messaging.STORE_TAG))
     if values:
-        return str(values[0])
-    for header in as_list(mail.get("headers")):
-        value = as_dict(header).get("value")
-        if str(as_dict(header).get("name", "")).lower() == messaging.STORE_HEADER.lower() and value:
-            return str(value)
-    return None
+        found = str(values[0])
+    else:
+        for header in as_list(mail.get("headers")):
+            value = as_dict(header).get("value")
+            if str(as_dict(header).get("name", "")).lower() == messaging.STORE_HEADER.lower() and value:
+                found = str(value)
+                break
+    return found if found is not None and _PLAUSIBLE_STORE_ID.fullmatch(found) else None

@@ -10,6 +10,10 @@ how.  The kinds are what AWS and the network really do:
   (``ReadTimeoutError``).
 - ``reset_after``: as ``timeout_after``, the connection closed instead
   (``ConnectionClosedError``).
+- ``server_after``: the call went through and was applied, and the answer is a 5xx.
+
+:class:`Script` fails chosen calls instead (by service, operation and request body), for
+tests that need one fault at one place.
 
 ``where="call"`` fails calls in ``before-call``/``after-call``, outside botocore's retries: the
 app sees every fault.  ``where="send"`` fails the HTTP send in ``before-send`` (ahead of moto's
@@ -26,7 +30,7 @@ from typing import Any
 
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
-KINDS = ("throttle", "server", "connect", "timeout_after", "reset_after")
+KINDS = ("throttle", "server", "connect", "timeout_after", "reset_after", "server_after")
 SEND_KINDS = ("server", "connect", "timeout_after", "reset_after")  # what can be faked below the retry loop
 SERVICES = ("dynamodb", "sqs", "sesv2", "sns", "pinpoint-sms-voice-v2")
 _THROTTLE_CODES = {"dynamodb": "ThrottlingException", "sqs": "RequestThrottled", "sesv2": "TooManyRequestsException", "sns": "Throttling"}
@@ -58,7 +62,7 @@ class Faults:
         self._rng = random.Random(self.seed)
 
     # -- drawing ------------------------------------------------------------------------
-    def _draw(self, service: str, operation: str) -> str | None:
+    def _draw(self, service: str, operation: str, body: bytes = b"") -> str | None:
         self.calls[service] += 1
         if not self.enabled or service not in self.services:
             return None
@@ -106,8 +110,9 @@ class Faults:
         clients.instrument(self)
         return self
 
-    def _before_call(self, model: Any, context: dict[str, Any], **_: Any) -> Any:
-        kind = self._draw(_service_name(model), str(model.name))
+    def _before_call(self, model: Any, context: dict[str, Any], params: Any = None, **_: Any) -> Any:
+        body = params.get("body", b"") if isinstance(params, dict) else b""
+        kind = self._draw(_service_name(model), str(model.name), body if isinstance(body, bytes) else str(body).encode())
         if kind is None:
             return None
         if kind == "throttle":
@@ -121,8 +126,13 @@ class Faults:
         context[_FLAG] = kind  # let the call through, lose its answer afterwards
         return None
 
-    def _after_call(self, context: dict[str, Any], model: Any, **_: Any) -> None:
+    def _after_call(self, context: dict[str, Any], model: Any, http_response: Any = None, parsed: Any = None, **_: Any) -> None:
         kind = context.pop(_FLAG, None)
+        if kind == "server_after" and isinstance(parsed, dict) and http_response is not None:
+            parsed.clear()
+            parsed.update({"Error": {"Code": "InternalFailure", "Message": "injected 5xx after applying"}, "ResponseMetadata": {"HTTPStatusCode": 500}})
+            http_response.status_code = 500
+            return
         if kind == "timeout_after":
             raise ReadTimeoutError(endpoint_url=f"https://{_service_name(model)}.injected")
         if kind == "reset_after":
@@ -130,7 +140,8 @@ class Faults:
 
     def _before_send(self, event_name: str, request: Any, **kwargs: Any) -> Any:
         _, service_id, operation = event_name.split(".", 2)  # before-send.<hyphenized service id>.<operation>
-        kind = self._draw(service_id, operation)
+        body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
+        kind = self._draw(service_id, operation, body)
         if kind is None:
             return None
         if kind == "server":
@@ -145,6 +156,36 @@ class Faults:
         if kind == "timeout_after":
             raise ReadTimeoutError(endpoint_url=request.url)
         raise ConnectionClosedError(endpoint_url=request.url)
+
+
+@dataclass
+class Rule:
+    """Fail ``times`` calls of ``service``'s ``operation`` whose request body holds ``marker``."""
+
+    service: str
+    operation: str
+    kind: str
+    times: int = 1
+    marker: bytes = b""
+
+
+class Script(Faults):
+    """Faults at chosen calls only, in order of the rules (see :class:`Rule`)."""
+
+    def __init__(self, *rules: Rule, where: str = "call") -> None:
+        super().__init__(rate=1.0, where=where)
+        self.rules = list(rules)
+
+    def _draw(self, service: str, operation: str, body: bytes = b"") -> str | None:
+        self.calls[service] += 1
+        if not self.enabled:
+            return None
+        for rule in self.rules:
+            if rule.times > 0 and rule.service == service and rule.operation == operation and rule.marker in body:
+                rule.times -= 1
+                self.injected[(service, rule.kind)] += 1
+                return rule.kind
+        return None
 
 
 class _EmptyRaw:
