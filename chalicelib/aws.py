@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Instrument = Callable[[str, Any], None]
 RETRYING: _RetryDict = {"max_attempts": 3, "mode": "standard"}
-ONE_ATTEMPT: _RetryDict = {"max_attempts": 1, "mode": "standard"}
+ONE_ATTEMPT: _RetryDict = {"total_max_attempts": 1, "mode": "standard"}  # "max_attempts" counts retries only
 
 
 class Clients:
