@@ -203,7 +203,7 @@ def test_a_sender_that_cannot_be_encoded_fails_the_job_with_its_reason(app: Any,
 def test_a_store_template_that_raises_at_send_time_does_not_strand_the_job(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN a thank-you template that recurses without end for one customer's name only
     source = "{% macro r(n) %}{{ r(n) }}{% endmacro %}{% if first_name == 'Loop' %}{{ r(1) }}{% endif %}Thanks {{ first_name }}"
-    saved = client.http.put(f"/stores/{store['store_id']}/templates/email/thank_you.txt/en", headers=auth(store["api_key"]), body=json.dumps({"source": source}))
+    saved = client.http.put(f"/stores/{store['store_id']}/templates/thank_you.subject/en", headers=auth(store["api_key"]), body=json.dumps({"source": source}))
     assert saved.status_code in (200, 201), saved.body
     assert post_order(client, store, "1", first_name="Loop").status_code == 200
     # WHEN it falls due, and time passes
