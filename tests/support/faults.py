@@ -145,9 +145,9 @@ class Faults:
         if kind is None:
             return None
         if kind == "server":
-            from botocore.awsrequest import AWSResponse
+            from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-            return AWSResponse(request.url, 500, {}, _EmptyRaw())
+            return AWSResponse(request.url, 500, HTTPHeaders(), _EmptyRaw())
         if kind == "connect":
             raise EndpointConnectionError(endpoint_url=request.url)
         from moto.core.models import botocore_stubber
