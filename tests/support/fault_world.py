@@ -92,11 +92,9 @@ def without_stream_records() -> None:
 class World:
     def __init__(self, client: Any, app: Any, move_clock: Callable[[datetime], None], faults: Faults, *, seed: int) -> None:
         without_stream_records()
-        from zoneinfo import ZoneInfo
-
-        utc = ZoneInfo("UTC")  # as the world_time mark's traveller has it, so its TZ stays put
         self.client, self.app, self.faults = client, app, faults
-        self.move_clock: Callable[[datetime], None] = lambda at: move_clock(at.astimezone(utc))
+        # A timestamp, not a datetime: moving the clock must not touch the process's TZ.
+        self.move_clock: Callable[[datetime], None] = lambda at: move_clock(at.timestamp())  # type: ignore[arg-type]
         self.rng = Random(seed)
         self.figures = Figures(rate=faults.rate)
         self.now = parse_iso(START)
