@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint package bench clean translations fuzz
+.PHONY: run test lint package bench clean translations fuzz soak
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs python3.11 (or python3) on PATH, or make PYTHON=/path/to/python ..."; exit 1; }
@@ -38,3 +38,7 @@ clean:
 # Property tests with twenty times the examples, from fresh random seeds. Pin what it finds with @example.
 fuzz: $(STAMP) translations
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider tests/functional/test_webhooks_properties.py $(FUZZ_ARGS)
+
+# Fault injection over 1,000 orders at 10% and 20% failed AWS calls; figures into bench/RESULTS.md.
+soak: $(STAMP) translations
+	$(BIN)/python -m bench.soak

@@ -3,21 +3,39 @@
 Nothing here runs at import time: moto must be active before a client exists, and a cold
 start should pay only for the clients its path uses.  ``AWS_ENDPOINT_URL`` (set by the local
 stack) points every client at the embedded AWS.
+
+Two retry policies.  Storage and queue clients retry (standard mode, 3 attempts): their calls
+are reads, idempotent writes, or conditional writes whose outcome ``send`` verifies.  The
+clients that hand a message to a customer (SES ``SendEmail``, SNS ``Publish``, End User
+Messaging ``SendTextMessage``) make exactly one attempt: those calls carry no idempotency key,
+so an SDK retry after a read timeout or a 5xx may deliver the message twice.  Whether to try
+again is ``sending``'s decision, made from what the error proves (see its docstring).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from botocore.config import _RetryDict
     from mypy_boto3_dynamodb import DynamoDBClient
+
+Instrument = Callable[[str, Any], None]
+RETRYING: _RetryDict = {"max_attempts": 3, "mode": "standard"}
+ONE_ATTEMPT: _RetryDict = {"total_max_attempts": 1, "mode": "standard"}  # "max_attempts" counts retries only
 
 
 class Clients:
-    """One lazily filled set of boto3 clients."""
+    """One lazily filled set of boto3 clients.
+
+    ``instrument(hook)`` calls ``hook(service, client)`` for every client, built or yet to be
+    built: the place to register botocore event handlers (tests inject faults there)."""
 
     def __init__(self, session: Any | None = None) -> None:
         self._session = session
+        self._instruments: list[Instrument] = []
+        self._built: list[tuple[str, Any]] = []
 
     @cached_property
     def session(self) -> Any:
@@ -27,12 +45,19 @@ class Clients:
             self._session = boto3.session.Session()
         return self._session
 
-    def _client(self, service: str) -> Any:
+    def instrument(self, hook: Instrument) -> None:
+        self._instruments.append(hook)
+        for service, client in self._built:
+            hook(service, client)
+
+    def _client(self, service: str, *, retries: _RetryDict = RETRYING) -> Any:
         from botocore.config import Config
 
-        return self.session.client(
-            service, config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10)
-        )
+        client = self.session.client(service, config=Config(retries=retries, connect_timeout=3, read_timeout=10))
+        self._built.append((service, client))
+        for hook in self._instruments:
+            hook(service, client)
+        return client
 
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
@@ -44,16 +69,23 @@ class Clients:
 
     @cached_property
     def sns(self) -> Any:
+        """SNS for topics (alerts, subscriptions): retried like storage."""
         return self._client("sns")
 
     @cached_property
+    def sns_sms(self) -> Any:
+        """SNS for ``Publish`` to a phone number: one attempt (see the module docstring)."""
+        return self._client("sns", retries=ONE_ATTEMPT)
+
+    @cached_property
     def sesv2(self) -> Any:
-        return self._client("sesv2")
+        """SES v2 for ``SendEmail`` and identity calls: one attempt (see the module docstring)."""
+        return self._client("sesv2", retries=ONE_ATTEMPT)
 
     @cached_property
     def sms(self) -> Any:
-        """AWS End User Messaging SMS."""
-        return self._client("pinpoint-sms-voice-v2")
+        """AWS End User Messaging SMS: one attempt (see the module docstring)."""
+        return self._client("pinpoint-sms-voice-v2", retries=ONE_ATTEMPT)
 
     @cached_property
     def ssm(self) -> Any:

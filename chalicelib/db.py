@@ -2,7 +2,11 @@
 
 The low-level client is used (not ``boto3.resource``) because it loads faster and costs
 less CPU per call, which the webhook path feels.  Items go in and out as plain Python
-values; ``Decimal`` comes back for numbers.  Storage errors become domain errors here.
+values; ``Decimal`` comes back for numbers.  Storage errors become domain errors here:
+throttling, 5xx, and every network error botocore raises (no connection, a timeout, a
+closed connection) are :class:`Unavailable`, which the API answers with 503 and
+``Retry-After``.  A write whose answer was lost may have been applied: callers that must know
+read the item back (``sending`` does, with its claim).
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from chalicelib.errors import AlreadyExists, Unavailable
 from chalicelib.keys import Key
@@ -22,7 +26,9 @@ _THROTTLES = {
     "ThrottlingException",
     "RequestLimitExceeded",
     "InternalServerError",
+    "InternalFailure",
     "ServiceUnavailable",
+    "TransactionInProgressException",
 }
 
 
@@ -82,7 +88,7 @@ class Table:
     def get(self, key: Key, *, consistent: bool = False) -> Item | None:
         try:
             raw = self.client.get_item(TableName=self.name, Key=self.dump(key), ConsistentRead=consistent)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise _translate(exc) from exc
         item = raw.get("Item")
         return self.load(item) if item else None
@@ -92,7 +98,7 @@ class Table:
         _apply(kwargs, condition, "ConditionExpression", self)
         try:
             self.client.put_item(**kwargs)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise _translate(exc) from exc
 
     def create(self, item: Mapping[str, Any]) -> None:
@@ -123,7 +129,7 @@ class Table:
             kwargs["ExpressionAttributeValues"] = self._values(values)
         try:
             raw = self.client.update_item(**kwargs)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise _translate(exc) from exc
         attrs = raw.get("Attributes")
         return self.load(attrs) if attrs else None
@@ -133,7 +139,7 @@ class Table:
         _apply(kwargs, condition, "ConditionExpression", self)
         try:
             self.client.delete_item(**kwargs)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise _translate(exc) from exc
 
     # -- many items -------------------------------------------------------------------
@@ -172,7 +178,7 @@ class Table:
             kwargs["ExclusiveStartKey"] = start
         try:
             raw = self.client.query(**kwargs)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise _translate(exc) from exc
         return [self.load(i) for i in raw.get("Items", [])], raw.get("LastEvaluatedKey")
 
@@ -201,7 +207,7 @@ class Table:
             while request:
                 try:
                     raw = self.client.batch_get_item(RequestItems=request)
-                except ClientError as exc:
+                except (ClientError, BotoCoreError) as exc:
                     raise _translate(exc) from exc
                 out.extend(self.load(i) for i in raw.get("Responses", {}).get(self.name, []))
                 request = raw.get("UnprocessedKeys") or {}
@@ -221,6 +227,8 @@ class Table:
                 if any(r == "ConditionalCheckFailed" for r in reasons):
                     raise TransactionConflict(reasons) from exc
                 raise Unavailable("storage is busy, please retry") from exc
+            raise _translate(exc) from exc
+        except BotoCoreError as exc:
             raise _translate(exc) from exc
 
 
@@ -310,11 +318,16 @@ def _apply(kwargs: dict[str, Any], condition: Expr | None, slot: str, table: Tab
         kwargs["ExpressionAttributeValues"] = table._values(condition.values)
 
 
-def _translate(exc: ClientError) -> Exception:
+def _translate(exc: ClientError | BotoCoreError) -> Exception:
+    if isinstance(exc, BotoCoreError):
+        # No connection, a timeout, a closed connection, an unreadable answer: all transient
+        # for the caller.  (Parameter errors are bugs and stay what they are.)
+        return exc if isinstance(exc, ParamValidationError) else Unavailable("storage is unreachable, please retry")
     code = exc.response.get("Error", {}).get("Code", "")
     if code == "ConditionalCheckFailedException":
         return ConditionFailed(code)
-    if code in _THROTTLES:
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code in _THROTTLES or status >= 500:
         return Unavailable("storage is busy, please retry")
     return exc
 

@@ -45,10 +45,12 @@ class Conflict(AftercareError):
 
 
 class Unavailable(AftercareError):
-    """A dependency failed; the caller should retry (platform webhooks do)."""
+    """A dependency failed; the caller should retry (platform webhooks do), after
+    ``retry_after`` seconds (the API's ``Retry-After``)."""
 
     status = 503
     code = "unavailable"
+    retry_after = 5
 
 
 class AlreadyExists(Exception):

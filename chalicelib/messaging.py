@@ -1,37 +1,48 @@
 """The two transports: email through SES v2, SMS through End User Messaging (or SNS).
 
-Provider errors are sorted into two kinds here, once: :class:`ProviderBusy` (throttling,
-5xx: the send queue retries) and :class:`Rejected` (the provider will never take this
-message: the job is dropped with the reason).  Nothing else is caught.
+Every way a provider call can end is sorted here, once, by what it proves:
+
+- :class:`ProviderBusy`: the provider provably did not take the message (throttling, a
+  connection that was never made, a request botocore refused to build): it may be retried.
+- :class:`Ambiguous`: the request may have been accepted (read timeout, connection closed
+  after sending, any 5xx): it must not be sent again blindly.
+- :class:`Rejected`: the provider will never take this message (unverified sender,
+  invalid number...), and :class:`Unsendable`: no provider could (a sender address that
+  cannot be encoded in a header).
+
+The send clients make one attempt per call (``aws.Clients``), so botocore never resends
+behind this sorting's back.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, ParamValidationError
+from botocore.parsers import ResponseParserError
 
 from chalicelib.config import settings
 
 STORE_HEADER = "X-Aftercare-Store"
 STORE_TAG = "store_id"
 
+# Codes that say "not now" without taking the request: safe to try again.
 _BUSY = {
     "TooManyRequestsException",
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
     "LimitExceededException",
-    "InternalServerException",
-    "InternalFailure",
-    "InternalError",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
+    "RequestThrottled",
 }
 
 
 class ProviderBusy(Exception):
     """The provider could not take the message now; retrying later may work."""
+
+
+class Ambiguous(Exception):
+    """The provider may or may not have taken the message (timeout or 5xx after sending)."""
 
 
 class Rejected(Exception):
@@ -42,25 +53,48 @@ class Rejected(Exception):
         self.code = code
 
 
+class Unsendable(Rejected):
+    """This message cannot be handed to any provider as it stands (fails for good)."""
+
+
 def _classify(exc: ClientError) -> Exception:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    if code in _BUSY or status >= 500 or status == 429:
+    if code in _BUSY or status == 429:
         return ProviderBusy(code or str(status))
+    if status >= 500 or not status:
+        return Ambiguous(f"{code or 'HTTP'} {status}".strip())
     return Rejected(code or str(status))
+
+
+def classify(exc: Exception) -> Exception:
+    """The provider outcome an exception from a send call proves (see the module docstring)."""
+    if isinstance(exc, ClientError):
+        return _classify(exc)
+    if isinstance(exc, ParamValidationError):
+        return Rejected("InvalidRequest")
+    if isinstance(exc, (HTTPClientError, ResponseParserError)):
+        return Ambiguous(type(exc).__name__)  # the request may have reached the provider
+    # No connection (EndpointConnectionError, ConnectTimeoutError), or botocore stopped before
+    # sending (credentials...): no request reached the provider.
+    return ProviderBusy(type(exc).__name__)
 
 
 def sender(store: Mapping[str, Any]) -> str:
     """``Store name <sender@store>``, the name encoded for headers when it is not ASCII; line
     breaks and other control characters never reach the header, and an international domain
-    is written in its ASCII form."""
+    is written in its ASCII form.  An address that still cannot be written in a header is
+    :class:`Unsendable`."""
     from email.utils import formataddr
 
     from chalicelib.validate import one_line
 
     local, _, domain = str(store["sender_email"]).rpartition("@")
-    return formataddr((one_line(store.get("name") or ""), f"{local}@{domain.encode('idna').decode('ascii')}"), charset="utf-8")
+    try:
+        return formataddr((one_line(store.get("name") or ""), f"{local}@{domain.encode('idna').decode('ascii')}"), charset="utf-8")
+    except (UnicodeError, ValueError):
+        raise Unsendable("sender_unencodable") from None
 
 
 def send_email(
@@ -92,8 +126,8 @@ def send_email(
         request["ConfigurationSetName"] = configuration_set
     try:
         answer = clients.sesv2.send_email(**request)
-    except ClientError as exc:
-        raise _classify(exc) from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise classify(exc) from exc
     return str(answer["MessageId"])
 
 
@@ -122,7 +156,9 @@ def ses_suppressed(sesv2: Any, email: str) -> bool:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "NotFoundException":
             return False
-        raise _classify(exc) from exc
+        raise ProviderBusy(str(exc.response.get("Error", {}).get("Code") or "error")) from exc
+    except BotoCoreError as exc:
+        raise ProviderBusy(type(exc).__name__) from exc  # a read: asking again is harmless
     return True
 
 
@@ -140,13 +176,13 @@ def send_sms(clients: Any, store: Mapping[str, Any], to_e164: str, body: str) ->
                 request["OriginationIdentity"] = str(store["sms_origination"])
             answer = clients.sms.send_text_message(**request)
         else:
-            answer = clients.sns.publish(
+            answer = clients.sns_sms.publish(
                 PhoneNumber=to_e164,
                 Message=body,
                 MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
             )
-    except ClientError as exc:
-        raise _classify(exc) from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise classify(exc) from exc
     return str(answer["MessageId"])
 
 

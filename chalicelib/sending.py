@@ -2,20 +2,53 @@
 
 For each SQS record (``{"pk", "sk", "due_at", "now"}`` from dispatch): load the job
 (consistent read), skip it unless it is still pending and not moved later than the
-message says, gather the facts and ask :func:`policy.decide`.  A message that may go is
-*claimed* first (a ledger item per occurrence, created with ``attribute_not_exists``, in
-the same transaction that moves the job from pending to claimed), then handed to SES or
-SMS, then recorded as sent with the provider's message id.  So a retry, a duplicate SQS
-message or two overlapping dispatch runs never send twice.
+message says, gather the facts and ask :func:`policy.decide`.
 
-Throttling and 5xx from a provider release the claim and raise, so SQS retries; the
-message's visibility is set to an exponential backoff (:func:`retry_delay`) first.  On the
-queue's last receive the job is marked failed with the reason instead (listed by
-``GET /stores/{store_id}/jobs?status=failed``).
+Exactly once, by design and under faults
+----------------------------------------
+A message that may go is *claimed* first: one transaction creates the occurrence's ledger
+item (``attempt`` = a fresh id, ``stage = claimed``) and moves the job from pending to
+claimed.  The claimed job keeps its place in the due index, due at claim time + ``LEASE``,
+so a claim whose attempt dies unseen (a crash, a lost answer, a failed release) is
+dispatched again and resolved.  Before each provider call the ledger notes the channel
+(``calling``) and the message ids so far.  The provider's answers are recorded in one
+transaction: ledger ``sent``, the job sent (or pending for next year's occurrence), the
+sent record the weekly cap counts, the SMS reply index, the stats counter and the survey
+reminder.  Every attempt after a claim ends in exactly one of:
+
+- **sent**, recorded.  The record is tried a few times; if it still fails, the answers are
+  kept in the ledger (``stage = delivered``) and the next attempt finishes the record from
+  them, so nothing the record carries is lost and nothing is sent again;
+- **released**: ledger deleted, job pending again, when nothing went out and trying again
+  may work: throttling, no connection to the provider, storage trouble before the call.
+  A job released ``MAX_ATTEMPTS`` times fails instead;
+- **failed**, with its reason, listed by ``GET /stores/{store_id}/jobs?status=failed``: the
+  provider refused, or the message cannot be built (a store template that raises, a sender
+  address that cannot be encoded).  The ledger goes with it: nothing went out.
+
+**Ambiguous outcomes are never resent.**  A read timeout, a connection closed after the
+request was written, or a 5xx may mean the provider took the message; SES and SMS have no
+idempotency key, so a second request could deliver it twice.  Such a message is recorded
+as *sent, unconfirmed*: the job is ``sent`` with ``unconfirmed`` saying why, it counts for
+the weekly cap and schedules the survey reminder as a sent one would, and it is listed with
+the failed jobs so the store can see it.  (The send clients make one attempt per call, so
+botocore does not retry behind this rule.)
+
+A claimed job that comes back (its lease ran out) is resolved from its ledger:
+
+- no provider call noted: it provably did not go; it is released and dispatched as pending;
+- answers noted (``delivered``): the record is finished from them;
+- a call noted without its answer: it may have gone; it is recorded sent, unconfirmed.
+
+Before the claim nothing can have gone out.  Storage trouble there leaves the job pending
+(dispatch's lease brings it back); a busy provider or any other error raises so SQS retries
+(with a growing back-off), and on the queue's last receive the job is marked failed.
 """
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -25,6 +58,7 @@ from chalicelib import db, followups, keys, links, messaging, policy, stores, su
 from chalicelib import products as product_settings
 from chalicelib.clock import epoch, iso, parse_iso
 from chalicelib.config import settings
+from chalicelib.errors import Unavailable
 from chalicelib.models import Channel, JobKind, JobStatus
 from chalicelib.observability import count, logger
 from chalicelib.validate import as_dict, as_list
@@ -41,11 +75,15 @@ PHONE_RECORD_DAYS = 60
 # answer to "did we make it right?" is recorded on the case, on a 1-5 scale).
 SURVEY_LABELS = {JobKind.SURVEY.value: "post_delivery", JobKind.MADE_IT_RIGHT.value: JobKind.MADE_IT_RIGHT.value}
 SURVEY_SETTINGS: dict[str, dict[str, str]] = {JobKind.MADE_IT_RIGHT.value: {"survey_type": "csat"}}
+MAX_ATTEMPTS = 8  # claims released for retry before a job fails
+RECORD_TRIES = 3
+# Ledger stages (see the module docstring).
+CLAIMED, DELIVERED, SENT = "claimed", "delivered", "sent"
 
 
 @dataclass
 class Outcome:
-    status: str  # sent | later | skipped | dropped | failed | routed | planned
+    status: str  # sent | later | skipped | dropped | failed | routed | planned | released
     reason: str | None = None
     message_ids: dict[str, str] = field(default_factory=dict)
 
@@ -62,7 +100,7 @@ def handle_batch(event: Mapping[str, Any], context: Any, table: db.Table, client
         receives = int(record.attributes.approximate_receive_count or 1)
         try:
             return process(table, clients, json.loads(record.body), receives=receives, max_receives=max_receives).status
-        except messaging.ProviderBusy:
+        except (messaging.ProviderBusy, Unavailable):
             _back_off(clients.sqs, record.receipt_handle, receives)
             raise
 
@@ -78,22 +116,20 @@ def retry_delay(receives: int) -> int:
 
 def _back_off(sqs: Any, receipt_handle: str, receives: int) -> None:
     """Hide the message for :func:`retry_delay`; if SQS refuses, its visibility timeout stands."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         sqs.change_message_visibility(QueueUrl=settings().send_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=retry_delay(receives))
-    except ClientError as exc:
-        logger.warning("backoff not set", extra={"error": exc.response.get("Error", {}).get("Code")})
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("backoff not set", extra={"error": type(exc).__name__})
 
 
 def process(table: db.Table, clients: Any, message: Mapping[str, Any], *, receives: int = 1, max_receives: int = 5) -> Outcome:
     key = {"PK": str(message["pk"]), "SK": str(message["sk"])}
     now = parse_iso(str(message["now"]))
     job = table.get(key, consistent=True)
-    if job is not None and job.get("status") == JobStatus.CLAIMED.value and receives >= max_receives and job["kind"] not in ESCALATION_KINDS:
-        # Claimed, then interrupted before the send was recorded: never sent twice, but shown.
-        _fail(table, job, "interrupted between claim and record; the message may not have gone out", now)
-        return Outcome("failed", "interrupted")
+    if job is not None and job.get("status") == JobStatus.CLAIMED.value and job["kind"] not in ESCALATION_KINDS:
+        return _resume(table, job, now)
     if job is None or job.get("status") != JobStatus.PENDING.value:
         count("SendSkipped", reason="not_pending")
         return Outcome("skipped", "not_pending")
@@ -101,13 +137,15 @@ def process(table: db.Table, clients: Any, message: Mapping[str, Any], *, receiv
         return Outcome("skipped", "moved_later")  # rescheduled since this message was queued
     try:
         return _process(table, clients, job, now)
+    except Unavailable:
+        raise  # storage trouble: the job is pending (or released), and comes back
     except messaging.ProviderBusy as exc:
         if receives >= max_receives:
             _fail(table, job, f"provider busy after {receives} attempts ({exc})", now)
             return Outcome("failed", str(exc))
         raise
     except Exception as exc:
-        # A bug or an outage: let SQS retry, but never leave the job silently pending forever.
+        # A bug: let SQS retry, but never leave the job silently pending forever.
         if receives >= max_receives:
             _fail(table, job, f"{type(exc).__name__} after {receives} attempts", now)
         raise
@@ -136,23 +174,21 @@ def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) 
         return Outcome("dropped", decision.reason)
 
     try:
-        claimed = _claim(table, job, now)
+        claim = _claim(table, job, now)
     except _Moved:
         return Outcome("skipped", "moved")
-    if not claimed:
+    if claim is None:
         _finish_without_sending(table, job, store, facts, "already_sent", now)
         return Outcome("skipped", "already_sent")
     try:
-        sent = deliver(table, clients, job, store, facts, decision, now)
-    except messaging.ProviderBusy:
-        _release(table, job, now)
-        raise
-    except messaging.Rejected as exc:
-        _fail(table, job, f"rejected by the provider ({exc.code})", now)
-        return Outcome("failed", exc.code)
-    _record_sent(table, job, store, facts, sent, now)
+        sent = deliver(table, clients, job, store, facts, decision, now, claim)
+    except NotSent as exc:
+        return _not_sent(table, job, claim, exc, now)
+    _finish(table, job, store, facts.customer, facts.language, sent, claim, now)
     count("MessageSent", kind=str(job["kind"]))
-    logger.info("sent", extra={"store_id": job["store_id"], "kind": job["kind"], "channels": sorted(sent.message_ids)})
+    logger.info("sent", extra={"store_id": job["store_id"], "kind": job["kind"], "channels": sorted(sent.channels), "unconfirmed": sorted(sent.unconfirmed)})
+    if sent.unconfirmed:
+        return Outcome("sent", "unconfirmed", message_ids=sent.message_ids)
     return Outcome("sent", message_ids=sent.message_ids)
 
 
@@ -255,46 +291,234 @@ def _pending_at(job: Mapping[str, Any]) -> db.Expr:
     return db.Expr("#st = :pending AND #due = :due", names={"#st": "status", "#due": "due"}, values={":pending": JobStatus.PENDING.value, ":due": job["due"]})
 
 
-def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
-    """Claim this occurrence; False when it was claimed before (it went, or is going, out)."""
+@dataclass(frozen=True)
+class Claim:
+    """This attempt's hold on one occurrence: the ledger item's key and the attempt id."""
+
+    key: keys.Key
+    attempt: str
+
+    def owned(self) -> db.Expr:
+        return db.Expr("#att = :att", names={"#att": "attempt"}, values={":att": self.attempt})
+
+
+def _claim_key(job: Mapping[str, Any]) -> keys.Key:
+    return keys.send_claim(str(job["PK"]), followups.occurrence(job))
+
+
+def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> Claim | None:
+    """Claim this occurrence; None when it was claimed before (it went, or is going, out).
+
+    A claim whose answer was lost (a timeout after DynamoDB applied it, or an SDK retry that
+    then found its own item) is recognised by its attempt id."""
+    from chalicelib.dispatch import LEASE
+
+    claim = Claim(_claim_key(job), uuid.uuid4().hex)
     ledger = {
-        **keys.send_claim(str(job["PK"]), followups.occurrence(job)),
+        **claim.key,
         "type": "send_claim",
         "job_sk": job["SK"],
         "kind": job["kind"],
         "store_id": job["store_id"],
         "claimed_at": iso(now),
+        "attempt": claim.attempt,
+        "stage": CLAIMED,
     }
+    # The claimed job stays in the due index, due when its lease ends: if this attempt dies
+    # unseen, dispatch finds it again and :func:`_resume` resolves it.
+    held = db.set_expr({"status": JobStatus.CLAIMED.value, "claimed_at": iso(now), "due_at": iso(now + LEASE)}, add={"attempts": 1})
     try:
-        claim = db.set_expr({"status": JobStatus.CLAIMED.value, "claimed_at": iso(now)}, remove=["due_pk", "due_at"])
-        table.transact([db.create(ledger), db.update(_job_key(job), claim, condition=_pending_at(job))])
+        table.transact([db.create(ledger), db.update(_job_key(job), held, condition=_pending_at(job))])
     except db.TransactionConflict as exc:
+        if _is_ours(table, claim):
+            return claim
         if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
-            return False
+            _claimed_before(table, job, now)
+            return None
         raise _Moved() from exc
-    return True
+    except Unavailable:
+        if _is_ours(table, claim):
+            return claim
+        raise
+    return claim
+
+
+def _is_ours(table: db.Table, claim: Claim) -> bool:
+    ledger = table.get(claim.key, consistent=True)
+    return ledger is not None and ledger.get("attempt") == claim.attempt
+
+
+def _claimed_before(table: db.Table, job: Mapping[str, Any], now: datetime) -> None:
+    """The occurrence has a ledger item already.  If it is this very job's unfinished claim
+    (the job was rewritten as pending meanwhile), the job is put back under that claim so
+    :func:`_resume` settles it; either way this attempt sends nothing."""
+    from chalicelib.dispatch import LEASE
+
+    ledger = table.get(_claim_key(job), consistent=True)
+    if ledger is not None and ledger.get("job_sk") == job["SK"] and ledger.get("stage") in (CLAIMED, DELIVERED):
+        try:
+            table.update(
+                _job_key(job),
+                db.set_expr({"status": JobStatus.CLAIMED.value, "claimed_at": ledger.get("claimed_at") or iso(now), "due_at": iso(now + LEASE)}),
+                condition=_pending_at(job),
+                return_values="NONE",
+            )
+        except db.ConditionFailed:
+            pass
+        raise _Moved()
+    return None
 
 
 class _Moved(Exception):
     """The job changed between the read and the claim; the newer version will be dispatched."""
 
 
-def _release(table: db.Table, job: Mapping[str, Any], now: datetime) -> None:
-    """Undo a claim whose message the provider did not take, so a retry may send it: SQS
-    redelivers the message, and should it be lost, dispatch finds the job again after a lease."""
+class NotSent(Exception):
+    """Nothing went out on any channel.  ``retry``: trying again later may work."""
+
+    def __init__(self, reason: str, *, retry: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry = retry
+
+
+def _note_call(table: db.Table, claim: Claim, channel: str, contact: str, sent: Sent) -> None:
+    """Write down, before calling the provider, that this channel is being sent (and what
+    has gone so far), so an attempt that dies during the call is never sent again."""
+    table.update(
+        claim.key,
+        db.set_expr({"calling": channel, "calling_contact": contact, **_sent_fields(sent)}),
+        condition=claim.owned(),
+        return_values="NONE",
+    )
+
+
+def _sent_fields(sent: Sent) -> dict[str, Any]:
+    return {
+        "message_ids": dict(sent.message_ids),
+        "contacts": dict(sent.contacts),
+        "unconfirmed": dict(sent.unconfirmed) or None,
+        "given_up": dict(sent.given_up) or None,
+        "survey_token": sent.survey_token,
+        "survey_channel": sent.survey_channel,
+        "survey_tokens": list(sent.survey_tokens) or None,
+    }
+
+
+def _sent_from(ledger: Mapping[str, Any]) -> Sent:
+    return Sent(
+        message_ids={str(k): str(v) for k, v in (ledger.get("message_ids") or {}).items()},
+        contacts={str(k): str(v) for k, v in (ledger.get("contacts") or {}).items()},
+        survey_token=ledger.get("survey_token"),
+        survey_channel=ledger.get("survey_channel"),
+        survey_tokens=[str(t) for t in ledger.get("survey_tokens") or []],
+        given_up={str(k): str(v) for k, v in (ledger.get("given_up") or {}).items()},
+        unconfirmed={str(k): str(v) for k, v in (ledger.get("unconfirmed") or {}).items()},
+    )
+
+
+def _not_sent(table: db.Table, job: Mapping[str, Any], claim: Claim, exc: NotSent, now: datetime) -> Outcome:
+    """Nothing went out: release the claim for a retry, or fail the job with the reason.
+
+    After a release the cause is raised again, so SQS retries (after a back-off when the
+    provider was busy) and a bug is seen; the queue's last receive then fails the job."""
+    attempts = int(job.get("attempts") or 0) + 1
+    retry = exc.retry and attempts < MAX_ATTEMPTS
+    reason = exc.reason if not exc.retry else f"{exc.reason} (after {attempts} attempts)"
+    try:
+        if retry:
+            _release(table, job, claim, now)
+        else:
+            _fail_claimed(table, job, claim, reason, now)
+    except Unavailable:
+        _forget_call(table, claim)
+        raise
+    if not retry:
+        return Outcome("failed", reason)
+    count("SendReleased", kind=str(job["kind"]))
+    raise exc.__cause__ if exc.__cause__ is not None else Unavailable(exc.reason)
+
+
+def _forget_call(table: db.Table, claim: Claim) -> None:
+    """The claim could not be released: at least record that the noted call did not go, so
+    the claim's resolution releases it rather than calling it unconfirmed."""
+    try:
+        table.update(claim.key, db.set_expr({}, remove=["calling"]), condition=claim.owned(), return_values="NONE")
+    except (Unavailable, db.ConditionFailed):
+        pass
+
+
+def _release(table: db.Table, job: Mapping[str, Any], claim: Claim, now: datetime, *, due: datetime | None = None) -> None:
+    """Undo a claim whose message did not go, so a retry may send it: SQS redelivers the
+    message, and should it be lost, dispatch finds the job again after a lease."""
     from chalicelib.dispatch import LEASE
 
-    back = {"status": JobStatus.PENDING.value, "due_pk": keys.due_shard(str(job["PK"]), str(job["SK"]), settings().due_shards), "due_at": iso(now + LEASE)}
-    table.transact(
-        [
-            db.delete(keys.send_claim(str(job["PK"]), followups.occurrence(job))),
-            db.update(
-                _job_key(job),
-                db.set_expr(back, remove=["claimed_at"]),
-                condition=db.Expr("#st = :claimed", names={"#st": "status"}, values={":claimed": JobStatus.CLAIMED.value}),
-            ),
-        ]
-    )
+    back = {"status": JobStatus.PENDING.value, "due_pk": keys.due_shard(str(job["PK"]), str(job["SK"]), settings().due_shards), "due_at": iso(due or now + LEASE)}
+    try:
+        table.transact(
+            [
+                db.delete(claim.key, condition=claim.owned()),
+                db.update(_job_key(job), db.set_expr(back, remove=["claimed_at"]), condition=_claimed()),
+            ]
+        )
+    except db.TransactionConflict:
+        pass  # released already (an answer lost), or settled by another attempt
+
+
+def _claimed() -> db.Expr:
+    return db.Expr("#st = :claimed", names={"#st": "status"}, values={":claimed": JobStatus.CLAIMED.value})
+
+
+def _fail_claimed(table: db.Table, job: Mapping[str, Any], claim: Claim, reason: str, now: datetime) -> None:
+    """Fail a claimed job whose message did not go out; its ledger item goes too, so another
+    job for the same occurrence (the fallback survey) is not told it was sent."""
+    listing = keys.failed_job_listing(str(job["store_id"]), iso(now), str(job["PK"]), str(job["SK"]))
+    failed = db.set_expr({"status": JobStatus.FAILED.value, "reason": reason, "finished_at": iso(now), **listing}, remove=["due_pk", "due_at", "claimed_at"])
+    try:
+        table.transact([db.delete(claim.key, condition=claim.owned()), db.update(_job_key(job), failed, condition=_claimed())])
+    except db.TransactionConflict:
+        return
+    count("SendFailed", kind=str(job["kind"]))
+    logger.warning("job failed", extra={"store_id": job["store_id"], "kind": job["kind"], "reason": reason})
+
+
+def _resume(table: db.Table, job: dict[str, Any], now: datetime) -> Outcome:
+    """Settle a claim that outlived its attempt (see the module docstring)."""
+    from chalicelib.dispatch import LEASE
+
+    ledger = table.get(_claim_key(job), consistent=True)
+    if ledger is None or ledger.get("job_sk") != job["SK"] or ledger.get("stage") == SENT:
+        # No claim of this job's stands, or its record went through: nothing to send here.
+        if ledger is None:
+            void = db.set_expr({"status": JobStatus.PENDING.value, "due_at": iso(now)}, remove=["claimed_at"])
+        else:
+            void = db.set_expr({"status": JobStatus.SENT.value, "finished_at": iso(now)}, remove=["due_pk", "due_at", "claimed_at"])
+        try:
+            table.update(_job_key(job), void, condition=_claimed(), return_values="NONE")
+        except db.ConditionFailed:
+            pass
+        return Outcome("released" if ledger is None else "skipped", "claim_settled")
+    claim = Claim(_claim_key(job), str(ledger.get("attempt") or ""))
+    sent = _sent_from(ledger)
+    if ledger.get("stage") == CLAIMED:
+        if now < parse_iso(str(ledger.get("claimed_at") or job["due"])) + LEASE:
+            return Outcome("skipped", "in_flight")  # a duplicate message while the attempt runs
+        channel = ledger.get("calling")
+        if channel and channel not in sent.message_ids and channel not in sent.unconfirmed:
+            sent.unconfirmed[str(channel)] = "interrupted during the provider call"
+            if ledger.get("calling_contact"):
+                sent.contacts[str(channel)] = str(ledger["calling_contact"])
+        if not sent.channels:
+            _release(table, job, claim, now, due=now)
+            count("ClaimReleased")
+            return Outcome("released", "stale_claim_not_sent")
+    store = stores.with_defaults(stores.get_store(table, str(job["store_id"])))
+    customer = table.get(keys.customer(str(job["store_id"]), str(job["customer_id"])), consistent=True) if job.get("customer_id") else None
+    language = str(ledger.get("language") or store.get("language") or "en")
+    sent_at = parse_iso(str(ledger["sent_at"])) if ledger.get("sent_at") else now
+    _finish(table, job, store, customer, language, sent, claim, sent_at)
+    count("ClaimRepaired", kind=str(job["kind"]))
+    return Outcome("sent", "unconfirmed" if sent.unconfirmed else "repaired", message_ids=sent.message_ids)
 
 
 def _reschedule(table: db.Table, job: Mapping[str, Any], at: datetime, reason: str, now: datetime) -> None:
@@ -356,13 +580,17 @@ def _fail(table: db.Table, job: Mapping[str, Any], reason: str, now: datetime) -
 
 
 def failed_jobs(table: db.Table, store_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    """A store's failed jobs, newest first (the gsi1 listing set by :func:`_fail`)."""
+    """A store's failed jobs, newest first (the gsi1 listing set by :func:`_fail`), and the
+    messages sent but unconfirmed (status ``sent``, the reason saying so)."""
     items, _ = table.query(db.Expr("gsi1pk = :pk", values={":pk": keys.failed_job_listing_pk(store_id)}), index=keys.GSI1, forward=False, limit=limit)
-    return [
-        {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")}
-        for item in items
-        if item.get("status") == JobStatus.FAILED.value
-    ]
+    listed = []
+    for item in items:
+        if item.get("status") == JobStatus.FAILED.value:
+            listed.append({k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")})
+        elif item.get("unconfirmed"):
+            row = {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "attempts")}
+            listed.append({**row, "status": "sent_unconfirmed", "reason": f"sent, unconfirmed: {item['unconfirmed']}", "finished_at": item.get("last_sent_at")})
+    return listed
 
 
 # --- composing and delivering --------------------------------------------------------
@@ -374,74 +602,168 @@ class Sent:
     survey_channel: str | None = None
     survey_tokens: list[str] = field(default_factory=list)  # one per channel
     given_up: dict[str, str] = field(default_factory=dict)  # channel -> why, after another channel went
+    unconfirmed: dict[str, str] = field(default_factory=dict)  # channel -> why it may not have gone
+
+    @property
+    def channels(self) -> list[str]:
+        """Every channel that went, or may have gone."""
+        return sorted({*self.message_ids, *self.unconfirmed})
 
 
-def deliver(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, decision: policy.Decision, now: datetime) -> Sent:
+def deliver(
+    table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, decision: policy.Decision, now: datetime, claim: Claim
+) -> Sent:
+    """Send on each channel the decision names; :class:`NotSent` when nothing went out.
+
+    Once one channel went (or may have), a later channel's trouble gives that channel up
+    rather than failing the message: a retry would send the first one twice."""
     from chalicelib import overrides
 
     kind = str(job["kind"])
-    customer_id = str(job.get("customer_id") or "")
-    store_overrides = overrides.for_store(table, str(store["store_id"]), facts.language)
     sent = Sent({}, {})
+    try:
+        store_overrides = overrides.for_store(table, str(store["store_id"]), facts.language)
+    except Unavailable as exc:
+        raise NotSent(f"storage unavailable before sending ({exc})", retry=True) from exc
     for channel in decision.channels:
         contact = policy.contact_for(facts.customer, channel, facts.order)
         assert contact is not None  # policy.decide checked it
-        # An invitation rides along only on a channel the customer agreed to marketing on.
-        extras = decision.marketing_extras and policy.consented(facts.customer, channel)
-        context = message_context(job, store, facts, replace(decision, marketing_extras=extras), now)
-        issued: str | None = None
-        if kind in SURVEY_LABELS:
-            from chalicelib import surveys
-
-            survey_store = {**store, **SURVEY_SETTINGS.get(kind, {})}
-            link = surveys.issue_survey(
-                table, store=survey_store, customer_id=customer_id, order_id=str(job.get("order_id") or ""), kind=SURVEY_LABELS[kind],
-                channel=channel, contact=contact, now=now, language=facts.language,
-            )
-            context.update(survey_context(survey_store, link.url, link.score_urls))
-            issued = link.token
-            sent.survey_tokens.append(link.token)
-        elif kind == JobKind.SURVEY_REMINDER.value:
-            from chalicelib import surveys
-
-            token = str((job.get("data") or {})["token"])
-            from chalicelib.surveys import scale
-
-            context.update(survey_context(store, surveys.survey_url(token), [(s, surveys.survey_url(token, s)) for s in scale(str(store.get("survey_type") or "nps"))]))
         try:
-            if channel == Channel.EMAIL.value:
-                email = compose_email(kind, facts.language, context, store, store_overrides, unsubscribe=None if kind in TRANSACTIONAL else links.unsubscribe_url(str(store["store_id"]), customer_id or contact, contact))
-                sent.message_ids[channel] = messaging.send_email(clients, store, contact, email.subject, email.html, email.text, email.headers)
+            issued, message = _prepare(table, job, store, facts, decision, store_overrides, channel, contact, now)
+            _note_call(table, claim, channel, contact, sent)
+        except Exception as exc:  # nothing went on this channel: settled below, a bug raised again
+            retry = not isinstance(exc, messaging.Unsendable)
+            if isinstance(exc, messaging.Unsendable):
+                why = f"cannot be sent: {exc.code}"
+            elif isinstance(exc, (Unavailable, db.ConditionFailed)):
+                why = f"storage unavailable before sending ({type(exc).__name__})"
             else:
-                body = compose_sms(kind, facts.language, context, store, store_overrides)
-                sent.message_ids[channel] = messaging.send_sms(clients, store, contact, body)
+                why = f"{type(exc).__name__} before sending"
+            if not sent.channels:
+                raise NotSent(why, retry=retry) from exc
+            sent.given_up[channel] = why
+            break
+        try:
+            if isinstance(message, Email):
+                message_id = messaging.send_email(clients, store, contact, message.subject, message.html, message.text, message.headers)
+            else:
+                message_id = messaging.send_sms(clients, store, contact, message)
+        except messaging.Ambiguous as exc:
+            sent.unconfirmed[channel] = f"the provider's answer was lost ({exc}); not sent again"
+            sent.contacts[channel] = contact
+            count("SendUnconfirmed", kind=kind, channel=channel)
         except (messaging.ProviderBusy, messaging.Rejected) as exc:
-            if not sent.message_ids:
-                raise
+            if not sent.channels:
+                retry = isinstance(exc, messaging.ProviderBusy)
+                why = f"rejected by the provider ({exc})" if not retry else f"provider busy ({exc})"
+                if isinstance(exc, messaging.Unsendable):
+                    why = f"cannot be sent: {exc.code}"
+                raise NotSent(why, retry=retry) from exc
             # Another channel already went out: a retry would send it twice, so this one is given up.
             sent.given_up[channel] = f"{type(exc).__name__}: {exc}"
             count("SendChannelGivenUp", kind=kind, channel=channel)
             break
-        sent.contacts[channel] = contact
+        else:
+            sent.message_ids[channel] = message_id
+            sent.contacts[channel] = contact
         if issued is not None:
+            sent.survey_tokens.append(issued)
             sent.survey_token, sent.survey_channel = issued, channel
     return sent
 
 
-def _record_sent(table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, sent: Sent, now: datetime) -> None:
+def _prepare(
+    table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, decision: policy.Decision,
+    store_overrides: Mapping[str, str], channel: str, contact: str, now: datetime,
+) -> tuple[str | None, Email | str]:
+    """The survey token this channel's message carries (issued now) and the message,
+    composed; a message that cannot be built (its template raises) is Unsendable."""
+    kind = str(job["kind"])
+    customer_id = str(job.get("customer_id") or "")
+    # An invitation rides along only on a channel the customer agreed to marketing on.
+    extras = decision.marketing_extras and policy.consented(facts.customer, channel)
+    context = message_context(job, store, facts, replace(decision, marketing_extras=extras), now)
+    issued: str | None = None
+    if kind in SURVEY_LABELS:
+        from chalicelib import surveys
+
+        survey_store = {**store, **SURVEY_SETTINGS.get(kind, {})}
+        link = surveys.issue_survey(
+            table, store=survey_store, customer_id=customer_id, order_id=str(job.get("order_id") or ""), kind=SURVEY_LABELS[kind],
+            channel=channel, contact=contact, now=now, language=facts.language,
+        )
+        context.update(survey_context(survey_store, link.url, link.score_urls))
+        issued = link.token
+    elif kind == JobKind.SURVEY_REMINDER.value:
+        from chalicelib import surveys
+        from chalicelib.surveys import scale
+
+        token = str((job.get("data") or {})["token"])
+        context.update(survey_context(store, surveys.survey_url(token), [(s, surveys.survey_url(token, s)) for s in scale(str(store.get("survey_type") or "nps"))]))
+    try:
+        if channel == Channel.EMAIL.value:
+            messaging.sender(store)  # a sender that cannot be encoded fails here, before any call
+            unsubscribe = None if kind in TRANSACTIONAL else links.unsubscribe_url(str(store["store_id"]), customer_id or contact, contact)
+            message: Email | str = compose_email(kind, facts.language, context, store, store_overrides, unsubscribe=unsubscribe)
+        else:
+            message = compose_sms(kind, facts.language, context, store, store_overrides)
+    except messaging.Unsendable:
+        raise
+    except Exception as exc:  # a store's template may raise anything; the job fails, saying so
+        logger.exception("message could not be composed", extra={"store_id": job["store_id"], "kind": kind})
+        raise messaging.Unsendable(f"template_error ({type(exc).__name__})") from exc
+    return issued, message
+
+
+def _finish(
+    table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], customer: Mapping[str, Any] | None, language: str,
+    sent: Sent, claim: Claim, now: datetime,
+) -> None:
+    """Record what went; should the record keep failing, keep the answers in the ledger so
+    the next attempt finishes it (:func:`_resume`), and raise so that attempt comes soon."""
+    for _ in range(RECORD_TRIES):
+        try:
+            _record_sent(table, job, store, customer, language, sent, claim, now)
+            return
+        except db.TransactionConflict:
+            return  # recorded already (its answer was lost), or settled by a later attempt
+        except Unavailable:
+            continue
+    try:
+        table.update(
+            claim.key,
+            db.set_expr({"stage": DELIVERED, "sent_at": iso(now), "language": language, **_sent_fields(sent)}),
+            condition=claim.owned(),
+            return_values="NONE",
+        )
+    except (Unavailable, db.ConditionFailed):
+        pass  # the call noted in the ledger keeps it from being sent again
+    raise Unavailable("sent, but not yet recorded; the next attempt records it")
+
+
+def _record_sent(
+    table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], customer: Mapping[str, Any] | None, language: str,
+    sent: Sent, claim: Claim, now: datetime,
+) -> None:
     store_id = str(store["store_id"])
     kind = str(job["kind"])
     customer_id = job.get("customer_id")
-    ids = ",".join(f"{c}:{m}" for c, m in sent.message_ids.items())
+    channels = sent.channels
+    ids = ",".join(f"{c}:{sent.message_ids.get(c, 'unconfirmed')}" for c in channels)
+    unconfirmed = "; ".join(f"{c}: {why}" for c, why in sorted(sent.unconfirmed.items())) or None
+    not_yet_sent = db.Expr("#att = :att AND #stage <> :sent", names={"#att": "attempt", "#stage": "stage"}, values={":att": claim.attempt, ":sent": SENT})
     ops = [
-        db.update(keys.send_claim(str(job["PK"]), followups.occurrence(job)), db.set_expr({"message_ids": sent.message_ids, "sent_at": iso(now)})),
+        db.update(claim.key, db.set_expr({"stage": SENT, "message_ids": sent.message_ids, "unconfirmed": sent.unconfirmed or None, "sent_at": iso(now)}, remove=["calling", "calling_contact"]), condition=not_yet_sent),
     ]
-    again = _next_occurrence(job, store, facts.customer, now)
-    finished = {"message_ids": sent.message_ids, "last_sent_at": iso(now), "channels": sorted(sent.message_ids), "given_up": sent.given_up or None}
+    again = _next_occurrence(job, store, customer, now)
+    finished: dict[str, Any] = {"message_ids": sent.message_ids, "last_sent_at": iso(now), "channels": channels, "given_up": sent.given_up or None}
+    if unconfirmed:
+        # Listed with the failed jobs: the store sees what may not have reached the customer.
+        finished.update({"unconfirmed": unconfirmed, **keys.failed_job_listing(store_id, iso(now), str(job["PK"]), str(job["SK"]))})
     if again is not None:
         ops.append(db.update(_job_key(job), db.set_expr({**again, **finished}, remove=["claimed_at"])))
     else:
-        ops.append(db.update(_job_key(job), db.set_expr({"status": JobStatus.SENT.value, "finished_at": iso(now), **finished}, remove=["due_pk", "due_at"])))
+        ops.append(db.update(_job_key(job), db.set_expr({"status": JobStatus.SENT.value, "finished_at": iso(now), **finished}, remove=["due_pk", "due_at", "claimed_at"])))
     if customer_id:
         ops.append(
             db.put(
@@ -449,7 +771,7 @@ def _record_sent(table: db.Table, job: Mapping[str, Any], store: Mapping[str, An
                     **keys.sent_message(store_id, str(customer_id), iso(now), kind),
                     "type": "sent_message",
                     "kind": kind,
-                    "channel": ",".join(sorted(sent.message_ids)),
+                    "channel": ",".join(channels),
                     "sent_at": iso(now),
                     "order_id": job.get("order_id"),
                     "message_ids": ids,
@@ -458,13 +780,13 @@ def _record_sent(table: db.Table, job: Mapping[str, Any], store: Mapping[str, An
                 }
             )
         )
-        if kind == JobKind.SURVEY.value and facts.customer is not None:
+        if kind == JobKind.SURVEY.value and customer is not None:
             ops.append(db.update(keys.customer(store_id, str(customer_id)), db.set_expr({"last_survey_at": iso(now)})))
     if kind in SURVEY_LABELS and sent.survey_token:
         from chalicelib import stats
 
         ops.append(stats.sent_op(store_id, SURVEY_LABELS[kind], now))
-    if Channel.SMS.value in sent.message_ids:
+    if Channel.SMS.value in channels and Channel.SMS.value in sent.contacts:
         phone = sent.contacts[Channel.SMS.value]
         ops.append(
             db.put(
@@ -474,7 +796,7 @@ def _record_sent(table: db.Table, job: Mapping[str, Any], store: Mapping[str, An
                     "store_id": store_id,
                     "customer_id": customer_id,
                     "kind": kind,
-                    "message_id": sent.message_ids[Channel.SMS.value],
+                    "message_id": sent.message_ids.get(Channel.SMS.value, "unconfirmed"),
                     "sent_at": iso(now),
                     "expires_at": epoch(now + timedelta(days=PHONE_RECORD_DAYS)),
                 }
@@ -488,7 +810,7 @@ def _record_sent(table: db.Table, job: Mapping[str, Any], store: Mapping[str, An
         reminder = jobs.job_item(
             reminder_key["PK"], JobKind.SURVEY_REMINDER, due, store_id=store_id, shards=settings().due_shards,
             customer_id=customer_id, order_id=job.get("order_id"),
-            data={"token": sent.survey_token, "channel": sent.survey_channel, "language": facts.language}, created_at=now,
+            data={"token": sent.survey_token, "channel": sent.survey_channel, "language": language}, created_at=now,
         )
         ops.append(jobs.schedule(reminder))
     table.transact(ops)
@@ -601,18 +923,23 @@ def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
     return done
 
 
+_PLAUSIBLE_STORE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def _store_of(mail: Mapping[str, Any]) -> str | None:
+    """The store a notification names, or None; an id no store could have (too long, odd
+    characters) is unattributed rather than used in a key."""
+    found: str | None = None
     values = as_list(as_dict(mail.get("tags")).get(messaging.STORE_TAG))
     if values:
-        return str(values[0]) if _storable(values[0], MAX_STORE_ID) else None
-    for header in as_list(mail.get("headers")):
-        value = as_dict(header).get("value")
-        if str(as_dict(header).get("name", "")).lower() == messaging.STORE_HEADER.lower() and value:
-            return str(value) if _storable(value, MAX_STORE_ID) else None
-    return None
-
-
-MAX_STORE_ID = 64
+        found = str(values[0])
+    else:
+        for header in as_list(mail.get("headers")):
+            value = as_dict(header).get("value")
+            if str(as_dict(header).get("name", "")).lower() == messaging.STORE_HEADER.lower() and value:
+                found = str(value)
+                break
+    return found if found is not None and _PLAUSIBLE_STORE_ID.fullmatch(found) else None
 
 
 def _storable(value: Any, limit: int) -> bool:

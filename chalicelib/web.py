@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib.errors import AftercareError, InvalidInput, PayloadTooLarge
+from chalicelib.errors import AftercareError, InvalidInput, PayloadTooLarge, Unavailable
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -121,16 +121,32 @@ def int_param(query: Mapping[str, str], name: str, *, default: int, low: int, hi
 
 
 def translate_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Map domain errors to the public error shape; anything else stays a bug (500)."""
+    """Map domain errors to the public error shape; anything else stays a bug (500).
+
+    :class:`Unavailable` carries ``Retry-After``.  A network error from an AWS client that no
+    layer below translated (no connection, a timeout) is storage or network trouble too: 503."""
+    from botocore.exceptions import BotoCoreError, ParamValidationError
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
+        except Unavailable as exc:
+            return _unavailable(exc)
         except AftercareError as exc:
             return error_response(exc.status, exc.code, exc.message, exc.field)
+        except BotoCoreError as exc:
+            if isinstance(exc, ParamValidationError):
+                raise
+            return _unavailable(Unavailable("a dependency is unreachable, please retry"))
 
     return wrapper
+
+
+def _unavailable(exc: Unavailable) -> Response:
+    response = error_response(exc.status, exc.code, exc.message, exc.field)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def reshape_chalice_error(response: Response) -> Response:

@@ -4,6 +4,13 @@ Never deployed.  ``provision()`` builds the table, queues and topics from
 ``infra/resources.json`` (the very template that is deployed), so tests, ``make run`` and
 production cannot drift.  ``deliver(app, now)`` runs one ``dispatch`` tick at ``now`` and
 feeds every queued SQS/SNS message to the app's handlers until nothing is left.
+
+It redelivers as Lambda and SQS do, on the world's clock rather than the wall's: a record
+that fails (its handler raises, or reports it among the batch's failures) is held until its
+visibility timeout has passed in ``now`` terms, so a later ``deliver`` hands it over again
+with its receive count; after the queue's ``maxReceiveCount`` (its RedrivePolicy) it goes to
+the dead-letter queue.  SNS-fed handlers are retried twice, as Lambda retries asynchronous
+invocations, then dropped.  Nothing a handler raises aborts the drain.
 """
 from __future__ import annotations
 
@@ -24,6 +31,10 @@ CONFIG = ROOT / ".chalice" / "config.json"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 TAP_PREFIX = "devstack-tap-"
+HELD_PREFIX = "devstack-held-"  # failed records wait here for their (world-clock) visibility timeout
+RECEIVES = "devstack-receives"
+SNS_ATTEMPTS = 3  # Lambda's asynchronous invocations: the first and two retries
+SNS_RETRY_SECONDS = 60
 # Deployed wiring the local stack does without: SES feedback events and two-way SMS replies
 # reach their topics in AWS only; locally the taps feed those handlers instead.
 NOT_EMULATED = frozenset({"AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination", "AWS::SNS::TopicPolicy"})
@@ -173,8 +184,10 @@ class Delivered:
 
     dispatch: list[Any] = field(default_factory=list)
     send: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)  # each failed receive (it comes back later)
     sns: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    dead_lettered: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # what handlers raised
 
     @property
     def count(self) -> int:
@@ -263,32 +276,36 @@ def _sns_record(envelope: Mapping[str, Any]) -> dict[str, Any]:
 SNS_HANDLERS = {"aftercare-inbound-sms": "inbound_sms", "aftercare-ses-feedback": "ses_feedback"}
 
 
-def _drain_send_queue(app: Any, sqs: Any, delivered: Delivered) -> int:
+@dataclass(frozen=True)
+class _Source:
+    """A queue devstack drains into a handler, and how failures there come back."""
+
+    url: str
+    arn: str
+    handler: str
+    visibility: int  # seconds a failed record stays hidden
+    max_receives: int
+    dead_letter_url: str | None
+    batch: bool  # an SQS batch handler (else one SNS record per invocation)
+
+
+def _send_source(sqs: Any) -> _Source:
     from chalicelib import resources
 
     url = sqs.get_queue_url(QueueName=resources.SEND_QUEUE)["QueueUrl"]
-    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.SEND_QUEUE}"
-    answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0)
-    messages = answer.get("Messages", [])
-    if not messages or "send" not in app.handler_map:
-        return 0
-    result = _invoke(app, "send", _sqs_records(messages, arn)) or {}
-    failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-    for message in messages:
-        body = json.loads(message["Body"])
-        if message["MessageId"] in failed_ids:
-            delivered.failed.append(body)
-            # Make it visible again, as SQS would after its visibility timeout; moto moves it
-            # to the dead-letter queue once it has been received maxReceiveCount times.
-            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-        else:
-            delivered.send.append(body)
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return len(messages)
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout", "RedrivePolicy", "QueueArn"])["Attributes"]
+    redrive = json.loads(attrs.get("RedrivePolicy") or "{}")
+    dead_letter = None
+    if redrive.get("deadLetterTargetArn"):
+        dead_letter = sqs.get_queue_url(QueueName=str(redrive["deadLetterTargetArn"]).rsplit(":", 1)[1])["QueueUrl"]
+    return _Source(
+        url, attrs.get("QueueArn") or f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.SEND_QUEUE}", "send",
+        int(attrs.get("VisibilityTimeout") or 30), int(redrive.get("maxReceiveCount") or 10**9), dead_letter, True,
+    )
 
 
-def _drain_taps(app: Any, sqs: Any, delivered: Delivered) -> int:
-    handled = 0
+def _tap_sources(sqs: Any, app: Any) -> list[_Source]:
+    sources = []
     for topic, handler in SNS_HANDLERS.items():
         if handler not in app.handler_map:
             continue
@@ -296,28 +313,120 @@ def _drain_taps(app: Any, sqs: Any, delivered: Delivered) -> int:
             url = sqs.get_queue_url(QueueName=TAP_PREFIX + topic)["QueueUrl"]
         except sqs.exceptions.QueueDoesNotExist:
             continue
-        while True:
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-            if not messages:
-                break
-            for message in messages:
-                envelope = json.loads(message["Body"])
-                _invoke(app, handler, _sns_record(envelope))
-                delivered.sns.append((handler, envelope))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                handled += 1
+        sources.append(_Source(url, "", handler, SNS_RETRY_SECONDS, SNS_ATTEMPTS, None, False))
+    return sources
+
+
+def _held_url(sqs: Any, source: _Source) -> str:
+    return str(sqs.create_queue(QueueName=HELD_PREFIX + source.url.rsplit("/", 1)[1])["QueueUrl"])
+
+
+def _receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            return out
+        out.extend(batch)
+
+
+def _release_held(sqs: Any, source: _Source, now: datetime) -> None:
+    """Failed records whose visibility timeout has passed by ``now`` go back to their queue."""
+    from chalicelib.clock import parse_iso
+
+    held_url = _held_url(sqs, source)
+    waiting = []
+    for message in _receive_all(sqs, held_url):
+        held = json.loads(message["Body"])
+        if parse_iso(held["visible_at"]) <= now:
+            attributes = {RECEIVES: {"DataType": "Number", "StringValue": str(held["receives"])}}
+            sqs.send_message(QueueUrl=source.url, MessageBody=held["body"], MessageAttributes=attributes)
+            sqs.delete_message(QueueUrl=held_url, ReceiptHandle=message["ReceiptHandle"])
+        else:
+            waiting.append(message["ReceiptHandle"])
+    for handle in waiting:  # visible again for the next deliver (the wall clock has not moved)
+        sqs.change_message_visibility(QueueUrl=held_url, ReceiptHandle=handle, VisibilityTimeout=0)
+
+
+def _receives(message: Mapping[str, Any]) -> int:
+    earlier = (message.get("MessageAttributes") or {}).get(RECEIVES, {}).get("StringValue")
+    return int(earlier or 0) + int(message.get("Attributes", {}).get("ApproximateReceiveCount") or 1)
+
+
+def _retry_later(sqs: Any, source: _Source, message: Mapping[str, Any], receives: int, now: datetime, delivered: Delivered) -> None:
+    """Hold a failed record for its visibility timeout, or dead-letter it after max receives."""
+    from datetime import timedelta
+
+    from chalicelib.clock import iso
+
+    if receives >= source.max_receives:
+        if source.dead_letter_url:
+            sqs.send_message(QueueUrl=source.dead_letter_url, MessageBody=message["Body"])
+        delivered.dead_lettered.append(json.loads(message["Body"]))
+        return
+    held = {"body": message["Body"], "receives": receives, "visible_at": iso(now + timedelta(seconds=source.visibility))}
+    sqs.send_message(QueueUrl=_held_url(sqs, source), MessageBody=json.dumps(held))
+
+
+def _drain_send_queue(app: Any, sqs: Any, source: _Source, now: datetime, delivered: Delivered) -> int:
+    answer = sqs.receive_message(QueueUrl=source.url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=0)
+    messages = answer.get("Messages", [])
+    if not messages or "send" not in app.handler_map:
+        return 0
+    receives = {m["MessageId"]: _receives(m) for m in messages}
+    for message in messages:
+        message.setdefault("Attributes", {})["ApproximateReceiveCount"] = str(receives[message["MessageId"]])
+    try:
+        result = _invoke(app, "send", _sqs_records(messages, source.arn)) or {}
+        failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+    except Exception as exc:  # a crashed invocation: Lambda would see the whole batch again
+        delivered.errors.append(f"send: {type(exc).__name__}: {exc}")
+        failed_ids = {m["MessageId"] for m in messages}
+    for message in messages:
+        body = json.loads(message["Body"])
+        if message["MessageId"] in failed_ids:
+            delivered.failed.append(body)
+            _retry_later(sqs, source, message, receives[message["MessageId"]], now, delivered)
+        else:
+            delivered.send.append(body)
+        sqs.delete_message(QueueUrl=source.url, ReceiptHandle=message["ReceiptHandle"])
+    return len(messages)
+
+
+def _drain_tap(app: Any, sqs: Any, source: _Source, now: datetime, delivered: Delivered) -> int:
+    handled = 0
+    for message in _receive_all(sqs, source.url):
+        envelope = json.loads(message["Body"])
+        try:
+            _invoke(app, source.handler, _sns_record(envelope))
+            delivered.sns.append((source.handler, envelope))
+        except Exception as exc:
+            delivered.errors.append(f"{source.handler}: {type(exc).__name__}: {exc}")
+            _retry_later(sqs, source, message, _receives(message), now, delivered)
+        sqs.delete_message(QueueUrl=source.url, ReceiptHandle=message["ReceiptHandle"])
+        handled += 1
     return handled
 
 
 def deliver(app: Any, now: datetime, *, max_rounds: int = 200) -> Delivered:
-    """One ``dispatch`` tick at ``now``, then every queued event to its handler until none is left."""
+    """One ``dispatch`` tick at ``now``, then every queued event to its handler until none is
+    left.  Records that failed at earlier ticks come back once their visibility timeout has
+    passed by ``now``; nothing a handler raises stops the drain (see the module docstring)."""
     import boto3
 
     sqs = boto3.client("sqs", region_name=os.environ.get("AWS_DEFAULT_REGION", REGION))
     delivered = Delivered()
-    delivered.dispatch.append(_invoke(app, "dispatch", scheduled_event(now)))
+    sources = [_send_source(sqs), *_tap_sources(sqs, app)]
+    for source in sources:
+        _release_held(sqs, source, now)
+    try:
+        delivered.dispatch.append(_invoke(app, "dispatch", scheduled_event(now)))
+    except Exception as exc:  # the next tick runs dispatch again, as EventBridge would
+        delivered.errors.append(f"dispatch: {type(exc).__name__}: {exc}")
     for _ in range(max_rounds):
-        moved = _drain_send_queue(app, sqs, delivered) + _drain_taps(app, sqs, delivered)
+        moved = 0
+        for source in sources:
+            moved += _drain_send_queue(app, sqs, source, now, delivered) if source.batch else _drain_tap(app, sqs, source, now, delivered)
         if not moved:
             break
     return delivered

@@ -229,11 +229,13 @@ def test_one_broken_job_does_not_hold_back_its_batch(app: Any, store: dict[str, 
     order(store, "12", MONDAY, email="fine@example.com")
     orphan = jobs.job_item(keys.order_pk("stgone", "1"), JobKind.THANK_YOU, at(MONDAY), store_id="stgone", shards=settings().due_shards, order_id="1")
     db.table().put(orphan)
-    # WHEN they are dispatched together
+    # WHEN they are dispatched together, and time moves on past each visibility timeout
     delivered = devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    later = [devstack.deliver(app, at(f"2027-03-01T08:{minute:02d}:00Z")) for minute in (5, 9, 13, 17, 21)]
     # THEN the good one is sent, the broken one is reported alone, retried, and finally marked failed
     assert subjects_to("fine@example.com") == ["Thank you for your order #12"]
     assert delivered.failed and all(m["pk"] == orphan["PK"] for m in delivered.failed)
+    assert all(m["pk"] == orphan["PK"] for d in later for m in d.failed) and any(d.dead_lettered for d in later)
     final = db.table().get({"PK": orphan["PK"], "SK": orphan["SK"]}, consistent=True)
     assert final is not None and final["status"] == "failed" and "NotFound" in final["reason"]
 
@@ -318,7 +320,7 @@ def test_a_busy_second_channel_never_sends_the_first_one_twice(app: Any, client:
             return getattr(self.real, name)
 
         @property
-        def sns(self) -> Any:
+        def sns_sms(self) -> Any:
             class Throttled:
                 def publish(self, **_: Any) -> Any:
                     raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "Publish")

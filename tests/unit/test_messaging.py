@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
 from chalicelib import messaging
 
@@ -15,7 +15,7 @@ STORE = {"store_id": "st1", "name": "Κεραμικά Σοφίας", "sender_ema
 class Recorder:
     """A client that records each call and answers like the provider."""
 
-    def __init__(self, answer: dict[str, Any] | None = None, error: ClientError | None = None) -> None:
+    def __init__(self, answer: dict[str, Any] | None = None, error: Exception | None = None) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.answer = answer or {"MessageId": "m-1"}
         self.error = error
@@ -76,7 +76,7 @@ def test_sms_through_end_user_messaging(transport: Any) -> None:
 def test_sms_through_sns(transport: Any) -> None:
     transport("sns")
     sns = Recorder({"MessageId": "sns-7"})
-    assert messaging.send_sms(Clients(sns=sns), STORE, "+306912345678", "hi") == "sns-7"
+    assert messaging.send_sms(Clients(sns_sms=sns), STORE, "+306912345678", "hi") == "sns-7"
     operation, kwargs = sns.calls[0]
     assert operation == "publish" and kwargs["PhoneNumber"] == "+306912345678" and kwargs["Message"] == "hi"
 
@@ -99,7 +99,8 @@ def test_email_request_is_utf8_with_headers_and_the_store_tag() -> None:
 @pytest.mark.parametrize(("code", "status", "kind"), [
     ("TooManyRequestsException", 429, messaging.ProviderBusy),
     ("ThrottlingException", 400, messaging.ProviderBusy),
-    ("InternalFailure", 500, messaging.ProviderBusy),
+    ("InternalFailure", 500, messaging.Ambiguous),
+    ("ServiceUnavailable", 503, messaging.Ambiguous),
     ("MessageRejected", 400, messaging.Rejected),
     ("ValidationException", 400, messaging.Rejected),
 ])
@@ -107,6 +108,33 @@ def test_provider_errors_are_sorted_into_retry_or_give_up(code: str, status: int
     ses = Recorder(error=error(code, status))
     with pytest.raises(kind):
         messaging.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "h", "t")
+
+
+@pytest.mark.parametrize(("exc", "kind"), [
+    (EndpointConnectionError(endpoint_url="https://email.example"), messaging.ProviderBusy),
+    (ConnectTimeoutError(endpoint_url="https://email.example"), messaging.ProviderBusy),
+    (ReadTimeoutError(endpoint_url="https://email.example"), messaging.Ambiguous),
+    (ConnectionClosedError(endpoint_url="https://email.example"), messaging.Ambiguous),
+])
+def test_network_errors_are_sorted_by_whether_the_request_may_have_arrived(transport: Any, exc: Exception, kind: type) -> None:
+    transport("sns")
+    # GIVEN a provider call that fails in the network: before the request left, or after
+    for send in (
+        lambda: messaging.send_email(Clients(sesv2=Recorder(error=exc)), STORE, "dana@example.com", "s", "h", "t"),
+        lambda: messaging.send_sms(Clients(sns_sms=Recorder(error=exc)), STORE, "+306912345678", "hi"),
+    ):
+        # THEN only a call that provably never arrived may be retried; the others are ambiguous
+        with pytest.raises(kind):
+            send()
+
+
+def test_a_sender_that_cannot_be_written_in_a_header_is_unsendable() -> None:
+    # an international domain is written in its ASCII form; an international local part cannot be
+    ses = Recorder()
+    with pytest.raises(messaging.Unsendable):
+        messaging.send_email(Clients(sesv2=ses), {**STORE, "sender_email": "hellö@example.com"}, "dana@example.com", "s", "h", "t")
+    assert ses.calls == []
+    assert messaging.sender({**STORE, "sender_email": "hello@bücher.example"}).endswith("<hello@xn--bcher-kva.example>")
 
 
 def test_ses_account_suppression_lookup() -> None:
