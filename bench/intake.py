@@ -34,7 +34,7 @@ class InstantStubber(Stubber):
         self.answers: dict[str, Any] = {}
         for operation, answer in answers.items():
             self.add_response(by_api[operation], answer)
-            self.answers[operation] = self._queue.popleft()["response"]
+            self.answers[operation] = self._queue.popleft()["response"]  # type: ignore[attr-defined]
 
     def _assert_expected_params(self, model: Any, params: Any, context: Any, **kwargs: Any) -> None:
         return None
