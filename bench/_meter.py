@@ -8,6 +8,8 @@ import time
 from collections import Counter
 from typing import Any
 
+from botocore.stub import Stubber
+
 WRITES = {"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}
 READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
 
@@ -115,3 +117,25 @@ def without_stream(name: str) -> None:
     """Stop moto recording the table's stream: moto deep-copies the whole table, stream records
     included, for every item of a transaction, so the bench would measure moto's copying."""
     moto_table(name).stream_shard = None
+
+
+class InstantStubber(Stubber):
+    """botocore's Stubber answering every call at once with a canned answer (or error code) for
+    its operation, in any order; each answer is validated once, when the stubber is built."""
+
+    def __init__(self, client: Any, answers: dict[str, dict[str, Any]], errors: dict[str, str] | None = None) -> None:
+        super().__init__(client)
+        by_api = {api: method for method, api in client.meta.method_to_api_mapping.items()}
+        self.answers: dict[str, Any] = {}
+        for operation, answer in answers.items():
+            self.add_response(by_api[operation], answer)
+            self.answers[operation] = self._queue.popleft()["response"]  # type: ignore[attr-defined]
+        for operation, code in (errors or {}).items():
+            self.add_client_error(by_api[operation], service_error_code=code, http_status_code=404)
+            self.answers[operation] = self._queue.popleft()["response"]  # type: ignore[attr-defined]
+
+    def _assert_expected_params(self, model: Any, params: Any, context: Any, **kwargs: Any) -> None:
+        return None
+
+    def _get_response_handler(self, model: Any, params: Any, context: Any, **kwargs: Any) -> Any:
+        return self.answers[model.name]

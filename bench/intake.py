@@ -12,9 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from botocore.stub import Stubber
-
-from bench._meter import AwsMeter, without_stream
+from bench._meter import AwsMeter, InstantStubber, without_stream
 
 TITLE = "Webhook cost"
 ROUNDS = 15
@@ -22,25 +20,6 @@ STUBBED_ROUNDS = 200
 SOURCES = {"shopify": "shopify orders/create", "woocommerce": "woocommerce order.created", "generic": "generic created"}
 # Empty but valid answers: the webhook reads nothing (the store is cached) and its write succeeds.
 INSTANT = {"TransactWriteItems": {}, "GetItem": {}, "Query": {"Items": [], "Count": 0, "ScannedCount": 0}, "UpdateItem": {}, "PutItem": {}}
-
-
-class InstantStubber(Stubber):
-    """botocore's Stubber answering every call at once with a canned answer for its operation,
-    in any order (validated once against the service model when the stubber is built)."""
-
-    def __init__(self, client: Any, answers: dict[str, dict[str, Any]]) -> None:
-        super().__init__(client)
-        by_api = {api: method for method, api in client.meta.method_to_api_mapping.items()}
-        self.answers: dict[str, Any] = {}
-        for operation, answer in answers.items():
-            self.add_response(by_api[operation], answer)
-            self.answers[operation] = self._queue.popleft()["response"]  # type: ignore[attr-defined]
-
-    def _assert_expected_params(self, model: Any, params: Any, context: Any, **kwargs: Any) -> None:
-        return None
-
-    def _get_response_handler(self, model: Any, params: Any, context: Any, **kwargs: Any) -> Any:
-        return self.answers[model.name]
 
 
 def _hmac(secret: str, body: bytes) -> str:
