@@ -143,7 +143,7 @@ def _run() -> dict[str, Any]:
     floor = bare_cpu(batches)
     sent = providers.calls.get("SendEmail", 0) + providers.calls.get("Publish", 0) + providers.calls.get("SendTextMessage", 0)
     ddb = {k: v for k, v in meter.calls.items() if k not in ("ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "SendMessage", "SendMessageBatch")}
-    figures = {
+    figures: dict[str, Any] = {
         "messages": messages,
         "sent": sent,
         "failures": failures,
