@@ -34,14 +34,14 @@ def child(step: str) -> dict[str, float]:
 
     sending.local_environment()
     with mock_aws(), time_machine.travel(sending.NOW, tick=True):
-        app, batches = sending.prepare(5 if step == "send" else 10)
+        application, batches = sending.prepare(5 if step == "send" else 10)
         before = _peak_mb()
         if step == "send":
             for stub in sending.stubbed_providers():
                 stub.activate()
-            app.handler_map["send"](batches[0], devstack._Context("send"))
+            application.handler_map["send"](batches[0], devstack._Context("send"))
         else:
-            app.handler_map["dispatch"](devstack.scheduled_event(sending.NOW + timedelta(days=30)), devstack._Context("dispatch"))
+            application.handler_map["dispatch"](devstack.scheduled_event(sending.NOW + timedelta(days=30)), devstack._Context("dispatch"))
         return {"before": before, "after": _peak_mb(), "records": float(len(batches[0]["Records"])) if step == "send" else 0.0}
 
 
