@@ -34,7 +34,7 @@ def child(step: str) -> dict[str, float]:
 
     sending.local_environment()
     with mock_aws(), time_machine.travel(sending.NOW, tick=True):
-        application, batches = sending.prepare(5 if step == "send" else 10)
+        application, batches, _ = sending.prepare(5 if step == "send" else 10)
         before = _peak_mb()
         if step == "send":
             for stub in sending.stubbed_providers():

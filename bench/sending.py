@@ -25,8 +25,9 @@ SNS = {"Publish": {"MessageId": "bench-sms"}}
 SMS = {"SendTextMessage": {"MessageId": "bench-sms"}}
 
 
-def prepare(orders: int) -> tuple[Any, list[dict[str, Any]]]:
-    """A store, ``orders`` orders taken through the webhook, one dispatch: the queued batches."""
+def prepare(orders: int) -> tuple[Any, list[dict[str, Any]], Any]:
+    """A store, ``orders`` orders taken through the webhook, one dispatch: the app, the queued
+    batches and the new store."""
     from chalice.test import Client
 
     import devstack
@@ -55,7 +56,7 @@ def prepare(orders: int) -> tuple[Any, list[dict[str, Any]]]:
         if not messages:
             break
         batches.append(devstack._sqs_records(messages, arn))
-    return app, batches
+    return app, batches, created
 
 
 def stubbed_providers() -> list[InstantStubber]:
@@ -118,7 +119,7 @@ def _run() -> dict[str, Any]:
     import devstack
     from chalicelib import aws
 
-    app, batches = prepare(ORDERS)
+    app, batches, _ = prepare(ORDERS)
     meter = AwsMeter()
     meter.attach(aws.clients().dynamodb)
     meter.attach(aws.clients().sqs)
