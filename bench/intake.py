@@ -83,7 +83,7 @@ def _kinds(store: dict[str, Any]) -> dict[str, tuple[Delivery, str]]:
     }
 
 
-def main() -> dict[str, Any]:
+def main(rounds: int = ROUNDS, stubbed_rounds: int = STUBBED_ROUNDS) -> dict[str, Any]:
     import os
 
     import devstack
@@ -99,14 +99,14 @@ def main() -> dict[str, Any]:
         with mock_aws():
             provisioned = devstack.provision()
             without_stream(provisioned.table)
-            return _run()
+            return _run(rounds, stubbed_rounds)
     finally:
         os.environ.clear()
         os.environ.update(saved)
         devstack.reset_caches()
 
 
-def _bare_cpu(path: str, headers: dict[str, str], body: bytes) -> float:
+def _bare_cpu(path: str, headers: dict[str, str], body: bytes, rounds: int) -> float:
     """Median CPU ms of a Chalice route that only answers JSON, through the same test client."""
     from chalice import Chalice
     from chalice.test import Client
@@ -119,14 +119,14 @@ def _bare_cpu(path: str, headers: dict[str, str], body: bytes) -> float:
 
     spent = []
     with Client(bare) as client:
-        for _ in range(STUBBED_ROUNDS):
+        for _ in range(rounds):
             started = time.process_time()
             client.http.post(path, headers=headers, body=body)
             spent.append((time.process_time() - started) * 1000)
     return statistics.median(spent)
 
 
-def _run() -> dict[str, Any]:
+def _run(rounds: int, stubbed_rounds: int) -> dict[str, Any]:
     from chalice.test import Client
 
     import devstack
@@ -146,7 +146,7 @@ def _run() -> dict[str, Any]:
             first = ""
             warm: Counter[str] = Counter()
             wcu = rcu = 0.0
-            for n in range(ROUNDS):
+            for n in range(rounds):
                 path, headers, body = make(n)
                 meter.reset()
                 response = client.http.post(path, headers=headers, body=body)
@@ -157,21 +157,21 @@ def _run() -> dict[str, Any]:
                     warm.update(meter.calls)
                     wcu += meter.wcu
                     rcu += meter.rcu
-            per = {k: v / (ROUNDS - 1) for k, v in warm.items()}
+            per = {k: v / (rounds - 1) for k, v in warm.items()}
             warm_text = " + ".join(f"{v:.2g} {k}" for k, v in sorted(per.items())) or "none"
-            figures["kinds"][kind] = {"requests": per, "wcu": wcu / (ROUNDS - 1), "rcu": rcu / (ROUNDS - 1), "first": first}
-            print(f"{kind:40} {first:40} {warm_text:36} {wcu / (ROUNDS - 1):>4.3g} {rcu / (ROUNDS - 1):>4.3g}")
+            figures["kinds"][kind] = {"requests": per, "wcu": wcu / (rounds - 1), "rcu": rcu / (rounds - 1), "first": first}
+            print(f"{kind:40} {first:40} {warm_text:36} {wcu / (rounds - 1):>4.3g} {rcu / (rounds - 1):>4.3g}")
         print()
-        print(f"CPU per webhook, DynamoDB answered at once by a botocore Stubber, median of {STUBBED_ROUNDS}:")
+        print(f"CPU per webhook, DynamoDB answered at once by a botocore Stubber, median of {stubbed_rounds}:")
         print(f"{'source':12} {'webhook CPU ms':>14} {'bare route CPU ms':>17} {'ratio':>6}")
         dynamodb = aws.clients().dynamodb
         for source, kind in SOURCES.items():
             make = kinds[kind][0]
             path, headers, body = make(0)
-            bare = _bare_cpu(path, headers, body)
+            bare = _bare_cpu(path, headers, body, stubbed_rounds)
             spent = []
             with InstantStubber(dynamodb, INSTANT):
-                for n in range(STUBBED_ROUNDS):
+                for n in range(stubbed_rounds):
                     path, headers, body = make(1000 + n)
                     started = time.process_time()
                     response = client.http.post(path, headers=headers, body=body)
