@@ -39,13 +39,35 @@ def _call(url: str, method: str = "GET", body: bytes | None = None, headers: dic
     return status, (time.perf_counter() - started) * 1000, data
 
 
+def outcomes_accepted(answers: list[tuple[int, float, bytes]]) -> int:
+    return sum(1 for status, _, data in answers if status == 200 and json.loads(data).get("status") == "accepted")
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+RETRIES = 3
+retried: list[int] = []
+
+
 def _deliver(api: str, store_id: str, secret: str, n: int) -> tuple[int, float, bytes]:
-    """One webhook, signed when it is sent (the signature's timestamp must be fresh)."""
+    """One webhook, retried on a 5xx as stores do (the same webhook-id, so a retry of one that
+    was stored is a duplicate); the latency is the first attempt's."""
+    first = _attempt(api, store_id, secret, n)
+    answer = first
+    for _ in range(RETRIES):
+        if answer[0] < 500:
+            break
+        retried.append(n)
+        time.sleep(0.5)
+        answer = _attempt(api, store_id, secret, n)
+    return answer[0], first[1], answer[2]
+
+
+def _attempt(api: str, store_id: str, secret: str, n: int) -> tuple[int, float, bytes]:
+    """One delivery, signed when it is sent (the signature's timestamp must be fresh)."""
     from chalicelib.intake.signatures import standard_sign
 
     event = {"order_id": f"L-{n}", "status": "created", "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "customer": {"email": f"l{n}@example.com"}, "items": [{"sku": "A", "title": "A"}]}
@@ -125,10 +147,11 @@ def main() -> dict[str, Any]:
             outcomes[name] = outcomes.get(name, 0) + 1
     latencies = [ms for _, ms, _ in answers]
     once = len(stored) == UNIQUE and len(set(stored)) == UNIQUE
+    first_5xx = len(retried)
     f50 = statistics.median(floor)
     figures: dict[str, Any] = {
         "webhooks": len(deliveries),
-        "accepted_per_s": sum(1 for s, _, _ in answers if s == 200) / wall,
+        "accepted_per_s": outcomes_accepted(answers) / wall,
         "p50_ms": _percentile(latencies, 50),
         "p99_ms": _percentile(latencies, 99),
         "floor_p50_ms": f50,
@@ -138,9 +161,11 @@ def main() -> dict[str, Any]:
         "stored": len(stored),
         "unique": UNIQUE,
         "stored_once": once,
+        "retries": first_5xx,
     }
     print(f"webhooks sent               {len(deliveries)} ({UNIQUE} orders, {REPEATS} of them twice) from {THREADS} threads in {wall:.1f} s")
     print(f"answers                     " + ", ".join(f"{v} x {k}" for k, v in sorted(statuses.items())) + "; " + ", ".join(f"{v} {k}" for k, v in sorted(outcomes.items())))
+    print(f"retries after a 5xx         {first_5xx} (moto's server is not safe for concurrent transactions: it copies a table another thread is changing; the app answers such a storage error with a 500)")
     print(f"accepted per second         {figures['accepted_per_s']:.1f}")
     print(f"latency p50 / p99           {figures['p50_ms']:.0f} / {figures['p99_ms']:.0f} ms; floor GET /openapi.json {f50:.0f} / {figures['floor_p99_ms']:.0f} ms: p50 {figures['p50_ms'] / f50:.1f}x the floor")
     for sample in errors:
@@ -154,7 +179,7 @@ def main() -> dict[str, Any]:
 def headline(figures: dict[str, Any] | None) -> list[str]:
     if not figures:
         return []
-    return [f"Local stack under load: {figures['webhooks']} signed webhooks, {figures['accepted_per_s']:.1f} accepted/s, p50 {figures['p50_ms']:.0f} ms / p99 {figures['p99_ms']:.0f} ms ({figures['p50_ms'] / figures['floor_p50_ms']:.1f}x a route without AWS); {figures['stored']} orders stored for {figures['unique']} unique: {'each once' if figures['stored_once'] else 'NOT each once'}"]
+    return [f"Local stack under load: {figures['webhooks']} signed webhooks, {figures['accepted_per_s']:.1f} accepted/s, p50 {figures['p50_ms']:.0f} ms / p99 {figures['p99_ms']:.0f} ms ({figures['p50_ms'] / figures['floor_p50_ms']:.1f}x a route without AWS); {figures['stored']} orders stored for {figures['unique']} unique: {'each once' if figures['stored_once'] else 'NOT each once'}; {figures['retries']} retries after a 5xx"]
 
 
 if __name__ == "__main__":
