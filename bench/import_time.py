@@ -12,12 +12,14 @@ import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
+TITLE = "Cold start, import"
 ROOT = Path(__file__).resolve().parent.parent
 APP = ("app",)
 BASELINE = ("boto3", "chalice")
 APP_AND_BOTO3 = ("app", "boto3")  # app builds its clients lazily: the first AWS call pays boto3
-RUNS = 7
+RUNS = 10
 GOAL = 1.2
 
 
@@ -74,6 +76,12 @@ def main(runs: int = RUNS) -> dict[str, float]:
     for ms, name in added[:15]:
         print(f"  {ms:6.1f} ms  {name}")
     return {"app_ms": app_ms, "baseline_ms": base_ms, "ratio": ratio, "app_and_boto3_ms": both_ms}
+
+
+def headline(figures: dict[str, Any] | None) -> list[str]:
+    if not figures:
+        return []
+    return [f"import app: {figures['app_ms']:.0f} ms median against {figures['baseline_ms']:.0f} ms for import boto3, chalice: {figures['ratio']:.2f} (goal <= {GOAL}); {figures['app_and_boto3_ms'] / figures['baseline_ms']:.2f} once boto3 is loaded for the first AWS call"]
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Order intake: AWS requests and CPU time per webhook (goal: one DynamoDB write request plus at most one cached store read)."""
+"""Order intake: AWS requests, DynamoDB units and CPU time per webhook (goal: one DynamoDB write request plus at most one cached store read).
+
+Requests and units are counted on moto's answers, warm (the store cached) and cold (the first
+request of each kind). CPU per webhook is measured with DynamoDB answered instantly by a
+botocore Stubber, against a bare Chalice route answering the same body in the same test client."""
 from __future__ import annotations
 
 import json
@@ -8,35 +12,14 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from bench._meter import AwsMeter, InstantStubber, without_stream
+
+TITLE = "Webhook cost"
 ROUNDS = 15
-WRITES = {"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}
-
-
-class AwsMeter:
-    """Counts the AWS requests a client makes and the CPU time spent inside them (botocore's
-    before-call / after-call events bracket the request, moto's work included)."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.inside = 0.0
-        self._started: float | None = None
-
-    def attach(self, client: Any) -> None:
-        client.meta.events.register("before-call.*.*", self._before)
-        client.meta.events.register("after-call.*.*", self._after)
-
-    def _before(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] += 1
-        self._started = time.process_time()
-
-    def _after(self, **_: Any) -> None:
-        if self._started is not None:
-            self.inside += time.process_time() - self._started
-            self._started = None
-
-    def reset(self) -> None:
-        self.calls.clear()
-        self.inside = 0.0
+STUBBED_ROUNDS = 200
+SOURCES = {"shopify": "shopify orders/create", "woocommerce": "woocommerce order.created", "generic": "generic created"}
+# Empty but valid answers: the webhook reads nothing (the store is cached) and its write succeeds.
+INSTANT = {"TransactWriteItems": {}, "GetItem": {}, "Query": {"Items": [], "Count": 0, "ScannedCount": 0}, "UpdateItem": {}, "PutItem": {}}
 
 
 def _hmac(secret: str, body: bytes) -> str:
@@ -100,7 +83,7 @@ def _kinds(store: dict[str, Any]) -> dict[str, tuple[Delivery, str]]:
     }
 
 
-def main() -> None:
+def main(rounds: int = ROUNDS, stubbed_rounds: int = STUBBED_ROUNDS) -> dict[str, Any]:
     import os
 
     import devstack
@@ -114,51 +97,101 @@ def main() -> None:
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     try:
         with mock_aws():
-            devstack.provision()
-            _run()
+            provisioned = devstack.provision()
+            without_stream(provisioned.table)
+            return _run(rounds, stubbed_rounds)
     finally:
         os.environ.clear()
         os.environ.update(saved)
         devstack.reset_caches()
 
 
-def _run() -> None:
+def _bare_cpu(path: str, headers: dict[str, str], body: bytes, rounds: int) -> float:
+    """Median CPU ms of a Chalice route that only answers JSON, through the same test client."""
+    from chalice import Chalice
+    from chalice.test import Client
+
+    bare = Chalice(app_name="bare", configure_logs=False)
+
+    @bare.route("/webhooks/{source}/{store_id}", methods=["POST"], content_types=["application/json"])
+    def webhook(source: str, store_id: str) -> dict[str, str]:
+        return {"status": "accepted"}
+
+    spent = []
+    with Client(bare) as client:
+        for _ in range(rounds):
+            started = time.process_time()
+            client.http.post(path, headers=headers, body=body)
+            spent.append((time.process_time() - started) * 1000)
+    return statistics.median(spent)
+
+
+def _run(rounds: int, stubbed_rounds: int) -> dict[str, Any]:
     from chalice.test import Client
 
     import devstack
     from app import app
-    from chalicelib import aws, stores
+    from chalicelib import aws, db, stores
     from chalicelib.clock import wall_clock
 
-    meter = AwsMeter()
-    meter.attach(aws.clients().dynamodb)
-    from chalicelib import db
-
+    meter = AwsMeter().attach(aws.clients().dynamodb)
     created = stores.create_store(db.table(), {"name": "Bench", "sender_email": "b@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "s@example.com"}, wall_clock())
     store = {"store_id": created.store_id, "webhook_secret": created.webhook_secret}
-    print(f"{'webhook':42} {'first request (cold store cache)':44} {'warm: requests each':34} {'writes':>6} {'CPU ms':>7}")
+    figures: dict[str, Any] = {"kinds": {}, "sources": {}}
+    kinds = _kinds(store)
+    print(f"{'webhook':40} {'first request (cold store cache)':40} {'warm: requests each':36} {'WCU':>4} {'RCU':>4}")
     with Client(app, stage_name="local", project_dir=str(devstack.ROOT)) as client:
-        for kind, (make, outcome) in _kinds(store).items():
+        for kind, (make, outcome) in kinds.items():
             stores.clear_cache()
-            cpu: list[float] = []
             first = ""
             warm: Counter[str] = Counter()
-            for n in range(ROUNDS):
+            wcu = rcu = 0.0
+            for n in range(rounds):
                 path, headers, body = make(n)
                 meter.reset()
-                started = time.process_time()
                 response = client.http.post(path, headers=headers, body=body)
-                spent = time.process_time() - started - meter.inside
                 assert response.status_code == 200 and response.json_body["status"] == outcome, (kind, response.status_code, response.body)
                 if n == 0:
                     first = "+".join(f"{k}" if v == 1 else f"{v}x{k}" for k, v in sorted(meter.calls.items()))
                 else:
                     warm.update(meter.calls)
-                    cpu.append(spent * 1000)
-            per = {k: v / (ROUNDS - 1) for k, v in warm.items()}
-            warm_text = " + ".join(f"{v:g} {k}" for k, v in sorted(per.items())) or "none"
-            writes = sum(v for k, v in per.items() if k in WRITES)
-            print(f"{kind:42} {first:44} {warm_text:34} {writes:>6g} {statistics.median(cpu):>7.2f}")
-    built = sorted(k for k in vars(aws.clients()) if k != "_session" and k != "session")
-    print(f"AWS clients built on the way: {', '.join(built)}. CPU: median of {ROUNDS - 1} warm webhooks through Chalice's test client, minus the time inside AWS calls (moto).")
+                    wcu += meter.wcu
+                    rcu += meter.rcu
+            per = {k: v / (rounds - 1) for k, v in warm.items()}
+            warm_text = " + ".join(f"{v:.2g} {k}" for k, v in sorted(per.items())) or "none"
+            figures["kinds"][kind] = {"requests": per, "wcu": wcu / (rounds - 1), "rcu": rcu / (rounds - 1), "first": first}
+            print(f"{kind:40} {first:40} {warm_text:36} {wcu / (rounds - 1):>4.3g} {rcu / (rounds - 1):>4.3g}")
+        print()
+        print(f"CPU per webhook, DynamoDB answered at once by a botocore Stubber, median of {stubbed_rounds}:")
+        print(f"{'source':12} {'webhook CPU ms':>14} {'bare route CPU ms':>17} {'ratio':>6}")
+        dynamodb = aws.clients().dynamodb
+        for source, kind in SOURCES.items():
+            make = kinds[kind][0]
+            path, headers, body = make(0)
+            bare = _bare_cpu(path, headers, body, stubbed_rounds)
+            spent = []
+            with InstantStubber(dynamodb, INSTANT):
+                for n in range(stubbed_rounds):
+                    path, headers, body = make(1000 + n)
+                    started = time.process_time()
+                    response = client.http.post(path, headers=headers, body=body)
+                    spent.append((time.process_time() - started) * 1000)
+                    assert response.status_code == 200, (source, response.body)
+            ours = statistics.median(spent)
+            figures["sources"][source] = {"cpu_ms": ours, "bare_ms": bare, "ratio": ours / bare}
+            print(f"{source:12} {ours:>14.2f} {bare:>17.2f} {ours / bare:>5.1f}x")
+    built = sorted(k for k in vars(aws.clients()) if k not in ("_session", "session"))
+    print(f"AWS clients built on the way: {', '.join(built)}. Units are computed from the request items (transactional writes count twice).")
     print("An event for an order never seen (a later status first) takes a second write request: the first expects a known order.")
+    return figures
+
+
+def headline(figures: dict[str, Any] | None) -> list[str]:
+    if not figures:
+        return []
+    lines = []
+    for source, kind in SOURCES.items():
+        k, cpu = figures["kinds"][kind], figures["sources"][source]
+        requests = " + ".join(f"{v:.2g} {name}" for name, v in sorted(k["requests"].items()))
+        lines.append(f"Webhook ({kind}): {requests}, {k['wcu']:.3g} WCU, {k['rcu']:.3g} RCU; CPU {cpu['cpu_ms']:.2f} ms = {cpu['ratio']:.1f}x a bare Chalice route")
+    return lines

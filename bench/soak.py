@@ -7,13 +7,12 @@ Not part of ``python -m bench`` (it takes many minutes)."""
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+from bench import results
+
 HEADING = "## Fault injection"
 
 
@@ -70,13 +69,6 @@ def section(rows: list[tuple[float, Any, float]], orders: int, slice_size: int) 
     return "\n".join(lines) + "\n"
 
 
-def write(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else "# Results\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.M | re.S)
-    new = pattern.sub(text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(new)
-
-
 def main() -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
@@ -96,7 +88,7 @@ def main() -> int:
                 print("   ", problem, flush=True)
         rows.append((rate, total, (time.monotonic() - started) / 60))
     text = section(rows, orders, slice_size)
-    write(text)
+    results.write([(HEADING.removeprefix("## "), text.split("\n", 1)[1])], in_place=True)
     print(text)
     return 0 if all(f.duplicates == 0 and f.lost == 0 and f.webhooks_not_accepted == 0 for _, f, _ in rows) else 1
 
