@@ -334,10 +334,8 @@ def sms_command(sender: str, text: str, at: str | None = None, state: Path = STA
     payload = {"originationNumber": sender, "destinationNumber": "+10000000000", "messageKeyword": "KEYWORD_DEVSTACK",
                "messageBody": text, "inboundMessageId": str(uuid.uuid4()), "previousPublishedMessageId": ""}
     topic = f"arn:aws:sns:{devstack.REGION}:{devstack.ACCOUNT}:{resources.INBOUND_SMS_TOPIC}"
-    record = {"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": f"{topic}:devstack",
-              "Sns": {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": topic, "Subject": None,
-                      "Message": json.dumps(payload), "Timestamp": iso(now), "MessageAttributes": {}}}
-    app.handler_map["inbound_sms"]({"Records": [record]}, None)
+    envelope = {"MessageId": str(uuid.uuid4()), "TopicArn": topic, "Message": json.dumps(payload), "Timestamp": iso(now)}
+    app.handler_map["inbound_sms"](devstack._sns_record(envelope), None)
     done = report(devstack.deliver(app, now))
     replies = [m for m in _outbox(endpoints)["sms"] if m["message_id"] not in before and m["to"] == sender]
     for message in replies:

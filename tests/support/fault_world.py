@@ -32,20 +32,13 @@ from chalicelib import aws, db, keys, sending
 from chalicelib.clock import iso, parse_iso
 from chalicelib.dispatch import LEASE
 from chalicelib.models import JobKind
+from tests.conftest import STORE_BODY
 from tests.fixtures import body_of, standard_headers
 from tests.support.faults import Faults
 
 OPERATOR = {"Authorization": "Bearer local-operator-token", "Content-Type": "application/json"}
 START = "2027-03-01T08:00:00Z"  # a Monday, 10:00 in Athens
 SENDER_RETRIES = 8
-STORE = {
-    "name": "Cedar & Sage",
-    "sender_email": "hello@cedarsage.example",
-    "timezone": "Europe/Athens",
-    "language": "en",
-    "support_email": "care@cedarsage.example",
-    "support_phone": "+302101234567",
-}
 MESSAGE_KINDS = frozenset(k.value for k in JobKind) - {JobKind.CASE_REALERT.value, JobKind.ALERT_RETRY.value}
 
 
@@ -99,7 +92,7 @@ class World:
         self.figures = Figures(rate=faults.rate)
         self.now = parse_iso(START)
         with faults.paused():
-            created = client.http.post("/stores", headers=OPERATOR, body=json.dumps(STORE))
+            created = client.http.post("/stores", headers=OPERATOR, body=json.dumps(STORE_BODY))
             assert created.status_code == 201, created.body
             self.store = created.json_body
             sid = self.store["store_id"]
