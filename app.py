@@ -7,15 +7,19 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from chalicelib import aws, db, dispatch as dispatching, resources, stores, web
-from chalicelib.auth import bearer, require_operator
-from chalicelib.clock import event_time, wall_clock
-from chalicelib.config import settings
-from chalicelib.observability import event_middleware, http_middleware, logger
-from chalicelib.validate import region_of_zone
+from chalicelib.platform import aws, resources
+from chalicelib.schedule import dispatch as dispatching
+from chalicelib.storage import db
+from chalicelib.stores import registry
+from chalicelib.web import http
+from chalicelib.web.auth import bearer, require_operator
+from chalicelib.core.clock import event_time, wall_clock
+from chalicelib.platform.config import settings
+from chalicelib.platform.observability import event_middleware, http_middleware, logger
+from chalicelib.core.validate import region_of_zone
 
 app = Chalice(app_name="aftercare", configure_logs=False)
-app.register_middleware(http_middleware(web.reshape_chalice_error), "http")
+app.register_middleware(http_middleware(http.reshape_chalice_error), "http")
 for _kind in ("scheduled", "sqs", "sns"):
     app.register_middleware(event_middleware, _kind)
 
@@ -28,7 +32,7 @@ def route(path: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
     """``app.route`` with domain errors answered in the public error shape."""
 
     def register(view: Callable[..., Any]) -> Any:
-        return app.route(path, **options)(web.translate_errors(view))
+        return app.route(path, **options)(http.translate_errors(view))
 
     return register
 
@@ -38,41 +42,41 @@ def _request() -> Any:
 
 
 def _store_for_request(store_id: str) -> dict[str, Any]:
-    return stores.authenticate(db.table(), store_id, bearer(_request().headers))
+    return registry.authenticate(db.table(), store_id, bearer(_request().headers))
 
 
 # --- stores ---------------------------------------------------------------------------
 @route("/stores", methods=["POST"], content_types=JSON)
 def create_store() -> Any:
     require_operator(bearer(_request().headers), aws.clients().ssm)
-    created = stores.create_store(db.table(), web.json_body(_request()), wall_clock())
+    created = registry.create_store(db.table(), http.json_body(_request()), wall_clock())
     logger.info("store created", extra={"store_id": created.store_id})
     _request_sender_identity(created.store["sender_email"])
     _route_alerts(created.store)
     body = {
-        **stores.public_view(created.store),
+        **registry.public_view(created.store),
         "api_key": created.api_key,
         "support_key": created.support_key,
         "webhook_secret": created.webhook_secret,
     }
-    return web.json_response(body, 201, {"Location": f"/stores/{created.store_id}"})
+    return http.json_response(body, 201, {"Location": f"/stores/{created.store_id}"})
 
 
 @route("/stores/{store_id}", methods=["GET"])
 def get_store(store_id: str) -> Any:
-    return web.json_response(stores.public_view(_store_for_request(store_id)))
+    return http.json_response(registry.public_view(_store_for_request(store_id)))
 
 
 @route("/stores/{store_id}", methods=["PATCH"], content_types=JSON)
 def update_store(store_id: str) -> Any:
     _store_for_request(store_id)
-    body = web.json_body(_request())
-    item = stores.update_store(db.table(), store_id, body, wall_clock())
+    body = http.json_body(_request())
+    item = registry.update_store(db.table(), store_id, body, wall_clock())
     if "sender_email" in body:
         _request_sender_identity(item["sender_email"])
     if {"support_email", "support_phone"} & set(body):
         _route_alerts(item)
-    return web.json_response(stores.public_view(item))
+    return http.json_response(registry.public_view(item))
 
 
 # --- scheduled work -------------------------------------------------------------------
@@ -96,8 +100,8 @@ def _webhook(source: str, store_id: str) -> Any:
     from chalicelib.intake import service as intake
 
     request = _request()
-    outcome = intake.receive(source, db.table(), store_id, request.headers, lambda: web.raw_body(request), wall_clock())
-    return web.json_response(outcome.body())
+    outcome = intake.receive(source, db.table(), store_id, request.headers, lambda: http.raw_body(request), wall_clock())
+    return http.json_response(outcome.body())
 
 
 @route("/webhooks/shopify/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
@@ -117,32 +121,32 @@ def order_webhook(store_id: str) -> Any:
 
 @route("/stores/{store_id}/customers", methods=["POST"], content_types=JSON)
 def sync_customers(store_id: str) -> Any:
-    from chalicelib import customers
+    from chalicelib.customers import profiles
 
     store = _store_for_request(store_id)
-    result = customers.sync(db.table(), store, web.json_body(_request()), wall_clock())
-    return web.json_response({"received": result.received, "written": result.written, "transactions": result.transactions})
+    result = profiles.sync(db.table(), store, http.json_body(_request()), wall_clock())
+    return http.json_response({"received": result.received, "written": result.written, "transactions": result.transactions})
 
 
 # --- follow-up engine (send, SES feedback, products, templates) ------------------------
 def _route_alerts(store: dict[str, Any]) -> None:
     """Support's email and phone receive this store's alerts (SNS, filtered by store)."""
-    from chalicelib import escalation
+    from chalicelib.support import escalation
 
     escalation.route_alerts(db.table(), aws.clients().sns, store)
 
 
 def _request_sender_identity(sender_email: str) -> None:
     """Ask SES to verify a store's sender (SES sends from verified identities only)."""
-    from chalicelib import messaging
+    from chalicelib.messaging import transports
 
-    messaging.ensure_sender(aws.clients().sesv2, sender_email)
+    transports.ensure_sender(aws.clients().sesv2, sender_email)
 
 
 @app.on_sqs_message(queue=resources.SEND_QUEUE, batch_size=10, name="send")
 def send(event: Any) -> Mapping[str, Any]:
     """Deliver due jobs; failed records are reported one by one (partial batch failures)."""
-    from chalicelib import sending
+    from chalicelib.messaging import sending
 
     return sending.handle_batch(event.to_dict(), getattr(event, "context", None), db.table(), aws.clients())
 
@@ -152,7 +156,7 @@ def ses_feedback(event: Any) -> None:
     """SES bounces and complaints: hard bounces and complaints suppress the address."""
     import json
 
-    from chalicelib import sending
+    from chalicelib.messaging import sending
 
     try:
         notification = json.loads(event.message)
@@ -167,11 +171,11 @@ def put_product(store_id: str, sku: str) -> Any:
     """Set a product's usage tips, tip links, warranty months and review link."""
     from urllib.parse import unquote
 
-    from chalicelib import products
+    from chalicelib.stores import products
 
     _store_for_request(store_id)
-    item = products.put_product(db.table(), store_id, unquote(sku), web.json_body(_request()), wall_clock())
-    return web.json_response(products.public_view(item))
+    item = products.put_product(db.table(), store_id, unquote(sku), http.json_body(_request()), wall_clock())
+    return http.json_response(products.public_view(item))
 
 
 @route("/stores/{store_id}/products/{sku}", methods=["GET"])
@@ -179,74 +183,76 @@ def get_product(store_id: str, sku: str) -> Any:
     """A product's settings."""
     from urllib.parse import unquote
 
-    from chalicelib import products
+    from chalicelib.stores import products
 
     _store_for_request(store_id)
-    return web.json_response(products.public_view(products.get_product(db.table(), store_id, unquote(sku))))
+    return http.json_response(products.public_view(products.get_product(db.table(), store_id, unquote(sku))))
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["PUT"], content_types=JSON)
 def put_template(store_id: str, name: str, lang: str) -> Any:
     """Override a message template in one language; refused with the line when it does not render."""
-    from chalicelib import overrides
+    from chalicelib.stores import overrides
 
     store = _store_for_request(store_id)
-    item = overrides.save(db.table(), store, name, lang, web.json_body(_request()).get("source"), wall_clock())
-    return web.json_response(overrides.public_view(item))
+    item = overrides.save(db.table(), store, name, lang, http.json_body(_request()).get("source"), wall_clock())
+    return http.json_response(overrides.public_view(item))
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["GET"])
 def get_template(store_id: str, name: str, lang: str) -> Any:
     """The store's override of a template in one language."""
-    from chalicelib import overrides
+    from chalicelib.stores import overrides
 
     _store_for_request(store_id)
-    return web.json_response(overrides.public_view(overrides.get(db.table(), store_id, name, lang)))
+    return http.json_response(overrides.public_view(overrides.get(db.table(), store_id, name, lang)))
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["DELETE"])
 def delete_template(store_id: str, name: str, lang: str) -> Any:
     """Remove an override: the built-in template is used again."""
-    from chalicelib import overrides
+    from chalicelib.stores import overrides
 
     _store_for_request(store_id)
     overrides.delete(db.table(), store_id, name, lang)
-    return web.json_response({"deleted": True})
+    return http.json_response({"deleted": True})
 
 
 @route("/stores/{store_id}/jobs", methods=["GET"])
 def list_jobs(store_id: str) -> Any:
     """An order's or a customer's follow-ups (``order_id``, ``customer``; any ``status``), or the
     store's failed ones (``status=failed``), newest first, each with its reason."""
-    from chalicelib import exports, jobs, sending
+    from chalicelib.customers import exports
+    from chalicelib.messaging import sending
+    from chalicelib.schedule import jobs
 
     store = _store_for_request(store_id)
     params = _request().query_params or {}
     status = params.get("status")
     if status is not None and status not in jobs.STATUSES:
-        return web.error_response(400, "invalid_input", f"status must be one of {', '.join(sorted(jobs.STATUSES))}", "status")
+        return http.error_response(400, "invalid_input", f"status must be one of {', '.join(sorted(jobs.STATUSES))}", "status")
     order_id, contact = params.get("order_id"), params.get("customer")
     if order_id or contact:
         customer_id = exports.resolve(db.table(), store_id, contact, region_of_zone(store.get("timezone"))) if contact else None
         rows = jobs.schedule_view(db.table(), store_id, order_id=order_id, customer_id=customer_id, status=status)
-        limit = web.int_param(params, "limit", default=100, low=1, high=100)
+        limit = http.int_param(params, "limit", default=100, low=1, high=100)
         page, cursor = jobs.schedule_page(rows, limit=limit, after=params.get("after"), scope=f"{order_id}|{customer_id}|{status}")
-        return web.json_response({"jobs": page, "next": cursor})
+        return http.json_response({"jobs": page, "next": cursor})
     if status != "failed":
-        return web.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
-    return web.json_response({"jobs": sending.failed_jobs(db.table(), store_id)})
+        return http.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
+    return http.json_response({"jobs": sending.failed_jobs(db.table(), store_id)})
 
 
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------
 def _page(page: Any) -> Any:
-    return web.html_response(page.body, page.status, page.headers)
+    return http.html_response(page.body, page.status, page.headers)
 
 
 @route("/s/{token}", methods=["GET"])
 def survey_page(token: str) -> Any:
     """The survey form; a GET never records an answer (mail scanners open every link)."""
-    from chalicelib import surveys
+    from chalicelib.surveys import surveys
 
     request = _request()
     return _page(surveys.show(db.table(), token, request.query_params, request.headers.get("accept-language"), wall_clock()))
@@ -254,16 +260,16 @@ def survey_page(token: str) -> Any:
 
 @route("/s/{token}", methods=["POST"], content_types=FORM)
 def survey_answer(token: str) -> Any:
-    from chalicelib import surveys
+    from chalicelib.surveys import surveys
 
     request = _request()
-    form = web.form_body(request)
+    form = http.form_body(request)
     return _page(surveys.answer(db.table(), aws.clients(), token, form, request.headers.get("accept-language"), wall_clock()))
 
 
 @route("/u/{token}", methods=["GET"])
 def unsubscribe_page(token: str) -> Any:
-    from chalicelib import unsubscribe
+    from chalicelib.messaging import unsubscribe
 
     return _page(unsubscribe.show(db.table(), token, _request().headers.get("accept-language")))
 
@@ -271,17 +277,17 @@ def unsubscribe_page(token: str) -> Any:
 @route("/u/{token}", methods=["POST"], content_types=FORM)
 def unsubscribe_post(token: str) -> Any:
     """RFC 8058 one-click (``List-Unsubscribe=One-Click``) or the confirm page's choice."""
-    from chalicelib import unsubscribe
+    from chalicelib.messaging import unsubscribe
 
     request = _request()
-    form = web.form_body(request)
+    form = http.form_body(request)
     return _page(unsubscribe.unsubscribe(db.table(), token, form, request.headers.get("accept-language"), wall_clock()))
 
 
 @app.on_sns_message(topic=resources.INBOUND_SMS_TOPIC, name="inbound_sms")
 def inbound_sms(event: Any) -> None:
     """A reply to our SMS (End User Messaging two-way payload): STOP, HELP, START or a score."""
-    from chalicelib import sms_inbound
+    from chalicelib.messaging import sms_inbound
 
     record = event.to_dict()["Records"][0]["Sns"]
     payload = sms_inbound.inbound(event.message)
@@ -296,11 +302,11 @@ def inbound_sms(event: Any) -> None:
 @route("/stores/{store_id}/stats", methods=["GET"])
 def store_stats(store_id: str) -> Any:
     """Daily counters summed over ``days`` (default 30): one read per day, never a scan."""
-    from chalicelib import stats
+    from chalicelib.reports import stats
 
-    store = stores.with_defaults(_store_for_request(store_id))
-    days = web.int_param(_request().query_params or {}, "days", default=30, low=1, high=stats.MAX_DAYS)
-    return web.json_response(stats.summary(db.table(), store, days, wall_clock()))
+    store = registry.with_defaults(_store_for_request(store_id))
+    days = http.int_param(_request().query_params or {}, "days", default=30, low=1, high=stats.MAX_DAYS)
+    return http.json_response(stats.summary(db.table(), store, days, wall_clock()))
 
 
 # --- cases, alerts, inbox, stats, dashboard, privacy -----------------------------------
@@ -308,39 +314,39 @@ def _store_for_support(store_id: str) -> dict[str, Any]:
     """The store, for its API key or its support key (support works cases too)."""
     token = bearer(_request().headers)
     kind = "support" if token and token.startswith("sk_") else "api"
-    return stores.authenticate(db.table(), store_id, token, kind=kind)
+    return registry.authenticate(db.table(), store_id, token, kind=kind)
 
 
 @route("/stores/{store_id}/cases", methods=["GET"])
 def list_cases(store_id: str) -> Any:
-    from chalicelib import cases
+    from chalicelib.support import cases
 
     _store_for_support(store_id)
     query = _request().query_params or {}
-    limit = web.int_param(query, "limit", default=100, low=1, high=100)
+    limit = http.int_param(query, "limit", default=100, low=1, high=100)
     items, cursor = cases.cases_page(db.table(), store_id, query.get("status") or "open", limit=limit, after=query.get("after"))
-    return web.json_response({"cases": [cases.public_view(item) for item in items], "next": cursor})
+    return http.json_response({"cases": [cases.public_view(item) for item in items], "next": cursor})
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["GET"])
 def get_case(store_id: str, case_id: str) -> Any:
-    from chalicelib import cases
+    from chalicelib.support import cases
 
     _store_for_support(store_id)
-    return web.json_response(cases.detail(db.table(), store_id, case_id))
+    return http.json_response(cases.detail(db.table(), store_id, case_id))
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["PATCH"], content_types=JSON)
 def change_case(store_id: str, case_id: str) -> Any:
-    from chalicelib import cases, escalation
+    from chalicelib.support import cases, escalation
 
     store = _store_for_support(store_id)
-    change = cases.parse_change(web.json_body(_request()))
-    return web.json_response(cases.public_view(escalation.change_case(db.table(), store, case_id, change, wall_clock())))
+    change = cases.parse_change(http.json_body(_request()))
+    return http.json_response(cases.public_view(escalation.change_case(db.table(), store, case_id, change, wall_clock())))
 
 
 def _inbox_session(store_id: str) -> Any:
-    from chalicelib import sessions
+    from chalicelib.support import sessions
 
     return sessions.read(store_id, sessions.cookie_value(_request().headers), wall_clock())
 
@@ -348,7 +354,7 @@ def _inbox_session(store_id: str) -> Any:
 def _see_inbox(store_id: str, headers: dict[str, str] | None = None, message: str | None = None, case_id: str | None = None) -> Any:
     from chalice import Response
 
-    from chalicelib import cases
+    from chalicelib.support import cases
 
     location = cases.inbox_url(settings().public_base_url, store_id)
     query = f"?done={message}" if message else ""
@@ -358,13 +364,14 @@ def _see_inbox(store_id: str, headers: dict[str, str] | None = None, message: st
 
 @route("/stores/{store_id}/inbox", methods=["GET"])
 def inbox(store_id: str) -> Any:
-    from chalicelib import cases, templating
+    from chalicelib.support import cases
+    from chalicelib.web import templating
 
-    store = stores.with_defaults(stores.get_store(db.table(), store_id))
+    store = registry.with_defaults(registry.get_store(db.table(), store_id))
     session = _inbox_session(store_id)
     base = settings().public_base_url
     if session is None:
-        return web.html_response(cases.signin_page(store, base_url=base))
+        return http.html_response(cases.signin_page(store, base_url=base))
     language = templating.language_or(store.get("language"), "en")
     params = _request().query_params or {}
     notice = cases.inbox_message(params.get("done"), language)
@@ -372,30 +379,31 @@ def inbox(store_id: str) -> Any:
         db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock(), notice=notice,
         view=params.get("view") or cases.ACTIVE, query=params.get("q"),
     )
-    return web.html_response(page)
+    return http.html_response(page)
 
 
 @route("/stores/{store_id}/inbox/session", methods=["POST"], content_types=FORM)
 def inbox_sign_in(store_id: str) -> Any:
-    from chalicelib import cases, templating
+    from chalicelib.support import cases
+    from chalicelib.web import templating
 
-    store = stores.with_defaults(stores.get_store(db.table(), store_id))
-    form = web.form_body(_request())
+    store = registry.with_defaults(registry.get_store(db.table(), store_id))
+    form = http.form_body(_request())
     base = settings().public_base_url
     if not _support_key_ok(store_id, form):
         _ = templating.translations(templating.language_or(store.get("language"), "en")).gettext
         page = cases.signin_page(store, base_url=base, error=_("That support key is not right."), name=form.get("name"))
-        return web.html_response(page, 401)
+        return http.html_response(page, 401)
     return _see_inbox(store_id, _session_cookie(store_id, form.get("name") or ""))
 
 
 def _support_key_ok(store_id: str, form: dict[str, str]) -> bool:
-    from chalicelib import sessions
-    from chalicelib.errors import NotFound, Unauthorized
+    from chalicelib.support import sessions
+    from chalicelib.core.errors import NotFound, Unauthorized
 
     sessions.require_same_origin(_request().headers)
     try:
-        stores.authenticate(db.table(), store_id, (form.get("support_key") or "").strip() or None, kind="support")
+        registry.authenticate(db.table(), store_id, (form.get("support_key") or "").strip() or None, kind="support")
     except (Unauthorized, NotFound):
         return False
     return True
@@ -403,7 +411,7 @@ def _support_key_ok(store_id: str, form: dict[str, str]) -> bool:
 
 def _session_cookie(store_id: str, name: str) -> dict[str, str]:
     """A new support session (inbox, dashboard and CSV export share it)."""
-    from chalicelib import sessions
+    from chalicelib.support import sessions
 
     _session, token = sessions.issue(store_id, name, wall_clock())
     return {"Set-Cookie": sessions.set_cookie(token, settings().public_base_url, store_id)}
@@ -411,46 +419,46 @@ def _session_cookie(store_id: str, name: str) -> dict[str, str]:
 
 @route("/stores/{store_id}/inbox/signout", methods=["POST"], content_types=FORM)
 def inbox_sign_out(store_id: str) -> Any:
-    from chalicelib import sessions
+    from chalicelib.support import sessions
 
     session = _inbox_session(store_id)
-    if session is not None and not session.csrf_ok(web.form_body(_request()).get("csrf")):
-        return web.error_response(403, "forbidden", "this form is out of date; reload the inbox")
+    if session is not None and not session.csrf_ok(http.form_body(_request()).get("csrf")):
+        return http.error_response(403, "forbidden", "this form is out of date; reload the inbox")
     return _see_inbox(store_id, {"Set-Cookie": sessions.clear_cookie(settings().public_base_url, store_id)})
 
 
 @route("/stores/{store_id}/inbox/cases/{case_id}", methods=["POST"], content_types=FORM)
 def inbox_change_case(store_id: str, case_id: str) -> Any:
-    from chalicelib import cases, escalation
-    from chalicelib.errors import Conflict, InvalidInput
+    from chalicelib.support import cases, escalation
+    from chalicelib.core.errors import Conflict, InvalidInput
 
     session = _inbox_session(store_id)
     if session is None:
         return _see_inbox(store_id)
-    form = web.form_body(_request())
+    form = http.form_body(_request())
     if not session.csrf_ok(form.pop("csrf", None)):
-        return web.error_response(403, "forbidden", "this form is out of date; reload the inbox")
-    store = stores.with_defaults(stores.get_store(db.table(), store_id))
+        return http.error_response(403, "forbidden", "this form is out of date; reload the inbox")
+    store = registry.with_defaults(registry.get_store(db.table(), store_id))
     fields = {k: v for k, v in form.items() if v != "" and k in ("action", "assignee", "outcome", "note")}
     try:
         change = cases.parse_change({**fields, "by": session.name})
         escalation.change_case(db.table(), store, case_id, change, wall_clock())
     except (Conflict, InvalidInput) as exc:
         page = cases.inbox_page(db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=settings().public_base_url, now=wall_clock(), error=exc.message)
-        return web.html_response(page, exc.status)
+        return http.html_response(page, exc.status)
     done = {"acknowledge": "acknowledged", "resolve": "resolved", "assign": "assigned"}[change.action]
     return _see_inbox(store_id, message=done, case_id=case_id)
 
 
 def _store_for_reader(store_id: str) -> dict[str, Any]:
     """The store, for its API key or a signed-in support session (a download from a page)."""
-    from chalicelib.errors import Unauthorized
+    from chalicelib.core.errors import Unauthorized
 
     if bearer(_request().headers):
         return _store_for_request(store_id)
     if _inbox_session(store_id) is None:
         raise Unauthorized("missing credentials: send Authorization: Bearer <API key>, or sign in to the inbox")
-    return stores.get_store(db.table(), store_id)
+    return registry.get_store(db.table(), store_id)
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["GET"])
@@ -458,12 +466,12 @@ def export_customer(store_id: str, email_or_phone: str) -> Any:
     """Everything stored about one customer, as JSON (GDPR access request)."""
     from urllib.parse import unquote
 
-    from chalicelib import exports
+    from chalicelib.customers import exports
 
     store = _store_for_request(store_id)
     customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
     body = exports.customer_export(db.table(), store_id, customer_id, wall_clock())
-    return web.json_response(body, headers={"Content-Disposition": 'attachment; filename="customer-export.json"'})
+    return http.json_response(body, headers={"Content-Disposition": 'attachment; filename="customer-export.json"'})
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["DELETE"])
@@ -471,12 +479,12 @@ def erase_customer(store_id: str, email_or_phone: str) -> Any:
     """Erase one customer (GDPR): profile, contacts, jobs, messages and cases go; answers stay, anonymised."""
     from urllib.parse import unquote
 
-    from chalicelib import exports, privacy
+    from chalicelib.customers import exports, privacy
 
     store = _store_for_request(store_id)
     customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
     erased = privacy.erase_customer(db.table(), store_id, customer_id, wall_clock())
-    return web.json_response(exports.erasure_view(erased))
+    return http.json_response(exports.erasure_view(erased))
 
 
 @route("/stores/{store_id}/responses.csv", methods=["GET"])
@@ -484,7 +492,7 @@ def responses_csv(store_id: str) -> Any:
     """Every survey response of a period as CSV, newest first (``from``/``to``, default 90 days)."""
     from chalice import Response
 
-    from chalicelib import exports
+    from chalicelib.customers import exports
 
     _store_for_reader(store_id)
     span = exports.period(_request().query_params, wall_clock())
@@ -501,16 +509,16 @@ def responses_csv(store_id: str) -> Any:
 @route("/stores/{store_id}/dashboard", methods=["GET"])
 def dashboard(store_id: str) -> Any:
     """The trend dashboard (HTML): score per week, response rate, categories, open cases, comments."""
-    from chalicelib import dashboard as dashboards
+    from chalicelib.reports import dashboard as dashboards
 
-    store = stores.with_defaults(stores.get_store(db.table(), store_id))
+    store = registry.with_defaults(registry.get_store(db.table(), store_id))
     days = dashboards.period_days((_request().query_params or {}).get("days"))
     session = _inbox_session(store_id)
     base = settings().public_base_url
     if session is None:
-        return web.html_response(dashboards.signin_page(store, base_url=base, days=days))
+        return http.html_response(dashboards.signin_page(store, base_url=base, days=days))
     page = dashboards.page(db.table(), store, days=days, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock())
-    return web.html_response(page)
+    return http.html_response(page)
 
 
 @route("/stores/{store_id}/dashboard/session", methods=["POST"], content_types=FORM)
@@ -518,14 +526,14 @@ def dashboard_sign_in(store_id: str) -> Any:
     """Sign in to the dashboard with the support key (the same session as the inbox)."""
     from chalice import Response
 
-    from chalicelib import dashboard as dashboards
+    from chalicelib.reports import dashboard as dashboards
 
-    store = stores.with_defaults(stores.get_store(db.table(), store_id))
-    form = web.form_body(_request())
+    store = registry.with_defaults(registry.get_store(db.table(), store_id))
+    form = http.form_body(_request())
     base = settings().public_base_url
     days = dashboards.period_days(form.get("days"))
     if not _support_key_ok(store_id, form):
-        return web.html_response(dashboards.signin_page(store, base_url=base, days=days, failed=True, name=form.get("name")), 401)
+        return http.html_response(dashboards.signin_page(store, base_url=base, days=days, failed=True, name=form.get("name")), 401)
     location = dashboards.dashboard_url(base, store_id, days)
     return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store", **_session_cookie(store_id, form.get("name") or "")})
 
@@ -535,6 +543,6 @@ def dashboard_sign_in(store_id: str) -> Any:
 @route("/openapi.json", methods=["GET"])
 def openapi_document() -> Any:
     """The OpenAPI 3.1 description of every route."""
-    from chalicelib import openapi
+    from chalicelib.web import openapi
 
-    return web.json_response(openapi.document(app.routes, settings().public_base_url))
+    return http.json_response(openapi.document(app.routes, settings().public_base_url))

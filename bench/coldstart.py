@@ -78,14 +78,16 @@ def _specs(runs: int) -> dict[str, list[dict[str, Any]]]:
     import time_machine
 
     from bench import sending
-    from chalicelib import db, stores, surveys
+    from chalicelib.storage import db
+    from chalicelib.stores import registry
+    from chalicelib.surveys import surveys
     from chalicelib.intake.signatures import standard_sign
 
     with time_machine.travel(sending.NOW, tick=True):
         _, batches, created = sending.prepare(runs)
     records = [r for b in batches for r in b["Records"]][:runs]
     table = db.table()
-    store = stores.get_store(table, created.store_id, fresh=True)
+    store = registry.get_store(table, created.store_id, fresh=True)
     secret = created.webhook_secret
     specs: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
     for n in range(runs):

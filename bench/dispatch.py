@@ -46,8 +46,9 @@ class CountingClient:
 
 
 def _write_jobs(table: Any, count: int, due: datetime, prefix: str, shards: int) -> None:
-    from chalicelib import jobs, keys
-    from chalicelib.models import JobKind
+    from chalicelib.schedule import jobs
+    from chalicelib.storage import keys
+    from chalicelib.core.models import JobKind
 
     store = moto_table(table.name)
     store.stream_shard = None  # moto keeps every stream record in memory
@@ -61,8 +62,9 @@ def measure(pending: int = PENDING, due: int = DUE) -> dict[str, Any]:
     import boto3
 
     import devstack
-    from chalicelib import db, dispatch
-    from chalicelib.config import settings
+    from chalicelib.schedule import dispatch
+    from chalicelib.storage import db
+    from chalicelib.platform.config import settings
 
     now = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
     devstack.provision()

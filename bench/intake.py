@@ -131,18 +131,20 @@ def _run(rounds: int, stubbed_rounds: int) -> dict[str, Any]:
 
     import devstack
     from app import app
-    from chalicelib import aws, db, stores
-    from chalicelib.clock import wall_clock
+    from chalicelib.platform import aws
+    from chalicelib.storage import db
+    from chalicelib.stores import registry
+    from chalicelib.core.clock import wall_clock
 
     meter = AwsMeter().attach(aws.clients().dynamodb)
-    created = stores.create_store(db.table(), {"name": "Bench", "sender_email": "b@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "s@example.com"}, wall_clock())
+    created = registry.create_store(db.table(), {"name": "Bench", "sender_email": "b@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "s@example.com"}, wall_clock())
     store = {"store_id": created.store_id, "webhook_secret": created.webhook_secret}
     figures: dict[str, Any] = {"kinds": {}, "sources": {}}
     kinds = _kinds(store)
     print(f"{'webhook':40} {'first request (cold store cache)':40} {'warm: requests each':36} {'WCU':>4} {'RCU':>4}")
     with Client(app, stage_name="local", project_dir=str(devstack.ROOT)) as client:
         for kind, (make, outcome) in kinds.items():
-            stores.clear_cache()
+            registry.clear_cache()
             first = ""
             warm: Counter[str] = Counter()
             wcu = rcu = 0.0

@@ -18,12 +18,12 @@ NOW = datetime(2027, 3, 2, 8, 0, tzinfo=timezone.utc)
 
 
 def _fill(table: Any, store_id: str) -> None:
-    from chalicelib import keys
-    from chalicelib.clock import iso
+    from chalicelib.storage import keys
+    from chalicelib.core.clock import iso
 
     from collections import Counter
 
-    from chalicelib import stats
+    from chalicelib.reports import stats
 
     store = moto_table(table.name)
     per_day: Counter[str] = Counter({stats.day(NOW - timedelta(days=d)): 1 for d in range(1, 366)})
@@ -40,14 +40,17 @@ def _fill(table: Any, store_id: str) -> None:
 
 def _run() -> dict[str, Any]:
     import devstack
-    from chalicelib import aws, db, stats, stores
-    from chalicelib import dashboard as dashboards
+    from chalicelib.platform import aws
+    from chalicelib.reports import stats
+    from chalicelib.storage import db
+    from chalicelib.stores import registry
+    from chalicelib.reports import dashboard as dashboards
 
     provisioned = devstack.provision()
     without_stream(provisioned.table)
     meter = AwsMeter().attach(aws.clients().dynamodb)
-    created = stores.create_store(db.table(), {"name": "Bench", "sender_email": "b@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "s@example.com"}, NOW)
-    store = stores.with_defaults(stores.get_store(db.table(), created.store_id, fresh=True))
+    created = registry.create_store(db.table(), {"name": "Bench", "sender_email": "b@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "s@example.com"}, NOW)
+    store = registry.with_defaults(registry.get_store(db.table(), created.store_id, fresh=True))
     rows: dict[str, dict[str, float]] = {}
 
     def measure(name: str, render: Any) -> None:

@@ -32,12 +32,14 @@ def prepare(orders: int) -> tuple[Any, list[dict[str, Any]], Any]:
 
     import devstack
     from app import app
-    from chalicelib import aws, db, resources, stores
+    from chalicelib.platform import aws, resources
+    from chalicelib.storage import db
+    from chalicelib.stores import registry
     from chalicelib.intake.signatures import standard_sign
 
     provisioned = devstack.provision()
     without_stream(provisioned.table)
-    created = stores.create_store(db.table(), {"name": "Bench", "sender_email": "b@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "s@example.com"}, NOW)
+    created = registry.create_store(db.table(), {"name": "Bench", "sender_email": "b@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "s@example.com"}, NOW)
     with Client(app, stage_name="local", project_dir=str(devstack.ROOT)) as client:
         for n in range(orders):
             event = {"order_id": f"S-{n}", "status": "created", "occurred_at": (NOW - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"), "customer": {"email": f"s{n}@example.com", "language": "en"}, "items": [{"sku": "CS-BOARD-L", "title": "Board"}]}
@@ -60,7 +62,7 @@ def prepare(orders: int) -> tuple[Any, list[dict[str, Any]], Any]:
 
 
 def stubbed_providers() -> list[InstantStubber]:
-    from chalicelib import aws
+    from chalicelib.platform import aws
 
     clients = aws.clients()
     return [InstantStubber(clients.sesv2, SES, SES_ERRORS), InstantStubber(clients.sns, SNS), InstantStubber(clients.sms, SMS)]
@@ -117,7 +119,7 @@ def main() -> dict[str, Any]:
 
 def _run() -> dict[str, Any]:
     import devstack
-    from chalicelib import aws
+    from chalicelib.platform import aws
 
     app, batches, _ = prepare(ORDERS)
     meter = AwsMeter()

@@ -69,11 +69,15 @@ def use_local_environment(endpoint: str | None = None) -> dict[str, str]:
 
 def reset_caches() -> None:
     """Forget every per-process cache (clients, settings, stores), as a new Lambda would."""
-    from chalicelib import auth, aws, config, db, openapi, signing, stores, templating
+    from chalicelib.core import signing
+    from chalicelib.platform import aws, config
+    from chalicelib.storage import db
+    from chalicelib.stores import registry
+    from chalicelib.web import auth, openapi, templating
 
     for module in (auth, aws, config, db, openapi, signing, templating):
         module.reset()
-    stores.clear_cache()
+    registry.clear_cache()
 
 
 @dataclass
@@ -213,7 +217,7 @@ class _Context:
 
 
 def scheduled_event(now: datetime) -> dict[str, Any]:
-    from chalicelib.clock import iso
+    from chalicelib.core.clock import iso
 
     return {
         "version": "0",
@@ -290,7 +294,7 @@ class _Source:
 
 
 def _send_source(sqs: Any) -> _Source:
-    from chalicelib import resources
+    from chalicelib.platform import resources
 
     url = sqs.get_queue_url(QueueName=resources.SEND_QUEUE)["QueueUrl"]
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout", "RedrivePolicy", "QueueArn"])["Attributes"]
@@ -332,7 +336,7 @@ def _receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
 
 def _release_held(sqs: Any, source: _Source, now: datetime) -> None:
     """Failed records whose visibility timeout has passed by ``now`` go back to their queue."""
-    from chalicelib.clock import parse_iso
+    from chalicelib.core.clock import parse_iso
 
     held_url = _held_url(sqs, source)
     waiting = []
@@ -357,7 +361,7 @@ def _retry_later(sqs: Any, source: _Source, message: Mapping[str, Any], receives
     """Hold a failed record for its visibility timeout, or dead-letter it after max receives."""
     from datetime import timedelta
 
-    from chalicelib.clock import iso
+    from chalicelib.core.clock import iso
 
     if receives >= source.max_receives:
         if source.dead_letter_url:

@@ -134,8 +134,8 @@ class Report:
 def report(delivered: devstack.Delivered) -> Report:
     """Each job ``send`` was handed, read back once in its final state: lookups that only plan
     other jobs, and records that will be retried, are not messages and are not counted."""
-    from chalicelib import db
-    from chalicelib.models import JobStatus
+    from chalicelib.storage import db
+    from chalicelib.core.models import JobStatus
 
     out = Report([], [], [], [])
     seen: set[tuple[str, str]] = set()
@@ -209,7 +209,7 @@ def run_command(host: str, moto_port: int, api_port: int, outbox_port: int, *, s
     from moto.server import ThreadedMotoServer
 
     from devstack import outbox
-    from chalicelib import resources
+    from chalicelib.platform import resources
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     stop = threading.Event()
@@ -284,7 +284,7 @@ def _attach(state: Path) -> tuple[Endpoints, Any]:
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     devstack.reset_caches()
     from app import app
-    from chalicelib.observability import logger
+    from chalicelib.platform.observability import logger
 
     logger.setLevel("WARNING")
     return endpoints, app
@@ -295,7 +295,7 @@ def when(text: str | None) -> datetime:
     import re
     from datetime import timedelta
 
-    from chalicelib.clock import parse_iso, wall_clock
+    from chalicelib.core.clock import parse_iso, wall_clock
 
     if not text:
         return wall_clock()
@@ -325,8 +325,8 @@ def sms_command(sender: str, text: str, at: str | None = None, state: Path = STA
     then everything it sets off is delivered and the replies are printed."""
     import uuid
 
-    from chalicelib import resources
-    from chalicelib.clock import iso
+    from chalicelib.platform import resources
+    from chalicelib.core.clock import iso
 
     endpoints, app = _attach(state)
     now = when(at)

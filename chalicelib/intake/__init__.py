@@ -1,2 +1,2 @@
 """Order intake: Shopify, WooCommerce and generic signed webhooks normalised into one
-:class:`~chalicelib.models.OrderEvent`, written in one transaction (see ``service``)."""
+:class:`~chalicelib.core.models.OrderEvent`, written in one transaction (see ``service``)."""

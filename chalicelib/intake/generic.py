@@ -22,11 +22,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.errors import InvalidInput
+from chalicelib.core.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_standard
-from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
-from chalicelib.web import parse_json
+from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.web.http import parse_json
 
 SOURCE = "generic"
 FIELDS = ("order_id", "status", "occurred_at", "ordered_at", "order_name", "customer", "items", "total", "currency")
@@ -86,9 +86,9 @@ def parse_event(payload: Mapping[str, Any], message_id: str, store_id: str, note
     name = payload.get("order_name")
     if name is not None and (not isinstance(name, str) or len(name) > 60):
         raise InvalidInput("order_name must be text of at most 60 characters", field="order_name")
-    from chalicelib import customers
+    from chalicelib.customers import profiles
 
-    info = customers.parse(payload["customer"], "customer", notes, strict=False) if payload.get("customer") is not None else CustomerInfo()
+    info = profiles.parse(payload["customer"], "customer", notes, strict=False) if payload.get("customer") is not None else CustomerInfo()
     return OrderEvent(
         source=SOURCE,
         event_id=message_id,

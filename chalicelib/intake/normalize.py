@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from chalicelib import validate
-from chalicelib.clock import parse_iso
-from chalicelib.errors import InvalidInput
-from chalicelib.models import LANGUAGES, CustomerInfo, OrderEvent
-from chalicelib.observability import logger
+from chalicelib.core import validate
+from chalicelib.core.clock import parse_iso
+from chalicelib.core.errors import InvalidInput
+from chalicelib.core.models import LANGUAGES, CustomerInfo, OrderEvent
+from chalicelib.platform.observability import logger
 
 MAX_TEXT = 500
 _BIRTHDAY = re.compile(r"^(?:(\d{4})-|--)?(\d{1,2})-(\d{1,2})$")

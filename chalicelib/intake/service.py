@@ -27,14 +27,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import customers, db, followups, keys, stores
-from chalicelib.clock import epoch, iso
-from chalicelib.errors import AftercareError, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, Unavailable
+from chalicelib.customers import profiles
+from chalicelib.schedule import followups
+from chalicelib.storage import db, keys
+from chalicelib.stores import registry
+from chalicelib.core.clock import epoch, iso
+from chalicelib.core.errors import AftercareError, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, Unavailable
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake import normalize as n
-from chalicelib.intake.expression import Update
-from chalicelib.models import OrderEvent, OrderStatus
-from chalicelib.observability import count, logger
+from chalicelib.storage.expression import Update
+from chalicelib.core.models import OrderEvent, OrderStatus
+from chalicelib.platform.observability import count, logger
 
 MARKER_DAYS = 30
 CANCELLING = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
@@ -98,20 +101,21 @@ def receive(
     count("webhooks_received", source=source)
     try:
         body = read_body()
-        store = stores.with_defaults(stores.get_store(table, store_id))
+        store = registry.with_defaults(registry.get_store(table, store_id))
         notes = n.Notes()
         reading = READERS[source](store, headers, body, now, notes)
         if isinstance(reading, n.Ignored):
             logger.info("webhook ignored", extra={"source": source, "reason": reading.reason})
             return Outcome("ignored", reason=reading.reason)
         if isinstance(reading, n.Erasure):
-            from chalicelib import privacy
+            from chalicelib.customers import privacy
 
             privacy.erase(table, store_id, reading, now)
             return Outcome("erased")
         if isinstance(reading, n.DataRequest):
-            from chalicelib import aws, privacy
-            from chalicelib.config import settings
+            from chalicelib.customers import privacy
+            from chalicelib.platform import aws
+            from chalicelib.platform.config import settings
 
             privacy.record_data_request(table, clients or aws.clients(), store, reading, now, base_url=settings().public_base_url)
             return Outcome("recorded")
@@ -205,7 +209,7 @@ def build(
     """Every write of one event, marker first and order second (their failures are told apart
     by position), never two operations on one item."""
     ops = [marker_op(event, now), order_op(event, now, first_sight=first_sight, late_creation=late_creation)]
-    ops += customers.upsert_ops(event.store_id, event.customer, now, order_id=event.order_id, ordered_at=event.ordered_at or event.occurred_at, new_order=first_sight)
+    ops += profiles.upsert_ops(event.store_id, event.customer, now, order_id=event.order_id, ordered_at=event.ordered_at or event.occurred_at, new_order=first_sight)
     ops += followups.plan_order_event(event, store, now).ops
     ops += cancels
     unique: dict[tuple[str, str], db.TransactOp] = {}

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.errors import InvalidInput
+from chalicelib.core.errors import InvalidInput
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
-from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
-from chalicelib.validate import as_dict, as_list
-from chalicelib.web import parse_json
+from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.core.validate import as_dict, as_list
+from chalicelib.web.http import parse_json
 
 SOURCE = "shopify"
 SIGNATURE = "X-Shopify-Hmac-Sha256"

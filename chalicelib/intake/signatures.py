@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from chalicelib.errors import Unauthorized
+from chalicelib.core.errors import Unauthorized
 
 TOLERANCE_SECONDS = 5 * 60
 MAX_SIGNATURES = 10

@@ -31,7 +31,7 @@ def live_server(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from chalice.config import Config
     from chalice.local import LocalDevServer
 
-    from chalicelib import config
+    from chalicelib.platform import config
 
     server = LocalDevServer(app, Config.create(chalice_stage="local", app_name="aftercare", project_dir=str(devstack.ROOT)), "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.server.server_address[1]}"

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import overrides, sending
+from chalicelib.messaging import sending
+from chalicelib.stores import overrides
 from tests.support.browser import screenshot
 from tests.support.browser import PHONE, survey_page_url
 

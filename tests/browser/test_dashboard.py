@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 import devstack
-from chalicelib import db, stats
-from chalicelib.clock import wall_clock
+from chalicelib.reports import stats
+from chalicelib.storage import db
+from chalicelib.core.clock import wall_clock
 from tests.support.browser import screenshot
 from tests.conftest import auth
 from tests.support.cases import answered

@@ -7,7 +7,8 @@ import shutil
 from typing import Any
 
 import devstack
-from chalicelib import db, keys, links
+from chalicelib.messaging import links
+from chalicelib.storage import db, keys
 from tests.support.browser import screenshot
 from tests.support.browser import DESKTOP, PHONE, rows, boxes, score_link, send_survey_email
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib import db, keys, surveys
+from chalicelib.storage import db, keys
+from chalicelib.surveys import surveys
 from tests.support.browser import screenshot
 from tests.support.browser import score_link, send_survey_email
 from tests.conftest import auth

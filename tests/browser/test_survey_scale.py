@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.models import LANGUAGES, RTL_LANGUAGES
+from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 from tests.conftest import auth
 from tests.support.browser import DESKTOP, PHONE, TABLET, boxes, rows, score_link, screenshot, send_survey_email, survey_page_url
 

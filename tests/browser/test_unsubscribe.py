@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import db, keys, links, suppression
+from chalicelib.messaging import links, suppression
+from chalicelib.storage import db, keys
 from tests.support.browser import screenshot
 
 EMAIL = "ana@example.com"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.aws import clients
-from chalicelib.config import settings
+from chalicelib.platform.aws import clients
+from chalicelib.platform.config import settings
 from tests.conftest import auth
 
 

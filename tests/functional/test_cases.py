@@ -9,8 +9,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib import db, escalation, keys, stores
-from chalicelib.aws import clients
+from chalicelib.storage import db, keys
+from chalicelib.stores import registry
+from chalicelib.support import escalation
+from chalicelib.platform.aws import clients
 from tests.conftest import auth
 from tests.support.cases import answer_survey, open_cases, response, set_store
 
@@ -98,7 +100,7 @@ def test_bad_requests_are_clear(client: Any, store: dict[str, Any]) -> None:
 @pytest.mark.world_time("2026-12-01T10:00:00Z")
 def test_a_changed_answer_updates_the_case_and_a_kinder_one_is_noted(client: Any, store: dict[str, Any]) -> None:
     # GIVEN a case from a detractor
-    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    item = registry.get_store(db.table(), store["store_id"], fresh=True)
     now = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
     first = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], score=4, comment="meh"), now)
     assert first is not None
@@ -197,7 +199,7 @@ def test_inbox_shows_open_cases_and_its_forms_act_on_them(client: Any, store: di
 
 
 def test_session_cookie_expires_after_12_hours_and_is_bound_to_its_store(client: Any, store: dict[str, Any]) -> None:
-    from chalicelib import sessions
+    from chalicelib.support import sessions
 
     now = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
     _session, token = sessions.issue(store["store_id"], "Dana", now)
@@ -222,7 +224,7 @@ def test_inbox_speaks_the_store_language_right_to_left(client: Any, store: dict[
 
 
 def test_erasing_a_customer_removes_their_cases_and_pending_jobs(client: Any, store: dict[str, Any]) -> None:
-    from chalicelib import cases
+    from chalicelib.support import cases
 
     # GIVEN a customer with an open case (and its pending re-alert)
     answer_survey(client, store, score=1, comment="Broken", order_id="E1", customer="erin@example.com")

@@ -8,9 +8,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import devstack
-from chalicelib import db, keys, surveys
-from chalicelib.clock import parse_iso, wall_clock
-from chalicelib.models import OrderStatus
+from chalicelib.storage import db, keys
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import parse_iso, wall_clock
+from chalicelib.core.models import OrderStatus
 from tests.conftest import auth
 from tests.support.world import customer_info, emails_to, ingest, order_event
 from tests.support.cases import answer_survey, open_cases, set_store

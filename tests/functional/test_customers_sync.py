@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib import keys
+from chalicelib.storage import keys
 from tests.conftest import auth
 from tests.support.intake import all_items, count_items, customer, jobs_of
 

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib import dashboard, db, stats
-from chalicelib.clock import wall_clock
+from chalicelib.reports import dashboard, stats
+from chalicelib.storage import db
+from chalicelib.core.clock import wall_clock
 from tests.support.cases import set_store
 from tests.support.cases import answered
 
@@ -60,10 +61,11 @@ def test_the_dashboard_shows_the_trend_the_numbers_open_cases_and_comments(clien
     answered(store, "D-1", "maya@example.org", 10, "", now - timedelta(days=15))
     answered(store, "D-2", "eva@example.org", 9, "Beautiful <b>teapot</b>", now - timedelta(days=8))
     answered(store, "D-3", "nikos@example.gr", 2, "Cracked on arrival", now)
-    from chalicelib import escalation, stores
-    from chalicelib.aws import clients
+    from chalicelib.stores import registry
+    from chalicelib.support import escalation
+    from chalicelib.platform.aws import clients
 
-    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    item = registry.get_store(db.table(), store["store_id"], fresh=True)
     detractor = db.table().get({"PK": f"STORE#{store['store_id']}#ORDER#D-3", "SK": "RESPONSE#post_delivery"})
     assert detractor is not None
     escalation.on_response(db.table(), clients(), item, detractor, now)
@@ -176,7 +178,7 @@ def test_every_language_has_its_dashboard(client: Any, store: dict[str, Any]) ->
 
 
 def test_comments_name_the_order_as_people_know_it(client: Any, store: dict[str, Any]) -> None:
-    from chalicelib import keys
+    from chalicelib.storage import keys
 
     # GIVEN an order the platform calls "#3001", stored under its internal id C-3001, and an answer to it
     db.table().put({**keys.order(store["store_id"], "C-3001"), "type": "order", "store_id": store["store_id"], "order_id": "C-3001", "order_name": "#3001"})

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import dashboard, db
-from chalicelib.clock import wall_clock
+from chalicelib.reports import dashboard
+from chalicelib.storage import db
+from chalicelib.core.clock import wall_clock
 from tests.support.surveys import answered
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 
 import devstack
-from chalicelib import resources
+from chalicelib.platform import resources
 
 
 def test_table_queues_and_topics_come_from_the_deployed_template(moto: devstack.Provisioned) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 
 import devstack
-from chalicelib.models import OrderStatus
+from chalicelib.core.models import OrderStatus
 from tests.conftest import STORE_BODY, auth
 from tests.support.world import at, customer_info, emails_to, ingest, order_event
 
@@ -79,7 +79,9 @@ def test_an_arabic_customer_gets_a_right_to_left_survey_in_arabic(app: Any, stor
 
 
 def test_did_we_make_it_right_asks_on_a_one_to_five_scale(app: Any, store: dict[str, Any]) -> None:
-    from chalicelib import db, escalation, stores
+    from chalicelib.storage import db
+    from chalicelib.stores import registry
+    from chalicelib.support import escalation
 
     # GIVEN a refunded order whose case was resolved yesterday
     sid = store["store_id"]
@@ -87,7 +89,7 @@ def test_did_we_make_it_right_asks_on_a_one_to_five_scale(app: Any, store: dict[
     ingest(store, order_event(sid, "99", OrderStatus.CREATED, at("2027-03-01T08:00:00Z"), noor), at("2027-03-01T08:00:00Z"))
     ingest(store, order_event(sid, "99", OrderStatus.REFUNDED, at("2027-03-04T08:00:00Z"), noor), at("2027-03-04T08:00:00Z"))
     case = {"store_id": sid, "case_id": "c-99", "customer_id": "noor@example.com", "order_id": "99", "language": "en", "outcome": "refunded"}
-    db.table().put(escalation.made_it_right_job(stores.get_store(db.table(), sid), case, at("2027-03-04T09:00:00Z")))
+    db.table().put(escalation.made_it_right_job(registry.get_store(db.table(), sid), case, at("2027-03-04T09:00:00Z")))
     # WHEN a day passes
     devstack.deliver(app, at("2027-03-05T09:01:00Z"))
     # THEN the customer is asked, with five buttons to answer

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import devstack
-from chalicelib import keys
+from chalicelib.storage import keys
 from tests.conftest import auth
 from tests.support.world import at, subjects_to
 from tests.support.orders import DANA, customer, post_order
@@ -85,7 +85,7 @@ def test_a_customer_is_greeted_on_their_birthday(app: Any, client: Any, store: d
     assert subjects_to("mia@example.com").count("Happy birthday, Mia!") == 1
     devstack.deliver(app, at("2027-03-05T09:00:00Z"))
     assert subjects_to("mia@example.com").count("Happy birthday, Mia!") == 1
-    from chalicelib import db
+    from chalicelib.storage import db
 
     birthday = db.table().get(keys.job(keys.customer_pk(sid, "mia@example.com"), "birthday"), consistent=True)
     assert birthday is not None and birthday["status"] == "pending" and birthday["due"] == "2028-03-05T08:00:00Z"
@@ -108,7 +108,7 @@ def test_a_cancelled_order_gets_nothing_more(app: Any, client: Any, store: dict[
 
 @pytest.mark.world_time("2027-03-01T08:00:00Z")
 def test_an_answered_survey_gets_no_reminder(app: Any, client: Any, store: dict[str, Any]) -> None:
-    from chalicelib import db, keys
+    from chalicelib.storage import db, keys
 
     # GIVEN a survey sent after delivery
     post_order(client, store, "4001", "created", "2027-03-01T08:00:00Z", customer("ana@example.com", first_name="Ana"))

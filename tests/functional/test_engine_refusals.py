@@ -9,8 +9,10 @@ import boto3
 import pytest
 
 import devstack
-from chalicelib import aws, db, keys, sending, suppression
-from chalicelib.models import OrderStatus
+from chalicelib.messaging import sending, suppression
+from chalicelib.platform import aws
+from chalicelib.storage import db, keys
+from chalicelib.core.models import OrderStatus
 from tests.conftest import auth
 from tests.support.world import at, customer_info, ingest, order_event, sms_to, subjects_to
 
@@ -198,7 +200,7 @@ class BusyClients:
 def test_a_provider_that_keeps_failing_marks_the_job_failed_in_the_api(app: Any, client: Any, store: dict[str, Any]) -> None:
     import pytest
 
-    from chalicelib import messaging
+    from chalicelib.messaging import transports
 
     # GIVEN a due thank-you and an email provider that throttles every call
     order(store, "11", MONDAY, email="busy@example.com")
@@ -206,7 +208,7 @@ def test_a_provider_that_keeps_failing_marks_the_job_failed_in_the_api(app: Any,
     message = {"pk": job["PK"], "sk": job["SK"], "due_at": job["due_at"], "now": "2027-03-01T08:01:00Z"}
     busy = BusyClients(aws.clients())
     # WHEN SQS delivers it: early receives raise (SQS retries), and the claim is released
-    with pytest.raises(messaging.ProviderBusy):
+    with pytest.raises(transports.ProviderBusy):
         sending.process(db.table(), busy, message, receives=1, max_receives=5)
     assert job_item(store["store_id"], "11", "JOB#thank_you")["status"] == "pending"
     # and the last receive marks it failed instead
@@ -221,9 +223,9 @@ def test_a_provider_that_keeps_failing_marks_the_job_failed_in_the_api(app: Any,
 
 
 def test_one_broken_job_does_not_hold_back_its_batch(app: Any, store: dict[str, Any]) -> None:
-    from chalicelib import jobs
-    from chalicelib.config import settings
-    from chalicelib.models import JobKind
+    from chalicelib.schedule import jobs
+    from chalicelib.platform.config import settings
+    from chalicelib.core.models import JobKind
 
     # GIVEN a due thank-you and, beside it, a job whose store no longer exists
     order(store, "12", MONDAY, email="fine@example.com")
@@ -248,7 +250,7 @@ def test_the_last_receive_is_the_queues_max_receive_count() -> None:
 
 
 def test_a_busy_provider_is_retried_later_and_later(app: Any, store: dict[str, Any]) -> None:
-    from chalicelib.config import settings
+    from chalicelib.platform.config import settings
 
     # GIVEN a due thank-you queued for sending, received for the second time, and a throttling provider
     order(store, "13", MONDAY, email="later@example.com")

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import devstack
-from chalicelib import db, keys
+from chalicelib.storage import db, keys
 from tests.conftest import auth
 from tests.support.world import at, job, subjects_to
 from tests.support.orders import DANA, customer, post_order

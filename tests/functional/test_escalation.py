@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import cases, db, escalation, keys, stores
-from chalicelib.aws import clients
+from chalicelib.storage import db, keys
+from chalicelib.stores import registry
+from chalicelib.support import cases, escalation
+from chalicelib.platform.aws import clients
 from tests.support.cases import alerts_in, answer_survey, open_cases, response, set_store, subscribe_queue
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # a Tuesday
@@ -110,7 +112,7 @@ def test_second_bad_answer_updates_the_same_case_without_a_second_alert(client: 
 
 def test_passive_score_with_negative_comment_opens_a_case(client: Any, store: dict[str, Any]) -> None:
     # GIVEN a store with the default thresholds
-    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    item = registry.get_store(db.table(), store["store_id"], fresh=True)
 
     # WHEN a passive (8) answers in Arabic that they are not happy
     case = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], score=8, category="passive", comment="مش مبسوط من الخدمة", language="ar"), NOW)
@@ -139,7 +141,7 @@ def test_failed_webhook_is_retried_through_the_job_index(client: Any, store: dic
 
 def test_urgent_words_raise_priority_and_order_the_list(client: Any, store: dict[str, Any]) -> None:
     # GIVEN two negative answers, the later one mentioning a chargeback
-    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    item = registry.get_store(db.table(), store["store_id"], fresh=True)
     escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], order_id="A", score=5, comment="meh"), NOW)
     escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], order_id="B", score=5, comment="I filed a chargeback with my bank"), NOW)
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import devstack
-from chalicelib import db, keys
-from chalicelib.clock import parse_iso
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import parse_iso
 from tests.conftest import auth
 from tests.support.cases import alerts_in, answer_survey, open_cases, set_store, subscribe_queue
 

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 
 import devstack
-from chalicelib import aws, db, dispatch, keys, sending
-from chalicelib.clock import parse_iso
+from chalicelib.messaging import sending
+from chalicelib.platform import aws
+from chalicelib.schedule import dispatch
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import parse_iso
 from tests.conftest import auth
 from tests.fixtures import body_of, standard_headers
 from tests.support.faults import Rule, Script
@@ -186,9 +189,9 @@ def test_a_failed_release_is_settled_after_the_lease(app: Any, client: Any, stor
 def test_a_sender_that_cannot_be_encoded_fails_the_job_with_its_reason(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN a store whose saved sender has a non-ASCII local part (saved before senders were checked)
     db.table().update(keys.store(store["store_id"]), db.set_expr({"sender_email": "hellö@example.com"}))
-    from chalicelib import stores
+    from chalicelib.stores import registry
 
-    stores.clear_cache()
+    registry.clear_cache()
     assert post_order(client, store, "1").status_code == 200
     # WHEN the thank-you falls due, and time passes
     for minutes in (1, 15, 30):

@@ -8,8 +8,8 @@ from urllib.parse import quote
 import pytest
 
 import devstack
-from chalicelib import db, keys
-from chalicelib.models import OrderStatus
+from chalicelib.storage import db, keys
+from chalicelib.core.models import OrderStatus
 from tests.conftest import auth
 from tests.support.world import at, customer_info, ingest, order_event, subjects_to
 

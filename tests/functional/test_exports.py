@@ -10,9 +10,12 @@ from urllib.parse import quote, urlencode
 import pytest
 
 import devstack
-from chalicelib import db, exports, keys, suppression, surveys
-from chalicelib.clock import parse_iso, wall_clock
-from chalicelib.config import settings
+from chalicelib.customers import exports
+from chalicelib.messaging import suppression
+from chalicelib.storage import db, keys
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import parse_iso, wall_clock
+from chalicelib.platform.config import settings
 from tests.conftest import auth
 from tests.support.cases import answer_survey, answered, open_cases
 from tests.support.orders import EVENT, send

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import devstack
-from chalicelib.clock import parse_iso
+from chalicelib.core.clock import parse_iso
 from tests.conftest import auth
 from tests.fixtures import body_of, standard_headers
 from tests.support.world import emails_to, subjects_to

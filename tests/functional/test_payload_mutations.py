@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
-from chalicelib import customers, db, keys, stores, surveys
-from chalicelib.clock import epoch, iso, wall_clock
+from chalicelib.customers import profiles
+from chalicelib.storage import db, keys
+from chalicelib.stores import registry
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import epoch, iso, wall_clock
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake.normalize import Erasure, Notes
-from chalicelib.models import OrderEvent
+from chalicelib.core.models import OrderEvent
 from tests.conftest import auth
 from tests.fixtures import payload, shopify_headers, standard_headers, woo_headers
 from tests.support import mutation as m
@@ -145,7 +148,7 @@ def walk(store: dict[str, Any]) -> Iterator[Walk]:
 
 
 def _store(store: dict[str, Any]) -> dict[str, Any]:
-    return stores.with_defaults(stores.get_store(db.table(), store["store_id"]))
+    return registry.with_defaults(registry.get_store(db.table(), store["store_id"]))
 
 
 def reading(reader: Callable[..., Any], store: dict[str, Any], headers: Callable[[bytes], dict[str, str]]) -> Callable[[bytes], bool]:
@@ -226,7 +229,7 @@ def test_generic_order_events(client: Any, store: dict[str, Any], walk: Walk) ->
 def test_customer_sync(client: Any, store: dict[str, Any], walk: Walk) -> None:
     (mutations,) = m.plan(SYNC)
     walk.http(SYNC, mutations, lambda body: client.http.post(f"/stores/{store['store_id']}/customers", headers=auth(store["api_key"]), body=body),
-              lambda body: bool(customers.parse_sync(json.loads(body))))
+              lambda body: bool(profiles.parse_sync(json.loads(body))))
     walk.check()
 
 

@@ -12,9 +12,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 import devstack
-from chalicelib import db, keys, suppression
-from chalicelib.clock import wall_clock
-from chalicelib.errors import Unauthorized
+from chalicelib.messaging import suppression
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import wall_clock
+from chalicelib.core.errors import Unauthorized
 from chalicelib.intake import signatures
 from tests.conftest import auth
 from tests.fixtures import body_of, payload, raw, shopify_headers, woo_body, woo_headers

@@ -5,8 +5,9 @@ import pytest
 
 from typing import Any
 
-from chalicelib import db, keys, privacy
-from chalicelib.clock import wall_clock
+from chalicelib.customers import privacy
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import wall_clock
 from tests.support.cases import answer_survey, open_cases
 from tests.support.orders import EVENT, send
 

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import db, keys, suppression, surveys
-from chalicelib.clock import epoch, iso, wall_clock
+from chalicelib.messaging import suppression
+from chalicelib.storage import db, keys
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import epoch, iso, wall_clock
 
 PHONE = "+306912345678"
 OUR_NUMBER = "+12125550101"
@@ -177,7 +179,7 @@ def test_an_auto_responder_that_starts_with_a_digit_gets_no_loop(app: Any, store
 
 @pytest.mark.parametrize("body", ["2 min away, I'll call you back", "5 minutes", "3 pm", "10 more days", "2 دقائق", "5 λεπτά"])
 def test_a_number_that_is_clearly_a_quantity_is_not_a_score(body: str) -> None:
-    from chalicelib.sms_inbound import Intent, read_reply
+    from chalicelib.messaging.sms_inbound import Intent, read_reply
 
     assert read_reply(body).intent is Intent.OTHER
 
@@ -197,7 +199,7 @@ def test_repeated_score_replies_get_one_thank_you_per_survey(app: Any, store: di
 def test_a_score_by_sms_after_a_comment_on_the_page_keeps_the_comment(app: Any, client: Any, store: dict[str, Any]) -> None:
     from urllib.parse import urlencode
 
-    from chalicelib import cases
+    from chalicelib.support import cases
 
     # GIVEN a customer who answered 2 on the page and wrote what went wrong
     texted(store)

@@ -6,8 +6,10 @@ import pytest
 from datetime import timedelta
 from typing import Any
 
-from chalicelib import db, stats, surveys
-from chalicelib.clock import wall_clock
+from chalicelib.reports import stats
+from chalicelib.storage import db
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import wall_clock
 from tests.conftest import auth
 
 
@@ -85,8 +87,9 @@ def test_csat_stores_get_csat(client: Any, store: dict[str, Any]) -> None:
 @pytest.mark.world_time("2027-03-01T08:00:00Z")
 def test_surveys_sent_by_the_engine_count_towards_the_response_rate(app: Any, client: Any, store: dict[str, Any]) -> None:
     import devstack
-    from chalicelib import db, stores
-    from chalicelib.stats import summary
+    from chalicelib.storage import db
+    from chalicelib.stores import registry
+    from chalicelib.reports.stats import summary
     from tests.support.world import at, subjects_to
     from tests.support.orders import customer, post_order
 
@@ -97,6 +100,6 @@ def test_surveys_sent_by_the_engine_count_towards_the_response_rate(app: Any, cl
     devstack.deliver(app, at("2027-03-08T09:01:00Z"))
     assert "How did we do, Dana?" in subjects_to("dana@example.com")
     # THEN the day's counters know one survey was sent, so the response rate has a denominator
-    body = summary(db.table(), stores.get_store(db.table(), store["store_id"]), 30, at("2027-03-09T00:00:00Z"))
+    body = summary(db.table(), registry.get_store(db.table(), store["store_id"]), 30, at("2027-03-09T00:00:00Z"))
     assert body["sent"] == 1
     assert body["responses"] == 0 and body["response_rate"] == 0.0

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import escalation, messaging
+from chalicelib.messaging import transports
+from chalicelib.support import escalation
 from tests.conftest import OPERATOR, STORE_BODY, auth
 
 
@@ -22,7 +23,7 @@ def test_an_international_sender_domain_is_kept_in_its_ascii_form_and_encodes(cl
     # THEN it is accepted in the form SES sends from, and every email's From header encodes
     assert created.status_code == 201, created.body
     assert created.json_body["sender_email"] == "hello@xn--bcher-kva.example"
-    header = messaging.sender({"name": "Bücher", "sender_email": created.json_body["sender_email"]})
+    header = transports.sender({"name": "Bücher", "sender_email": created.json_body["sender_email"]})
     assert header.endswith("<hello@xn--bcher-kva.example>") and header.isascii()
 
 
@@ -47,13 +48,13 @@ def test_control_characters_and_bidi_overrides_are_stripped_from_the_store_name(
 
 
 def test_a_name_saved_before_the_rule_still_cannot_break_the_from_header() -> None:
-    header = messaging.sender({"name": "Cedar\r\nBcc: victim@example.com", "sender_email": "hello@cedarsage.example"})
+    header = transports.sender({"name": "Cedar\r\nBcc: victim@example.com", "sender_email": "hello@cedarsage.example"})
     assert "\r" not in header and "\n" not in header
     assert header.endswith("<hello@cedarsage.example>")
 
 
 def test_a_comment_with_line_breaks_cannot_forge_a_link_in_alerts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib import config
+    from chalicelib.platform import config
 
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://aftercare.example")
     config.reset()

@@ -113,18 +113,20 @@ def public_dns(host: str) -> list[str]:
 def test_outside_the_local_stage_a_webhook_must_be_a_public_https_address(moto: Any, store: dict[str, Any], monkeypatch: Any) -> None:
     import pytest
 
-    from chalicelib import config, db, stores
-    from chalicelib.clock import wall_clock
-    from chalicelib.errors import InvalidInput
+    from chalicelib.platform import config
+    from chalicelib.storage import db
+    from chalicelib.stores import registry
+    from chalicelib.core.clock import wall_clock
+    from chalicelib.core.errors import InvalidInput
 
     # GIVEN a deployed stage (no local webhooks)
     monkeypatch.setenv("ALLOW_LOCAL_WEBHOOKS", "off")
     config.reset()
     # WHEN a store points its alerts at the metadata service THEN it is refused, naming the field
     with pytest.raises(InvalidInput) as refused:
-        stores.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://169.254.169.254/latest"}, wall_clock(), resolve=public_dns)
+        registry.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://169.254.169.254/latest"}, wall_clock(), resolve=public_dns)
     assert refused.value.field == "slack_webhook_url"
     # AND a public https address is fine
-    item = stores.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://hooks.slack.com/services/T0/B0/x"}, wall_clock(), resolve=public_dns)
+    item = registry.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://hooks.slack.com/services/T0/B0/x"}, wall_clock(), resolve=public_dns)
     assert item["slack_webhook_url"] == "https://hooks.slack.com/services/T0/B0/x"
     config.reset()

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import cases, db, keys
+from chalicelib.storage import db, keys
+from chalicelib.support import cases
 from tests.support.intake import count_items
 from tests.support.surveys import issue, post_answer
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chalicelib import db, keys, surveys
-from chalicelib.clock import epoch, iso
+from chalicelib.storage import db, keys
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import epoch, iso
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 

@@ -9,9 +9,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib import db, jobs, keys, stats, surveys
-from chalicelib.clock import wall_clock
-from chalicelib.models import JobKind
+from chalicelib.reports import stats
+from chalicelib.schedule import jobs
+from chalicelib.storage import db, keys
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import wall_clock
+from chalicelib.core.models import JobKind
 from tests.conftest import auth
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -188,7 +191,8 @@ def test_csat_and_ces_scales(client: Any, store: dict[str, Any]) -> None:
 
 
 def test_behind_a_stage_path_the_page_posts_back_under_that_path(client: Any, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib import config, links
+    from chalicelib.messaging import links
+    from chalicelib.platform import config
 
     # GIVEN the API deployed under API Gateway's stage path, as the stack's PUBLIC_BASE_URL says
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://abc123.execute-api.us-east-1.amazonaws.com/api")

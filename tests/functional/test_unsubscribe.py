@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib import db, keys, links, suppression
-from chalicelib.clock import wall_clock
+from chalicelib.messaging import links, suppression
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import wall_clock
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 EMAIL = "ana@example.com"

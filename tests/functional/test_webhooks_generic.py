@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import keys
+from chalicelib.storage import keys
 from tests.fixtures import body_of, standard_headers
 from tests.support.intake import count_items, customer, jobs_of, order, orders
 from tests.support.orders import EVENT, send

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import keys
+from chalicelib.storage import keys
 from tests.conftest import auth
 from tests.fixtures import body_of, payload, raw, shopify_headers
 from tests.support.intake import all_items, count_items, customer, jobs_of, order, orders
@@ -100,10 +100,11 @@ def test_a_new_order_stores_the_customer_as_shopify_describes_them(client: Any, 
     assert [(i["sku"], i["quantity"]) for i in stored["items"]] == [("CS-BOARD-L", 1), ("CS-SOAP-3", 2)]
     assert stored["customer_id"] == ELENI
     # AND her email and phone both lead back to her
-    from chalicelib import customers, db
+    from chalicelib.customers import profiles
+    from chalicelib.storage import db
 
-    assert customers.find(db.table(), store["store_id"], "+306912345678") == ELENI
-    assert customers.find(db.table(), store["store_id"], "Eleni.Papadopoulou@EXAMPLE.com") == ELENI
+    assert profiles.find(db.table(), store["store_id"], "+306912345678") == ELENI
+    assert profiles.find(db.table(), store["store_id"], "Eleni.Papadopoulou@EXAMPLE.com") == ELENI
     # AND the thank-you is due now
     thanks = jobs_of(keys.order_pk(store["store_id"], ORDER_ID))
     assert "JOB#thank_you" in thanks and thanks["JOB#thank_you"]["status"] == "pending"
@@ -261,7 +262,7 @@ def test_metrics_count_received_duplicates_and_rejections_by_reason(client: Any,
     import io
     import logging
 
-    from chalicelib.observability import logger
+    from chalicelib.platform.observability import logger
 
     capfd.readouterr()
     lines = io.StringIO()

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import keys
+from chalicelib.storage import keys
 from tests.fixtures import body_of, payload, raw, shopify_headers, woo_headers
 from tests.support.intake import all_items, count_items, customer, jobs_of, order, orders
 

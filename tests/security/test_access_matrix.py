@@ -11,8 +11,11 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib import db, links, signing, surveys
-from chalicelib.clock import wall_clock
+from chalicelib.core import signing
+from chalicelib.messaging import links
+from chalicelib.storage import db
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import wall_clock
 from tests.conftest import OPERATOR, STORE_BODY, auth
 from tests.support.intake import count_items
 from tests.support.surveys import FORM, issue, post_answer
@@ -206,17 +209,17 @@ def test_inbox_and_dashboard_refuse_tampered_and_foreign_cookies(client: Any, wo
 
 @pytest.mark.parametrize("address", ["https://2130706433/", "https://127.1/", "https://0x7f000001/", "https://169.254.169.254./", "https://localhost./", "https://[::1]/", "http://hooks.slack.com/x"])
 def test_a_store_cannot_point_alerts_at_internal_addresses(client: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, address: str) -> None:
-    from chalicelib import config
+    from chalicelib.platform import config
 
     monkeypatch.setenv("ALLOW_LOCAL_WEBHOOKS", "off")  # the deployed stages' rule (the test client would restore the local one)
     config.reset()
-    from chalicelib import stores
-    from chalicelib.errors import InvalidInput
+    from chalicelib.stores import registry
+    from chalicelib.core.errors import InvalidInput
 
     def public_dns(host: str) -> list[str]:
         return ["52.1.2.3"]  # even a name that resolves public cannot save these
 
     with pytest.raises(InvalidInput) as refusal:
-        stores.update_store(db.table(), world["a"]["store_id"], {"slack_webhook_url": address}, wall_clock(), resolve=public_dns)
+        registry.update_store(db.table(), world["a"]["store_id"], {"slack_webhook_url": address}, wall_clock(), resolve=public_dns)
     assert refusal.value.field == "slack_webhook_url"
     config.reset()

@@ -13,7 +13,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import cases, openapi
+from chalicelib.support import cases
+from chalicelib.web import openapi
 from tests.conftest import OPERATOR, STORE_BODY
 from tests.support.live import serve
 from tests.support.surveys import issue, post_answer

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import devstack
-from chalicelib import db, jobs, keys, stores, surveys
-from chalicelib.clock import wall_clock
-from chalicelib.config import settings
-from chalicelib.models import JobKind
+from chalicelib.schedule import jobs
+from chalicelib.storage import db, keys
+from chalicelib.stores import registry
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import wall_clock
+from chalicelib.platform.config import settings
+from chalicelib.core.models import JobKind
 
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 768, "height": 1024}
@@ -63,7 +66,7 @@ def score_link(email_html: str, score: int) -> str:
 def survey_page_url(store: dict[str, Any], language: str, order_id: str) -> str:
     """A survey issued for an order, in ``language``: the page's URL."""
     link = surveys.issue_survey(
-        db.table(), store=stores.get_store(db.table(), store["store_id"]), customer_id=f"c-{order_id}@example.org", order_id=order_id,
+        db.table(), store=registry.get_store(db.table(), store["store_id"]), customer_id=f"c-{order_id}@example.org", order_id=order_id,
         kind="survey", channel="email", contact=f"c-{order_id}@example.org", now=wall_clock(), language=language,
     )
     return link.url

@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib import db, stores, surveys
-from chalicelib.aws import clients
-from chalicelib.clock import wall_clock
-from chalicelib.config import settings
+from chalicelib.storage import db
+from chalicelib.stores import registry
+from chalicelib.surveys import surveys
+from chalicelib.platform.aws import clients
+from chalicelib.core.clock import wall_clock
+from chalicelib.platform.config import settings
 from tests.conftest import auth
 
 
@@ -55,12 +57,12 @@ def response(**overrides: Any) -> dict[str, Any]:
 def set_store(client: Any, store: dict[str, Any], **settings_: Any) -> dict[str, Any]:
     answer = client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(settings_))
     assert answer.status_code == 200, answer.body
-    return stores.get_store(db.table(), store["store_id"], fresh=True)
+    return registry.get_store(db.table(), store["store_id"], fresh=True)
 
 
 def answer_survey(client: Any, store: dict[str, Any], *, score: int, comment: str, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en") -> Any:
     """Issue a survey for an order and answer it through the survey page's form."""
-    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    item = registry.get_store(db.table(), store["store_id"], fresh=True)
     link = surveys.issue_survey(
         db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
         channel="email", contact=customer, now=wall_clock(), language=language,
@@ -92,4 +94,4 @@ def answered(store: dict[str, Any], order_id: str, customer: str, score: int, co
 
 def set_store_item(store: dict[str, Any]) -> dict[str, Any]:
     """The store as stored now (fresh, not the cached copy)."""
-    return stores.get_store(db.table(), store["store_id"], fresh=True)
+    return registry.get_store(db.table(), store["store_id"], fresh=True)

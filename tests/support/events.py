@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chalicelib.clock import iso, wall_clock
+from chalicelib.core.clock import iso, wall_clock
 
 
 def sns_event(topic: str, message: str) -> dict[str, Any]:

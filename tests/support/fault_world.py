@@ -28,10 +28,12 @@ from random import Random
 from typing import Any
 
 import devstack
-from chalicelib import aws, db, keys, sending
-from chalicelib.clock import iso, parse_iso
-from chalicelib.dispatch import LEASE
-from chalicelib.models import JobKind
+from chalicelib.messaging import sending
+from chalicelib.platform import aws
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import iso, parse_iso
+from chalicelib.schedule.dispatch import LEASE
+from chalicelib.core.models import JobKind
 from tests.conftest import STORE_BODY
 from tests.fixtures import body_of, standard_headers
 from tests.support.faults import Faults
@@ -239,7 +241,7 @@ class World:
 
 
 def _occurrence(job: dict[str, Any]) -> str:
-    from chalicelib import followups
+    from chalicelib.schedule import followups
 
     return followups.occurrence(job)
 

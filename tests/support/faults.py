@@ -98,7 +98,7 @@ class Faults:
 
     # -- wiring -------------------------------------------------------------------------
     def __call__(self, service: str, client: Any) -> None:
-        """Attach to one client (the shape :meth:`chalicelib.aws.Clients.instrument` calls)."""
+        """Attach to one client (the shape :meth:`chalicelib.platform.aws.Clients.instrument` calls)."""
         events = client.meta.events
         if self.where == "call":
             events.register("before-call", self._before_call)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import db, keys
+from chalicelib.storage import db, keys
 
 
 def all_items() -> list[dict[str, Any]]:

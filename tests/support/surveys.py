@@ -4,15 +4,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib import db, stores, surveys
-from chalicelib.clock import wall_clock
+from chalicelib.storage import db
+from chalicelib.stores import registry
+from chalicelib.surveys import surveys
+from chalicelib.core.clock import wall_clock
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def issue(store: dict[str, Any], *, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en") -> surveys.SurveyLink:
     """A survey sent for an order by email, as the send path issues it."""
-    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    item = registry.get_store(db.table(), store["store_id"], fresh=True)
     return surveys.issue_survey(
         db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
         channel="email", contact=customer, now=wall_clock(), language=language,
@@ -28,7 +30,7 @@ def answered(store: dict[str, Any], order_id: str, customer: str, score: int, co
     """A survey for an order, answered at ``at`` (as the survey page records it)."""
     from datetime import timedelta
 
-    item = stores.get_store(db.table(), store["store_id"], fresh=True)
+    item = registry.get_store(db.table(), store["store_id"], fresh=True)
     link = surveys.issue_survey(
         db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
         channel="email", contact=customer, now=at - timedelta(hours=1), language=language,

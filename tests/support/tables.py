@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import devstack
-from chalicelib import db
+from chalicelib.storage import db
 
 
 def _moto_table() -> Any:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib import db, stores
+from chalicelib.storage import db
+from chalicelib.stores import registry
 from chalicelib.intake import service
-from chalicelib.clock import iso
-from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.core.clock import iso
+from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 
 
 def customer_info(email: str | None = "dana@example.com", **fields: Any) -> CustomerInfo:
@@ -27,7 +28,7 @@ def order_event(store_id: str, order_id: str, status: OrderStatus, at: datetime,
 
 def ingest(store: dict[str, Any], event: OrderEvent, now: datetime) -> None:
     """The event written by intake's own code, as a webhook carrying it would be (received at ``now``)."""
-    settings = stores.with_defaults(stores.get_store(db.table(), event.store_id, fresh=True))
+    settings = registry.with_defaults(registry.get_store(db.table(), event.store_id, fresh=True))
     outcome = service.ingest(db.table(), event, settings, now)
     assert outcome.status in ("accepted", "duplicate"), outcome
 
@@ -57,7 +58,7 @@ def job(store_id: str, owner_pk: str, sk: str) -> dict[str, Any]:
 
 
 def at(text: str) -> datetime:
-    from chalicelib.clock import parse_iso
+    from chalicelib.core.clock import parse_iso
 
     return parse_iso(text)
 

@@ -9,7 +9,7 @@ import pytest
 @pytest.fixture
 def public_base_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The public URL links in messages are built on, for tests that render messages."""
-    from chalicelib import config
+    from chalicelib.platform import config
 
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://aftercare.example")
     config.reset()

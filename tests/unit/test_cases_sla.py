@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.cases import Change, parse_change, case_id_for
-from chalicelib.errors import InvalidInput
-from chalicelib.escalation import sla_deadline
+from chalicelib.support.cases import Change, parse_change, case_id_for
+from chalicelib.core.errors import InvalidInput
+from chalicelib.support.escalation import sla_deadline
 
 
 def utc(text: str) -> datetime:

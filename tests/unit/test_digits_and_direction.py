@@ -6,8 +6,10 @@ import re
 
 import pytest
 
-from chalicelib import messaging, overrides, sending, sms_inbound, templating
-from chalicelib.models import LANGUAGES, RTL_LANGUAGES
+from chalicelib.messaging import transports, sending, sms_inbound
+from chalicelib.stores import overrides
+from chalicelib.web import templating
+from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 
 STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedarsage.example", "sender_email": "hello@cedarsage.example"}
 PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
@@ -67,14 +69,14 @@ def test_rtl_sms_start_right_to_left_and_isolate_the_store_name(kind: str, langu
     body = sending.compose_sms(kind, language, overrides.sample_context(kind), STORE)
     assert body.startswith(RLM + FSI + "Cedar & Sage" + PDI)
     assert body.count(FSI) == body.count(PDI)
-    assert messaging.segments(body) <= messaging.MAX_SEGMENTS
+    assert transports.segments(body) <= transports.MAX_SEGMENTS
 
 
 @pytest.mark.parametrize("language", ["en", "el"])
 def test_ltr_sms_carry_no_marks_unless_they_embed_right_to_left_text(language: str) -> None:
     body = sending.compose_sms("survey", language, overrides.sample_context("survey"), STORE)
     assert not set(body) & {FSI, PDI, RLM}
-    assert language != "en" or messaging.is_gsm(body)  # English stays GSM-7
+    assert language != "en" or transports.is_gsm(body)  # English stays GSM-7
     hebrew_store = {**STORE, "name": "חנות הזית"}
     body = sending.compose_sms("thank_you", language, overrides.sample_context("thank_you"), hebrew_store)
     assert body.startswith(FSI + "חנות הזית" + PDI + ":")
@@ -85,10 +87,10 @@ def test_a_shortened_sms_closes_every_isolate_it_cut() -> None:
     context = overrides.sample_context("usage_tips")
     context["tips"] = [{"title": "Teapot", "text": "Warm the pot with hot water first. " * 10, "links": []}]
     body = sending.compose_sms("usage_tips", "ar", context, store)
-    assert messaging.segments(body) <= messaging.MAX_SEGMENTS
+    assert transports.segments(body) <= transports.MAX_SEGMENTS
     assert body.count(FSI) == body.count(PDI)
-    assert messaging.close_isolates(FSI + "Cedar") == FSI + "Cedar" + PDI
-    assert messaging.close_isolates(FSI + "a" + PDI) == FSI + "a" + PDI
+    assert transports.close_isolates(FSI + "Cedar") == FSI + "Cedar" + PDI
+    assert transports.close_isolates(FSI + "a" + PDI) == FSI + "a" + PDI
 
 
 @pytest.mark.parametrize("language", sorted(RTL_LANGUAGES))

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import followups, keys
-from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.schedule import followups
+from chalicelib.storage import keys
+from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 
 STORE: dict[str, Any] = {"store_id": "st1", "timezone": "Europe/Athens", "language": "en"}
 ORDERED = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
@@ -16,7 +17,7 @@ ORDERED = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(autouse=True)
 def shards(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib import config
+    from chalicelib.platform import config
 
     monkeypatch.setenv("DUE_SHARDS", "4")
     config.reset()
@@ -106,7 +107,7 @@ def test_cancelled_events_plan_nothing() -> None:
 def test_the_next_birthday_is_10_am_in_the_customers_zone(birthday: str, zone: str, now: str, expected: str) -> None:
     from zoneinfo import ZoneInfo
 
-    from chalicelib.clock import iso, parse_iso
+    from chalicelib.core.clock import iso, parse_iso
 
     due = followups.next_birthday(birthday, ZoneInfo(zone), parse_iso(now))
     assert due is not None and iso(due) == expected
@@ -127,7 +128,7 @@ def test_an_impossible_birthday_plans_nothing() -> None:
 def test_recurring_jobs_come_back_next_year() -> None:
     from zoneinfo import ZoneInfo
 
-    from chalicelib.clock import iso
+    from chalicelib.core.clock import iso
 
     birthday = {"kind": "birthday", "data": {"occurrence": "2027", "birthday": "02-29"}}
     due, occurrence = followups.next_year(birthday, STORE, ZoneInfo("Europe/Athens"), datetime(2027, 2, 28, 8, tzinfo=timezone.utc)) or (None, None)

@@ -7,7 +7,9 @@ import re
 
 import pytest
 
-from chalicelib import overrides, sending, templating
+from chalicelib.messaging import sending
+from chalicelib.stores import overrides
+from chalicelib.web import templating
 
 HEBREW = templating.LOCALE / "he" / "LC_MESSAGES"
 # one prefix letter (ב ה ו כ ל מ ש) standing alone before a hyphen or maqaf

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import InvalidInput, Unauthorized
+from chalicelib.core.errors import InvalidInput, Unauthorized
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake import normalize as n
-from chalicelib.models import OrderStatus
-from chalicelib.stores import with_defaults
+from chalicelib.core.models import OrderStatus
+from chalicelib.stores.registry import with_defaults
 from tests.fixtures import body_of, payload, raw, shopify_headers, standard_headers, woo_headers
 
 SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg=="

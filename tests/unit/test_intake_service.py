@@ -7,10 +7,11 @@ from unittest.mock import create_autospec
 
 import pytest
 
-from chalicelib import customers, db, keys
+from chalicelib.customers import profiles
+from chalicelib.storage import db, keys
 from chalicelib.intake import service
-from chalicelib.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
-from chalicelib.stores import with_defaults
+from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.stores.registry import with_defaults
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 STORE = with_defaults({"store_id": "st1", "timezone": "Europe/Athens"})
@@ -73,8 +74,8 @@ def test_an_order_without_contact_is_stored_without_customer_or_messages() -> No
 def test_sync_of_500_customers_writes_transactions_of_at_most_100_items() -> None:
     table = create_autospec(db.Table, instance=True)
     body = {"customers": [{"email": f"c{i}@example.com", "phone": f"+3069440{i:05d}", "birthday": "06-15"} for i in range(500)]}
-    result = customers.sync(table, STORE, body, NOW)
+    result = profiles.sync(table, STORE, body, NOW)
     sizes = [len(call.args[0]) for call in table.transact.call_args_list]
-    assert result == customers.SyncResult(received=500, written=500, transactions=len(sizes))
+    assert result == profiles.SyncResult(received=500, written=500, transactions=len(sizes))
     assert max(sizes) <= 100 and sum(sizes) == 500 * 4
     assert len(sizes) == 20

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.errors import Unauthorized
+from chalicelib.core.errors import Unauthorized
 from chalicelib.intake.signatures import require_body_hmac, require_standard, standard_sign
 
 # The Standard Webhooks specification's reference example.

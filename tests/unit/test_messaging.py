@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
-from chalicelib import messaging
+from chalicelib.messaging import transports
 
 STORE = {"store_id": "st1", "name": "Κεραμικά Σοφίας", "sender_email": "hello@sofia.example", "support_email": "care@sofia.example", "sms_origination": "+15555550100"}
 
@@ -41,7 +41,7 @@ def error(code: str, status: int) -> ClientError:
 
 @pytest.fixture
 def transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from chalicelib import config
+    from chalicelib.platform import config
 
     def use(value: str) -> None:
         monkeypatch.setenv("SMS_TRANSPORT", value)
@@ -56,7 +56,7 @@ def test_sms_through_end_user_messaging(transport: Any) -> None:
     transport("eum")
     sms = Recorder({"MessageId": "eum-42"})
     # WHEN an SMS is sent
-    message_id = messaging.send_sms(Clients(sms=sms), STORE, "+306912345678", "Γεια σας")
+    message_id = transports.send_sms(Clients(sms=sms), STORE, "+306912345678", "Γεια σας")
     # THEN it is one send_text_message call with the store's origination identity
     assert message_id == "eum-42"
     assert sms.calls == [
@@ -76,14 +76,14 @@ def test_sms_through_end_user_messaging(transport: Any) -> None:
 def test_sms_through_sns(transport: Any) -> None:
     transport("sns")
     sns = Recorder({"MessageId": "sns-7"})
-    assert messaging.send_sms(Clients(sns_sms=sns), STORE, "+306912345678", "hi") == "sns-7"
+    assert transports.send_sms(Clients(sns_sms=sns), STORE, "+306912345678", "hi") == "sns-7"
     operation, kwargs = sns.calls[0]
     assert operation == "publish" and kwargs["PhoneNumber"] == "+306912345678" and kwargs["Message"] == "hi"
 
 
 def test_email_request_is_utf8_with_headers_and_the_store_tag() -> None:
     ses = Recorder({"MessageId": "ses-1"})
-    messaging.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "Χρόνια πολλά!", "<p>Γεια</p>", "Γεια", {"List-Unsubscribe": "<https://x/u/t>"})
+    transports.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "Χρόνια πολλά!", "<p>Γεια</p>", "Γεια", {"List-Unsubscribe": "<https://x/u/t>"})
     operation, kwargs = ses.calls[0]
     assert operation == "send_email"
     simple = kwargs["Content"]["Simple"]
@@ -97,31 +97,31 @@ def test_email_request_is_utf8_with_headers_and_the_store_tag() -> None:
 
 
 @pytest.mark.parametrize(("code", "status", "kind"), [
-    ("TooManyRequestsException", 429, messaging.ProviderBusy),
-    ("ThrottlingException", 400, messaging.ProviderBusy),
-    ("InternalFailure", 500, messaging.Ambiguous),
-    ("ServiceUnavailable", 503, messaging.Ambiguous),
-    ("MessageRejected", 400, messaging.Rejected),
-    ("ValidationException", 400, messaging.Rejected),
+    ("TooManyRequestsException", 429, transports.ProviderBusy),
+    ("ThrottlingException", 400, transports.ProviderBusy),
+    ("InternalFailure", 500, transports.Ambiguous),
+    ("ServiceUnavailable", 503, transports.Ambiguous),
+    ("MessageRejected", 400, transports.Rejected),
+    ("ValidationException", 400, transports.Rejected),
 ])
 def test_provider_errors_are_sorted_into_retry_or_give_up(code: str, status: int, kind: type) -> None:
     ses = Recorder(error=error(code, status))
     with pytest.raises(kind):
-        messaging.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "h", "t")
+        transports.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "h", "t")
 
 
 @pytest.mark.parametrize(("exc", "kind"), [
-    (EndpointConnectionError(endpoint_url="https://email.example"), messaging.ProviderBusy),
-    (ConnectTimeoutError(endpoint_url="https://email.example"), messaging.ProviderBusy),
-    (ReadTimeoutError(endpoint_url="https://email.example"), messaging.Ambiguous),
-    (ConnectionClosedError(endpoint_url="https://email.example"), messaging.Ambiguous),
+    (EndpointConnectionError(endpoint_url="https://email.example"), transports.ProviderBusy),
+    (ConnectTimeoutError(endpoint_url="https://email.example"), transports.ProviderBusy),
+    (ReadTimeoutError(endpoint_url="https://email.example"), transports.Ambiguous),
+    (ConnectionClosedError(endpoint_url="https://email.example"), transports.Ambiguous),
 ])
 def test_network_errors_are_sorted_by_whether_the_request_may_have_arrived(transport: Any, exc: Exception, kind: type) -> None:
     transport("sns")
     # GIVEN a provider call that fails in the network: before the request left, or after
     for send in (
-        lambda: messaging.send_email(Clients(sesv2=Recorder(error=exc)), STORE, "dana@example.com", "s", "h", "t"),
-        lambda: messaging.send_sms(Clients(sns_sms=Recorder(error=exc)), STORE, "+306912345678", "hi"),
+        lambda: transports.send_email(Clients(sesv2=Recorder(error=exc)), STORE, "dana@example.com", "s", "h", "t"),
+        lambda: transports.send_sms(Clients(sns_sms=Recorder(error=exc)), STORE, "+306912345678", "hi"),
     ):
         # THEN only a call that provably never arrived may be retried; the others are ambiguous
         with pytest.raises(kind):
@@ -131,21 +131,21 @@ def test_network_errors_are_sorted_by_whether_the_request_may_have_arrived(trans
 def test_a_sender_that_cannot_be_written_in_a_header_is_unsendable() -> None:
     # an international domain is written in its ASCII form; an international local part cannot be
     ses = Recorder()
-    with pytest.raises(messaging.Unsendable):
-        messaging.send_email(Clients(sesv2=ses), {**STORE, "sender_email": "hellö@example.com"}, "dana@example.com", "s", "h", "t")
+    with pytest.raises(transports.Unsendable):
+        transports.send_email(Clients(sesv2=ses), {**STORE, "sender_email": "hellö@example.com"}, "dana@example.com", "s", "h", "t")
     assert ses.calls == []
-    assert messaging.sender({**STORE, "sender_email": "hello@bücher.example"}).endswith("<hello@xn--bcher-kva.example>")
+    assert transports.sender({**STORE, "sender_email": "hello@bücher.example"}).endswith("<hello@xn--bcher-kva.example>")
 
 
 def test_ses_account_suppression_lookup() -> None:
-    assert messaging.ses_suppressed(Recorder({"SuppressedDestination": {}}), "a@b.example") is True
-    assert messaging.ses_suppressed(Recorder(error=error("NotFoundException", 404)), "a@b.example") is False
+    assert transports.ses_suppressed(Recorder({"SuppressedDestination": {}}), "a@b.example") is True
+    assert transports.ses_suppressed(Recorder(error=error("NotFoundException", 404)), "a@b.example") is False
 
 
 def test_fit_sms_keeps_the_link_and_stays_in_gsm() -> None:
     body = "Cedar: " + "word " * 100 + "\nhttps://x.example/s/abc"
-    fitted = messaging.fit_sms(body)
-    assert messaging.segments(fitted) == 2 and fitted.endswith("https://x.example/s/abc") and messaging.is_gsm(fitted)
+    fitted = transports.fit_sms(body)
+    assert transports.segments(fitted) == 2 and fitted.endswith("https://x.example/s/abc") and transports.is_gsm(fitted)
 
 
 def test_the_requests_match_the_service_models(transport: Any) -> None:
@@ -155,8 +155,8 @@ def test_the_requests_match_the_service_models(transport: Any) -> None:
 
     transport("eum")
     sms, ses = Recorder(), Recorder()
-    messaging.send_sms(Clients(sms=sms), STORE, "+306912345678", "Γεια")
-    messaging.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "<p>h</p>", "t", {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    transports.send_sms(Clients(sms=sms), STORE, "+306912345678", "Γεια")
+    transports.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "<p>h</p>", "t", {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
     for service, (operation, kwargs) in (("pinpoint-sms-voice-v2", sms.calls[0]), ("sesv2", ses.calls[0])):
         model = boto3.client(service, region_name="us-east-1").meta.service_model
         name = "".join(part.capitalize() for part in operation.split("_"))
@@ -164,21 +164,21 @@ def test_the_requests_match_the_service_models(transport: Any) -> None:
 
 
 def test_deployed_email_goes_through_the_feedback_configuration_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib import config
+    from chalicelib.platform import config
 
     # GIVEN a deployed stage whose configuration set publishes bounces and complaints
     monkeypatch.setenv("SES_CONFIGURATION_SET", "aftercare")
     config.reset()
     ses = Recorder({"MessageId": "ses-2"})
     # WHEN an email is sent
-    messaging.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "<p>h</p>", "t")
+    transports.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "<p>h</p>", "t")
     config.reset()
     # THEN SES is told to use it, so a bounce reaches ses_feedback
     assert ses.calls[0][1]["ConfigurationSetName"] == "aftercare"
 
 
 def test_busy_providers_are_retried_with_exponential_backoff() -> None:
-    from chalicelib.sending import retry_delay
+    from chalicelib.messaging.sending import retry_delay
 
     assert [retry_delay(n) for n in range(1, 7)] == [30, 60, 120, 240, 480, 900]
     assert retry_delay(20) == 900

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import openapi
+from chalicelib.web import openapi
 
 
 def _app() -> Any:

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chalicelib import policy, stores
-from chalicelib.policy import Reason, Situation, decide
+from chalicelib.messaging import policy
+from chalicelib.stores import registry
+from chalicelib.messaging.policy import Reason, Situation, decide
 
-STORE = stores.with_defaults({"store_id": "st1", "name": "Cedar", "timezone": "Europe/Athens", "language": "en"})
+STORE = registry.with_defaults({"store_id": "st1", "name": "Cedar", "timezone": "Europe/Athens", "language": "en"})
 # Wednesday 3 March 2027, 12:00 in Athens
 NOON = datetime(2027, 3, 3, 10, 0, tzinfo=timezone.utc)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.sentiment import classify, normalise, read_comment, score_is_negative
+from chalicelib.support.sentiment import classify, normalise, read_comment, score_is_negative
 
 DEFAULTS = {"nps_threshold": 6, "csat_threshold": 2, "ces_threshold": 5}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.sentiment import classify, read_comment
+from chalicelib.support.sentiment import classify, read_comment
 
 DEFAULTS = {"nps_threshold": 6, "csat_threshold": 2, "ces_threshold": 5}
 

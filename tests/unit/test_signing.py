@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib import config, signing
+from chalicelib.core import signing
+from chalicelib.platform import config
 
 
 @pytest.fixture(autouse=True)

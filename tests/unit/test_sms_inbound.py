@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.sms_inbound import Intent, Reply, fold, read_reply
+from chalicelib.messaging.sms_inbound import Intent, Reply, fold, read_reply
 
 
 @pytest.mark.parametrize(

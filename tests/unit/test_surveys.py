@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib import stats, surveys
-from chalicelib.errors import InvalidInput
+from chalicelib.reports import stats
+from chalicelib.surveys import surveys
+from chalicelib.core.errors import InvalidInput
 
 
 @pytest.mark.parametrize(
@@ -87,7 +88,7 @@ def test_nps_csat_and_ces_summaries() -> None:
 def test_an_answers_comments_keep_every_one_given_and_the_latest_wins() -> None:
     from datetime import datetime, timezone
 
-    from chalicelib.surveys import MAX_COMMENTS, _comments_with
+    from chalicelib.surveys.surveys import MAX_COMMENTS, _comments_with
 
     now = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
     first = _comments_with(None, "Cracked lid", "page", now)

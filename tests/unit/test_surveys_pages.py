@@ -4,7 +4,8 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from chalicelib import surveys, unsubscribe
+from chalicelib.messaging import unsubscribe
+from chalicelib.surveys import surveys
 
 
 def test_the_readers_first_supported_language_wins() -> None:

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from chalicelib import overrides, templating
-from chalicelib.errors import TemplateBudgetExceeded
+from chalicelib.stores import overrides
+from chalicelib.web import templating
+from chalicelib.core.errors import TemplateBudgetExceeded
 
 NESTED_LOOPS = "Hello\n{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}"
 CHEAP_FOR_DANA = (

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import messaging, overrides, sending, templating
-from chalicelib.models import LANGUAGES, RTL_LANGUAGES
+from chalicelib.messaging import transports, sending
+from chalicelib.stores import overrides
+from chalicelib.web import templating
+from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 
 STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedarsage.example", "sender_email": "hello@cedarsage.example"}
 UNSUBSCRIBE = "https://aftercare.example/u/abc.def"
@@ -100,18 +102,18 @@ def test_sms_stay_within_two_segments_even_with_long_names(kind: str, language: 
     context = sample(kind, product="An Extraordinarily Long Handmade Ceramic Teapot With Bamboo Handle", order_name="#100000000001")
     context["survey"] = {**context["survey"], "url": "https://feedback.cedarsage.example/s/" + "A" * 22}
     body = sending.compose_sms(kind, language, context, store)
-    assert messaging.segments(body) <= 2, body
+    assert transports.segments(body) <= 2, body
     if kind in ("survey", "survey_reminder"):
         assert body.endswith(context["survey"]["url"])  # the link survives any shortening
 
 
 def test_segments_count_gsm_and_ucs2() -> None:
-    assert messaging.segments("a" * 160) == 1 and messaging.segments("a" * 161) == 2
-    assert messaging.segments("a" * 306) == 2 and messaging.segments("a" * 307) == 3
-    assert messaging.segments("{" * 80) == 1 and messaging.segments("{" * 81) == 2  # escaped chars count twice
-    assert messaging.segments("ش" * 70) == 1 and messaging.segments("ش" * 134) == 2 and messaging.segments("ش" * 135) == 3
-    assert messaging.segments("Ωραία") == 1  # Greek capitals in the GSM set
-    assert messaging.segments("ω" * 134) == 2 and messaging.segments("ω" * 135) == 3
+    assert transports.segments("a" * 160) == 1 and transports.segments("a" * 161) == 2
+    assert transports.segments("a" * 306) == 2 and transports.segments("a" * 307) == 3
+    assert transports.segments("{" * 80) == 1 and transports.segments("{" * 81) == 2  # escaped chars count twice
+    assert transports.segments("ش" * 70) == 1 and transports.segments("ش" * 134) == 2 and transports.segments("ش" * 135) == 3
+    assert transports.segments("Ωραία") == 1  # Greek capitals in the GSM set
+    assert transports.segments("ω" * 134) == 2 and transports.segments("ω" * 135) == 3
 
 
 def test_valid_overrides_pass_and_broken_ones_name_the_line() -> None:

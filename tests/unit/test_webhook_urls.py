@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import outbound, validate
-from chalicelib.errors import InvalidInput
-from chalicelib.escalation import post_webhook
+from chalicelib.core import validate
+from chalicelib.platform import outbound
+from chalicelib.core.errors import InvalidInput
+from chalicelib.support.escalation import post_webhook
 
 
 PUBLIC = "52.1.2.3"

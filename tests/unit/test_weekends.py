@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import policy, stores, weekends
-from chalicelib.escalation import store_sla_deadline
+from chalicelib.core import weekends
+from chalicelib.messaging import policy
+from chalicelib.stores import registry
+from chalicelib.support.escalation import store_sla_deadline
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
@@ -28,21 +30,21 @@ MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
     ],
 )
 def test_a_stores_default_week_is_its_countrys(zone: str, business: list[int], send: list[int]) -> None:
-    shown = stores.public_view({"store_id": "st1", "timezone": zone})
+    shown = registry.public_view({"store_id": "st1", "timezone": zone})
     assert shown["business_days"] == business
     assert shown["send_days"] == send
-    assert policy.send_days(stores.with_defaults({"timezone": zone}), ZoneInfo(zone)) == send
+    assert policy.send_days(registry.with_defaults({"timezone": zone}), ZoneInfo(zone)) == send
 
 
 def test_a_stated_week_wins_over_the_local_one() -> None:
-    settings = stores.with_defaults({"timezone": "Asia/Jerusalem", "send_days": [MON, TUE], "business_days": [MON]})
+    settings = registry.with_defaults({"timezone": "Asia/Jerusalem", "send_days": [MON, TUE], "business_days": [MON]})
     assert (settings["send_days"], settings["business_days"]) == ([MON, TUE], [MON])
     assert policy.send_days(settings, ZoneInfo("Europe/Athens")) == [MON, TUE]
 
 
 def test_a_customer_is_messaged_on_their_own_week() -> None:
     # GIVEN a Greek store and an Israeli customer, on a Saturday morning in Tel Aviv
-    greek = stores.with_defaults({"timezone": "Europe/Athens"})
+    greek = registry.with_defaults({"timezone": "Europe/Athens"})
     saturday = datetime(2027, 3, 6, 8, 0, tzinfo=timezone.utc)  # 10:00 in Jerusalem
     # THEN the Greek week would send, the customer's week waits for Sunday morning
     assert SAT in policy.send_days(greek, ZoneInfo("Europe/Athens"))
@@ -54,7 +56,7 @@ def test_a_customer_is_messaged_on_their_own_week() -> None:
 
 def test_support_hours_are_counted_on_the_stores_week() -> None:
     # GIVEN a case opened on Thursday 16:30 in Riyadh with a 60-minute SLA and 09:00-17:00 hours
-    riyadh = stores.with_defaults({"timezone": "Asia/Riyadh", "store_id": "st1"})
+    riyadh = registry.with_defaults({"timezone": "Asia/Riyadh", "store_id": "st1"})
     opened = datetime(2027, 3, 4, 13, 30, tzinfo=timezone.utc)  # Thursday 16:30 local
     due = store_sla_deadline(riyadh, opened).astimezone(ZoneInfo("Asia/Riyadh"))
     # THEN the 30 minutes left run on Sunday, not on the Friday-Saturday weekend

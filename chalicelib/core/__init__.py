@@ -1,0 +1,1 @@
+"""What every part shares and nothing depends on: the clock, errors, models, validation, signing, weeks."""

@@ -1,0 +1,1 @@
+"""Customer records, exports and privacy requests."""

@@ -1,0 +1,1 @@
+"""The process around the rules: configuration, AWS clients, observability, resource names, egress."""

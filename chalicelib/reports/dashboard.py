@@ -1,0 +1,329 @@
+"""The store's dashboard: the score week by week, responses, response rate, the category
+split, open cases and the latest comments, on one server-rendered page.
+
+Reads are bounded by the period, never by the number of customers: the daily counters
+(:func:`chalicelib.reports.stats.summary`, one item per day), the open and acknowledged cases
+(``gsi1``) and the newest commented responses of the period (a sparse comment listing
+written with each commented answer: a few reads, however many answers have no comment).
+The chart is inline SVG computed here, so the page needs no script and no outside asset
+under the strict CSP.  Weeks start on the day the store's language starts them (Sunday
+for English and Hebrew, Saturday for Arabic and Persian, Monday for Greek), and the time
+axis runs right to left in right-to-left languages.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from chalicelib.storage import db
+
+PERIODS = (30, 90)
+DEFAULT_DAYS = 30
+LATEST_COMMENTS = 6
+
+# y-axis range and grid of each survey type
+SCALES: dict[str, tuple[float, float, tuple[float, ...]]] = {
+    "nps": (-100.0, 100.0, (-100.0, -50.0, 0.0, 50.0, 100.0)),
+    "csat": (0.0, 100.0, (0.0, 25.0, 50.0, 75.0, 100.0)),
+    "ces": (1.0, 7.0, (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0)),
+}
+GOOD = {"promoter", "satisfied", "low_effort"}
+BAD = {"detractor", "unsatisfied", "high_effort"}
+
+# chart geometry (SVG user units; the SVG scales to the page's width)
+WIDTH, HEIGHT = 640, 240
+PAD_SIDE, PAD_AXIS, PAD_TOP, PAD_BOTTOM = 16, 44, 22, 40
+
+
+def period_days(raw: str | None) -> int:
+    """30 or 90; anything else is the default (a page link never breaks)."""
+    return int(raw) if raw in {str(p) for p in PERIODS} else DEFAULT_DAYS
+
+
+def dashboard_path(base_url: str, store_id: str) -> str:
+    from urllib.parse import urlparse
+
+    return f"{urlparse(base_url).path.rstrip('/')}/stores/{store_id}/dashboard"
+
+
+def dashboard_url(base_url: str, store_id: str, days: int) -> str:
+    suffix = "" if days == DEFAULT_DAYS else f"?days={days}"
+    return f"{base_url.rstrip('/')}/stores/{store_id}/dashboard{suffix}"
+
+
+def first_week_day(language: str) -> int:
+    """0 = Monday ... 6 = Sunday, as people of the language's main country count weeks."""
+    from babel import Locale
+    from babel.core import get_global
+
+    likely = get_global("likely_subtags").get(language, language)
+    return int(Locale.parse(likely).first_week_day)
+
+
+# --- the numbers ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Week:
+    start: date
+    responses: int
+    score: float | None
+
+
+def weekly(series: Sequence[Mapping[str, Any]], survey_type: str, week_starts: int) -> list[Week]:
+    """Daily counters grouped into weeks.  A week's score is the daily scores weighted by
+    their responses, which is the score of the week's answers (NPS, CSAT and CES are all
+    means of per-answer values)."""
+    digits = 2 if survey_type == "ces" else 1
+    grouped: dict[date, list[tuple[int, float | None]]] = {}
+    for entry in series:
+        day = date.fromisoformat(str(entry["day"]))
+        start = day - timedelta(days=(day.weekday() - week_starts) % 7)
+        grouped.setdefault(start, []).append((int(entry.get("responses") or 0), entry.get(survey_type)))
+    weeks = []
+    for start in sorted(grouped):
+        days = grouped[start]
+        answered = sum(n for n, score in days if score is not None)
+        total = sum(n for n, _ in days)
+        score = round(sum(n * float(score) for n, score in days if score is not None) / answered, digits) if answered else None
+        weeks.append(Week(start, total, score))
+    return weeks
+
+
+def score_text(survey_type: str, value: float | None, language: str) -> str:
+    """NPS as a whole number (-100..100), CSAT as a percentage, CES with one decimal."""
+    from chalicelib.web.templating import format_number
+
+    if value is None:
+        return "–"
+    if survey_type == "nps":
+        return format_number(round(value), language)
+    if survey_type == "csat":
+        return format_number(round(value), language) + "%"
+    return format_number(round(value, 1), language, "0.0")
+
+
+# --- the chart ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    label: str
+    tick: str
+    responses: int
+    has_score: bool
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    points: list[Point]
+    path: str
+    grid: list[tuple[float, str]]  # (y, label)
+    axis_x: float  # where the grid labels stand
+    axis_anchor: str
+    zero_y: float | None
+    baseline_y: float
+
+
+def chart(weeks: Sequence[Week], survey_type: str, language: str, *, rtl: bool) -> Chart:
+    """Coordinates of a line chart of the weekly score (pure: the template only draws)."""
+    from babel.dates import format_date
+
+    from chalicelib.web.templating import numerals
+
+    low, high, grid = SCALES[survey_type]
+    left = PAD_SIDE if rtl else PAD_AXIS
+    right = WIDTH - (PAD_AXIS if rtl else PAD_SIDE)
+    top, bottom = PAD_TOP, HEIGHT - PAD_BOTTOM
+
+    def y_of(value: float) -> float:
+        return round(bottom - (value - low) / (high - low) * (bottom - top), 1)
+
+    count = max(len(weeks), 1)
+    step = (right - left) / count
+    points = []
+    for index, week in enumerate(weeks):
+        offset = left + (index + 0.5) * step
+        x = round(right - (offset - left) if rtl else offset, 1)
+        points.append(
+            Point(
+                x=x,
+                y=y_of(week.score) if week.score is not None else bottom,
+                label=score_text(survey_type, week.score, language),
+                tick=numerals(format_date(week.start, "d MMM", locale=language), language),
+                responses=week.responses,
+                has_score=week.score is not None,
+            )
+        )
+    path, pen_down = [], False
+    for point in points:
+        if point.has_score:
+            path.append(f"{'L' if pen_down else 'M'}{point.x},{point.y}")
+        pen_down = point.has_score
+    return Chart(
+        width=WIDTH,
+        height=HEIGHT,
+        points=points,
+        path=" ".join(path),
+        grid=[(y_of(value), score_text(survey_type, value, language)) for value in grid],
+        axis_x=(WIDTH - 6) if rtl else (PAD_AXIS - 6),
+        axis_anchor="end",
+        zero_y=y_of(0.0) if low < 0 < high else None,
+        baseline_y=bottom,
+    )
+
+
+# --- the page --------------------------------------------------------------------------------
+def _category_labels(_: Any) -> dict[str, str]:
+    return {
+        "promoter": _("Promoters"),
+        "passive": _("Passives"),
+        "detractor": _("Detractors"),
+        "satisfied": _("Satisfied"),
+        "neutral": _("Neutral"),
+        "unsatisfied": _("Unsatisfied"),
+        "low_effort": _("Low effort"),
+        "high_effort": _("High effort"),
+    }
+
+
+def _scale_names(_: Any) -> dict[str, tuple[str, str]]:
+    return {
+        "nps": ("NPS", _("Net Promoter Score")),
+        "csat": ("CSAT", _("Customer satisfaction")),
+        "ces": ("CES", _("Customer effort")),
+    }
+
+
+def _tone(category: str) -> str:
+    return "good" if category in GOOD else "bad" if category in BAD else "mid"
+
+
+def categories(counts: Mapping[str, int], labels: Mapping[str, str], language: str) -> list[dict[str, Any]]:
+    from chalicelib.web.templating import format_share
+
+    total = sum(counts.values())
+    out = []
+    for name, value in counts.items():
+        share = value / total if total else 0.0
+        out.append({"name": name, "label": labels.get(name, name), "count": value, "share": round(share * 100, 2), "percent": format_share(share, language), "tone": _tone(name)})
+    return out
+
+
+def open_cases(table: db.Table, store_id: str) -> dict[str, Any]:
+    from chalicelib.support import cases
+
+    waiting = cases.list_cases(table, store_id, cases.OPEN, limit=1000)
+    by_priority = {name: 0 for name in ("urgent", "high", "normal")}
+    for item in waiting:
+        name = str(item.get("priority") or "normal")
+        by_priority[name] = by_priority.get(name, 0) + 1
+    in_progress = cases.list_cases(table, store_id, cases.ACKNOWLEDGED, limit=1000)
+    return {"open": len(waiting), "by_priority": by_priority, "in_progress": len(in_progress)}
+
+
+def _commented(table: db.Table, store_id: str, start: date, end: date, limit: int) -> list[dict[str, Any]]:
+    """The newest responses of the period that still have a comment.  One query of the
+    sparse comment listing and one batch read, whatever the number of answers without
+    comments; an entry whose answer was changed or erased since is skipped."""
+    from chalicelib.storage import keys
+
+    first, last = keys.response_listing_range(start.isoformat(), end.isoformat())
+    pointers, _ = table.query(
+        db.Expr("PK = :pk AND SK BETWEEN :first AND :last", values={":pk": keys.comment_listing_pk(store_id), ":first": first, ":last": last}),
+        forward=False,
+        limit=limit * COMMENT_READ_FACTOR,
+    )
+    wanted = {(str(p["response_pk"]), str(p["response_sk"])): str(p["answered_at"]) for p in reversed(pointers)}
+    found = {(str(i["PK"]), str(i["SK"])): i for i in table.batch_get([{"PK": pk, "SK": sk} for pk, sk in wanted])} if wanted else {}
+    current = [i for key, at in wanted.items() if (i := found.get(key)) is not None and i.get("comment") and str(i.get("answered_at")) == at]
+    return sorted(current, key=lambda i: str(i["answered_at"]), reverse=True)[:limit]
+
+
+COMMENT_READ_FACTOR = 3  # listing entries read per comment shown (some point at changed answers)
+
+
+def latest_comments(table: db.Table, store_id: str, start: date, end: date, language: str, limit: int = LATEST_COMMENTS) -> list[dict[str, Any]]:
+    from babel.dates import format_date
+
+    from chalicelib.core.clock import parse_iso
+    from chalicelib.web.templating import numerals
+
+    out = []
+    for item in _commented(table, store_id, start, end, limit):
+        products = ", ".join(str(p.get("title") or p.get("sku")) for p in item.get("products") or [] if isinstance(p, Mapping))
+        out.append(
+            {
+                "comment": item["comment"],
+                "score": item.get("score"),
+                "tone": _tone(str(item.get("category") or "")),
+                "language": item.get("language") or "",
+                "date": numerals(format_date(parse_iso(str(item["answered_at"])), "d MMM y", locale=language), language),
+                "order": item.get("order_name") or item.get("order_id"),  # what people call it ("#3001")
+                "products": products,
+            }
+        )
+    return out
+
+
+def page(table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: str, csrf: str, base_url: str, now: datetime) -> str:
+    """The signed-in dashboard, in the store's language."""
+    from chalicelib.reports import stats
+    from chalicelib.support import cases
+    from chalicelib.web import templating
+    from chalicelib.core.models import RTL_LANGUAGES
+
+    language = templating.language_or(store.get("language"), "en")
+    _ = templating.translations(language).gettext
+    store_id = str(store["store_id"])
+    survey_type = str(store.get("survey_type") or "nps")
+    summary = stats.summary(table, store, days, now)
+    weeks = weekly(summary["series"], survey_type, first_week_day(language))
+    acronym, scale_name = _scale_names(_)[survey_type]
+    start, end = date.fromisoformat(summary["from"]), date.fromisoformat(summary["to"])
+    rate = summary["response_rate"]
+    context = {
+        "store_name": store.get("name"),
+        "signed_in_as": signed_in_as,
+        "csrf": csrf,
+        "days": days,
+        "periods": [{"days": p, "label": _("Last %(days)s days") % {"days": templating.numerals(p, language)}, "href": dashboard_path(base_url, store_id) + ("" if p == DEFAULT_DAYS else f"?days={p}"), "current": p == days} for p in PERIODS],
+        "acronym": acronym,
+        "scale_name": scale_name,
+        "survey_type": survey_type,
+        "score": score_text(survey_type, summary.get(survey_type), language),
+        "responses": templating.format_number(summary["responses"], language),
+        "sent": templating.format_number(summary["sent"], language),
+        "rate": templating.format_share(rate, language) if rate is not None else "–",
+        "weeks": weeks,
+        "chart": chart(weeks, survey_type, language, rtl=language in RTL_LANGUAGES),
+        "has_answers": summary["responses"] > 0,
+        "categories": categories(summary["categories"], _category_labels(_), language),
+        "cases": open_cases(table, store_id),
+        "priorities": {"urgent": _("Urgent"), "high": _("High"), "normal": _("Normal")},
+        "comments": latest_comments(table, store_id, start, end, language),
+        "inbox_path": cases.inbox_path(base_url, store_id),
+        "csv_path": f"{dashboard_path(base_url, store_id).rsplit('/', 1)[0]}/responses.csv?from={start.isoformat()}&to={end.isoformat()}",
+        "from_date": start,
+        "to_date": end,
+    }
+    return templating.render("pages/dashboard.html", language, context, store)
+
+
+def signin_page(store: Mapping[str, Any], *, base_url: str, days: int = DEFAULT_DAYS, failed: bool = False, name: str | None = None) -> str:
+    """The dashboard's sign-in form (the support key, as for the inbox)."""
+    from chalicelib.web import templating
+
+    language = templating.language_or(store.get("language"), "en")
+    _ = templating.translations(language).gettext
+    context = {
+        "store_name": store.get("name"),
+        "signin": True,
+        "error": _("That support key is not right.") if failed else None,
+        "name": name,
+        "days": days,
+        "action": f"{dashboard_path(base_url, str(store['store_id']))}/session",
+    }
+    return templating.render("pages/dashboard.html", language, context, store)

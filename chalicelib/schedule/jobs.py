@@ -1,0 +1,118 @@
+"""Jobs: everything that happens later is an item with a due time in the sparse due index.
+
+A pending job carries ``due_pk``/``due_at``; claiming, sending, skipping or cancelling it
+removes them, so the index only ever holds what is still to be done.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import iso
+from chalicelib.core.models import JobKind, JobStatus
+
+
+def job_item(
+    owner_pk: str,
+    kind: JobKind,
+    due: datetime,
+    *,
+    store_id: str,
+    shards: int,
+    customer_id: str | None = None,
+    order_id: str | None = None,
+    discriminator: str = "",
+    data: Mapping[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    key = keys.job(owner_pk, kind.value, discriminator)
+    return {
+        **key,
+        "type": "job",
+        "kind": kind.value,
+        "status": JobStatus.PENDING.value,
+        "store_id": store_id,
+        "customer_id": customer_id,
+        "order_id": order_id,
+        "due": iso(due),
+        "due_pk": keys.due_shard(key["PK"], key["SK"], shards),
+        "due_at": iso(due),
+        "data": dict(data) if data else None,
+        "attempts": 0,
+        "created_at": iso(created_at) if created_at else None,
+    }
+
+
+def schedule(job: Mapping[str, Any]) -> db.TransactOp:
+    """Write a job blindly (no read, no condition), so intake stays one write request.
+
+    Keys are deterministic (owner + kind), so a repeated event rewrites the same job rather
+    than adding a second one; ``send`` claims each occurrence in a ledger, so a rewrite can
+    never make a message go out twice.
+    """
+    return db.put(job)
+
+
+def cancel(key: keys.Key, reason: str, now: datetime) -> db.TransactOp:
+    """Cancel a job only while it is still pending."""
+    return db.update(
+        key,
+        db.set_expr({"status": JobStatus.CANCELLED.value, "reason": reason, "finished_at": iso(now)}, remove=["due_pk", "due_at"]),
+        condition=db.Expr("#st = :pending", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value}),
+    )
+
+
+VIEW_FIELDS = ("kind", "status", "order_id", "customer_id", "due", "reason", "deferred_reason", "finished_at", "attempts")
+STATUSES = frozenset(s.value for s in JobStatus)
+
+
+def schedule_view(table: db.Table, store_id: str, *, order_id: str | None = None, customer_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """An order's or a customer's follow-ups, by due time, with why a skipped one did not go.
+
+    An order's partition holds its jobs and the follow-ups its events did not plan because
+    their moment had passed (``late_event``); a customer's holds the win-back, birthday and
+    anniversary.  One partition read each, never a scan."""
+    rows: list[dict[str, Any]] = []
+    owners = []
+    if order_id:
+        owners.append(keys.order_pk(store_id, order_id))
+    if customer_id:
+        owners.append(keys.customer_pk(store_id, customer_id))
+    for owner in owners:
+        for item in table.partition(owner):
+            sk = str(item["SK"])
+            if sk.startswith(keys.job_sk("")):
+                rows.append({k: item.get(k) for k in VIEW_FIELDS})
+            elif sk.startswith(keys.late_followup_sk("")):
+                rows.append(
+                    {
+                        "kind": str(item["name"]).split(":")[0], "status": JobStatus.SKIPPED.value, "order_id": item.get("order_id"), "due": item.get("due"),
+                        "reason": item.get("reason"), "event": item.get("event"), "finished_at": item.get("noticed_at"), "follow_up": item.get("name"),
+                    }
+                )
+    if status:
+        rows = [r for r in rows if r["status"] == status]
+    return sorted(rows, key=lambda r: (str(r.get("due") or ""), str(r.get("kind"))))
+
+
+def schedule_page(rows: list[dict[str, Any]], *, limit: int, after: str | None, scope: str) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a schedule and a signed cursor for the next (None at the end); the cursor
+    names its scope, so it cannot be replayed against another order or customer."""
+    import json
+
+    from chalicelib.core import signing
+    from chalicelib.core.errors import InvalidInput
+
+    offset = 0
+    if after:
+        position = signing.verify("jobs-cursor", after)
+        data = json.loads(position) if position else None
+        if not isinstance(data, dict) or data.get("scope") != scope or not isinstance(data.get("offset"), int):
+            raise InvalidInput("after is not a cursor this API gave out for this schedule", field="after")
+        offset = data["offset"]
+    page = rows[offset : offset + limit]
+    more = offset + limit < len(rows)
+    cursor = signing.sign("jobs-cursor", json.dumps({"scope": scope, "offset": offset + limit})) if more else None
+    return page, cursor

@@ -1,0 +1,1 @@
+"""The one table: keys, the update-expression builder, transactions."""

@@ -1,0 +1,1 @@
+"""A store's settings, products and template overrides."""

@@ -1,0 +1,341 @@
+"""Stores: creation, settings, credentials.
+
+Settings are validated field by field against :data:`FIELDS`; an unknown field or a bad
+value is rejected with the field's name and nothing is written.  API keys carry their
+store id (``ak_<store>_<secret>``) so a key can be told apart as wrong (401) or as another
+store's (404); only their SHA-256 is stored, compared in constant time.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.core import validate, weekends
+from chalicelib.platform import outbound
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import iso
+from chalicelib.platform.config import settings
+from chalicelib.core.errors import InvalidInput, NotFound, Unauthorized
+
+Validator = Callable[[Any, str], Any]
+
+
+def _optional(inner: Validator) -> Validator:
+    def check(value: Any, field: str) -> Any:
+        return None if value is None or value == "" else inner(value, field)
+
+    return check
+
+
+def _text(max_length: int) -> Validator:
+    return lambda v, f: validate.text(v, f, max_length=max_length)
+
+
+def _int(low: int, high: int) -> Validator:
+    return lambda v, f: validate.integer(v, f, low=low, high=high)
+
+
+def _choice(*options: str) -> Validator:
+    return lambda v, f: validate.choice(v, f, options)
+
+
+def _weekdays(value: Any, field: str) -> list[int]:
+    if not isinstance(value, list) or not value or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in value):
+        raise InvalidInput(f"{field} must be a non-empty list of weekdays, 0 = Monday to 6 = Sunday", field=field)
+    return sorted(set(value))
+
+
+def _keywords(value: Any, field: str) -> list[str]:
+    if not isinstance(value, list) or len(value) > 200 or not all(isinstance(w, str) and 0 < len(w.strip()) <= 60 for w in value):
+        raise InvalidInput(f"{field} must be a list of up to 200 words or phrases", field=field)
+    return [w.strip() for w in value]
+
+
+FOLLOWUP_KINDS = (
+    "thank_you",
+    "delivery_checkin",
+    "usage_tips",
+    "survey",
+    "survey_reminder",
+    "birthday",
+    "anniversary",
+    "warranty",
+    "winback",
+)
+CHANNEL_CHOICES = ("auto", "email", "sms", "both")
+
+
+def _followups(value: Any, field: str) -> dict[str, bool]:
+    if not isinstance(value, dict) or not set(value) <= set(FOLLOWUP_KINDS) or not all(isinstance(v, bool) for v in value.values()):
+        raise InvalidInput(f"{field} must map follow-up kinds ({', '.join(FOLLOWUP_KINDS)}) to true or false", field=field)
+    return dict(value)
+
+
+def _channels(value: Any, field: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not set(value) <= set(FOLLOWUP_KINDS) or not all(v in CHANNEL_CHOICES for v in value.values()):
+        raise InvalidInput(f"{field} must map follow-up kinds to one of {', '.join(CHANNEL_CHOICES)}", field=field)
+    return dict(value)
+
+
+@dataclass(frozen=True)
+class Field:
+    check: Validator
+    default: Any = None
+    required: bool = False
+    secret: bool = False  # write-only: never shown back
+
+
+FIELDS: dict[str, Field] = {
+    # identity and contacts
+    "name": Field(lambda v, f: validate.plain_text(v, f, max_length=200), required=True),
+    "sender_email": Field(validate.sendable_email, required=True),
+    "timezone": Field(validate.timezone, required=True),
+    "language": Field(validate.language, required=True),
+    "languages": Field(_optional(lambda v, f: [validate.language(x, f) for x in v] if isinstance(v, list) else validate.language(v, f))),
+    "support_email": Field(validate.sendable_email, required=True),
+    "support_phone": Field(_optional(validate.phone)),
+    "second_contact_email": Field(_optional(validate.sendable_email)),
+    "second_contact_phone": Field(_optional(validate.phone)),
+    "slack_webhook_url": Field(_optional(validate.url)),  # and the address rule: see WEBHOOK_FIELDS
+    # platforms
+    "shopify_webhook_secret": Field(_optional(_text(200)), secret=True),
+    "shop_domain": Field(_optional(_text(255))),
+    "birthday_field": Field(_text(100), default="birthday"),
+    "email_consent_field": Field(_text(100), default="email_marketing_consent"),
+    "sms_consent_field": Field(_text(100), default="sms_marketing_consent"),
+    # follow-ups
+    "followups": Field(_followups, default={}),
+    "channels": Field(_channels, default={}),
+    "default_transit_days": Field(_int(0, 60), default=5),
+    "tips_delay_days": Field(_int(0, 90), default=3),
+    "survey_type": Field(_choice("nps", "csat", "ces"), default="nps"),
+    "survey_delay_days": Field(_int(0, 90), default=7),
+    "survey_reminder_days": Field(_int(1, 30), default=3),
+    "survey_cooldown_days": Field(_int(0, 365), default=30),
+    "survey_expiry_days": Field(_int(1, 365), default=30),
+    "weekly_cap": Field(_int(1, 50), default=3),
+    "quiet_start": Field(validate.hhmm, default="09:00"),
+    "quiet_end": Field(validate.hhmm, default="20:00"),
+    "send_days": Field(_weekdays),  # unset: the customer's local week (weekends.py)
+    "winback_days": Field(_int(7, 1000), default=120),
+    "warranty_notice_days": Field(_int(1, 365), default=30),
+    "birthday_coupon": Field(_optional(_text(60))),
+    "next_event": Field(_optional(_text(300))),
+    "next_event_url": Field(_optional(validate.url)),
+    "review_links": Field(lambda v, f: validate.links(v, f, name_length=60), default=[]),
+    "review_invite": Field(_choice("everyone", "promoters"), default="everyone"),
+    # escalation
+    "nps_threshold": Field(_int(0, 10), default=6),
+    "csat_threshold": Field(_int(1, 5), default=2),
+    "ces_threshold": Field(_int(1, 7), default=5),
+    "negative_keywords": Field(_keywords, default=[]),
+    "urgent_keywords": Field(_keywords, default=[]),
+    "sla_minutes": Field(_int(5, 10080), default=60),
+    "business_start": Field(validate.hhmm, default="09:00"),
+    "business_end": Field(validate.hhmm, default="17:00"),
+    "business_days": Field(_weekdays),  # unset: the store's local week (weekends.py)
+    "made_it_right": Field(validate.boolean, default=False),
+    # SMS
+    "sms_origination": Field(_optional(_text(100))),
+}
+
+CREDENTIAL_ATTRS = ("api_key_hash", "support_key_hash", "webhook_secret")
+WEBHOOK_FIELDS = ("slack_webhook_url",)  # addresses Aftercare itself sends requests to
+
+
+def validate_settings(body: Mapping[str, Any], *, creating: bool, resolve: outbound.Resolver = outbound.system_resolver) -> dict[str, Any]:
+    """Validate a whole body or raise InvalidInput naming the first bad or unknown field.
+    Webhook addresses are resolved with ``resolve`` and must be public outside the local stage."""
+    unknown = sorted(set(body) - set(FIELDS))
+    if unknown:
+        raise InvalidInput(f"unknown field: {unknown[0]}", field=unknown[0])
+    out: dict[str, Any] = {}
+    for name, spec in FIELDS.items():
+        if name in body:
+            value = body[name]
+            if value is None and spec.required:
+                raise InvalidInput(f"{name} is required", field=name)
+            out[name] = spec.check(value, name)
+        elif creating and spec.required:
+            raise InvalidInput(f"{name} is required", field=name)
+    for name in WEBHOOK_FIELDS:
+        if out.get(name):
+            out[name] = validate.webhook_url(out[name], name, allow_local=settings().allow_local_webhooks, resolve=resolve)
+    return out
+
+
+def with_defaults(store: Mapping[str, Any]) -> dict[str, Any]:
+    """A store's settings with every default filled in (what the rules read)."""
+    merged = {name: spec.default for name, spec in FIELDS.items()}
+    merged.update({k: v for k, v in store.items() if v is not None})
+    return merged
+
+
+def public_view(store: Mapping[str, Any]) -> dict[str, Any]:
+    settings = with_defaults(store)
+    # Days left unset follow the local week (weekends.py); shown as they apply to the store.
+    week = weekends.week_of(str(settings.get("timezone") or ""))
+    settings["send_days"] = settings.get("send_days") or week.send_days
+    settings["business_days"] = settings.get("business_days") or week.business_days
+    shown = {name: _plain(settings.get(name)) for name, spec in FIELDS.items() if not spec.secret}
+    shown["store_id"] = store["store_id"]
+    shown["created_at"] = store.get("created_at")
+    shown["shopify_webhook_secret_set"] = bool(store.get("shopify_webhook_secret"))
+    return shown
+
+
+def _plain(value: Any) -> Any:
+    """Numbers come back from DynamoDB as Decimal; JSON wants int."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_id() -> str:
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+    return "st" + "".join(secrets.choice(alphabet) for _ in range(14))
+
+
+@dataclass(frozen=True)
+class NewStore:
+    store_id: str
+    api_key: str
+    support_key: str
+    webhook_secret: str
+    store: dict[str, Any]
+
+
+def create_store(table: db.Table, body: Mapping[str, Any], now: datetime, *, resolve: outbound.Resolver = outbound.system_resolver) -> NewStore:
+    settings = validate_settings(body, creating=True, resolve=resolve)
+    store_id = _new_id()
+    api_key = f"ak_{store_id}_{secrets.token_urlsafe(32)}"
+    support_key = f"sk_{store_id}_{secrets.token_urlsafe(24)}"
+    webhook_secret = "whsec_" + _b64(secrets.token_bytes(32))
+    item = {
+        **keys.store(store_id),
+        "type": "store",
+        "store_id": store_id,
+        **settings,
+        "api_key_hash": hash_secret(api_key),
+        "support_key_hash": hash_secret(support_key),
+        "webhook_secret": webhook_secret,
+        "created_at": iso(now),
+        "updated_at": iso(now),
+    }
+    table.create(item)
+    _cache.put(store_id, item)
+    return NewStore(store_id, api_key, support_key, webhook_secret, item)
+
+
+def _b64(raw: bytes) -> str:
+    import base64
+
+    return base64.b64encode(raw).decode()
+
+
+def update_store(table: db.Table, store_id: str, body: Mapping[str, Any], now: datetime, *, resolve: outbound.Resolver = outbound.system_resolver) -> dict[str, Any]:
+    if not body:
+        raise InvalidInput("nothing to change: send at least one setting")
+    settings = validate_settings(body, creating=False, resolve=resolve)
+    sets = {k: v for k, v in settings.items() if v is not None}
+    removes = [k for k, v in settings.items() if v is None]
+    try:
+        item = table.update(
+            keys.store(store_id),
+            db.set_expr({**sets, "updated_at": iso(now)}, remove=removes),
+            condition=db.Expr("attribute_exists(PK)"),
+        )
+    except db.ConditionFailed:
+        raise NotFound("no such store") from None
+    assert item is not None
+    _cache.put(store_id, item)
+    return item
+
+
+class _StoreCache:
+    """Stores are read on every webhook; keep them for a minute per warm process."""
+
+    ttl_seconds = 60.0
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def get(self, store_id: str) -> dict[str, Any] | None:
+        hit = self._items.get(store_id)
+        if hit and time.monotonic() - hit[0] < self.ttl_seconds:
+            return hit[1]
+        return None
+
+    def put(self, store_id: str, item: dict[str, Any]) -> None:
+        self._items[store_id] = (time.monotonic(), item)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+_cache = _StoreCache()
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def get_store(table: db.Table, store_id: str, *, fresh: bool = False) -> dict[str, Any]:
+    """The store item (cached up to a minute unless ``fresh``), or NotFound."""
+    if not fresh:
+        hit = _cache.get(store_id)
+        if hit is not None:
+            return hit
+    if not store_id or len(store_id) > 64:
+        raise NotFound("no such store")
+    item = table.get(keys.store(store_id), consistent=fresh)
+    if item is None:
+        raise NotFound("no such store")
+    _cache.put(store_id, item)
+    return item
+
+
+def _key_store_id(key: str, prefix: str) -> str | None:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != prefix:
+        return None
+    return parts[1]
+
+
+def authenticate(table: db.Table, store_id: str, presented: str | None, *, kind: str = "api") -> dict[str, Any]:
+    """The store when ``presented`` is its key.  Missing or wrong key: 401; a valid key of
+    another store: 404 (the resource is not that caller's to see)."""
+    prefix, attr = ("ak", "api_key_hash") if kind == "api" else ("sk", "support_key_hash")
+    if not presented:
+        raise Unauthorized("missing credentials: send Authorization: Bearer <key>")
+    owner = _key_store_id(presented, prefix)
+    if owner is None:
+        raise Unauthorized("invalid credentials")
+    if owner != store_id:
+        try:
+            other = get_store(table, owner)
+        except NotFound:
+            raise Unauthorized("invalid credentials") from None
+        if hmac.compare_digest(other.get(attr, ""), hash_secret(presented)):
+            raise NotFound("no such store")
+        raise Unauthorized("invalid credentials")
+    store = get_store(table, store_id)
+    if not hmac.compare_digest(store.get(attr, ""), hash_secret(presented)):
+        raise Unauthorized("invalid credentials")
+    return store

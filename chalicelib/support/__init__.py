@@ -1,0 +1,1 @@
+"""Cases, escalation and alerts, sentiment, the inbox and its sessions."""

@@ -1,0 +1,558 @@
+"""Cases: one per customer per order, worked from open to resolved.
+
+A case lives in its own partition (its re-alert and follow-up jobs sit beside it) and is
+listed per store and status through ``gsi1`` (``CASES#<status>``, sorted by priority rank
+then opening time), so the inbox and the API never scan.  Every transition is a conditional
+write: a case cannot be acknowledged twice or resolved twice, whoever clicks first wins and
+the other gets a clear 409.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import iso, parse_iso
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound
+from chalicelib.support.sentiment import PRIORITY_RANK, Verdict, higher
+
+OPEN = "open"
+ACKNOWLEDGED = "acknowledged"
+RESOLVED = "resolved"
+STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
+OUTCOMES = ("refunded", "replaced", "explained", "unreachable", "other")
+ACTIONS = ("acknowledge", "assign", "resolve")
+MAX_NOTE = 2000
+MAX_NAME = 100
+MAX_HISTORY = 20
+
+
+def case_id_for(customer_id: str, order_id: str) -> str:
+    """Deterministic: a second bad answer about the same order finds the same case."""
+    digest = hashlib.blake2b(f"{customer_id}|{order_id}".encode(), digest_size=8).hexdigest()
+    return f"cs{digest}"
+
+
+def contacts_of(customer_id: str, customer: Mapping[str, Any] | None, response: Mapping[str, Any]) -> dict[str, Any]:
+    """The ways support can reach the customer (from the customer record when there is one)."""
+    customer = customer or {}
+    email = customer.get("email") or (customer_id if "@" in customer_id else None)
+    phone = customer.get("phone") or (customer_id if customer_id.startswith("+") else None)
+    contact = response.get("contact")
+    if isinstance(contact, str) and contact:
+        if "@" in contact and not email:
+            email = contact
+        elif contact.startswith("+") and not phone:
+            phone = contact
+    return {"email": email, "phone": phone, "name": customer.get("first_name") or customer.get("name")}
+
+
+def items_of(order: Mapping[str, Any] | None, response: Mapping[str, Any]) -> list[dict[str, Any]]:
+    lines = (order or {}).get("items") or response.get("products") or []
+    out = []
+    for line in lines:
+        if isinstance(line, Mapping):
+            out.append({"sku": str(line.get("sku") or ""), "title": str(line.get("title") or ""), "quantity": int(line.get("quantity") or 1)})
+    return out
+
+
+def sent_history(table: db.Table, store_id: str, customer_id: str, limit: int = MAX_HISTORY) -> list[dict[str, Any]]:
+    """The latest messages sent to the customer (the engine's sent records), oldest first."""
+    cond = db.Expr("PK = :pk AND begins_with(SK, :sk)", values={":pk": keys.customer_pk(store_id, customer_id), ":sk": keys.sent_message_prefix()})
+    items, _ = table.query(cond, forward=False, limit=limit)
+    out = []
+    for item in reversed(items):
+        _, sent_at, kind = (str(item["SK"]).split("#", 2) + ["", ""])[:3]
+        out.append({"kind": item.get("kind") or kind, "channel": item.get("channel"), "sent_at": item.get("sent_at") or sent_at})
+    return out
+
+
+def _answer(response: Mapping[str, Any], verdict: Verdict | None) -> dict[str, Any]:
+    return {
+        "kind": response.get("kind"),
+        "score": response.get("score"),
+        "comment": response.get("comment"),
+        "channel": response.get("channel"),
+        "answered_at": response.get("answered_at"),
+        "negative": verdict.negative if verdict else None,
+        "priority": verdict.priority if verdict else None,
+    }
+
+
+def new_case(
+    store_id: str,
+    response: Mapping[str, Any],
+    verdict: Verdict,
+    *,
+    customer: Mapping[str, Any] | None,
+    order: Mapping[str, Any] | None,
+    history: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> dict[str, Any]:
+    customer_id, order_id = str(response["customer_id"]), str(response["order_id"])
+    case_id = case_id_for(customer_id, order_id)
+    created = iso(now)
+    return {
+        **keys.case(store_id, case_id),
+        **keys.case_listing(store_id, OPEN, verdict.rank, created, case_id),
+        "type": "case",
+        "store_id": store_id,
+        "case_id": case_id,
+        "status": OPEN,
+        "priority": verdict.priority,
+        "reasons": list(verdict.reasons),
+        "urgent_terms": list(verdict.urgent_terms),
+        "customer_id": customer_id,
+        "contacts": contacts_of(customer_id, customer, response),
+        "order_id": order_id,
+        "order_name": (order or {}).get("order_name") or (order or {}).get("name"),
+        "items": items_of(order, response),
+        "survey_type": response.get("survey_type"),
+        "score": response.get("score"),
+        "category": response.get("category"),
+        "comment": response.get("comment"),
+        "comments": [{"text": response["comment"], "at": response.get("answered_at"), "channel": response.get("channel")}] if response.get("comment") else [],
+        "language": response.get("language"),
+        "channel": response.get("channel"),
+        "answers": [_answer(response, verdict)],
+        "answers_count": 1,
+        "messages": [dict(m) for m in history],
+        "events": [{"action": "opened", "by": "aftercare", "at": created, "priority": verdict.priority}],
+        "created_at": created,
+        "updated_at": created,
+        "opened_at": created,
+        "version": 1,
+    }
+
+
+@dataclass(frozen=True)
+class Opened:
+    case: dict[str, Any]
+    is_new: bool  # a new case, or a resolved one reopened: support must hear of it now
+    escalated: bool  # an open case whose priority went up
+
+
+def open_or_update(
+    table: db.Table,
+    store_id: str,
+    response: Mapping[str, Any],
+    verdict: Verdict,
+    *,
+    existing: Mapping[str, Any] | None,
+    customer: Mapping[str, Any] | None,
+    order: Mapping[str, Any] | None,
+    history: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> Opened:
+    """Open the order's case, or bring the existing one up to date with the latest answer."""
+    for _ in range(4):
+        if existing is None:
+            item = new_case(store_id, response, verdict, customer=customer, order=order, history=history, now=now)
+            try:
+                table.create(item)
+            except db.ConditionFailed:
+                existing = get(table, store_id, str(item["case_id"]), consistent=True)
+                continue
+            return Opened(item, True, False)
+        updated = _updated(existing, response, verdict, history, now)
+        try:
+            table.put(updated, condition=db.Expr("#v = :v", names={"#v": "version"}, values={":v": existing["version"]}))
+        except db.ConditionFailed:
+            existing = get(table, store_id, str(existing["case_id"]), consistent=True)
+            continue
+        reopened = existing["status"] == RESOLVED
+        escalated = PRIORITY_RANK[str(updated["priority"])] < PRIORITY_RANK[str(existing["priority"])]
+        return Opened(updated, reopened, escalated and not reopened)
+    raise Conflict("the case changed while it was being updated; please retry")
+
+
+def _case_comments(existing: Mapping[str, Any], response: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every comment the case has heard, oldest first (the latest MAX_HISTORY): a later answer
+    with no comment, or the same one again, adds nothing."""
+    comments = list(existing.get("comments") or ([{"text": existing["comment"], "at": existing.get("created_at")}] if existing.get("comment") else []))
+    text = response.get("comment")
+    if text and (not comments or comments[-1].get("text") != text):
+        comments.append({"text": text, "at": response.get("answered_at"), "channel": response.get("channel")})
+    return comments[-MAX_HISTORY:]
+
+
+def _updated(existing: Mapping[str, Any], response: Mapping[str, Any], verdict: Verdict, history: Sequence[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
+    item = dict(existing)
+    at = iso(now)
+    reopened = existing["status"] == RESOLVED
+    priority = verdict.priority if reopened else higher(str(existing["priority"]), verdict.priority)
+    item.update(
+        {
+            "score": response.get("score"),
+            "comment": response.get("comment") or existing.get("comment"),
+            "comments": _case_comments(existing, response),
+            "category": response.get("category"),
+            "language": response.get("language") or existing.get("language"),
+            "channel": response.get("channel"),
+            "priority": priority,
+            "reasons": sorted(set(existing.get("reasons") or []) | set(verdict.reasons)),
+            "urgent_terms": sorted(set(existing.get("urgent_terms") or []) | set(verdict.urgent_terms)),
+            "answers": (list(existing.get("answers") or []) + [_answer(response, verdict)])[-MAX_HISTORY:],
+            "answers_count": int(existing.get("answers_count") or len(existing.get("answers") or [])) + 1,
+            "messages": [dict(m) for m in history] or list(existing.get("messages") or []),
+            "updated_at": at,
+            "version": int(existing["version"]) + 1,
+        }
+    )
+    events = list(existing.get("events") or [])
+    if reopened:
+        item.update({"status": OPEN, "opened_at": at})
+        for name in ("acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "outcome", "note"):
+            item.pop(name, None)
+        events.append({"action": "reopened", "by": "aftercare", "at": at, "priority": priority})
+    else:
+        events.append({"action": "updated", "by": "aftercare", "at": at, "priority": priority})
+    item["events"] = events[-50:]
+    item.update(keys.case_listing(str(existing["store_id"]), str(item["status"]), PRIORITY_RANK[priority], str(item["opened_at"]), str(existing["case_id"])))
+    return item
+
+
+def record_answer(
+    table: db.Table, case: Mapping[str, Any], response: Mapping[str, Any], now: datetime, *, field: str = "answers", verdict: Verdict | None = None
+) -> dict[str, Any]:
+    """Note an answer on a case without changing its state (a changed, kinder answer; the
+    "did we make it right?" answer).  The case keeps the latest :data:`MAX_HISTORY` of them
+    and a count of all (an item must stay under DynamoDB's 400 KB however often a link is
+    posted)."""
+    entry = _answer(response, verdict)
+    current: Mapping[str, Any] | None = case
+    for _ in range(4):
+        if current is None:
+            raise NotFound("no such case")
+        history = (list(current.get(field) or []) + [entry])[-MAX_HISTORY:]
+        expr = db.set_expr({"updated_at": iso(now), field: history, "version": int(current.get("version") or 0) + 1}, add={f"{field}_count": 1})
+        guard = "attribute_exists(PK) AND #v = :v" if current.get("version") is not None else "attribute_exists(PK) AND attribute_not_exists(#v)"
+        values = {":v": current["version"]} if current.get("version") is not None else {}
+        try:
+            item = table.update(keys.case(str(case["store_id"]), str(case["case_id"])), expr, condition=db.Expr(guard, names={"#v": "version"}, values=values))
+        except db.ConditionFailed:
+            current = get(table, str(case["store_id"]), str(case["case_id"]), consistent=True)
+            continue
+        assert item is not None
+        return item
+    raise Conflict("the case changed while it was being updated; please retry")
+
+
+def get(table: db.Table, store_id: str, case_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
+    if not case_id or len(case_id) > 64:
+        return None
+    return table.get(keys.case(store_id, case_id), consistent=consistent)
+
+
+def require(table: db.Table, store_id: str, case_id: str) -> dict[str, Any]:
+    item = get(table, store_id, case_id, consistent=True)
+    if item is None:
+        raise NotFound("no such case")
+    return item
+
+
+def detail(table: db.Table, store_id: str, case_id: str) -> dict[str, Any]:
+    """A case as the API shows it, with the messages sent to the customer up to now."""
+    item = require(table, store_id, case_id)
+    view = public_view(item)
+    view["messages"] = sent_history(table, store_id, str(item["customer_id"])) or view.get("messages") or []
+    return view
+
+
+def list_cases(table: db.Table, store_id: str, status: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    """A store's cases in one status, most urgent first, then longest waiting."""
+    return _query_cases(table, store_id, status, limit, None)[0]
+
+
+def _query_cases(table: db.Table, store_id: str, status: str, limit: int, start: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    if status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+    pk = keys.case_listing_pk(store_id, status)
+    return table.query(db.Expr("gsi1pk = :pk", values={":pk": pk}), index=keys.GSI1, limit=limit, start=start)
+
+
+def cases_page(table: db.Table, store_id: str, status: str, *, limit: int = 100, after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of :func:`list_cases` and an opaque cursor for the next (None at the end).
+
+    The cursor is the index position, signed, so a caller can page but not steer the query."""
+    import json
+
+    from chalicelib.core import signing
+
+    start = None
+    if after:
+        position = signing.verify("cases-cursor", after)
+        if position is None:
+            raise InvalidInput("after is not a cursor this API gave out", field="after")
+        start = json.loads(position)
+    items, last = _query_cases(table, store_id, status, limit, start)
+    cursor = signing.sign("cases-cursor", json.dumps(last, sort_keys=True)) if last else None
+    return items, cursor
+
+
+def erase(table: db.Table, store_id: str, customer_id: str, order_ids: Sequence[str]) -> int:
+    """Delete a customer's cases (and their jobs) for erasure requests; how many items went.
+    Case ids follow from customer and order, so nothing needs to be looked up first."""
+    deleted = 0
+    for order_id in order_ids:
+        for item in list(table.partition(keys.case_pk(store_id, case_id_for(customer_id, order_id)), consistent=True)):
+            table.delete({"PK": item["PK"], "SK": item["SK"]})
+            deleted += 1
+    return deleted
+
+
+# --- transitions --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Change:
+    action: str
+    by: str
+    assignee: str | None = None
+    outcome: str | None = None
+    note: str | None = None
+
+
+def parse_change(body: Mapping[str, Any]) -> Change:
+    """Validate a PATCH body (or an inbox form) into a change, or say what is wrong."""
+    from chalicelib.core import validate
+
+    allowed = {"action", "by", "assignee", "outcome", "note"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidInput(f"unknown field: {unknown[0]}", field=unknown[0])
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}", field="action")
+    by = validate.text(body.get("by") or "", "by", max_length=MAX_NAME) if body.get("by") else "support"
+    assignee = outcome = note = None
+    if action == "assign":
+        assignee = validate.text(body.get("assignee"), "assignee", max_length=MAX_NAME)
+    if action == "resolve":
+        outcome = validate.choice(body.get("outcome"), "outcome", OUTCOMES)
+        if body.get("note"):
+            note = validate.text(body["note"], "note", max_length=MAX_NOTE)
+    elif body.get("note"):
+        raise InvalidInput("a note goes with resolve", field="note")
+    return Change(str(action), by, assignee, outcome, note)
+
+
+_REFUSALS = {
+    ("acknowledge", ACKNOWLEDGED): "this case is already acknowledged",
+    ("acknowledge", RESOLVED): "this case is already resolved",
+    ("assign", RESOLVED): "this case is resolved and can no longer be assigned",
+    ("resolve", RESOLVED): "this case is already resolved",
+}
+
+
+def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply one transition with a conditional write; 409 when the case is in another state.
+    Returns the case before and after."""
+    current = get(table, store_id, case_id, consistent=True)
+    if current is None:
+        raise NotFound("no such case")
+    at = iso(now)
+    event: dict[str, Any] = {"action": change.action, "by": change.by, "at": at}
+    values: dict[str, Any] = {"updated_at": at}
+    rank = PRIORITY_RANK.get(str(current.get("priority")), 2)
+    if change.action == "acknowledge":
+        allowed: tuple[str, ...] = (OPEN,)
+        values.update({"status": ACKNOWLEDGED, "acknowledged_at": at, "acknowledged_by": change.by})
+        values.update(keys.case_listing(store_id, ACKNOWLEDGED, rank, str(current["opened_at"]), case_id))
+    elif change.action == "assign":
+        allowed = (OPEN, ACKNOWLEDGED)
+        values["assignee"] = change.assignee
+        event["assignee"] = change.assignee
+    else:
+        allowed = (OPEN, ACKNOWLEDGED)
+        values.update({"status": RESOLVED, "resolved_at": at, "resolved_by": change.by, "outcome": change.outcome, "note": change.note})
+        values.update(keys.case_listing(store_id, RESOLVED, rank, str(current["opened_at"]), case_id))
+        event.update({"outcome": change.outcome})
+        if change.note:
+            event["note"] = change.note
+    if current["status"] not in allowed:
+        raise Conflict(_REFUSALS.get((change.action, str(current["status"])), f"cannot {change.action} a {current['status']} case"))
+    expr = db.set_expr({k: v for k, v in values.items() if v is not None})
+    expr.text += ", #ev = list_append(#ev, :event), #ver = #ver + :one"
+    expr.names.update({"#ev": "events", "#ver": "version"})
+    expr.values.update({":event": [event], ":one": 1})
+    removed = [k for k, v in values.items() if v is None]
+    if removed:
+        expr.text += " REMOVE " + ", ".join(f"#rm{i}" for i in range(len(removed)))
+        expr.names.update({f"#rm{i}": name for i, name in enumerate(removed)})
+    placeholders = {f":ok{i}": status for i, status in enumerate(allowed)}
+    condition = db.Expr(f"#cst IN ({', '.join(placeholders)})", names={"#cst": "status"}, values=placeholders)
+    try:
+        item = table.update(keys.case(store_id, case_id), expr, condition=condition)
+    except db.ConditionFailed:
+        latest = get(table, store_id, case_id, consistent=True) or current
+        raise Conflict(_REFUSALS.get((change.action, str(latest["status"])), "this case changed meanwhile; reload it")) from None
+    assert item is not None
+    return current, item
+
+
+def elapsed_seconds(start: str | None, end: datetime) -> float | None:
+    if not start:
+        return None
+    return max(0.0, (end - parse_iso(start)).total_seconds())
+
+
+def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What the API shows of a case (no keys, no index attributes)."""
+    from chalicelib.stores.registry import _plain
+
+    hidden = {"PK", "SK", "gsi1pk", "gsi1sk", "type", "version", "realert_job", "alert"}
+    return {k: _plain(v) for k, v in item.items() if k not in hidden}
+
+
+# --- the support inbox page ------------------------------------------------------------------
+def _outcome_labels(_: Any) -> list[tuple[str, str]]:
+    return [
+        ("refunded", _("Refunded")),
+        ("replaced", _("Replaced")),
+        ("explained", _("Explained")),
+        ("unreachable", _("Could not reach the customer")),
+        ("other", _("Other")),
+    ]
+
+
+def _waiting(since: str | None, now: datetime, language: str) -> str:
+    from babel.dates import format_timedelta
+
+    seconds = elapsed_seconds(since, now) or 0.0
+    return str(format_timedelta(timedelta(seconds=seconds), threshold=1.5, locale=language))
+
+
+def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict[str, Any]:
+    contacts = item.get("contacts") or {}
+    labels = {"urgent": _("Urgent"), "high": _("High"), "normal": _("Normal")}
+    items = ", ".join(str(i.get("title") or i.get("sku")) for i in item.get("items") or [] if isinstance(i, Mapping))
+    return {
+        "case_id": item["case_id"],
+        "status": item["status"],
+        "priority": item.get("priority") or "normal",
+        "priority_label": labels.get(str(item.get("priority")), str(item.get("priority"))),
+        "customer_label": contacts.get("name") or contacts.get("email") or contacts.get("phone") or item.get("customer_id"),
+        "email": contacts.get("email"),
+        "phone": contacts.get("phone"),
+        "order": item.get("order_name") or item.get("order_id"),
+        "products": items,
+        "score": item.get("score"),
+        "scale": str(item.get("survey_type") or "").upper(),
+        "comment": item.get("comment"),
+        "language": item.get("language"),
+        "answers": int(item.get("answers_count") or len(item.get("answers") or [])),
+        "assignee": item.get("assignee"),
+        "acknowledged_by": item.get("acknowledged_by"),
+        "waiting": _waiting(str(item.get("opened_at") or item.get("created_at") or ""), now, language),
+    }
+
+
+def inbox_path(base_url: str, store_id: str) -> str:
+    from urllib.parse import urlparse
+
+    return f"{urlparse(base_url).path.rstrip('/')}/stores/{store_id}/inbox"
+
+
+def inbox_url(base_url: str, store_id: str) -> str:
+    return f"{base_url.rstrip('/')}/stores/{store_id}/inbox"
+
+
+ACTIVE = "active"  # the inbox's default view: open and acknowledged cases
+VIEWS = (ACTIVE, OPEN, ACKNOWLEDGED, RESOLVED)
+MAX_QUERY = 320
+
+
+def find_cases(table: db.Table, store_id: str, query: str, region: str | None = None) -> list[dict[str, Any]]:
+    """The cases of a customer (an email or a phone number, as typed) or of an order (its
+    number, with or without "#", or its platform id), by key lookups only, never a scan."""
+    from chalicelib.customers import exports
+
+    text = query.strip()[:MAX_QUERY]
+    if not text:
+        return []
+    pairs: list[tuple[str, str]] = []  # (customer_id, order_id)
+    try:
+        customer_id = exports.resolve(table, store_id, text, region)
+    except NotFound:
+        customer_id = None
+    if customer_id is not None:
+        links = table.partition(keys.customer_pk(store_id, customer_id), keys.customer_order_sk(""))
+        pairs += [(customer_id, str(link["order_id"])) for link in links if link.get("order_id")]
+    number = text.lstrip("#").strip()
+    if number and "@" not in number:
+        candidates = dict.fromkeys([number, f"shopify:{number}", f"woocommerce:{number}"])
+        for order in table.batch_get([keys.order(store_id, order_id) for order_id in candidates]):
+            if order.get("customer_id"):
+                pairs.append((str(order["customer_id"]), str(order["order_id"])))
+    found = table.batch_get([keys.case(store_id, case_id_for(c, o)) for c, o in dict.fromkeys(pairs)])
+    return sorted(found, key=lambda c: (PRIORITY_RANK.get(str(c.get("priority")), 9), str(c.get("opened_at") or "")))
+
+
+def inbox_page(
+    table: db.Table, store: Mapping[str, Any], *, signed_in_as: str, csrf: str, base_url: str, now: datetime,
+    notice: str | None = None, error: str | None = None, view: str = ACTIVE, query: str | None = None,
+) -> str:
+    """The inbox: open cases then acknowledged ones (or one status, or the cases a search
+    finds), each most urgent first, then oldest."""
+    from chalicelib.web import templating
+
+    language = templating.language_or(store.get("language"), "en")
+    _ = templating.translations(language).gettext
+    store_id = str(store["store_id"])
+    view = view if view in VIEWS else ACTIVE
+    titles = {
+        OPEN: (_("Waiting for someone"), _("No open cases. Well done.")),
+        ACKNOWLEDGED: (_("In progress"), _("Nothing in progress.")),
+        RESOLVED: (_("Resolved"), _("No resolved cases yet.")),
+    }
+    if query and query.strip():
+        # A search looks through every status, resolved included, unless one status is chosen.
+        from chalicelib.core.validate import region_of_zone
+
+        region = region_of_zone(str(store.get("timezone") or ""))
+        found = [c for c in find_cases(table, store_id, query, region) if view == ACTIVE or c.get("status") == view]
+        sections = [{"status": "found", "title": _("Cases found"), "empty": _("No case matches that order, email or phone."), "cases": [_card(i, now, language, _) for i in found]}]
+    else:
+        shown = (OPEN, ACKNOWLEDGED) if view == ACTIVE else (view,)
+        sections = [
+            {"status": status, "title": titles[status][0], "empty": titles[status][1], "cases": [_card(i, now, language, _) for i in list_cases(table, store_id, status)]}
+            for status in shown
+        ]
+    views = [(ACTIVE, _("Open and in progress")), (OPEN, _("Waiting for someone")), (ACKNOWLEDGED, _("In progress")), (RESOLVED, _("Resolved"))]
+    context = {
+        "views": views,
+        "view": view,
+        "query": (query or "").strip()[:MAX_QUERY],
+        "store_name": store.get("name"),
+        "signed_in_as": signed_in_as,
+        "csrf": csrf,
+        "sections": sections,
+        "outcomes": _outcome_labels(_),
+        "notice": notice,
+        "error": error,
+        "inbox_path": inbox_path(base_url, store_id),
+    }
+    return templating.render("pages/inbox.html", language, context, store)
+
+
+def signin_page(store: Mapping[str, Any], *, base_url: str, error: str | None = None, name: str | None = None) -> str:
+    from chalicelib.web import templating
+
+    language = templating.language_or(store.get("language"), "en")
+    context = {"store_name": store.get("name"), "error": error, "name": name, "inbox_path": inbox_path(base_url, str(store["store_id"]))}
+    return templating.render("pages/signin.html", language, context, store)
+
+
+def inbox_message(code: str | None, language: str) -> str | None:
+    """The sentence shown after an inbox action (the code travels in the redirect)."""
+    from chalicelib.web import templating
+
+    _ = templating.translations(language).gettext
+    messages = {
+        "acknowledged": _("Acknowledged. The re-alert is cancelled."),
+        "resolved": _("Resolved. Thank you."),
+        "assigned": _("Assigned."),
+    }
+    return messages.get(code or "")

@@ -1,0 +1,522 @@
+"""Negative feedback reaches support in seconds, and keeps reaching it until someone answers.
+
+:func:`on_response` runs inside the request that stored the answer: it classifies it, opens
+or updates the order's case and publishes the alert before the customer's page returns (the
+escalation SNS topic, with ``store_id`` and ``priority`` attributes for per-store
+subscription filters, and the store's Slack-compatible webhook).  What cannot be done now
+becomes a job in the due index: an ``alert_retry`` a minute or two later when an alert
+failed, a ``case_realert`` at the store's SLA deadline (counted in business hours), which
+re-alerts once and tells the store's second contact when nobody has acknowledged the case.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.core import weekends
+from chalicelib.platform import outbound
+from chalicelib.schedule import jobs
+from chalicelib.storage import db, keys
+from chalicelib.support import cases, sentiment
+from chalicelib.core.clock import iso, parse_iso
+from chalicelib.platform.config import settings
+from chalicelib.core.models import JobKind, JobStatus
+from chalicelib.platform.observability import MetricUnit, count, logger, metrics
+from chalicelib.core.validate import one_line
+
+SLACK_TIMEOUT_SECONDS = 3
+RETRY_DELAYS = (timedelta(seconds=90), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+CHANNELS = ("sns", "slack")
+
+
+# --- SLA in business hours -----------------------------------------------------------------
+def _hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def sla_deadline(
+    opened: datetime,
+    minutes: int,
+    zone_name: str,
+    *,
+    business_start: str = "09:00",
+    business_end: str = "17:00",
+    business_days: Sequence[int] = (0, 1, 2, 3, 4),
+) -> datetime:
+    """When ``minutes`` of the store's business hours have passed since ``opened``.
+
+    Hours are wall-clock hours in the store's zone; a case opened on Friday evening is due
+    on Monday morning.  ``business_end`` at or before ``business_start`` means "until
+    midnight".
+    """
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(zone_name)
+    start, end = _hhmm(business_start), _hhmm(business_end)
+    days = set(int(d) for d in business_days) or {0, 1, 2, 3, 4}
+    cursor = opened.astimezone(zone).replace(tzinfo=None)
+    remaining = timedelta(minutes=int(minutes))
+    for _ in range(800):
+        day = cursor.date()
+        if day.weekday() in days:
+            window_start = datetime.combine(day, start)
+            window_end = datetime.combine(day, end) if end > start else datetime.combine(day + timedelta(days=1), time(0))
+            moment = max(cursor, window_start)
+            if moment < window_end:
+                if remaining <= window_end - moment:
+                    return (moment + remaining).replace(tzinfo=zone).astimezone(timezone.utc)
+                remaining -= window_end - moment
+        cursor = datetime.combine(day + timedelta(days=1), time(0))
+    raise ValueError("no business hours in the store's settings")
+
+
+# --- alert content -------------------------------------------------------------------------
+def case_link(store_id: str, case_id: str) -> str:
+    return f"{settings().public_base_url}/stores/{store_id}/inbox#case-{case_id}"
+
+
+@dataclass(frozen=True)
+class Alert:
+    subject: str  # ASCII, under 100 characters (SNS requires it)
+    title: str
+    lines: tuple[str, ...]
+    link: str
+    priority: str
+
+    @property
+    def body(self) -> str:
+        return "\n".join((self.title, "", *self.lines, "", f"Open the case: {self.link}"))
+
+
+_HEADLINES = {
+    "new": "Negative feedback",
+    "escalated": "Case escalated",
+    "reopened": "Case reopened",
+    "realert": "Not acknowledged yet",
+}
+
+
+def _ascii(text: str) -> str:
+    return " ".join(text.encode("ascii", "ignore").decode().split())
+
+
+def build_alert(store: Mapping[str, Any], case: Mapping[str, Any], reason: str, sla_minutes: int | None = None) -> Alert:
+    """Subject and readable text of an alert (support reads it on a phone)."""
+    priority = str(case.get("priority") or "normal")
+    headline = _HEADLINES.get(reason, "Negative feedback")
+    order = str(case.get("order_name") or case.get("order_id") or "")
+    store_name = str(store.get("name") or store.get("store_id"))
+    subject = _ascii(f"[{priority.upper()}] {headline}: order {order}")[:99] or f"[{priority.upper()}] {headline}"
+    title = f"{headline} ({priority}) for {store_name}"
+    if reason == "realert" and sla_minutes:
+        title = f"{headline}: open for {sla_minutes} business minutes ({priority}) for {store_name}"
+    contacts = case.get("contacts") or {}
+    lines = [f"Order: {order}"]
+    if case.get("score") is not None:
+        lines.append(f"Score: {case['score']} ({str(case.get('survey_type') or '').upper()}, {case.get('category') or 'negative'})")
+    if case.get("comment"):
+        lines.append(f"Comment: \"{one_line(case['comment'], max_length=1000)}\"")
+    if case.get("urgent_terms"):
+        lines.append("Urgent words: " + ", ".join(str(t).rstrip("*") for t in case["urgent_terms"]))
+    who = [str(v) for v in (contacts.get("name"), contacts.get("email"), contacts.get("phone")) if v]
+    if who:
+        lines.append("Customer: " + ", ".join(who))
+    items = [str(i.get("title") or i.get("sku")) for i in case.get("items") or [] if isinstance(i, Mapping)]
+    if items:
+        lines.append("Items: " + ", ".join(items))
+    if case.get("language"):
+        lines.append(f"Language: {case['language']}")
+    # What customers and stores wrote stays on its own line: a comment with line breaks
+    # cannot add lines that look like ours (a second "Open the case" link).
+    flat = tuple(one_line(line, max_length=1200) for line in lines)
+    return Alert(subject, one_line(title, max_length=300), flat, case_link(str(case["store_id"]), str(case["case_id"])), priority)
+
+
+def slack_payload(alert: Alert) -> dict[str, Any]:
+    """A Slack-compatible incoming-webhook body: ``text`` for notifications, ``blocks`` to read."""
+
+    def esc(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    return {
+        "text": f"{alert.title}: {alert.link}",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": alert.title[:150]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": esc("\n".join(alert.lines))[:3000]}},
+            {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open the case"}, "url": alert.link}]},
+        ],
+    }
+
+
+# --- delivery -------------------------------------------------------------------------------
+def default_opener() -> Any:
+    """An HTTP opener for webhooks: no proxy from the environment (Lambda needs none) and no
+    redirects followed, so a checked public address cannot bounce the request elsewhere.
+    Outside the local stage it connects only to addresses checked public at that moment."""
+    return outbound.opener(allow_local=settings().allow_local_webhooks)
+
+
+SUPPORT_CONTACTS = (("support_email", "email"), ("support_phone", "sms"))
+
+
+def route_alerts(table: db.Table, sns: Any, store: Mapping[str, Any]) -> dict[str, str]:
+    """Subscribe the store's support email and phone to the escalation topic, filtered to this
+    store's alerts, and drop subscriptions of contacts it no longer has.  SNS mails the address
+    a confirmation link first.  A failure is logged, never undoes the store's change: saving
+    the contacts again retries.  Returns endpoint -> subscription ARN, also kept on the store."""
+    store_id = str(store["store_id"])
+    had: dict[str, str] = dict(store.get("alert_subscriptions") or {})
+    wanted = {str(store[name]): protocol for name, protocol in SUPPORT_CONTACTS if store.get(name)}
+    now_subscribed: dict[str, str] = {}
+    for endpoint, arn in had.items():
+        if endpoint in wanted:
+            now_subscribed[endpoint] = arn
+            continue
+        try:
+            sns.unsubscribe(SubscriptionArn=arn)
+        except ClientError as exc:  # pending confirmation, or already gone
+            logger.warning("alert subscription not removed", extra={"store_id": store_id, "error": exc.response.get("Error", {}).get("Code")})
+    for endpoint, protocol in wanted.items():
+        if endpoint in now_subscribed:
+            continue
+        try:
+            answer = sns.subscribe(
+                TopicArn=settings().escalation_topic_arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=True,
+                Attributes={"FilterPolicy": json.dumps({"store_id": [store_id]})},
+            )
+        except ClientError as exc:
+            logger.warning("alert subscription not made", extra={"store_id": store_id, "error": exc.response.get("Error", {}).get("Code")})
+            continue
+        now_subscribed[endpoint] = str(answer["SubscriptionArn"])
+    if now_subscribed != had:
+        table.update(keys.store(store_id), db.set_expr({"alert_subscriptions": now_subscribed}), return_values="NONE")
+    return now_subscribed
+
+
+def publish(sns: Any, alert: Alert, store_id: str, reason: str) -> str:
+    answer = sns.publish(
+        TopicArn=settings().escalation_topic_arn,
+        Subject=alert.subject,
+        Message=alert.body,
+        MessageAttributes={
+            "store_id": {"DataType": "String", "StringValue": store_id},
+            "priority": {"DataType": "String", "StringValue": alert.priority},
+            "reason": {"DataType": "String", "StringValue": reason},
+        },
+    )
+    return str(answer["MessageId"])
+
+
+def post_webhook(opener: Any, url: str, payload: Mapping[str, Any], timeout: float = SLACK_TIMEOUT_SECONDS) -> int:
+    import urllib.request
+
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "Aftercare"},
+        method="POST",
+    )
+    with opener.open(request, timeout=timeout) as answer:
+        return int(answer.status)
+
+
+def deliver_alert(
+    clients: Any,
+    store: Mapping[str, Any],
+    case: Mapping[str, Any],
+    reason: str,
+    *,
+    channels: Sequence[str] = CHANNELS,
+    opener: Any | None = None,
+) -> list[str]:
+    """Send the alert on each channel; the channels that failed (to retry later)."""
+    import http.client
+    import urllib.error
+
+    store_id = str(store["store_id"])
+    alert = build_alert(store, case, reason, int(store.get("sla_minutes") or 60))
+    failed: list[str] = []
+    if "sns" in channels:
+        try:
+            publish(clients.sns, alert, store_id, reason)
+            count("alerts_sent", channel="sns")
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning("escalation topic publish failed", extra={"store_id": store_id, "case_id": case["case_id"], "error": type(exc).__name__})
+            failed.append("sns")
+    url = store.get("slack_webhook_url")
+    if "slack" in channels and url:
+        try:
+            post_webhook(opener or default_opener(), str(url), slack_payload(alert))
+            count("alerts_sent", channel="slack")
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+            logger.warning("alert webhook failed", extra={"store_id": store_id, "case_id": case["case_id"], "error": type(exc).__name__})
+            failed.append("slack")
+    return failed
+
+
+# --- jobs ------------------------------------------------------------------------------------
+def _stamp(moment: str) -> str:
+    return "".join(ch for ch in moment if ch.isdigit())
+
+
+def realert_key(case: Mapping[str, Any]) -> keys.Key:
+    """One re-alert per opening of a case (a reopened case gets a fresh one)."""
+    return keys.job(keys.case_pk(str(case["store_id"]), str(case["case_id"])), JobKind.CASE_REALERT.value, _stamp(str(case["opened_at"])))
+
+
+def store_sla_deadline(store: Mapping[str, Any], opened: datetime) -> datetime:
+    """When a case opened at ``opened`` is overdue, in the store's business hours and week."""
+    zone = str(store.get("timezone") or "UTC")
+    return sla_deadline(
+        opened,
+        int(store.get("sla_minutes") or 60),
+        zone,
+        business_start=str(store.get("business_start") or "09:00"),
+        business_end=str(store.get("business_end") or "17:00"),
+        business_days=[int(d) for d in store.get("business_days") or weekends.week_of(zone).business_days],
+    )
+
+
+def realert_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    due = store_sla_deadline(store, parse_iso(str(case["opened_at"])))
+    return jobs.job_item(
+        keys.case_pk(str(case["store_id"]), str(case["case_id"])),
+        JobKind.CASE_REALERT,
+        due,
+        store_id=str(case["store_id"]),
+        shards=settings().due_shards,
+        customer_id=str(case["customer_id"]),
+        order_id=str(case["order_id"]),
+        discriminator=_stamp(str(case["opened_at"])),
+        data={"case_id": case["case_id"], "opened_at": case["opened_at"]},
+        created_at=now,
+    )
+
+
+def retry_job(case: Mapping[str, Any], reason: str, channels: Sequence[str], attempt: int, now: datetime) -> dict[str, Any]:
+    delay = RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)]
+    return jobs.job_item(
+        keys.case_pk(str(case["store_id"]), str(case["case_id"])),
+        JobKind.ALERT_RETRY,
+        now + delay,
+        store_id=str(case["store_id"]),
+        shards=settings().due_shards,
+        customer_id=str(case["customer_id"]),
+        order_id=str(case["order_id"]),
+        discriminator=keys.retry_discriminator(_stamp(iso(now)), attempt),
+        data={"case_id": case["case_id"], "reason": reason, "channels": list(channels), "attempt": attempt},
+        created_at=now,
+    )
+
+
+def made_it_right_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """A day after resolution the engine asks the customer whether we made it right; the
+    answer comes back through :func:`on_response` with kind ``made_it_right``."""
+    return jobs.job_item(
+        keys.case_pk(str(case["store_id"]), str(case["case_id"])),
+        JobKind.MADE_IT_RIGHT,
+        now + timedelta(days=1),
+        store_id=str(case["store_id"]),
+        shards=settings().due_shards,
+        customer_id=str(case["customer_id"]),
+        order_id=str(case["order_id"]),
+        discriminator=_stamp(str(case.get("opened_at") or iso(now))),
+        data={"case_id": case["case_id"], "language": case.get("language"), "outcome": case.get("outcome")},
+        created_at=now,
+    )
+
+
+def _alert_now(table: db.Table, clients: Any, store: Mapping[str, Any], case: Mapping[str, Any], reason: str, now: datetime, opener: Any | None) -> None:
+    failed = deliver_alert(clients, store, case, reason, opener=opener)
+    if failed:
+        table.put(retry_job(case, reason, failed, 1, now))
+
+
+# --- entry points -----------------------------------------------------------------------------
+def on_response(table: db.Table, clients: Any, store: Mapping[str, Any], response: Mapping[str, Any], now: datetime, *, opener: Any | None = None) -> dict[str, Any] | None:
+    """Called right after a survey answer is stored (a first or a changed answer).
+
+    A negative answer opens the order's case (or updates it) and alerts support before
+    returning; the case is returned, or None when the answer is not negative.  An answer
+    to "did we make it right?" (kind ``made_it_right``) is recorded on its case instead.
+    """
+    from chalicelib.stores.registry import with_defaults
+
+    conf = with_defaults(store)
+    store_id = str(store["store_id"])
+    customer_id, order_id = str(response["customer_id"]), str(response["order_id"])
+    case_id = cases.case_id_for(customer_id, order_id)
+    survey_type = str(response.get("survey_type") or conf.get("survey_type") or "nps")
+    score = int(response["score"]) if response.get("score") is not None else None
+    verdict = sentiment.classify(survey_type, score, response.get("comment"), conf)
+
+    if response.get("kind") == JobKind.MADE_IT_RIGHT.value:
+        existing = cases.get(table, store_id, case_id, consistent=True)
+        if existing is None:
+            return None
+        count("made_it_right_answers", sentiment="negative" if verdict.negative else "positive")
+        return cases.record_answer(table, existing, response, now, field="made_it_right", verdict=verdict)
+
+    if not verdict.negative:
+        existing = cases.get(table, store_id, case_id, consistent=True)
+        if existing is not None and existing["status"] != cases.RESOLVED:
+            cases.record_answer(table, existing, response, now, verdict=verdict)
+        return None
+
+    case_key, customer_key, order_key = keys.case(store_id, case_id), keys.customer(store_id, customer_id), keys.order(store_id, order_id)
+    found = table.batch_get([case_key, customer_key, order_key], consistent=True)
+    existing = next((i for i in found if i["SK"] == case_key["SK"]), None)
+    customer = next((i for i in found if i["SK"] == customer_key["SK"]), None)
+    order = next((i for i in found if i["SK"] == order_key["SK"]), None)
+    history = cases.sent_history(table, store_id, customer_id)
+    opened = cases.open_or_update(table, store_id, response, verdict, existing=existing, customer=customer, order=order, history=history, now=now)
+    case = opened.case
+    if opened.is_new:
+        reason = "reopened" if existing is not None else "new"
+        count("cases_opened", priority=str(case["priority"]))
+        logger.info("case opened", extra={"store_id": store_id, "case_id": case_id, "priority": case["priority"], "reason": reason})
+        table.put(realert_job(conf, case, now))
+        _alert_now(table, clients, conf, case, reason, now, opener)
+    elif opened.escalated:
+        _alert_now(table, clients, conf, case, "escalated", now, opener)
+    return case
+
+
+def run_job(table: db.Table, clients: Any, store: Mapping[str, Any], job: Mapping[str, Any], now: datetime, *, opener: Any | None = None) -> str:
+    """Run a ``case_realert`` or ``alert_retry`` job the send path has claimed; returns what
+    happened ("realerted", "alerted", "retry_scheduled", "gave_up", or "not_needed: ...")."""
+    if not _claim(table, job, now):
+        return "not_needed: already run"
+    result = _run(table, clients, store, job, now, opener)
+    table.update(
+        {"PK": str(job["PK"]), "SK": str(job["SK"])},
+        db.set_expr({"status": JobStatus.SENT.value if not result.startswith("not_needed") else JobStatus.SKIPPED.value, "reason": result, "finished_at": iso(now)}),
+    )
+    return result
+
+
+def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
+    """Take the job out of the due index before acting on it, once: a second delivery of
+    the same job (a lease that ran out, a duplicate message) finds it taken."""
+    try:
+        table.update(
+            {"PK": str(job["PK"]), "SK": str(job["SK"])},
+            db.set_expr({"status": JobStatus.CLAIMED.value, "escalation_started_at": iso(now)}, remove=["due_pk", "due_at"]),
+            condition=db.Expr(
+                "#st IN (:pending, :claimed) AND attribute_not_exists(escalation_started_at)",
+                names={"#st": "status"},
+                values={":pending": JobStatus.PENDING.value, ":claimed": JobStatus.CLAIMED.value},
+            ),
+        )
+    except db.ConditionFailed:
+        return False
+    return True
+
+
+def _run(table: db.Table, clients: Any, store: Mapping[str, Any], job: Mapping[str, Any], now: datetime, opener: Any | None) -> str:
+    from chalicelib.stores.registry import with_defaults
+
+    conf = with_defaults(store)
+    data = job.get("data") or {}
+    case = cases.get(table, str(store["store_id"]), str(data.get("case_id") or ""), consistent=True)
+    if case is None:
+        return "not_needed: the case is gone"
+    if job["kind"] == JobKind.CASE_REALERT.value:
+        if case["status"] != cases.OPEN:
+            return f"not_needed: the case is {case['status']}"
+        if data.get("opened_at") and data["opened_at"] != case.get("opened_at"):
+            return "not_needed: the case was reopened since"
+        failed = deliver_alert(clients, conf, case, "realert", opener=opener)
+        notified = notify_second_contact(clients, conf, case)
+        if failed:
+            table.put(retry_job(case, "realert", failed, 1, now))
+        table.update(
+            keys.case(str(case["store_id"]), str(case["case_id"])),
+            _append_event({"action": "realerted", "by": "aftercare", "at": iso(now), "notified": notified}, now),
+        )
+        count("case_realerts")
+        return "realerted"
+    if job["kind"] == JobKind.ALERT_RETRY.value:
+        if case["status"] == cases.RESOLVED:
+            return "not_needed: the case is resolved"
+        attempt = int(data.get("attempt") or 1)
+        channels = [c for c in data.get("channels") or CHANNELS if c in CHANNELS]
+        failed = deliver_alert(clients, conf, case, str(data.get("reason") or "new"), channels=channels, opener=opener)
+        if not failed:
+            return "alerted"
+        if attempt >= len(RETRY_DELAYS):
+            count("alerts_abandoned")
+            return "gave_up: " + ", ".join(failed)
+        table.put(retry_job(case, str(data.get("reason") or "new"), failed, attempt + 1, now))
+        return "retry_scheduled"
+    raise ValueError(f"escalation does not run {job['kind']} jobs")
+
+
+def _append_event(event: Mapping[str, Any], now: datetime) -> db.Expr:
+    expr = db.set_expr({"updated_at": iso(now)})
+    expr.text += ", #ev = list_append(if_not_exists(#ev, :none), :event)"
+    expr.names["#ev"] = "events"
+    expr.values.update({":none": [], ":event": [dict(event)]})
+    return expr
+
+
+def notify_second_contact(clients: Any, store: Mapping[str, Any], case: Mapping[str, Any]) -> list[str]:
+    """Tell the store's second contact (email and/or SMS); which ones went out."""
+    from html import escape
+
+    from chalicelib.messaging import transports
+
+    alert = build_alert(store, case, "realert", int(store.get("sla_minutes") or 60))
+    sent: list[str] = []
+    email, phone = store.get("second_contact_email"), store.get("second_contact_phone")
+    if email:
+        html = "<p>" + "<br>".join(escape(line) for line in (alert.title, "", *alert.lines)) + f'</p><p><a href="{escape(alert.link)}">Open the case</a></p>'
+        try:
+            transports.send_email(clients, store, str(email), alert.subject, html, alert.body)
+            sent.append("email")
+        except (transports.ProviderBusy, transports.Rejected) as exc:
+            logger.warning("second contact email failed", extra={"store_id": store["store_id"], "error": type(exc).__name__})
+    if phone:
+        body = transports.fit_sms(f"{alert.title}. {alert.link}")
+        try:
+            transports.send_sms(clients, store, str(phone), body)
+            sent.append("sms")
+        except (transports.ProviderBusy, transports.Rejected) as exc:
+            logger.warning("second contact SMS failed", extra={"store_id": store["store_id"], "error": type(exc).__name__})
+    return sent
+
+
+def change_case(table: db.Table, store: Mapping[str, Any], case_id: str, change: cases.Change, now: datetime) -> dict[str, Any]:
+    """Acknowledge, assign or resolve a case, then do what follows from it."""
+    before, after = cases.apply(table, str(store["store_id"]), case_id, change, now)
+    after_change(table, store, before, after, now)
+    return after
+
+
+def after_change(table: db.Table, store: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any], now: datetime) -> None:
+    """What follows a transition: the pending re-alert is cancelled once someone has taken
+    the case; resolution may schedule "did we make it right?"; timings become metrics."""
+    from chalicelib.stores.registry import with_defaults
+
+    conf = with_defaults(store)
+    if before["status"] == cases.OPEN and after["status"] != cases.OPEN:
+        try:
+            table.transact([jobs.cancel(realert_key(after), f"case {after['status']}", now)])
+        except db.TransactionConflict:
+            pass  # already ran or already cancelled: nothing left to stop
+        waited = cases.elapsed_seconds(str(after.get("opened_at") or ""), now)
+        if waited is not None:
+            metrics.add_metric(name="time_to_acknowledge", unit=MetricUnit.Seconds, value=waited)
+    if before["status"] != cases.RESOLVED and after["status"] == cases.RESOLVED:
+        took = cases.elapsed_seconds(str(after.get("opened_at") or ""), now)
+        if took is not None:
+            metrics.add_metric(name="time_to_resolve", unit=MetricUnit.Seconds, value=took)
+        count("cases_resolved", outcome=str(after.get("outcome") or "other"))
+        if conf.get("made_it_right") and after.get("outcome") != "unreachable":
+            table.put(made_it_right_job(conf, after, now))

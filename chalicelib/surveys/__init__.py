@@ -1,0 +1,1 @@
+"""Survey links, answers and the survey pages."""
