@@ -9,6 +9,7 @@ from chalice import Chalice, Rate
 
 from chalicelib.platform import aws, resources
 from chalicelib.schedule import dispatch as dispatching
+from chalicelib.schedule import jobs
 from chalicelib.storage import db
 from chalicelib.stores import registry
 from chalicelib.web import http
@@ -17,6 +18,13 @@ from chalicelib.core.clock import event_time, wall_clock
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import event_middleware, http_middleware, logger
 from chalicelib.core.validate import region_of_zone
+from chalicelib.messaging import feedback
+from chalicelib.messaging import delivery
+from chalicelib.surveys import pages
+from chalicelib.support import cases
+from chalicelib.support import inbox as inbox_page
+from chalicelib.support import alerts
+from chalicelib.support import escalation
 
 app = Chalice(app_name="aftercare", configure_logs=False)
 app.register_middleware(http_middleware(http.reshape_chalice_error), "http")
@@ -131,9 +139,7 @@ def sync_customers(store_id: str) -> Any:
 # --- follow-up engine (send, SES feedback, products, templates) ------------------------
 def _route_alerts(store: dict[str, Any]) -> None:
     """Support's email and phone receive this store's alerts (SNS, filtered by store)."""
-    from chalicelib.support import escalation
-
-    escalation.route_alerts(db.table(), aws.clients().sns, store)
+    alerts.route_alerts(db.table(), aws.clients().sns, store)
 
 
 def _request_sender_identity(sender_email: str) -> None:
@@ -146,9 +152,7 @@ def _request_sender_identity(sender_email: str) -> None:
 @app.on_sqs_message(queue=resources.SEND_QUEUE, batch_size=10, name="send")
 def send(event: Any) -> Mapping[str, Any]:
     """Deliver due jobs; failed records are reported one by one (partial batch failures)."""
-    from chalicelib.messaging import sending
-
-    return sending.handle_batch(event.to_dict(), getattr(event, "context", None), db.table(), aws.clients())
+    return delivery.handle_batch(event.to_dict(), getattr(event, "context", None), db.table(), aws.clients())
 
 
 @app.on_sns_message(topic=resources.SES_FEEDBACK_TOPIC, name="ses_feedback")
@@ -156,14 +160,12 @@ def ses_feedback(event: Any) -> None:
     """SES bounces and complaints: hard bounces and complaints suppress the address."""
     import json
 
-    from chalicelib.messaging import sending
-
     try:
         notification = json.loads(event.message)
     except ValueError:
         logger.warning("SES feedback that is not JSON was ignored")
         return
-    sending.ses_feedback(db.table(), notification, wall_clock())
+    feedback.ses_feedback(db.table(), notification, wall_clock())
 
 
 @route("/stores/{store_id}/products/{sku}", methods=["PUT"], content_types=JSON)
@@ -223,8 +225,6 @@ def list_jobs(store_id: str) -> Any:
     """An order's or a customer's follow-ups (``order_id``, ``customer``; any ``status``), or the
     store's failed ones (``status=failed``), newest first, each with its reason."""
     from chalicelib.customers import exports
-    from chalicelib.messaging import sending
-    from chalicelib.schedule import jobs
 
     store = _store_for_request(store_id)
     params = _request().query_params or {}
@@ -240,7 +240,7 @@ def list_jobs(store_id: str) -> Any:
         return http.json_response({"jobs": page, "next": cursor})
     if status != "failed":
         return http.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
-    return http.json_response({"jobs": sending.failed_jobs(db.table(), store_id)})
+    return http.json_response({"jobs": jobs.failed_jobs(db.table(), store_id)})
 
 
 
@@ -252,19 +252,15 @@ def _page(page: Any) -> Any:
 @route("/s/{token}", methods=["GET"])
 def survey_page(token: str) -> Any:
     """The survey form; a GET never records an answer (mail scanners open every link)."""
-    from chalicelib.surveys import surveys
-
     request = _request()
-    return _page(surveys.show(db.table(), token, request.query_params, request.headers.get("accept-language"), wall_clock()))
+    return _page(pages.show(db.table(), token, request.query_params, request.headers.get("accept-language"), wall_clock()))
 
 
 @route("/s/{token}", methods=["POST"], content_types=FORM)
 def survey_answer(token: str) -> Any:
-    from chalicelib.surveys import surveys
-
     request = _request()
     form = http.form_body(request)
-    return _page(surveys.answer(db.table(), aws.clients(), token, form, request.headers.get("accept-language"), wall_clock()))
+    return _page(pages.answer(db.table(), aws.clients(), token, form, request.headers.get("accept-language"), wall_clock()))
 
 
 @route("/u/{token}", methods=["GET"])
@@ -319,8 +315,6 @@ def _store_for_support(store_id: str) -> dict[str, Any]:
 
 @route("/stores/{store_id}/cases", methods=["GET"])
 def list_cases(store_id: str) -> Any:
-    from chalicelib.support import cases
-
     _store_for_support(store_id)
     query = _request().query_params or {}
     limit = http.int_param(query, "limit", default=100, low=1, high=100)
@@ -330,16 +324,12 @@ def list_cases(store_id: str) -> Any:
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["GET"])
 def get_case(store_id: str, case_id: str) -> Any:
-    from chalicelib.support import cases
-
     _store_for_support(store_id)
     return http.json_response(cases.detail(db.table(), store_id, case_id))
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["PATCH"], content_types=JSON)
 def change_case(store_id: str, case_id: str) -> Any:
-    from chalicelib.support import cases, escalation
-
     store = _store_for_support(store_id)
     change = cases.parse_change(http.json_body(_request()))
     return http.json_response(cases.public_view(escalation.change_case(db.table(), store, case_id, change, wall_clock())))
@@ -354,9 +344,7 @@ def _inbox_session(store_id: str) -> Any:
 def _see_inbox(store_id: str, headers: dict[str, str] | None = None, message: str | None = None, case_id: str | None = None) -> Any:
     from chalice import Response
 
-    from chalicelib.support import cases
-
-    location = cases.inbox_url(settings().public_base_url, store_id)
+    location = inbox_page.inbox_url(settings().public_base_url, store_id)
     query = f"?done={message}" if message else ""
     anchor = f"#case-{case_id}" if case_id else ""
     return Response(body="", status_code=303, headers={"Location": location + query + anchor, "Cache-Control": "no-store", **(headers or {})})
@@ -364,27 +352,25 @@ def _see_inbox(store_id: str, headers: dict[str, str] | None = None, message: st
 
 @route("/stores/{store_id}/inbox", methods=["GET"])
 def inbox(store_id: str) -> Any:
-    from chalicelib.support import cases
     from chalicelib.web import templating
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
     session = _inbox_session(store_id)
     base = settings().public_base_url
     if session is None:
-        return http.html_response(cases.signin_page(store, base_url=base))
+        return http.html_response(inbox_page.signin_page(store, base_url=base))
     language = templating.language_or(store.get("language"), "en")
     params = _request().query_params or {}
-    notice = cases.inbox_message(params.get("done"), language)
-    page = cases.inbox_page(
+    notice = inbox_page.inbox_message(params.get("done"), language)
+    page = inbox_page.inbox_page(
         db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock(), notice=notice,
-        view=params.get("view") or cases.ACTIVE, query=params.get("q"),
+        view=params.get("view") or inbox_page.ACTIVE, query=params.get("q"),
     )
     return http.html_response(page)
 
 
 @route("/stores/{store_id}/inbox/session", methods=["POST"], content_types=FORM)
 def inbox_sign_in(store_id: str) -> Any:
-    from chalicelib.support import cases
     from chalicelib.web import templating
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
@@ -392,7 +378,7 @@ def inbox_sign_in(store_id: str) -> Any:
     base = settings().public_base_url
     if not _support_key_ok(store_id, form):
         _ = templating.translations(templating.language_or(store.get("language"), "en")).gettext
-        page = cases.signin_page(store, base_url=base, error=_("That support key is not right."), name=form.get("name"))
+        page = inbox_page.signin_page(store, base_url=base, error=_("That support key is not right."), name=form.get("name"))
         return http.html_response(page, 401)
     return _see_inbox(store_id, _session_cookie(store_id, form.get("name") or ""))
 
@@ -429,7 +415,6 @@ def inbox_sign_out(store_id: str) -> Any:
 
 @route("/stores/{store_id}/inbox/cases/{case_id}", methods=["POST"], content_types=FORM)
 def inbox_change_case(store_id: str, case_id: str) -> Any:
-    from chalicelib.support import cases, escalation
     from chalicelib.core.errors import Conflict, InvalidInput
 
     session = _inbox_session(store_id)
@@ -444,7 +429,7 @@ def inbox_change_case(store_id: str, case_id: str) -> Any:
         change = cases.parse_change({**fields, "by": session.name})
         escalation.change_case(db.table(), store, case_id, change, wall_clock())
     except (Conflict, InvalidInput) as exc:
-        page = cases.inbox_page(db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=settings().public_base_url, now=wall_clock(), error=exc.message)
+        page = inbox_page.inbox_page(db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=settings().public_base_url, now=wall_clock(), error=exc.message)
         return http.html_response(page, exc.status)
     done = {"acknowledge": "acknowledged", "resolve": "resolved", "assign": "assigned"}[change.action]
     return _see_inbox(store_id, message=done, case_id=case_id)

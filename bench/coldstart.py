@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from chalicelib.surveys import tokens
 
 TITLE = "Cold start, first request"
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +81,6 @@ def _specs(runs: int) -> dict[str, list[dict[str, Any]]]:
     from bench import sending
     from chalicelib.storage import db
     from chalicelib.stores import registry
-    from chalicelib.surveys import surveys
     from chalicelib.intake.signatures import standard_sign
 
     with time_machine.travel(sending.NOW, tick=True):
@@ -97,7 +97,7 @@ def _specs(runs: int) -> dict[str, list[dict[str, Any]]]:
         headers = {"Content-Type": "application/json", "webhook-id": f"cold-{n}-{stamp}", "webhook-timestamp": str(stamp)}
         headers["webhook-signature"] = standard_sign(secret, headers["webhook-id"], stamp, body.encode())
         specs["webhook"].append({"path": f"/webhooks/orders/{store['store_id']}", "headers": headers, "body": body})
-        link = surveys.issue_survey(table, store=store, customer_id=f"c{n}@example.com", order_id=f"C-{n}", kind="post_delivery", channel="email", contact=f"c{n}@example.com", now=sending.NOW)
+        link = tokens.issue_survey(table, store=store, customer_id=f"c{n}@example.com", order_id=f"C-{n}", kind="post_delivery", channel="email", contact=f"c{n}@example.com", now=sending.NOW)
         specs["survey page"].append({"path": "/s/" + link.token})
         specs["send one job"].append({"batch": {"Records": [records[n % len(records)]]}})
     return specs

@@ -20,6 +20,7 @@ from typing import Any
 from chalicelib.storage import db, keys
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.support import cases
 
 # Storage bookkeeping: keys, index attributes, TTLs and link tokens (a token answers a
 # survey; it is a credential, not data about the person).
@@ -73,8 +74,6 @@ def _sk(item: Mapping[str, Any]) -> str:
 
 def customer_export(table: db.Table, store_id: str, customer_id: str, now: datetime) -> dict[str, Any]:
     """Everything Aftercare holds about one customer of a store, as plain JSON values."""
-    from chalicelib.support import cases
-
     owned = list(table.partition(keys.customer_pk(store_id, customer_id), consistent=True))
     record = next((i for i in owned if _sk(i) == keys.customer(store_id, customer_id)["SK"]), None)
     if record is None:

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.storage import db, keys
-from chalicelib.support import cases
+
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unavailable
 from chalicelib.platform.observability import logger
+from chalicelib.support import cases
 
 if TYPE_CHECKING:  # pragma: no cover
     from chalicelib.intake.normalize import DataRequest, Erasure

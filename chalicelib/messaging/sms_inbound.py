@@ -18,6 +18,9 @@ from enum import Enum
 from typing import Any
 
 from chalicelib.storage import db, keys
+from chalicelib.surveys import answers
+from chalicelib.surveys import tokens
+from chalicelib.support import escalation
 
 
 class Intent(str, Enum):
@@ -210,18 +213,16 @@ def _recent(table: db.Table, phone: str, prefix: str) -> list[dict[str, Any]]:
 
 def _open_survey(table: db.Table, phone: str, now: datetime) -> dict[str, Any] | None:
     """The newest SMS survey to this number that may still be answered."""
-    from chalicelib.surveys import surveys
     from chalicelib.core.clock import parse_iso
 
     for entry in _recent(table, phone, keys.phone_survey_prefix()):
         if parse_iso(str(entry["expires"])) > now:
-            return surveys.load(table, str(entry["token"]), now, consistent=True)
+            return tokens.load(table, str(entry["token"]), now, consistent=True)
     return None
 
 
 def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime) -> Outcome:
     """Act on one inbound SMS: opt out, help, opt back in, or record a survey answer."""
-    from chalicelib.stores import registry
     from chalicelib.core.clock import epoch
 
     reply = read_reply(payload.get("messageBody", ""))
@@ -341,21 +342,20 @@ def _start(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list
 
 
 def _answer(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], reply: Reply, phone: str, now: datetime, outcome: Outcome) -> Outcome:
-    from chalicelib.support import escalation
-    from chalicelib.surveys import surveys
+    pass  # split-import
     from chalicelib.platform.observability import count
 
     survey_type = str(survey["survey_type"])
     language = str(survey["language"])
     answered = survey.get("answered_at") is not None and survey.get("score") is not None
-    if reply.intent is Intent.SCORE and reply.score is not None and reply.score in surveys.scale(survey_type):
-        score, comment, kind = reply.score, surveys.parse_comment(reply.comment[: surveys.MAX_COMMENT]), "score"
+    if reply.intent is Intent.SCORE and reply.score is not None and reply.score in tokens.scale(survey_type):
+        score, comment, kind = reply.score, answers.parse_comment(reply.comment[: answers.MAX_COMMENT]), "score"
     elif answered and reply.intent is Intent.OTHER and reply.comment:
         # The answer to our "what went wrong?": a comment on the score already given.
-        score, comment, kind = int(survey["score"]), surveys.parse_comment(reply.comment[: surveys.MAX_COMMENT]), "comment"
+        score, comment, kind = int(survey["score"]), answers.parse_comment(reply.comment[: answers.MAX_COMMENT]), "comment"
     else:
         return _help_once(table, clients, store, survey, phone, outcome)
-    response = surveys.record_answer(table, survey, score=score, comment=comment, via="sms", now=now)
+    response = answers.record_answer(table, survey, score=score, comment=comment, via="sms", now=now)
     count("SurveyAnswered", channel="sms")
     outcome.recorded = True
     escalation.on_response(table, clients, store, response, now)
@@ -365,7 +365,7 @@ def _answer(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[s
         outcome.reason = "thanks_already_sent"  # an auto-responder must not start a loop
         return outcome
     # "What went wrong?" only of someone who has not said it already, here or on the page.
-    low = surveys.sentiment(survey_type, score) == "negative" and not response.get("comment")
+    low = answers.sentiment(survey_type, score) == "negative" and not response.get("comment")
     return _send(clients, store, phone, language, "thanks_low" if low else "thanks", outcome)
 
 
@@ -387,9 +387,7 @@ def _help_once(table: db.Table, clients: Any, store: dict[str, Any], survey: dic
     if not _first(table, survey, "sms_help_sent"):
         outcome.reason = "help_already_sent"
         return outcome
-    from chalicelib.surveys import surveys
-
-    low, *_, high = surveys.scale(str(survey["survey_type"]))
+    low, *_, high = tokens.scale(str(survey["survey_type"]))
     return _send(clients, store, phone, str(survey["language"]), "not_a_score", outcome, low=low, high=high)
 
 

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.storage import db, keys
-from chalicelib.surveys.surveys import Page, not_found_page, page_path, preferred_language, render_page
+from chalicelib.surveys.pages import Page, not_found_page, preferred_language, render_page
+from chalicelib.surveys.tokens import page_path
 
 ONE_CLICK = "List-Unsubscribe"
 CHOICES = {"surveys": "surveys", "everything": "all"}

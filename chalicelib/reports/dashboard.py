@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.storage import db
+from chalicelib.support import cases
+from chalicelib.support import inbox
 
 PERIODS = (30, 90)
 DEFAULT_DAYS = 30
@@ -213,8 +215,6 @@ def categories(counts: Mapping[str, int], labels: Mapping[str, str], language: s
 
 
 def open_cases(table: db.Table, store_id: str) -> dict[str, Any]:
-    from chalicelib.support import cases
-
     waiting = cases.list_cases(table, store_id, cases.OPEN, limit=1000)
     by_priority = {name: 0 for name in ("urgent", "high", "normal")}
     for item in waiting:
@@ -271,7 +271,6 @@ def latest_comments(table: db.Table, store_id: str, start: date, end: date, lang
 def page(table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: str, csrf: str, base_url: str, now: datetime) -> str:
     """The signed-in dashboard, in the store's language."""
     from chalicelib.reports import stats
-    from chalicelib.support import cases
     from chalicelib.web import templating
     from chalicelib.core.models import RTL_LANGUAGES
 
@@ -304,7 +303,7 @@ def page(table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: 
         "cases": open_cases(table, store_id),
         "priorities": {"urgent": _("Urgent"), "high": _("High"), "normal": _("Normal")},
         "comments": latest_comments(table, store_id, start, end, language),
-        "inbox_path": cases.inbox_path(base_url, store_id),
+        "inbox_path": inbox.inbox_path(base_url, store_id),
         "csv_path": f"{dashboard_path(base_url, store_id).rsplit('/', 1)[0]}/responses.csv?from={start.isoformat()}&to={end.isoformat()}",
         "from_date": start,
         "to_date": end,

@@ -116,3 +116,17 @@ def schedule_page(rows: list[dict[str, Any]], *, limit: int, after: str | None, 
     more = offset + limit < len(rows)
     cursor = signing.sign("jobs-cursor", json.dumps({"scope": scope, "offset": offset + limit})) if more else None
     return page, cursor
+
+
+def failed_jobs(table: db.Table, store_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """A store's failed jobs, newest first (the gsi1 listing set by :func:`chalicelib.messaging.delivery._fail`), and the
+    messages sent but unconfirmed (status ``sent``, the reason saying so)."""
+    items, _ = table.query(db.Expr("gsi1pk = :pk", values={":pk": keys.failed_job_listing_pk(store_id)}), index=keys.GSI1, forward=False, limit=limit)
+    listed = []
+    for item in items:
+        if item.get("status") == JobStatus.FAILED.value:
+            listed.append({k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")})
+        elif item.get("unconfirmed"):
+            row = {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "attempts")}
+            listed.append({**row, "status": "sent_unconfirmed", "reason": f"sent, unconfirmed: {item['unconfirmed']}", "finished_at": item.get("last_sent_at")})
+    return listed

@@ -123,7 +123,7 @@ def language_for(wanted: str | None, store: Mapping[str, Any]) -> str:
 def translations(language: str) -> Any:
     """Every domain's catalog for ``language``, merged (built once per process)."""
     if language not in _translations:
-        from babel.support import NullTranslations, Translations
+        from babel.support import NullTranslations
 
         merged: Any = None
         folder = LOCALE / language / "LC_MESSAGES"

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.messaging import sending
+
 from chalicelib.stores import overrides
 from tests.support.browser import screenshot
 from tests.support.browser import PHONE, survey_page_url
+from chalicelib.messaging import compose
 
 STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedarsage.example", "sender_email": "hello@cedarsage.example"}
 TIP = "Warm the pot with hot water first."
@@ -34,7 +35,7 @@ def test_an_english_tip_in_a_right_to_left_check_in_keeps_its_full_stop_at_the_e
     # GIVEN the delivery check-in with an English tip, in a right-to-left language
     context = overrides.sample_context("delivery_checkin")
     context["tips"] = [{"title": "Ceramic teapot", "text": TIP, "links": []}]
-    email = sending.compose_email("delivery_checkin", language, context, STORE, unsubscribe=None)
+    email = compose.compose_email("delivery_checkin", language, context, STORE, unsubscribe=None)
     # WHEN it is read in the browser
     page.set_viewport_size(PHONE)
     page.set_content(email.html)

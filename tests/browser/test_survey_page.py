@@ -5,10 +5,11 @@ import json
 from typing import Any
 
 from chalicelib.storage import db, keys
-from chalicelib.surveys import surveys
+
 from tests.support.browser import screenshot
 from tests.support.browser import score_link, send_survey_email
 from tests.conftest import auth
+from chalicelib.surveys import tokens
 
 
 def stored_answer(link: str) -> dict[str, Any] | None:
@@ -76,4 +77,4 @@ def test_arabic_survey_is_right_to_left_and_follows_the_score(app: Any, store: d
     screenshot(page, "thanks-ar")
     stored = stored_answer(link)
     assert stored is not None and (stored["score"], stored["category"], stored["comment"]) == (3, "detractor", "وصل الإبريق مكسورًا")
-    assert surveys.is_answered(db.table(), stored["token"])
+    assert tokens.is_answered(db.table(), stored["token"])

@@ -11,10 +11,12 @@ import pytest
 
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
-from chalicelib.support import escalation
+
 from chalicelib.platform.aws import clients
 from tests.conftest import auth
 from tests.support.cases import answer_survey, open_cases, response, set_store
+from chalicelib.support import cases
+from chalicelib.support import escalation
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -224,8 +226,6 @@ def test_inbox_speaks_the_store_language_right_to_left(client: Any, store: dict[
 
 
 def test_erasing_a_customer_removes_their_cases_and_pending_jobs(client: Any, store: dict[str, Any]) -> None:
-    from chalicelib.support import cases
-
     # GIVEN a customer with an open case (and its pending re-alert)
     answer_survey(client, store, score=1, comment="Broken", order_id="E1", customer="erin@example.com")
     case_id = open_cases(client, store)[0]["case_id"]

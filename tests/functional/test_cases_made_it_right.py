@@ -9,12 +9,13 @@ from urllib.parse import urlencode
 
 import devstack
 from chalicelib.storage import db, keys
-from chalicelib.surveys import surveys
+
 from chalicelib.core.clock import parse_iso, wall_clock
 from chalicelib.core.models import OrderStatus
 from tests.conftest import auth
 from tests.support.world import customer_info, emails_to, ingest, order_event
 from tests.support.cases import answer_survey, open_cases, set_store
+from chalicelib.surveys import answers
 
 
 def test_made_it_right_question_goes_out_a_day_after_resolution_and_its_answer_is_on_the_case(app: Any, client: Any, store: dict[str, Any]) -> None:
@@ -43,7 +44,7 @@ def test_made_it_right_question_goes_out_a_day_after_resolution_and_its_answer_i
 
     # WHEN the customer answers it
     token = link.group(1)
-    form = urlencode({"score": "5", "comment": "Yes, the new lid fits", "nonce": surveys.nonce(token)})
+    form = urlencode({"score": "5", "comment": "Yes, the new lid fits", "nonce": answers.nonce(token)})
     assert client.http.post(f"/s/{token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form).status_code == 200
 
     # THEN the answer is recorded on the resolved case and no new case is opened

@@ -12,6 +12,7 @@ from chalicelib.storage import db
 from chalicelib.core.clock import wall_clock
 from tests.support.cases import set_store
 from tests.support.cases import answered
+from chalicelib.support import escalation
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -62,7 +63,6 @@ def test_the_dashboard_shows_the_trend_the_numbers_open_cases_and_comments(clien
     answered(store, "D-2", "eva@example.org", 9, "Beautiful <b>teapot</b>", now - timedelta(days=8))
     answered(store, "D-3", "nikos@example.gr", 2, "Cracked on arrival", now)
     from chalicelib.stores import registry
-    from chalicelib.support import escalation
     from chalicelib.platform.aws import clients
 
     item = registry.get_store(db.table(), store["store_id"], fresh=True)

@@ -12,6 +12,7 @@ import devstack
 from chalicelib.core.models import OrderStatus
 from tests.conftest import STORE_BODY, auth
 from tests.support.world import at, customer_info, emails_to, ingest, order_event
+from chalicelib.support import escalation
 
 # Orders here are placed on Monday 2027-03-01; the world starts there.
 pytestmark = pytest.mark.world_time("2027-03-01T08:00:00Z")
@@ -81,8 +82,6 @@ def test_an_arabic_customer_gets_a_right_to_left_survey_in_arabic(app: Any, stor
 def test_did_we_make_it_right_asks_on_a_one_to_five_scale(app: Any, store: dict[str, Any]) -> None:
     from chalicelib.storage import db
     from chalicelib.stores import registry
-    from chalicelib.support import escalation
-
     # GIVEN a refunded order whose case was resolved yesterday
     sid = store["store_id"]
     noor = customer_info("noor@example.com", first_name="Noor")

@@ -9,12 +9,14 @@ import boto3
 import pytest
 
 import devstack
-from chalicelib.messaging import sending, suppression
+from chalicelib.messaging import suppression
 from chalicelib.platform import aws
 from chalicelib.storage import db, keys
 from chalicelib.core.models import OrderStatus
 from tests.conftest import auth
 from tests.support.world import at, customer_info, ingest, order_event, sms_to, subjects_to
+from chalicelib.messaging import feedback
+from chalicelib.messaging import delivery
 
 # Orders here are placed on Monday 2027-03-01 or the day after; the world starts there.
 pytestmark = pytest.mark.world_time("2027-03-01T07:00:00Z")
@@ -92,13 +94,13 @@ def test_feedback_not_shaped_like_ses_is_ignored(app: Any, store: dict[str, Any]
         {"notificationType": "Complaint", "mail": {"headers": ["x", {"name": "X-Aftercare-Store"}]}, "complaint": "no"},
     ]
     for notification in odd:
-        assert sending.ses_feedback(db.table(), notification, at(MONDAY)) == 0
+        assert feedback.ses_feedback(db.table(), notification, at(MONDAY)) == 0
 
 
 def test_a_soft_bounce_suppresses_nothing(app: Any, store: dict[str, Any]) -> None:
     notification = {"notificationType": "Bounce", "bounce": {"bounceType": "Transient", "bouncedRecipients": [{"emailAddress": "busy@example.com"}]},
                     "mail": {"tags": {"store_id": [store["store_id"]]}}}
-    assert sending.ses_feedback(db.table(), notification, at(MONDAY)) == 0
+    assert feedback.ses_feedback(db.table(), notification, at(MONDAY)) == 0
     assert suppression.lookup(db.table(), store["store_id"], "busy@example.com", "email") is None
 
 
@@ -152,12 +154,12 @@ def test_a_duplicate_queue_message_sends_once(app: Any, store: dict[str, Any]) -
     thank_you = job_item(store["store_id"], "9", "JOB#thank_you")
     message = {"pk": thank_you["PK"], "sk": thank_you["SK"], "due_at": thank_you["due_at"], "now": "2027-03-01T08:01:00Z"}
     # WHEN the same message is handled twice, and the payment's blind rewrite makes the job pending again
-    first = sending.process(db.table(), aws.clients(), message)
+    first = delivery.process(db.table(), aws.clients(), message)
     paid = order_event(store["store_id"], "9", OrderStatus.PAID, at(MONDAY), customer_info("twice@example.com"))
     ingest(store, paid, at("2027-03-01T08:00:30Z"))
     again = job_item(store["store_id"], "9", "JOB#thank_you")
-    second = sending.process(db.table(), aws.clients(), {**message, "due_at": again["due_at"]})
-    third = sending.process(db.table(), aws.clients(), message)
+    second = delivery.process(db.table(), aws.clients(), {**message, "due_at": again["due_at"]})
+    third = delivery.process(db.table(), aws.clients(), message)
     # THEN exactly one email went out
     assert (first.status, second.reason, third.status) == ("sent", "already_sent", "skipped")
     assert subjects_to("twice@example.com") == ["Thank you for your order #9"]
@@ -209,10 +211,10 @@ def test_a_provider_that_keeps_failing_marks_the_job_failed_in_the_api(app: Any,
     busy = BusyClients(aws.clients())
     # WHEN SQS delivers it: early receives raise (SQS retries), and the claim is released
     with pytest.raises(transports.ProviderBusy):
-        sending.process(db.table(), busy, message, receives=1, max_receives=5)
+        delivery.process(db.table(), busy, message, receives=1, max_receives=5)
     assert job_item(store["store_id"], "11", "JOB#thank_you")["status"] == "pending"
     # and the last receive marks it failed instead
-    outcome = sending.process(db.table(), busy, message, receives=5, max_receives=5)
+    outcome = delivery.process(db.table(), busy, message, receives=5, max_receives=5)
     assert outcome.status == "failed"
     # THEN the store sees the failure and its reason
     listed = client.http.get(f"/stores/{store['store_id']}/jobs?status=failed", headers=auth(store["api_key"]))
@@ -273,7 +275,7 @@ def test_a_busy_provider_is_retried_later_and_later(app: Any, store: dict[str, A
               "attributes": {"ApproximateReceiveCount": "2"}, "messageAttributes": {}, "md5OfBody": message["MD5OfBody"],
               "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:aftercare-send", "awsRegion": "us-east-1"}
     # WHEN the send handler processes it
-    answer = sending.handle_batch({"Records": [record]}, None, db.table(), Busy(aws.clients()))
+    answer = delivery.handle_batch({"Records": [record]}, None, db.table(), Busy(aws.clients()))
     # THEN the record is reported failed, and hidden for a minute (the second step of the backoff)
     assert answer["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
     assert [(c["ReceiptHandle"], c["VisibilityTimeout"]) for c in calls] == [(message["ReceiptHandle"], 60)]
@@ -331,10 +333,10 @@ def test_a_busy_second_channel_never_sends_the_first_one_twice(app: Any, client:
 
     # WHEN the email goes out but the SMS provider is busy, and SQS then delivers the message again
     try:
-        sending.process(db.table(), BusySms(aws.clients()), message, receives=1, max_receives=5)
+        delivery.process(db.table(), BusySms(aws.clients()), message, receives=1, max_receives=5)
     except Exception:
         pass  # a retry through SQS is what a busy provider may ask for
-    sending.process(db.table(), aws.clients(), message, receives=2, max_receives=5)
+    delivery.process(db.table(), aws.clients(), message, receives=2, max_receives=5)
     # THEN the customer got the thank-you email once, never twice
     assert [m.subject for m in emails_to("twice@example.com")] == ["Thank you for your order #32"]
     # AND the job records the text it had to give up, and why

@@ -13,9 +13,11 @@ import pytest
 
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
-from chalicelib.support import cases, escalation
+
 from chalicelib.platform.aws import clients
 from tests.support.cases import alerts_in, answer_survey, open_cases, response, set_store, subscribe_queue
+from chalicelib.support import cases
+from chalicelib.support import escalation
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # a Tuesday
 

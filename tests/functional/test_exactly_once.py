@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import devstack
-from chalicelib.messaging import sending
+
 from chalicelib.platform import aws
 from chalicelib.schedule import dispatch
 from chalicelib.storage import db, keys
@@ -19,6 +19,7 @@ from chalicelib.core.clock import parse_iso
 from tests.conftest import auth
 from tests.fixtures import body_of, standard_headers
 from tests.support.faults import Rule, Script
+from chalicelib.messaging import feedback
 
 MONDAY = "2027-03-01T08:00:00Z"  # 10:00 in Athens
 pytestmark = pytest.mark.world_time(MONDAY)
@@ -294,5 +295,5 @@ def test_deliver_keeps_draining_when_a_handler_raises(moto: devstack.Provisioned
 def test_ses_feedback_with_an_implausible_store_id_is_unattributed(app: Any, store: dict[str, Any]) -> None:
     notification = {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "gone@example.com"}]},
                     "mail": {"tags": {"store_id": ["s" * 5000]}}}
-    assert sending.ses_feedback(db.table(), notification, at(MONDAY)) == 0
+    assert feedback.ses_feedback(db.table(), notification, at(MONDAY)) == 0
 

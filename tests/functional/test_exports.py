@@ -13,12 +13,14 @@ import devstack
 from chalicelib.customers import exports
 from chalicelib.messaging import suppression
 from chalicelib.storage import db, keys
-from chalicelib.surveys import surveys
+
 from chalicelib.core.clock import parse_iso, wall_clock
 from chalicelib.platform.config import settings
 from tests.conftest import auth
 from tests.support.cases import answer_survey, answered, open_cases
 from tests.support.orders import EVENT, send
+from chalicelib.surveys import answers
+from chalicelib.surveys import tokens
 
 NIKOS = "nikos@example.gr"
 HISTORY_STARTS = "2026-11-22T10:05:00Z"  # just after the order in test_webhooks_generic.EVENT
@@ -149,9 +151,9 @@ def test_responses_csv_lists_a_period_newest_first_and_safe_for_spreadsheets(cli
     answered(store, "R-1", "+306944000111", 9, "ممتاز، شكرًا", now - timedelta(days=10), language="ar")
     answered(store, "R-2", "eva@example.org", 3, '=HYPERLINK("http://evil.example","click")', now - timedelta(days=5))
     token = answered(store, "R-3", "maya@example.org", 4, "Late", now - timedelta(days=2))
-    survey = surveys.load(db.table(), token, now, consistent=True)
+    survey = tokens.load(db.table(), token, now, consistent=True)
     assert survey is not None
-    surveys.record_answer(db.table(), survey, score=8, comment="Late, but fine", via="page", now=now - timedelta(days=1))
+    answers.record_answer(db.table(), survey, score=8, comment="Late, but fine", via="page", now=now - timedelta(days=1))
 
     # WHEN the store downloads the CSV with its API key
     answer = client.http.get(f"/stores/{store['store_id']}/responses.csv", headers=auth(store["api_key"]))

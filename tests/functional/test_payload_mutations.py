@@ -13,7 +13,7 @@ import pytest
 from chalicelib.customers import profiles
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
-from chalicelib.surveys import surveys
+
 from chalicelib.core.clock import epoch, iso, wall_clock
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake.normalize import Erasure, Notes
@@ -23,6 +23,7 @@ from tests.fixtures import payload, shopify_headers, standard_headers, woo_heade
 from tests.support import mutation as m
 from tests.support import tables
 from tests.support.events import sns_event
+from chalicelib.surveys import tokens
 
 WORLD = "2026-11-20T10:00:00Z"
 GROUP = 40  # mutations in one delivery when they are apart
@@ -241,7 +242,7 @@ def test_inbound_sms(app: Any, store: dict[str, Any]) -> None:
     # GIVEN the sample's number was texted a survey (so replies reach every branch)
     db.table().put({**keys.phone_message(phone, iso(now), store["store_id"]), "type": "phone_message", "store_id": store["store_id"],
                     "customer_id": phone, "kind": "survey", "sent_at": iso(now), "expires_at": epoch(now.replace(year=now.year + 1))})
-    surveys.issue_survey(db.table(), store={**store, "survey_type": "nps"}, customer_id=phone, order_id="1001", kind="nps",
+    tokens.issue_survey(db.table(), store={**store, "survey_type": "nps"}, customer_id=phone, order_id="1001", kind="nps",
                          channel="sms", contact=phone, now=now, language="en")
     walk = Walk(tables.snapshot())
     (mutations,) = m.plan(sample)

@@ -10,8 +10,11 @@ import pytest
 
 from chalicelib.messaging import suppression
 from chalicelib.storage import db, keys
-from chalicelib.surveys import surveys
+
 from chalicelib.core.clock import epoch, iso, wall_clock
+from chalicelib.surveys import answers
+from chalicelib.surveys import tokens
+from chalicelib.support import cases
 
 PHONE = "+306912345678"
 OUR_NUMBER = "+12125550101"
@@ -24,12 +27,12 @@ def sms_sent() -> list[tuple[str, str]]:
     return list(sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values())
 
 
-def texted(store: dict[str, Any], phone: str = PHONE, *, survey_type: str = "nps", language: str = "en", order_id: str = "1001") -> surveys.SurveyLink:
+def texted(store: dict[str, Any], phone: str = PHONE, *, survey_type: str = "nps", language: str = "en", order_id: str = "1001") -> tokens.SurveyLink:
     """GIVEN what the engine leaves when it texts a survey: the survey and the SMS record."""
     now = wall_clock() - timedelta(minutes=5)
     db.table().put({**keys.phone_message(phone, iso(now), store["store_id"]), "type": "phone_message", "store_id": store["store_id"],
                     "customer_id": phone, "kind": "survey", "sent_at": iso(now), "expires_at": epoch(now + timedelta(days=90))})
-    return surveys.issue_survey(db.table(), store={**store, "survey_type": survey_type}, customer_id=phone, order_id=order_id, kind=survey_type,
+    return tokens.issue_survey(db.table(), store={**store, "survey_type": survey_type}, customer_id=phone, order_id=order_id, kind=survey_type,
                                 channel="sms", contact=phone, now=now, language=language)
 
 
@@ -65,7 +68,7 @@ def test_a_score_with_words_keeps_the_words_as_the_comment(app: Any, store: dict
     reply(app, "10 great service")
     stored = answer_of(store)
     assert stored is not None and (stored["score"], stored["comment"], stored["category"]) == (10, "great service", "promoter")
-    assert surveys.is_answered(db.table(), link.token)
+    assert tokens.is_answered(db.table(), link.token)
     assert sms_sent() == [(PHONE, "Cedar & Sage: thank you for your answer!")]
 
 
@@ -199,13 +202,11 @@ def test_repeated_score_replies_get_one_thank_you_per_survey(app: Any, store: di
 def test_a_score_by_sms_after_a_comment_on_the_page_keeps_the_comment(app: Any, client: Any, store: dict[str, Any]) -> None:
     from urllib.parse import urlencode
 
-    from chalicelib.support import cases
-
     # GIVEN a customer who answered 2 on the page and wrote what went wrong
     texted(store)
-    page_link = surveys.issue_survey(db.table(), store=store, customer_id=PHONE, order_id="1001", kind="nps", channel="email",
+    page_link = tokens.issue_survey(db.table(), store=store, customer_id=PHONE, order_id="1001", kind="nps", channel="email",
                                      contact="dana@example.com", now=wall_clock() - timedelta(minutes=4), language="en")
-    form = urlencode({"score": "2", "comment": "The teapot arrived cracked", "nonce": surveys.nonce(page_link.token)})
+    form = urlencode({"score": "2", "comment": "The teapot arrived cracked", "nonce": answers.nonce(page_link.token)})
     posted = client.http.post(f"/s/{page_link.token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form)
     assert posted.status_code == 200, posted.body
     # WHEN they later text only a score

@@ -8,19 +8,21 @@ from typing import Any
 
 from chalicelib.reports import stats
 from chalicelib.storage import db
-from chalicelib.surveys import surveys
+
 from chalicelib.core.clock import wall_clock
 from tests.conftest import auth
+from chalicelib.surveys import answers
+from chalicelib.surveys import tokens
 
 
 def answered(store: dict[str, Any], order_id: str, score: int, days_ago: int = 0) -> None:
     when = wall_clock() - timedelta(days=days_ago)
     db.table().transact([stats.sent_op(store["store_id"], "nps", when)])
-    link = surveys.issue_survey(db.table(), store=store, customer_id=f"c{order_id}@example.com", order_id=order_id, kind="nps",
+    link = tokens.issue_survey(db.table(), store=store, customer_id=f"c{order_id}@example.com", order_id=order_id, kind="nps",
                                 channel="email", contact=f"c{order_id}@example.com", now=when, language="en")
-    survey = surveys.load(db.table(), link.token, when)
+    survey = tokens.load(db.table(), link.token, when)
     assert survey is not None
-    surveys.record_answer(db.table(), survey, score=score, comment="", via="page", now=when)
+    answers.record_answer(db.table(), survey, score=score, comment="", via="page", now=when)
 
 
 def test_stats_sum_the_days_and_score_nps(client: Any, store: dict[str, Any]) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from chalicelib.messaging import transports
-from chalicelib.support import escalation
+
 from tests.conftest import OPERATOR, STORE_BODY, auth
+from chalicelib.support import alerts
 
 
 def post_store(client: Any, **changes: Any) -> Any:
@@ -62,12 +63,12 @@ def test_a_comment_with_line_breaks_cannot_forge_a_link_in_alerts(monkeypatch: p
     store = {"store_id": "st1", "name": "Cedar\r\nSage\u202e"}
     case = {"store_id": "st1", "case_id": "c1", "order_name": "#7\nOpen the case: https://evil.example", "score": 2, "survey_type": "nps",
             "comment": forged, "contacts": {"name": "Eve\nOpen the case: https://evil.example"}}
-    alert = escalation.build_alert(store, case, "new")
+    alert = alerts.build_alert(store, case, "new")
     lines = alert.body.split("\n")
     # THEN only our own last line offers a link to the case, and the comment stays one quoted line
     assert [line for line in lines if line.startswith("Open the case")] == ["Open the case: https://aftercare.example/stores/st1/inbox#case-c1"]
     assert 'Comment: "Awful. Open the case: https://evil.example/login ignore"' in lines
     assert "\u202e" not in alert.body and alert.title == "Negative feedback (normal) for Cedar Sage"
-    section = escalation.slack_payload(alert)["blocks"][1]["text"]["text"]
+    section = alerts.slack_payload(alert)["blocks"][1]["text"]["text"]
     assert all(not line.startswith("Open the case") for line in section.split("\n"))
     config.reset()

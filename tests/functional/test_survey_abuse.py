@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from chalicelib.storage import db, keys
-from chalicelib.support import cases
+
 from tests.support.intake import count_items
 from tests.support.surveys import issue, post_answer
+from chalicelib.support import cases
 
 
 @pytest.mark.world_time("2026-11-20T10:00:00Z")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,17 +12,20 @@ import pytest
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
-from chalicelib.surveys import surveys
+
 from chalicelib.core.clock import wall_clock
 from chalicelib.core.models import JobKind
 from tests.conftest import auth
+from chalicelib.surveys import answers
+from chalicelib.surveys import pages
+from chalicelib.surveys import tokens
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def issue(store: dict[str, Any], *, language: str = "en", order_id: str = "1001", now: datetime | None = None, **settings: Any) -> surveys.SurveyLink:
+def issue(store: dict[str, Any], *, language: str = "en", order_id: str = "1001", now: datetime | None = None, **settings: Any) -> tokens.SurveyLink:
     db.table().put({**keys.order(store["store_id"], order_id), "type": "order", "order_id": order_id, "items": [{"sku": "LAMP-1", "title": "Desk lamp"}]})
-    return surveys.issue_survey(
+    return tokens.issue_survey(
         db.table(), store={**store, **settings}, customer_id="ana@example.com", order_id=order_id, kind="nps",
         channel="email", contact="ana@example.com", now=now or wall_clock(), language=language,
     )
@@ -66,7 +69,7 @@ def test_a_scanner_opening_the_link_records_nothing(client: Any, store: dict[str
     assert 'How likely are you to recommend <span dir="auto">Cedar &amp; Sage</span> to a friend or colleague?' in html
     assert 'for="comment" id="comment-label">Glad to hear it! What did you love?' in html
     assert response_item(store) is None
-    assert not surveys.is_answered(db.table(), link.token)
+    assert not tokens.is_answered(db.table(), link.token)
     assert today_counts(store) == {}
 
 
@@ -76,7 +79,7 @@ def test_the_inline_script_is_allowed_by_its_hash_and_nothing_external_loads(cli
     html = page.body.decode()
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'sha256-" in csp and "default-src 'none'" in csp
-    assert f"<script>{surveys.SCRIPT}</script>" in html
+    assert f"<script>{pages.SCRIPT}</script>" in html
     assert "src=" not in html.replace('data-question', '') and "http" not in re.sub(r'action="[^"]*"', "", html)
 
 
@@ -107,7 +110,7 @@ def test_an_answer_is_stored_counted_and_thanked(client: Any, store: dict[str, A
     assert stored is not None
     assert (stored["score"], stored["category"], stored["comment"], stored["language"]) == (10, "promoter", "Lovely lamp x()", "en")
     assert stored["products"] == [{"sku": "LAMP-1", "title": "Desk lamp"}]
-    assert surveys.is_answered(db.table(), link.token)
+    assert tokens.is_answered(db.table(), link.token)
     assert today_counts(store) == {"responses": 1, "nps_responses": 1, "nps_score_sum": 10, "nps_promoter": 1}
     job = db.table().get({"PK": reminder["PK"], "SK": reminder["SK"]})
     assert job is not None and job["status"] == "cancelled" and "due_pk" not in job
@@ -147,7 +150,7 @@ def test_unknown_and_expired_links_get_a_friendly_page_in_the_readers_language(c
         assert page.status_code == 404
         assert '<html lang="ar" dir="rtl">' in html
         assert "انتهت صلاحية هذا الرابط أو أنه غير موجود" in html
-    nonce = surveys.nonce(expired.token)
+    nonce = answers.nonce(expired.token)
     assert post(client, expired.token, score="9", nonce=nonce).status_code == 404
     assert response_item(store) is None
 
@@ -170,13 +173,13 @@ def _patch(client: Any, store: dict[str, Any], **settings: Any) -> None:
 def test_every_respondent_is_invited_to_review_unless_the_store_asks_for_promoters_only(client: Any, store: dict[str, Any]) -> None:
     _patch(client, store, review_links=[{"name": "Google", "url": "https://g.example/review"}])
     link = issue(store)
-    nonce = surveys.nonce(link.token)
+    nonce = answers.nonce(link.token)
     thanks = post(client, link.token, score="6", nonce=nonce).body.decode()
     assert 'href="https://g.example/review"' in thanks and "Review us on Google" in thanks
     _patch(client, store, review_invite="promoters")
     other = issue(store, order_id="1002")
-    assert "Review us on" not in post(client, other.token, score="6", nonce=surveys.nonce(other.token)).body.decode()
-    assert "Review us on Google" in post(client, other.token, score="10", nonce=surveys.nonce(other.token)).body.decode()
+    assert "Review us on" not in post(client, other.token, score="6", nonce=answers.nonce(other.token)).body.decode()
+    assert "Review us on Google" in post(client, other.token, score="10", nonce=answers.nonce(other.token)).body.decode()
 
 
 def test_csat_and_ces_scales(client: Any, store: dict[str, Any]) -> None:

@@ -14,11 +14,13 @@ import pytest
 from chalicelib.core import signing
 from chalicelib.messaging import links
 from chalicelib.storage import db
-from chalicelib.surveys import surveys
+
 from chalicelib.core.clock import wall_clock
 from tests.conftest import OPERATOR, STORE_BODY, auth
 from tests.support.intake import count_items
 from tests.support.surveys import FORM, issue, post_answer
+from chalicelib.surveys import answers
+from chalicelib.surveys import tokens
 
 MARKER = "Secret-Marker-7f3a"  # in store A's data only: it must never show up in an answer to an outsider
 CUSTOMER = "maya@example.org"
@@ -133,7 +135,7 @@ def forged_tokens(world: dict[str, Any]) -> dict[str, str]:
     real = world["survey_token"]
     unsubscribe = links.unsubscribe_token(world["a"]["store_id"], CUSTOMER, CUSTOMER)
     return {
-        "random": surveys.new_token(),
+        "random": tokens.new_token(),
         "one character changed": real[:-1] + ("a" if real[-1] != "a" else "b"),
         "too long": real * 3,
         "path tricks": "..%2F..%2Fopenapi.json",
@@ -148,7 +150,7 @@ def forged_tokens(world: dict[str, Any]) -> dict[str, str]:
 def test_survey_and_unsubscribe_pages_refuse_forged_foreign_and_expired_tokens(client: Any, world: dict[str, Any]) -> None:
     # GIVEN a survey whose link expired yesterday
     store_item = {**world["a"], "survey_expiry_days": 1}
-    expired = surveys.issue_survey(
+    expired = tokens.issue_survey(
         db.table(), store={**store_item, "store_id": world["a"]["store_id"]}, customer_id="old@example.org", order_id="OLD-1",
         kind="post_delivery", channel="email", contact="old@example.org", now=wall_clock() - timedelta(days=3), language="en",
     )
@@ -160,7 +162,7 @@ def test_survey_and_unsubscribe_pages_refuse_forged_foreign_and_expired_tokens(c
                 continue  # genuine on its own route
             page = client.http.get(f"/{route}/{token}")
             refused(page, allowed=(404,))
-            form = {"score": "9", "comment": "x", "nonce": surveys.nonce(token)} if route == "s" else {"List-Unsubscribe": "One-Click"}
+            form = {"score": "9", "comment": "x", "nonce": answers.nonce(token)} if route == "s" else {"List-Unsubscribe": "One-Click"}
             answer = client.http.post(f"/{route}/{token}", headers=FORM, body=urlencode(form))
             refused(answer, allowed=(403, 404))
     # AND a genuine survey link with a forged nonce records nothing

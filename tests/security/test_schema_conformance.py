@@ -13,11 +13,12 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.support import cases
+
 from chalicelib.web import openapi
 from tests.conftest import OPERATOR, STORE_BODY
 from tests.support.live import serve
 from tests.support.surveys import issue, post_answer
+from chalicelib.support import cases
 
 EXAMPLES = 10
 

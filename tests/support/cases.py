@@ -9,11 +9,13 @@ from urllib.parse import urlencode
 
 from chalicelib.storage import db
 from chalicelib.stores import registry
-from chalicelib.surveys import surveys
+
 from chalicelib.platform.aws import clients
 from chalicelib.core.clock import wall_clock
 from chalicelib.platform.config import settings
 from tests.conftest import auth
+from chalicelib.surveys import answers
+from chalicelib.surveys import tokens
 
 
 def subscribe_queue() -> str:
@@ -63,11 +65,11 @@ def set_store(client: Any, store: dict[str, Any], **settings_: Any) -> dict[str,
 def answer_survey(client: Any, store: dict[str, Any], *, score: int, comment: str, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en") -> Any:
     """Issue a survey for an order and answer it through the survey page's form."""
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
-    link = surveys.issue_survey(
+    link = tokens.issue_survey(
         db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
         channel="email", contact=customer, now=wall_clock(), language=language,
     )
-    form = urlencode({"score": str(score), "comment": comment, "nonce": surveys.nonce(link.token)})
+    form = urlencode({"score": str(score), "comment": comment, "nonce": answers.nonce(link.token)})
     answer = client.http.post(f"/s/{link.token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form)
     assert answer.status_code == 200, answer.body
     return answer
@@ -82,13 +84,13 @@ def open_cases(client: Any, store: dict[str, Any], status: str = "open") -> list
 def answered(store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: datetime, language: str = "en") -> str:
     """A survey for an order, answered at ``at`` (as the survey page records it)."""
     item = set_store_item(store)
-    link = surveys.issue_survey(
+    link = tokens.issue_survey(
         db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
         channel="sms" if customer.startswith("+") else "email", contact=customer, now=at - timedelta(hours=1), language=language,
     )
-    survey = surveys.load(db.table(), link.token, at, consistent=True)
+    survey = tokens.load(db.table(), link.token, at, consistent=True)
     assert survey is not None
-    surveys.record_answer(db.table(), survey, score=score, comment=comment, via="page", now=at)
+    answers.record_answer(db.table(), survey, score=score, comment=comment, via="page", now=at)
     return link.token
 
 

@@ -28,10 +28,11 @@ from random import Random
 from typing import Any
 
 import devstack
-from chalicelib.messaging import sending
+
 from chalicelib.platform import aws
 from chalicelib.storage import db, keys
 from chalicelib.core.clock import iso, parse_iso
+from chalicelib.schedule import jobs
 from chalicelib.schedule.dispatch import LEASE
 from chalicelib.core.models import JobKind
 from tests.conftest import STORE_BODY
@@ -193,7 +194,7 @@ class World:
                 seen[(phone, _sms_signature(body))] += 1
             f.duplicates = sum(n - 1 for n in seen.values() if n > 1)
             f.problems += [f"duplicate: {who} {what!r} x{n}" for (who, what), n in seen.items() if n > 1][:20]
-            listed = {(j.get("order_id"), j.get("customer_id"), j.get("kind"), j.get("due")) for j in sending.failed_jobs(db.table(), self.store["store_id"], limit=10_000)}
+            listed = {(j.get("order_id"), j.get("customer_id"), j.get("kind"), j.get("due")) for j in jobs.failed_jobs(db.table(), self.store["store_id"], limit=10_000)}
             self._judge_jobs(listed, emails, texts)
         return f
 

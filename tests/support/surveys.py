@@ -6,23 +6,25 @@ from urllib.parse import urlencode
 
 from chalicelib.storage import db
 from chalicelib.stores import registry
-from chalicelib.surveys import surveys
+
 from chalicelib.core.clock import wall_clock
+from chalicelib.surveys import answers
+from chalicelib.surveys import tokens
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def issue(store: dict[str, Any], *, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en") -> surveys.SurveyLink:
+def issue(store: dict[str, Any], *, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en") -> tokens.SurveyLink:
     """A survey sent for an order by email, as the send path issues it."""
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
-    return surveys.issue_survey(
+    return tokens.issue_survey(
         db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
         channel="email", contact=customer, now=wall_clock(), language=language,
     )
 
 
 def post_answer(client: Any, token: str, *, score: int | str, comment: str = "", nonce: str | None = None) -> Any:
-    form = urlencode({"score": str(score), "comment": comment, "nonce": surveys.nonce(token) if nonce is None else nonce})
+    form = urlencode({"score": str(score), "comment": comment, "nonce": answers.nonce(token) if nonce is None else nonce})
     return client.http.post(f"/s/{token}", headers=FORM, body=form)
 
 
@@ -31,11 +33,11 @@ def answered(store: dict[str, Any], order_id: str, customer: str, score: int, co
     from datetime import timedelta
 
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
-    link = surveys.issue_survey(
+    link = tokens.issue_survey(
         db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
         channel="email", contact=customer, now=at - timedelta(hours=1), language=language,
     )
-    survey = surveys.load(db.table(), link.token, at, consistent=True)
+    survey = tokens.load(db.table(), link.token, at, consistent=True)
     assert survey is not None
-    surveys.record_answer(db.table(), survey, score=score, comment=comment, via="page", now=at)
+    answers.record_answer(db.table(), survey, score=score, comment=comment, via="page", now=at)
     return link.token

@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from chalicelib.messaging import transports, sending, sms_inbound
+from chalicelib.messaging import transports, sms_inbound
 from chalicelib.stores import overrides
 from chalicelib.web import templating
 from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
+from chalicelib.messaging import compose
 
 STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedarsage.example", "sender_email": "hello@cedarsage.example"}
 PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
@@ -48,15 +49,15 @@ def test_each_language_writes_numbers_in_one_digit_system(language: str) -> None
 def test_emails_and_sms_use_the_language_digits_only(kind: str, language: str) -> None:
     context = overrides.sample_context(kind)
     context["order_name"] = None  # an order name is the store's own text, shown as given
-    email = sending.compose_email(kind, language, context, STORE, unsubscribe=None)
-    sms = sending.compose_sms(kind, language, context, STORE)
+    email = compose.compose_email(kind, language, context, STORE, unsubscribe=None)
+    sms = compose.compose_sms(kind, language, context, STORE)
     visible = re.sub(r"<[^>]+>", " ", email.html)
     for text in (visible, email.text, sms):
         assert digits_in(text) <= {EXPECTED[language]}, text
 
 
 def test_the_persian_sms_scale_is_in_persian_digits_and_every_script_answers() -> None:
-    body = sending.compose_sms("survey", "fa", overrides.sample_context("survey"), STORE)
+    body = compose.compose_sms("survey", "fa", overrides.sample_context("survey"), STORE)
     assert "۰" in body and "۱۰" in body and not re.search(r"[0-9]", body.split("\n")[0])
     for reply in ("9", "٩", "۹", "۱۰", "10", "١٠"):
         read = sms_inbound.read_reply(reply)
@@ -66,7 +67,7 @@ def test_the_persian_sms_scale_is_in_persian_digits_and_every_script_answers() -
 @pytest.mark.parametrize("language", sorted(RTL_LANGUAGES))
 @pytest.mark.parametrize("kind", overrides.KINDS)
 def test_rtl_sms_start_right_to_left_and_isolate_the_store_name(kind: str, language: str) -> None:
-    body = sending.compose_sms(kind, language, overrides.sample_context(kind), STORE)
+    body = compose.compose_sms(kind, language, overrides.sample_context(kind), STORE)
     assert body.startswith(RLM + FSI + "Cedar & Sage" + PDI)
     assert body.count(FSI) == body.count(PDI)
     assert transports.segments(body) <= transports.MAX_SEGMENTS
@@ -74,11 +75,11 @@ def test_rtl_sms_start_right_to_left_and_isolate_the_store_name(kind: str, langu
 
 @pytest.mark.parametrize("language", ["en", "el"])
 def test_ltr_sms_carry_no_marks_unless_they_embed_right_to_left_text(language: str) -> None:
-    body = sending.compose_sms("survey", language, overrides.sample_context("survey"), STORE)
+    body = compose.compose_sms("survey", language, overrides.sample_context("survey"), STORE)
     assert not set(body) & {FSI, PDI, RLM}
     assert language != "en" or transports.is_gsm(body)  # English stays GSM-7
     hebrew_store = {**STORE, "name": "חנות הזית"}
-    body = sending.compose_sms("thank_you", language, overrides.sample_context("thank_you"), hebrew_store)
+    body = compose.compose_sms("thank_you", language, overrides.sample_context("thank_you"), hebrew_store)
     assert body.startswith(FSI + "חנות הזית" + PDI + ":")
 
 
@@ -86,7 +87,7 @@ def test_a_shortened_sms_closes_every_isolate_it_cut() -> None:
     store = {**STORE, "name": "A Very Long Family Name For A Tea And Ceramics Shop"}
     context = overrides.sample_context("usage_tips")
     context["tips"] = [{"title": "Teapot", "text": "Warm the pot with hot water first. " * 10, "links": []}]
-    body = sending.compose_sms("usage_tips", "ar", context, store)
+    body = compose.compose_sms("usage_tips", "ar", context, store)
     assert transports.segments(body) <= transports.MAX_SEGMENTS
     assert body.count(FSI) == body.count(PDI)
     assert transports.close_isolates(FSI + "Cedar") == FSI + "Cedar" + PDI
@@ -97,7 +98,7 @@ def test_a_shortened_sms_closes_every_isolate_it_cut() -> None:
 def test_product_tips_in_rtl_emails_keep_their_own_direction(language: str) -> None:
     context = overrides.sample_context("delivery_checkin")
     context["tips"] = [{"title": "Ceramic teapot", "text": "Warm the pot with hot water first.", "links": []}]
-    email = sending.compose_email("delivery_checkin", language, context, STORE, unsubscribe=None)
+    email = compose.compose_email("delivery_checkin", language, context, STORE, unsubscribe=None)
     assert '<span dir="auto">Warm the pot with hot water first.</span>' in email.html
     assert '<span dir="auto">Cedar &amp; Sage</span>' in email.html
     assert FSI + "Warm the pot with hot water first." + PDI in email.text

@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from chalicelib.messaging import sending
+
 from chalicelib.stores import overrides
 from chalicelib.web import templating
+from chalicelib.messaging import compose
 
 HEBREW = templating.LOCALE / "he" / "LC_MESSAGES"
 # one prefix letter (ב ה ו כ ל מ ש) standing alone before a hyphen or maqaf
@@ -41,6 +42,6 @@ def test_customers_are_addressed_in_the_plural_everywhere() -> None:
 @pytest.mark.parametrize("kind", ["survey", "thank_you", "winback", "anniversary"])
 def test_a_hebrew_store_name_reads_without_a_hyphen(kind: str) -> None:
     store = {"store_id": "st1", "name": "חנות הזית", "support_email": "care@olive.example", "sender_email": "hi@olive.example"}
-    email = sending.compose_email(kind, "he", overrides.sample_context(kind), store, unsubscribe=None)
+    email = compose.compose_email(kind, "he", overrides.sample_context(kind), store, unsubscribe=None)
     text = " ".join([email.subject, email.text, re.sub(r"<[^>]+>", "", email.html)]).replace("\u2068", "").replace("\u2069", "")
     assert "-חנות" not in text and "\u05beחנות" not in text

@@ -178,7 +178,7 @@ def test_deployed_email_goes_through_the_feedback_configuration_set(monkeypatch:
 
 
 def test_busy_providers_are_retried_with_exponential_backoff() -> None:
-    from chalicelib.messaging.sending import retry_delay
+    from chalicelib.messaging.delivery import retry_delay
 
     assert [retry_delay(n) for n in range(1, 7)] == [30, 60, 120, 240, 480, 900]
     assert retry_delay(20) == 900

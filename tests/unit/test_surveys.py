@@ -6,8 +6,10 @@ from datetime import datetime, timezone
 import pytest
 
 from chalicelib.reports import stats
-from chalicelib.surveys import surveys
+
 from chalicelib.core.errors import InvalidInput
+from chalicelib.surveys import answers
+from chalicelib.surveys import tokens
 
 
 @pytest.mark.parametrize(
@@ -17,42 +19,42 @@ from chalicelib.core.errors import InvalidInput
      ("ces", 1, "low_effort"), ("ces", 3, "low_effort"), ("ces", 4, "neutral"), ("ces", 5, "high_effort"), ("ces", 7, "high_effort")],
 )
 def test_each_score_falls_in_its_category(survey_type: str, score: int, expected: str) -> None:
-    assert surveys.category(survey_type, score) == expected
+    assert answers.category(survey_type, score) == expected
 
 
 def test_scores_outside_the_scale_are_refused() -> None:
-    assert surveys.parse_score("10", "nps") == 10
-    assert surveys.parse_score("٣", "csat") == 3
+    assert answers.parse_score("10", "nps") == 10
+    assert answers.parse_score("٣", "csat") == 3
     for bad, kind in (("11", "nps"), ("0", "csat"), ("8", "ces"), ("", "nps"), ("-1", "nps"), ("3.5", "nps"), (None, "nps"), ("1e1", "nps"), ("²", "nps")):
         with pytest.raises(InvalidInput):
-            surveys.parse_score(bad, kind)
+            answers.parse_score(bad, kind)
 
 
 def test_comments_keep_any_script_and_lose_markup() -> None:
-    assert surveys.parse_comment("  الطرد وصل <b>متأخر</b>  ") == "الطرد وصل متأخر"
-    assert surveys.parse_comment("<script>alert(1)</script>Το προϊόν είναι καλό") == "alert(1) Το προϊόν είναι καλό"
-    assert surveys.parse_comment("&lt;img src=x onerror=alert(1)&gt;ok") == "ok"
-    assert surveys.parse_comment("line one\r\nline\u0000 two") == "line one\nline two"
-    assert surveys.parse_comment("می‌خواهم") == "می‌خواهم"  # the zero-width non-joiner Persian needs stays
-    assert surveys.parse_comment("א" * 2000) == "א" * 2000
+    assert answers.parse_comment("  الطرد وصل <b>متأخر</b>  ") == "الطرد وصل متأخر"
+    assert answers.parse_comment("<script>alert(1)</script>Το προϊόν είναι καλό") == "alert(1) Το προϊόν είναι καλό"
+    assert answers.parse_comment("&lt;img src=x onerror=alert(1)&gt;ok") == "ok"
+    assert answers.parse_comment("line one\r\nline\u0000 two") == "line one\nline two"
+    assert answers.parse_comment("می‌خواهم") == "می‌خواهم"  # the zero-width non-joiner Persian needs stays
+    assert answers.parse_comment("א" * 2000) == "א" * 2000
     with pytest.raises(InvalidInput):
-        surveys.parse_comment("א" * 2001)
+        answers.parse_comment("א" * 2001)
 
 
 def test_a_nonce_only_fits_its_own_token(local_env: dict[str, str]) -> None:
-    token, other = surveys.new_token(), surveys.new_token()
-    assert surveys.nonce_matches(token, surveys.nonce(token))
-    assert not surveys.nonce_matches(other, surveys.nonce(token))
-    assert not surveys.nonce_matches(token, "")
-    assert not surveys.nonce_matches(token, None)
-    assert not surveys.nonce_matches(token, token)
+    token, other = tokens.new_token(), tokens.new_token()
+    assert answers.nonce_matches(token, answers.nonce(token))
+    assert not answers.nonce_matches(other, answers.nonce(token))
+    assert not answers.nonce_matches(token, "")
+    assert not answers.nonce_matches(token, None)
+    assert not answers.nonce_matches(token, token)
 
 
 def test_tokens_have_at_least_128_random_bits() -> None:
-    token = surveys.new_token()
-    assert surveys.looks_like_token(token)
-    assert len(surveys.BASE62) ** len(token) >= 2**128
-    assert not surveys.looks_like_token("../../etc/passwd")
+    token = tokens.new_token()
+    assert tokens.looks_like_token(token)
+    assert len(tokens.BASE62) ** len(token) >= 2**128
+    assert not tokens.looks_like_token("../../etc/passwd")
 
 
 def _ops(ops: list) -> dict[str, dict[str, int]]:
@@ -88,7 +90,7 @@ def test_nps_csat_and_ces_summaries() -> None:
 def test_an_answers_comments_keep_every_one_given_and_the_latest_wins() -> None:
     from datetime import datetime, timezone
 
-    from chalicelib.surveys.surveys import MAX_COMMENTS, _comments_with
+    from chalicelib.surveys.answers import MAX_COMMENTS, _comments_with
 
     now = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
     first = _comments_with(None, "Cracked lid", "page", now)

@@ -5,22 +5,23 @@ import base64
 import hashlib
 
 from chalicelib.messaging import unsubscribe
-from chalicelib.surveys import surveys
+from chalicelib.surveys import pages
+
 
 
 def test_the_readers_first_supported_language_wins() -> None:
-    assert surveys.preferred_language("ar-EG,ar;q=0.9,en;q=0.8") == "ar"
-    assert surveys.preferred_language("de-DE,de;q=0.9,he;q=0.5,el;q=0.7") == "el"
-    assert surveys.preferred_language("fr, fa;q=0") == "en"
-    assert surveys.preferred_language(None) == "en"
-    assert surveys.preferred_language("garbage;q=x,,;") == "en"
+    assert pages.preferred_language("ar-EG,ar;q=0.9,en;q=0.8") == "ar"
+    assert pages.preferred_language("de-DE,de;q=0.9,he;q=0.5,el;q=0.7") == "el"
+    assert pages.preferred_language("fr, fa;q=0") == "en"
+    assert pages.preferred_language(None) == "en"
+    assert pages.preferred_language("garbage;q=x,,;") == "en"
 
 
 def test_the_csp_allows_exactly_the_pages_script() -> None:
-    digest = base64.b64encode(hashlib.sha256(surveys.SCRIPT.encode()).digest()).decode()
-    csp = surveys.page_headers(with_script=True)["Content-Security-Policy"]
+    digest = base64.b64encode(hashlib.sha256(pages.SCRIPT.encode()).digest()).decode()
+    csp = pages.page_headers(with_script=True)["Content-Security-Policy"]
     assert csp.endswith(f"script-src 'sha256-{digest}'")
-    assert "script-src" not in surveys.page_headers()["Content-Security-Policy"]
+    assert "script-src" not in pages.page_headers()["Content-Security-Policy"]
 
 
 def test_one_click_means_everything_and_the_form_may_choose_surveys_only() -> None:

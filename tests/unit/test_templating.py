@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.messaging import transports, sending
+from chalicelib.messaging import transports
 from chalicelib.stores import overrides
 from chalicelib.web import templating
 from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
+from chalicelib.messaging import compose
 
 STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedarsage.example", "sender_email": "hello@cedarsage.example"}
 UNSUBSCRIBE = "https://aftercare.example/u/abc.def"
@@ -41,7 +42,7 @@ def sample(kind: str, **extra: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", overrides.KINDS)
 def test_every_email_has_its_language_direction_and_alignment(kind: str, language: str) -> None:
-    email = sending.compose_email(kind, language, sample(kind), STORE, unsubscribe=UNSUBSCRIBE)
+    email = compose.compose_email(kind, language, sample(kind), STORE, unsubscribe=UNSUBSCRIBE)
     direction = "rtl" if language in RTL_LANGUAGES else "ltr"
     assert f'<html lang="{language}" dir="{direction}">' in email.html
     assert f'<body dir="{direction}"' in email.html
@@ -56,8 +57,8 @@ def test_every_email_has_its_language_direction_and_alignment(kind: str, languag
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
 @pytest.mark.parametrize("kind", overrides.KINDS)
 def test_no_english_is_left_in_translated_messages(kind: str, language: str) -> None:
-    email = sending.compose_email(kind, language, sample(kind), STORE, unsubscribe=UNSUBSCRIBE)
-    sms = sending.compose_sms(kind, language, sample(kind), STORE)
+    email = compose.compose_email(kind, language, sample(kind), STORE, unsubscribe=UNSUBSCRIBE)
+    sms = compose.compose_sms(kind, language, sample(kind), STORE)
     rendered = " ".join([email.subject, email.text, email.html, sms])
     left = [phrase for phrase in english_phrases() if phrase in rendered]
     assert left == []
@@ -76,13 +77,13 @@ def test_every_catalogue_translates_every_message() -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_non_transactional_emails_carry_one_click_unsubscribe(language: str) -> None:
-    email = sending.compose_email("survey", language, sample("survey"), STORE, unsubscribe=UNSUBSCRIBE)
+    email = compose.compose_email("survey", language, sample("survey"), STORE, unsubscribe=UNSUBSCRIBE)
     assert email.headers == {"List-Unsubscribe": f"<{UNSUBSCRIBE}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     assert UNSUBSCRIBE in email.html and UNSUBSCRIBE in email.text
 
 
 def test_the_survey_email_shows_the_scale_as_buttons() -> None:
-    email = sending.compose_email("survey", "en", sample("survey"), STORE, unsubscribe=UNSUBSCRIBE)
+    email = compose.compose_email("survey", "en", sample("survey"), STORE, unsubscribe=UNSUBSCRIBE)
     for score in range(11):
         assert f'href="https://example.invalid/s/token?score={score}"' in email.html
     assert "Not at all likely" in email.html and "Extremely likely" in email.html
@@ -90,7 +91,7 @@ def test_the_survey_email_shows_the_scale_as_buttons() -> None:
 
 def test_store_names_are_escaped_in_html_but_not_in_text() -> None:
     store = {**STORE, "name": "<b>Tea</b> & Co"}
-    email = sending.compose_email("winback", "en", sample("winback"), store, unsubscribe=UNSUBSCRIBE)
+    email = compose.compose_email("winback", "en", sample("winback"), store, unsubscribe=UNSUBSCRIBE)
     assert "<b>Tea</b>" not in email.html and "&lt;b&gt;Tea&lt;/b&gt; &amp; Co" in email.html
     assert "<b>Tea</b> & Co" in email.text
 
@@ -101,7 +102,7 @@ def test_sms_stay_within_two_segments_even_with_long_names(kind: str, language: 
     store = {**STORE, "name": "The Very Long Name Of A Family Tea And Ceramics Shop"}
     context = sample(kind, product="An Extraordinarily Long Handmade Ceramic Teapot With Bamboo Handle", order_name="#100000000001")
     context["survey"] = {**context["survey"], "url": "https://feedback.cedarsage.example/s/" + "A" * 22}
-    body = sending.compose_sms(kind, language, context, store)
+    body = compose.compose_sms(kind, language, context, store)
     assert transports.segments(body) <= 2, body
     if kind in ("survey", "survey_reminder"):
         assert body.endswith(context["survey"]["url"])  # the link survives any shortening
@@ -132,7 +133,7 @@ def test_overrides_cannot_reach_python_internals() -> None:
 
 def test_an_override_replaces_the_built_in_text() -> None:
     custom = {"sms/winback.txt": "{{ store.name }} misses you, {{ first_name }}!"}
-    body = sending.compose_sms("winback", "en", sample("winback"), STORE, custom)
+    body = compose.compose_sms("winback", "en", sample("winback"), STORE, custom)
     assert body == "Cedar & Sage misses you, Dana!"
 
 

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.core import validate
 from chalicelib.platform import outbound
 from chalicelib.core.errors import InvalidInput
-from chalicelib.support.escalation import post_webhook
+from chalicelib.support.alerts import post_webhook
 
 
 PUBLIC = "52.1.2.3"

@@ -42,33 +42,33 @@ A claimed job that comes back (its lease ran out) is resolved from its ledger:
 
 Before the claim nothing can have gone out.  Storage trouble there leaves the job pending
 (dispatch's lease brings it back); a busy provider or any other error raises so SQS retries
-(with a growing back-off), and on the queue's last receive the job is marked failed.
-"""
+(with a growing back-off), and on the queue's last receive the job is marked failed."""
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.messaging import links, transports, policy, suppression
+from chalicelib.messaging import links, transports, policy
 from chalicelib.schedule import followups
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
-from chalicelib.web import templating
 from chalicelib.stores import products as product_settings
 from chalicelib.core.clock import epoch, iso, parse_iso
 from chalicelib.platform.config import settings
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.models import Channel, JobKind, JobStatus
 from chalicelib.platform.observability import count, logger
-from chalicelib.core.validate import as_dict, as_list
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from chalicelib.messaging.compose import Email, compose_email, compose_sms, message_context, survey_context
+from chalicelib.messaging.facts import Facts, gather
+from chalicelib.surveys import tokens
+from chalicelib.support import escalation
 
 ESCALATION_KINDS = frozenset({JobKind.CASE_REALERT.value, JobKind.ALERT_RETRY.value})
 # Every message but the order's own thank-you carries List-Unsubscribe (RFC 8058).
@@ -158,8 +158,6 @@ def process(table: db.Table, clients: Any, message: Mapping[str, Any], *, receiv
 def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) -> Outcome:
     store = registry.with_defaults(registry.get_store(table, str(job["store_id"])))
     if job["kind"] in ESCALATION_KINDS:
-        from chalicelib.support import escalation
-
         result = escalation.run_job(table, clients, store, job, now)
         return Outcome("routed", str(result))
     if followups.is_catalogue_lookup(job):
@@ -212,78 +210,6 @@ def _plan_warranties(table: db.Table, job: Mapping[str, Any], store: Mapping[str
     except db.TransactionConflict:
         return Outcome("skipped", "not_pending")
     return Outcome("planned", f"{len(planned)} warranty reminders")
-
-
-# --- facts ---------------------------------------------------------------------------
-@dataclass
-class Facts:
-    situation: policy.Situation
-    customer: dict[str, Any] | None
-    order: dict[str, Any] | None
-    products: dict[str, dict[str, Any]]
-    language: str
-
-
-def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping[str, Any], now: datetime) -> Facts:
-    store_id = str(job["store_id"])
-    customer_id = job.get("customer_id")
-    order_id = job.get("order_id")
-    customer = table.get(keys.customer(store_id, customer_id), consistent=True) if customer_id else None
-    order = table.get(keys.order(store_id, order_id), consistent=True) if order_id and job["kind"] != JobKind.WINBACK.value else None
-    data = job.get("data") or {}
-    kind = str(job["kind"])
-
-    products: dict[str, dict[str, Any]] = {}
-    if order and kind in (JobKind.DELIVERY_CHECKIN.value, JobKind.USAGE_TIPS.value):
-        products = product_settings.products_for(table, store_id, (str(i.get("sku") or "") for i in order.get("items") or []))
-
-    nothing_to_say = None
-    if kind == JobKind.USAGE_TIPS.value:
-        if not any(product_settings.has_tips(p) for p in products.values()):
-            nothing_to_say = "no_tips"
-    elif kind == JobKind.SURVEY_REMINDER.value:
-        from chalicelib.surveys import surveys
-
-        if not data.get("token") or surveys.is_answered(table, str(data["token"])):
-            nothing_to_say = "survey_answered"
-
-    suppressions: dict[str, Any] = {}
-    ses_listed = False
-    for channel in (Channel.EMAIL.value, Channel.SMS.value):
-        contact = policy.contact_for(customer, channel, order)
-        if contact:
-            suppressions[channel] = suppression.lookup(table, store_id, contact, channel)
-            if channel == Channel.EMAIL.value and settings().ses_suppression_check:
-                ses_listed = transports.ses_suppressed(clients.sesv2, contact)
-
-    recent: list[datetime] = []
-    if customer_id:
-        low, high = keys.sent_message_range(iso(now - policy.WEEK), iso(now))
-        cond = db.Expr(
-            "PK = :pk AND SK BETWEEN :low AND :high",
-            values={":pk": keys.customer_pk(store_id, customer_id), ":low": low, ":high": high},
-        )
-        # The thank-you answers the customer's own order: it neither waits for nor uses up the cap.
-        recent = [
-            parse_iso(str(item["sent_at"]))
-            for item in table.query_all(cond, consistent=True)
-            if item.get("sent_at") and item.get("kind") not in policy.IMMEDIATE
-        ]
-
-    language = templating.language_for((order or {}).get("language") or (customer or {}).get("language") or data.get("language"), store)
-    situation = policy.Situation(
-        kind=kind,
-        store=store,
-        customer=customer,
-        order=order,
-        now=now,
-        suppressions=suppressions,
-        ses_suppressed=ses_listed,
-        recent_sends=recent,
-        channel_hint=data.get("channel") if kind == JobKind.SURVEY_REMINDER.value else None,
-        nothing_to_say=nothing_to_say,
-    )
-    return Facts(situation, customer, order, products, language)
 
 
 # --- claiming, finishing -------------------------------------------------------------
@@ -583,18 +509,6 @@ def _fail(table: db.Table, job: Mapping[str, Any], reason: str, now: datetime) -
     logger.warning("job failed", extra={"store_id": job["store_id"], "kind": job["kind"], "reason": reason})
 
 
-def failed_jobs(table: db.Table, store_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    """A store's failed jobs, newest first (the gsi1 listing set by :func:`_fail`), and the
-    messages sent but unconfirmed (status ``sent``, the reason saying so)."""
-    items, _ = table.query(db.Expr("gsi1pk = :pk", values={":pk": keys.failed_job_listing_pk(store_id)}), index=keys.GSI1, forward=False, limit=limit)
-    listed = []
-    for item in items:
-        if item.get("status") == JobStatus.FAILED.value:
-            listed.append({k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")})
-        elif item.get("unconfirmed"):
-            row = {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "attempts")}
-            listed.append({**row, "status": "sent_unconfirmed", "reason": f"sent, unconfirmed: {item['unconfirmed']}", "finished_at": item.get("last_sent_at")})
-    return listed
 
 
 # --- composing and delivering --------------------------------------------------------
@@ -689,21 +603,18 @@ def _prepare(
     context = message_context(job, store, facts, replace(decision, marketing_extras=extras), now)
     issued: str | None = None
     if kind in SURVEY_LABELS:
-        from chalicelib.surveys import surveys
-
         survey_store = {**store, **SURVEY_SETTINGS.get(kind, {})}
-        link = surveys.issue_survey(
+        link = tokens.issue_survey(
             table, store=survey_store, customer_id=customer_id, order_id=str(job.get("order_id") or ""), kind=SURVEY_LABELS[kind],
             channel=channel, contact=contact, now=now, language=facts.language,
         )
         context.update(survey_context(survey_store, link.url, link.score_urls))
         issued = link.token
     elif kind == JobKind.SURVEY_REMINDER.value:
-        from chalicelib.surveys import surveys
-        from chalicelib.surveys.surveys import scale
+        from chalicelib.surveys.tokens import scale
 
         token = str((job.get("data") or {})["token"])
-        context.update(survey_context(store, surveys.survey_url(token), [(s, surveys.survey_url(token, s)) for s in scale(str(store.get("survey_type") or "nps"))]))
+        context.update(survey_context(store, tokens.survey_url(token), [(s, tokens.survey_url(token, s)) for s in scale(str(store.get("survey_type") or "nps"))]))
     try:
         if channel == Channel.EMAIL.value:
             transports.sender(store)  # a sender that cannot be encoded fails here, before any call
@@ -808,9 +719,7 @@ def _record_sent(
         )
     if kind == JobKind.SURVEY.value and sent.survey_token and followups.enabled(store, JobKind.SURVEY_REMINDER) and job.get("order_id"):
         from chalicelib.schedule import jobs
-        from chalicelib.surveys import surveys
-
-        reminder_key = surveys.reminder_job_key(store_id, str(job["order_id"]))
+        reminder_key = tokens.reminder_job_key(store_id, str(job["order_id"]))
         due = now + timedelta(days=int(store.get("survey_reminder_days") or 3))
         reminder = jobs.job_item(
             reminder_key["PK"], JobKind.SURVEY_REMINDER, due, store_id=store_id, shards=settings().due_shards,
@@ -819,135 +728,3 @@ def _record_sent(
         )
         ops.append(jobs.schedule(reminder))
     table.transact(ops)
-
-
-# --- message content -----------------------------------------------------------------
-@dataclass(frozen=True)
-class Email:
-    subject: str
-    html: str
-    text: str
-    headers: dict[str, str]
-
-
-def _date(text: str | None, language: str, zone: Any) -> str | None:
-    if not text:
-        return None
-    from babel.dates import format_date
-
-    return format_date(parse_iso(text).astimezone(zone).date(), format="long", locale=language)
-
-
-def message_context(job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, decision: policy.Decision, now: datetime) -> dict[str, Any]:
-    """What a template may use, in plain values (no items from the table leak in)."""
-    customer, order, data = facts.customer or {}, facts.order or {}, job.get("data") or {}
-    zone = policy.zone_of(facts.customer, store)
-    items: list[dict[str, Any]] = [{"sku": str(i.get("sku") or ""), "title": str(i.get("title") or ""), "quantity": int(i.get("quantity") or 1)} for i in order.get("items") or []]
-    tips = []
-    for item in items:
-        product = facts.products.get(item["sku"])
-        if product and (product.get("tips") or product.get("tips_links")):
-            fallback = str(store.get("language") or "en")
-            title = product_settings.text_for(product, "title", facts.language, fallback) or item["title"]
-            tips.append({"title": title, "text": product_settings.text_for(product, "tips", facts.language, fallback) or "", "links": list(product.get("tips_links") or [])})
-    event = None
-    if decision.marketing_extras and store.get("next_event"):
-        event = {"text": store["next_event"], "url": store.get("next_event_url")}
-    return {
-        "kind": job["kind"],
-        "first_name": customer.get("first_name") or order.get("first_name"),
-        "order_name": order.get("order_name") or order.get("name") or (f"#{job['order_id']}" if job.get("order_id") else None),
-        "items": items,
-        "tips": tips,
-        "event": event,
-        "coupon": store.get("birthday_coupon"),
-        "product": data.get("title"),
-        "warranty_ends": _date(data.get("warranty_ends"), facts.language, zone),
-        "first_order_date": _date(data.get("first_order_at"), facts.language, zone),
-        "support": store.get("support_email"),
-        "survey": None,
-    }
-
-
-def survey_context(store: Mapping[str, Any], url: str, score_urls: list[tuple[int, str]]) -> dict[str, Any]:
-    survey_type = str(store.get("survey_type") or "nps")
-    scores = [{"score": s, "url": u} for s, u in score_urls]
-    return {"survey": {"type": survey_type, "url": url, "scores": scores, "low": scores[0]["score"], "high": scores[-1]["score"]}}
-
-
-def compose_email(kind: str, language: str, context: Mapping[str, Any], store: Mapping[str, Any], store_overrides: Mapping[str, str] | None = None, *, unsubscribe: str | None) -> Email:
-    values = {**context, "unsubscribe_url": unsubscribe}
-    subject = templating.render(f"email/{kind}.subject.txt", language, values, store, store_overrides)
-    values["subject"] = " ".join(subject.split())
-    html = templating.render(f"email/{kind}.html", language, values, store, store_overrides)
-    text = templating.render(f"email/{kind}.txt", language, values, store, store_overrides)
-    headers: dict[str, str] = {}
-    if unsubscribe:
-        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    return Email(values["subject"], html, text, headers)
-
-
-def compose_sms(kind: str, language: str, context: Mapping[str, Any], store: Mapping[str, Any], store_overrides: Mapping[str, str] | None = None) -> str:
-    body = templating.render(f"sms/{kind}.txt", language, dict(context), store, store_overrides)
-    body = "\n".join(line.strip() for line in body.splitlines() if line.strip())
-    return transports.fit_sms(templating.start_direction(body, language))
-
-
-# --- SES feedback --------------------------------------------------------------------
-def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
-    """Hard bounces and complaints become email suppressions for the store that sent.
-
-    The store comes from the ``store_id`` tag (or the ``X-Aftercare-Store`` header) set on
-    every email; a notification without it cannot be attributed and is counted, not guessed.
-    Anything not shaped like SES's notification is ignored, never a crash.
-    """
-    notification = as_dict(notification)
-    kind = notification.get("notificationType") or notification.get("eventType")
-    store_id = _store_of(as_dict(notification.get("mail")))
-    if store_id is None:
-        count("SesFeedbackUnattributed")
-        return 0
-    if kind == "Bounce":
-        bounce = as_dict(notification.get("bounce"))
-        if bounce.get("bounceType") != "Permanent":
-            return 0
-        recipients, reason = as_list(bounce.get("bouncedRecipients")), "bounce"
-    elif kind == "Complaint":
-        recipients, reason = as_list(as_dict(notification.get("complaint")).get("complainedRecipients")), "complaint"
-    else:
-        return 0
-    done = 0
-    for recipient in recipients:
-        address = str(as_dict(recipient).get("emailAddress") or "").strip().lower()  # as intake stores it
-        if "@" not in address or not _storable(address, 320):
-            continue
-        suppression.suppress(table, store_id, address, Channel.EMAIL.value, "all", reason, now)
-        done += 1
-    count("EmailSuppressed", value=done, reason=reason)
-    return done
-
-
-_PLAUSIBLE_STORE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def _store_of(mail: Mapping[str, Any]) -> str | None:
-    """The store a notification names, or None; an id no store could have (too long, odd
-    characters) is unattributed rather than used in a key."""
-    found: str | None = None
-    values = as_list(as_dict(mail.get("tags")).get(transports.STORE_TAG))
-    if values:
-        found = str(values[0])
-    else:
-        for header in as_list(mail.get("headers")):
-            value = as_dict(header).get("value")
-            if str(as_dict(header).get("name", "")).lower() == transports.STORE_HEADER.lower() and value:
-                found = str(value)
-                break
-    return found if found is not None and _PLAUSIBLE_STORE_ID.fullmatch(found) else None
-
-
-def _storable(value: Any, limit: int) -> bool:
-    """Text from a notification that can be part of a key: short and printable (which also
-    rules out the half surrogate pairs that JSON can carry and UTF-8 cannot)."""
-    return isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()

@@ -1,0 +1,162 @@
+"""The support inbox page: open and acknowledged cases as cards, search, the sign-in form and its messages."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.storage import db, keys
+from chalicelib.core.errors import NotFound
+from chalicelib.support.sentiment import PRIORITY_RANK
+from chalicelib.support.cases import ACKNOWLEDGED, OPEN, RESOLVED, case_id_for, elapsed_seconds, list_cases
+
+# --- the support inbox page ------------------------------------------------------------------
+def _outcome_labels(_: Any) -> list[tuple[str, str]]:
+    return [
+        ("refunded", _("Refunded")),
+        ("replaced", _("Replaced")),
+        ("explained", _("Explained")),
+        ("unreachable", _("Could not reach the customer")),
+        ("other", _("Other")),
+    ]
+
+
+def _waiting(since: str | None, now: datetime, language: str) -> str:
+    from babel.dates import format_timedelta
+
+    seconds = elapsed_seconds(since, now) or 0.0
+    return str(format_timedelta(timedelta(seconds=seconds), threshold=1.5, locale=language))
+
+
+def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict[str, Any]:
+    contacts = item.get("contacts") or {}
+    labels = {"urgent": _("Urgent"), "high": _("High"), "normal": _("Normal")}
+    items = ", ".join(str(i.get("title") or i.get("sku")) for i in item.get("items") or [] if isinstance(i, Mapping))
+    return {
+        "case_id": item["case_id"],
+        "status": item["status"],
+        "priority": item.get("priority") or "normal",
+        "priority_label": labels.get(str(item.get("priority")), str(item.get("priority"))),
+        "customer_label": contacts.get("name") or contacts.get("email") or contacts.get("phone") or item.get("customer_id"),
+        "email": contacts.get("email"),
+        "phone": contacts.get("phone"),
+        "order": item.get("order_name") or item.get("order_id"),
+        "products": items,
+        "score": item.get("score"),
+        "scale": str(item.get("survey_type") or "").upper(),
+        "comment": item.get("comment"),
+        "language": item.get("language"),
+        "answers": int(item.get("answers_count") or len(item.get("answers") or [])),
+        "assignee": item.get("assignee"),
+        "acknowledged_by": item.get("acknowledged_by"),
+        "waiting": _waiting(str(item.get("opened_at") or item.get("created_at") or ""), now, language),
+    }
+
+
+def inbox_path(base_url: str, store_id: str) -> str:
+    from urllib.parse import urlparse
+
+    return f"{urlparse(base_url).path.rstrip('/')}/stores/{store_id}/inbox"
+
+
+def inbox_url(base_url: str, store_id: str) -> str:
+    return f"{base_url.rstrip('/')}/stores/{store_id}/inbox"
+
+
+ACTIVE = "active"  # the inbox's default view: open and acknowledged cases
+VIEWS = (ACTIVE, OPEN, ACKNOWLEDGED, RESOLVED)
+MAX_QUERY = 320
+
+
+def find_cases(table: db.Table, store_id: str, query: str, region: str | None = None) -> list[dict[str, Any]]:
+    """The cases of a customer (an email or a phone number, as typed) or of an order (its
+    number, with or without "#", or its platform id), by key lookups only, never a scan."""
+    from chalicelib.customers import exports
+
+    text = query.strip()[:MAX_QUERY]
+    if not text:
+        return []
+    pairs: list[tuple[str, str]] = []  # (customer_id, order_id)
+    try:
+        customer_id = exports.resolve(table, store_id, text, region)
+    except NotFound:
+        customer_id = None
+    if customer_id is not None:
+        links = table.partition(keys.customer_pk(store_id, customer_id), keys.customer_order_sk(""))
+        pairs += [(customer_id, str(link["order_id"])) for link in links if link.get("order_id")]
+    number = text.lstrip("#").strip()
+    if number and "@" not in number:
+        candidates = dict.fromkeys([number, f"shopify:{number}", f"woocommerce:{number}"])
+        for order in table.batch_get([keys.order(store_id, order_id) for order_id in candidates]):
+            if order.get("customer_id"):
+                pairs.append((str(order["customer_id"]), str(order["order_id"])))
+    found = table.batch_get([keys.case(store_id, case_id_for(c, o)) for c, o in dict.fromkeys(pairs)])
+    return sorted(found, key=lambda c: (PRIORITY_RANK.get(str(c.get("priority")), 9), str(c.get("opened_at") or "")))
+
+
+def inbox_page(
+    table: db.Table, store: Mapping[str, Any], *, signed_in_as: str, csrf: str, base_url: str, now: datetime,
+    notice: str | None = None, error: str | None = None, view: str = ACTIVE, query: str | None = None,
+) -> str:
+    """The inbox: open cases then acknowledged ones (or one status, or the cases a search
+    finds), each most urgent first, then oldest."""
+    from chalicelib.web import templating
+
+    language = templating.language_or(store.get("language"), "en")
+    _ = templating.translations(language).gettext
+    store_id = str(store["store_id"])
+    view = view if view in VIEWS else ACTIVE
+    titles = {
+        OPEN: (_("Waiting for someone"), _("No open cases. Well done.")),
+        ACKNOWLEDGED: (_("In progress"), _("Nothing in progress.")),
+        RESOLVED: (_("Resolved"), _("No resolved cases yet.")),
+    }
+    if query and query.strip():
+        # A search looks through every status, resolved included, unless one status is chosen.
+        from chalicelib.core.validate import region_of_zone
+
+        region = region_of_zone(str(store.get("timezone") or ""))
+        found = [c for c in find_cases(table, store_id, query, region) if view == ACTIVE or c.get("status") == view]
+        sections = [{"status": "found", "title": _("Cases found"), "empty": _("No case matches that order, email or phone."), "cases": [_card(i, now, language, _) for i in found]}]
+    else:
+        shown = (OPEN, ACKNOWLEDGED) if view == ACTIVE else (view,)
+        sections = [
+            {"status": status, "title": titles[status][0], "empty": titles[status][1], "cases": [_card(i, now, language, _) for i in list_cases(table, store_id, status)]}
+            for status in shown
+        ]
+    views = [(ACTIVE, _("Open and in progress")), (OPEN, _("Waiting for someone")), (ACKNOWLEDGED, _("In progress")), (RESOLVED, _("Resolved"))]
+    context = {
+        "views": views,
+        "view": view,
+        "query": (query or "").strip()[:MAX_QUERY],
+        "store_name": store.get("name"),
+        "signed_in_as": signed_in_as,
+        "csrf": csrf,
+        "sections": sections,
+        "outcomes": _outcome_labels(_),
+        "notice": notice,
+        "error": error,
+        "inbox_path": inbox_path(base_url, store_id),
+    }
+    return templating.render("pages/inbox.html", language, context, store)
+
+
+def signin_page(store: Mapping[str, Any], *, base_url: str, error: str | None = None, name: str | None = None) -> str:
+    from chalicelib.web import templating
+
+    language = templating.language_or(store.get("language"), "en")
+    context = {"store_name": store.get("name"), "error": error, "name": name, "inbox_path": inbox_path(base_url, str(store["store_id"]))}
+    return templating.render("pages/signin.html", language, context, store)
+
+
+def inbox_message(code: str | None, language: str) -> str | None:
+    """The sentence shown after an inbox action (the code travels in the redirect)."""
+    from chalicelib.web import templating
+
+    _ = templating.translations(language).gettext
+    messages = {
+        "acknowledged": _("Acknowledged. The re-alert is cancelled."),
+        "resolved": _("Resolved. Thank you."),
+        "assigned": _("Assigned."),
+    }
+    return messages.get(code or "")

@@ -1,0 +1,227 @@
+"""Survey answers: scores and comments read from a form or an SMS, and recorded once per token with the order's products."""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.storage import db, keys
+from chalicelib.core.clock import epoch, iso, parse_iso
+from chalicelib.core.models import JobKind
+from chalicelib.surveys.tokens import scale
+
+# --- answers ---------------------------------------------------------------------------
+MAX_COMMENT = 2000
+NONCE_PURPOSE = "survey-nonce"
+
+
+def category(survey_type: str, score: int) -> str:
+    """NPS promoter/passive/detractor; CSAT satisfied/neutral/unsatisfied; CES effort
+    (1 = very low effort, 7 = very high)."""
+    if survey_type == "nps":
+        return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+    if survey_type == "csat":
+        return "satisfied" if score >= 4 else "neutral" if score == 3 else "unsatisfied"
+    return "low_effort" if score <= 3 else "neutral" if score == 4 else "high_effort"
+
+
+def sentiment(survey_type: str, score: int) -> str:
+    """``positive`` / ``neutral`` / ``negative``: which follow-up question a score gets."""
+    cat = category(survey_type, score)
+    if cat in ("promoter", "satisfied", "low_effort"):
+        return "positive"
+    if cat in ("passive", "neutral"):
+        return "neutral"
+    return "negative"
+
+
+def nonce(token: str) -> str:
+    """The form's hidden value: only a page served for this token carries it."""
+    from chalicelib.core import signing
+
+    return signing.sign(NONCE_PURPOSE, token)
+
+
+def nonce_matches(token: str, presented: str | None) -> bool:
+    from chalicelib.core import signing
+
+    return bool(presented) and signing.verify(NONCE_PURPOSE, str(presented)) == token
+
+
+_TAG = re.compile(r"<!--.*?-->|<[^<>]*>", re.S)
+
+
+def clean_comment(text: str) -> str:
+    """Plain text in any script: markup and control characters go, line breaks stay."""
+    value = unicodedata.normalize("NFC", text)
+    for _ in range(3):  # entities may hide a second layer of markup
+        stripped = _TAG.sub(" ", html.unescape(value))
+        if stripped == value:
+            break
+        value = stripped
+    value = value.replace("<", "").replace(">", "")
+    value = "".join(c for c in value if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") or c in "\u200c\u200d")
+    lines = [" ".join(line.split()) for line in value.replace("\r\n", "\n").split("\n")]
+    return "\n".join(lines).strip()
+
+
+def parse_score(value: Any, survey_type: str) -> int:
+    from chalicelib.core.errors import InvalidInput
+
+    text = str(value).strip() if value is not None else ""
+    if not text or not text.isdecimal() or len(text) > 2:
+        raise InvalidInput("choose a score", field="score")
+    score = int(text)
+    if score not in scale(survey_type):
+        raise InvalidInput("the score is out of range", field="score")
+    return score
+
+
+def parse_comment(value: Any) -> str:
+    from chalicelib.core.errors import InvalidInput
+
+    if value is None:
+        return ""
+    if len(str(value)) > MAX_COMMENT * 4:
+        raise InvalidInput("the comment is too long", field="comment")
+    comment = clean_comment(str(value))
+    if len(comment) > MAX_COMMENT:
+        raise InvalidInput("the comment is too long", field="comment")
+    return comment
+
+
+def _products(order: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    if not order:
+        return []
+    out = []
+    for line in order.get("items") or []:
+        if isinstance(line, Mapping) and line.get("sku"):
+            out.append({"sku": str(line["sku"]), "title": str(line.get("title") or "")})
+    return out
+
+
+def _counted(item: Mapping[str, Any]) -> Any:
+    from chalicelib.reports import stats
+
+    return stats.Counted(str(item["survey_type"]), int(item["score"]), str(item["category"]), parse_iso(str(item["answered_at"])))
+
+
+MAX_COMMENTS = 20
+
+
+def _comments_with(previous: Mapping[str, Any] | None, comment: str, via: str, now: datetime) -> list[dict[str, Any]] | None:
+    """The answer's comments so far, oldest first, with ``comment`` added when it is new."""
+    earlier = list((previous or {}).get("comments") or [])
+    if not earlier and previous and previous.get("comment"):
+        earlier = [{"text": previous["comment"], "via": previous.get("answered_via"), "at": previous.get("answered_at")}]
+    if comment and (not earlier or earlier[-1].get("text") != comment):
+        earlier.append({"text": comment, "via": via, "at": iso(now)})
+    return earlier[-MAX_COMMENTS:] or None
+
+
+def record_answer(
+    table: db.Table,
+    survey: Mapping[str, Any],
+    *,
+    score: int,
+    comment: str,
+    via: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Store an answer, replacing an earlier one for the same order and survey kind.
+
+    One transaction writes the response, marks the survey answered, moves the daily
+    counters and cancels the pending reminder; a concurrent second answer makes it retry on
+    fresh data, so the counters always reflect the latest answer once.
+    """
+    from chalicelib.reports import stats
+    from chalicelib.schedule import jobs
+    from chalicelib.core.models import JobStatus
+
+    store_id, order_id, kind = survey["store_id"], survey["order_id"], survey["kind"]
+    survey_type = str(survey["survey_type"])
+    order = table.get(keys.order(store_id, order_id))
+    attempts = 0
+    while True:
+        attempts += 1
+        previous = table.get(keys.response(store_id, order_id, kind), consistent=True)
+        reminders = [
+            job
+            for job in table.partition(keys.order_pk(store_id, order_id), keys.job_sk(JobKind.SURVEY_REMINDER.value), consistent=True)
+            if job.get("status") == JobStatus.PENDING.value
+        ]
+        version = int(previous["version"]) + 1 if previous else 1
+        response = {
+            **keys.response(store_id, order_id, kind),
+            **keys.response_listing(store_id, iso(now), order_id),
+            "type": "response",
+            "store_id": store_id,
+            "customer_id": survey["customer_id"],
+            "order_id": order_id,
+            "kind": kind,
+            "token": survey["token"],
+            "survey_type": survey_type,
+            "score": score,
+            "category": category(survey_type, score),
+            # A score alone never wipes what the customer wrote: the latest comment given stands,
+            # and every one given is kept (the latest MAX_COMMENTS).
+            "comment": comment or (previous or {}).get("comment") or None,
+            "comments": _comments_with(previous, comment, via, now),
+            "language": survey["language"],
+            "channel": survey["channel"],
+            "answered_via": via,
+            "contact": survey.get("contact"),
+            "products": _products(order),
+            "order_name": (order or {}).get("order_name"),
+            "answered_at": iso(now),
+            "first_answered_at": previous["first_answered_at"] if previous else iso(now),
+            "version": version,
+        }
+        if previous:
+            guard = db.Expr("#v = :v", names={"#v": "version"}, values={":v": previous["version"]})
+        else:
+            guard = db.Expr("attribute_not_exists(PK)")
+        ops = [
+            db.put(response, condition=guard),
+            db.update(
+                keys.survey(survey["token"]),
+                db.set_expr({"answered_at": iso(now), "score": score}, add={"answers": 1}),
+                condition=db.Expr("attribute_exists(PK)"),
+            ),
+            *stats.response_ops(store_id, _counted(response), _counted(previous) if previous else None),
+        ]
+        ops.extend(jobs.cancel({"PK": job["PK"], "SK": job["SK"]}, "answered", now) for job in reminders)
+        if comment:
+            ops.append(db.put(comment_pointer(response, now)))
+        try:
+            table.transact(ops)
+        except db.TransactionConflict as conflict:
+            if attempts == 4:
+                raise
+            failed = {i for i, reason in enumerate(conflict.reasons) if reason == "ConditionalCheckFailed"}
+            if 1 in failed:
+                from chalicelib.core.errors import NotFound
+
+                raise NotFound("this survey is no longer open") from None
+            continue  # a reminder was sent meanwhile or another answer landed: read again
+        return response
+
+
+COMMENT_LISTING_DAYS = 100  # longer than the dashboard's longest period
+
+
+def comment_pointer(response: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The listing entry of a commented answer: the response's key and time, not its text
+    (an erased customer's comment must go with the response)."""
+
+    return {
+        **keys.comment_listing(str(response["store_id"]), str(response["answered_at"]), str(response["order_id"]), str(response["kind"])),
+        "type": "comment_listing",
+        "response_pk": keys.response(str(response["store_id"]), str(response["order_id"]), str(response["kind"]))["PK"],
+        "response_sk": keys.response(str(response["store_id"]), str(response["order_id"]), str(response["kind"]))["SK"],
+        "answered_at": response["answered_at"],
+        "expires_at": epoch(now + timedelta(days=COMMENT_LISTING_DAYS)),
+    }
