@@ -21,9 +21,13 @@ run: $(STAMP) translations
 	$(BIN)/python -m devstack run
 
 test: $(STAMP) translations
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m mypy
 
 package: $(STAMP) translations

@@ -1,30 +1,35 @@
 """Aftercare's Lambda entry points.  This module only wires: it parses the request, calls
 one function of ``chalicelib`` and shapes the answer.  Rules and AWS calls live below."""
+
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Rate, Response
 
+from chalicelib.core.clock import event_time, wall_clock
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from chalicelib.core.validate import region_of_zone
+from chalicelib.customers import exports, privacy, profiles
+from chalicelib.intake import service as intake
+from chalicelib.messaging import delivery, feedback, sms_inbound, transports, unsubscribe
 from chalicelib.platform import aws, resources
+from chalicelib.platform.config import settings
+from chalicelib.platform.observability import event_middleware, http_middleware, logger
+from chalicelib.reports import dashboard as dashboards
+from chalicelib.reports import stats
 from chalicelib.schedule import dispatch as dispatching
 from chalicelib.schedule import jobs
 from chalicelib.storage import db
-from chalicelib.stores import registry
-from chalicelib.web import http
-from chalicelib.web.auth import bearer, require_operator
-from chalicelib.core.clock import event_time, wall_clock
-from chalicelib.platform.config import settings
-from chalicelib.platform.observability import event_middleware, http_middleware, logger
-from chalicelib.core.validate import region_of_zone
-from chalicelib.messaging import feedback
-from chalicelib.messaging import delivery
-from chalicelib.surveys import pages
-from chalicelib.support import cases
+from chalicelib.stores import overrides, products, registry
+from chalicelib.support import alerts, cases, escalation, sessions
 from chalicelib.support import inbox as inbox_page
-from chalicelib.support import alerts
-from chalicelib.support import escalation
+from chalicelib.surveys import pages
+from chalicelib.web import http, openapi, templating
+from chalicelib.web.auth import bearer, require_operator
 
 app = Chalice(app_name="aftercare", configure_logs=False)
 app.register_middleware(http_middleware(http.reshape_chalice_error), "http")
@@ -94,10 +99,22 @@ def dispatch(event: Any) -> dict[str, Any]:
     now = event_time(event)
     cfg = settings()
     context = getattr(event, "context", None)
-    time_left = context.get_remaining_time_in_millis if context is not None and hasattr(context, "get_remaining_time_in_millis") else (lambda: 60_000)
+    time_left = (
+        context.get_remaining_time_in_millis
+        if context is not None and hasattr(context, "get_remaining_time_in_millis")
+        else (lambda: 60_000)
+    )
     result = dispatching.run(db.table(), aws.clients().sqs, cfg.send_queue_url, now, cfg.due_shards, time_left)
-    logger.info("dispatched", extra={"now": now.isoformat(), "due": result.due, "queued": result.queued, "items_read": result.items_read})
-    return {"due": result.due, "queued": result.queued, "items_read": result.items_read, "out_of_time": result.out_of_time}
+    logger.info(
+        "dispatched",
+        extra={"now": now.isoformat(), "due": result.due, "queued": result.queued, "items_read": result.items_read},
+    )
+    return {
+        "due": result.due,
+        "queued": result.queued,
+        "items_read": result.items_read,
+        "out_of_time": result.out_of_time,
+    }
 
 
 # --- order intake (webhooks, customer sync) --------------------------------------------
@@ -105,10 +122,11 @@ WEBHOOK_BODY = ["application/json", "application/x-www-form-urlencoded", "text/p
 
 
 def _webhook(source: str, store_id: str) -> Any:
-    from chalicelib.intake import service as intake
 
     request = _request()
-    outcome = intake.receive(source, db.table(), store_id, request.headers, lambda: http.raw_body(request), wall_clock())
+    outcome = intake.receive(
+        source, db.table(), store_id, request.headers, lambda: http.raw_body(request), wall_clock()
+    )
     return http.json_response(outcome.body())
 
 
@@ -129,11 +147,12 @@ def order_webhook(store_id: str) -> Any:
 
 @route("/stores/{store_id}/customers", methods=["POST"], content_types=JSON)
 def sync_customers(store_id: str) -> Any:
-    from chalicelib.customers import profiles
 
     store = _store_for_request(store_id)
     result = profiles.sync(db.table(), store, http.json_body(_request()), wall_clock())
-    return http.json_response({"received": result.received, "written": result.written, "transactions": result.transactions})
+    return http.json_response(
+        {"received": result.received, "written": result.written, "transactions": result.transactions}
+    )
 
 
 # --- follow-up engine (send, SES feedback, products, templates) ------------------------
@@ -144,7 +163,6 @@ def _route_alerts(store: dict[str, Any]) -> None:
 
 def _request_sender_identity(sender_email: str) -> None:
     """Ask SES to verify a store's sender (SES sends from verified identities only)."""
-    from chalicelib.messaging import transports
 
     transports.ensure_sender(aws.clients().sesv2, sender_email)
 
@@ -158,7 +176,6 @@ def send(event: Any) -> Mapping[str, Any]:
 @app.on_sns_message(topic=resources.SES_FEEDBACK_TOPIC, name="ses_feedback")
 def ses_feedback(event: Any) -> None:
     """SES bounces and complaints: hard bounces and complaints suppress the address."""
-    import json
 
     try:
         notification = json.loads(event.message)
@@ -171,9 +188,6 @@ def ses_feedback(event: Any) -> None:
 @route("/stores/{store_id}/products/{sku}", methods=["PUT"], content_types=JSON)
 def put_product(store_id: str, sku: str) -> Any:
     """Set a product's usage tips, tip links, warranty months and review link."""
-    from urllib.parse import unquote
-
-    from chalicelib.stores import products
 
     _store_for_request(store_id)
     item = products.put_product(db.table(), store_id, unquote(sku), http.json_body(_request()), wall_clock())
@@ -183,9 +197,6 @@ def put_product(store_id: str, sku: str) -> Any:
 @route("/stores/{store_id}/products/{sku}", methods=["GET"])
 def get_product(store_id: str, sku: str) -> Any:
     """A product's settings."""
-    from urllib.parse import unquote
-
-    from chalicelib.stores import products
 
     _store_for_request(store_id)
     return http.json_response(products.public_view(products.get_product(db.table(), store_id, unquote(sku))))
@@ -194,7 +205,6 @@ def get_product(store_id: str, sku: str) -> Any:
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["PUT"], content_types=JSON)
 def put_template(store_id: str, name: str, lang: str) -> Any:
     """Override a message template in one language; refused with the line when it does not render."""
-    from chalicelib.stores import overrides
 
     store = _store_for_request(store_id)
     item = overrides.save(db.table(), store, name, lang, http.json_body(_request()).get("source"), wall_clock())
@@ -204,7 +214,6 @@ def put_template(store_id: str, name: str, lang: str) -> Any:
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["GET"])
 def get_template(store_id: str, name: str, lang: str) -> Any:
     """The store's override of a template in one language."""
-    from chalicelib.stores import overrides
 
     _store_for_request(store_id)
     return http.json_response(overrides.public_view(overrides.get(db.table(), store_id, name, lang)))
@@ -213,7 +222,6 @@ def get_template(store_id: str, name: str, lang: str) -> Any:
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["DELETE"])
 def delete_template(store_id: str, name: str, lang: str) -> Any:
     """Remove an override: the built-in template is used again."""
-    from chalicelib.stores import overrides
 
     _store_for_request(store_id)
     overrides.delete(db.table(), store_id, name, lang)
@@ -224,24 +232,28 @@ def delete_template(store_id: str, name: str, lang: str) -> Any:
 def list_jobs(store_id: str) -> Any:
     """An order's or a customer's follow-ups (``order_id``, ``customer``; any ``status``), or the
     store's failed ones (``status=failed``), newest first, each with its reason."""
-    from chalicelib.customers import exports
 
     store = _store_for_request(store_id)
     params = _request().query_params or {}
     status = params.get("status")
     if status is not None and status not in jobs.STATUSES:
-        return http.error_response(400, "invalid_input", f"status must be one of {', '.join(sorted(jobs.STATUSES))}", "status")
+        return http.error_response(
+            400, "invalid_input", f"status must be one of {', '.join(sorted(jobs.STATUSES))}", "status"
+        )
     order_id, contact = params.get("order_id"), params.get("customer")
     if order_id or contact:
-        customer_id = exports.resolve(db.table(), store_id, contact, region_of_zone(store.get("timezone"))) if contact else None
+        customer_id = (
+            exports.resolve(db.table(), store_id, contact, region_of_zone(store.get("timezone"))) if contact else None
+        )
         rows = jobs.schedule_view(db.table(), store_id, order_id=order_id, customer_id=customer_id, status=status)
         limit = http.int_param(params, "limit", default=100, low=1, high=100)
-        page, cursor = jobs.schedule_page(rows, limit=limit, after=params.get("after"), scope=f"{order_id}|{customer_id}|{status}")
+        page, cursor = jobs.schedule_page(
+            rows, limit=limit, after=params.get("after"), scope=f"{order_id}|{customer_id}|{status}"
+        )
         return http.json_response({"jobs": page, "next": cursor})
     if status != "failed":
         return http.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
     return http.json_response({"jobs": jobs.failed_jobs(db.table(), store_id)})
-
 
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------
@@ -253,19 +265,22 @@ def _page(page: Any) -> Any:
 def survey_page(token: str) -> Any:
     """The survey form; a GET never records an answer (mail scanners open every link)."""
     request = _request()
-    return _page(pages.show(db.table(), token, request.query_params, request.headers.get("accept-language"), wall_clock()))
+    return _page(
+        pages.show(db.table(), token, request.query_params, request.headers.get("accept-language"), wall_clock())
+    )
 
 
 @route("/s/{token}", methods=["POST"], content_types=FORM)
 def survey_answer(token: str) -> Any:
     request = _request()
     form = http.form_body(request)
-    return _page(pages.answer(db.table(), aws.clients(), token, form, request.headers.get("accept-language"), wall_clock()))
+    return _page(
+        pages.answer(db.table(), aws.clients(), token, form, request.headers.get("accept-language"), wall_clock())
+    )
 
 
 @route("/u/{token}", methods=["GET"])
 def unsubscribe_page(token: str) -> Any:
-    from chalicelib.messaging import unsubscribe
 
     return _page(unsubscribe.show(db.table(), token, _request().headers.get("accept-language")))
 
@@ -273,7 +288,6 @@ def unsubscribe_page(token: str) -> Any:
 @route("/u/{token}", methods=["POST"], content_types=FORM)
 def unsubscribe_post(token: str) -> Any:
     """RFC 8058 one-click (``List-Unsubscribe=One-Click``) or the confirm page's choice."""
-    from chalicelib.messaging import unsubscribe
 
     request = _request()
     form = http.form_body(request)
@@ -283,7 +297,6 @@ def unsubscribe_post(token: str) -> Any:
 @app.on_sns_message(topic=resources.INBOUND_SMS_TOPIC, name="inbound_sms")
 def inbound_sms(event: Any) -> None:
     """A reply to our SMS (End User Messaging two-way payload): STOP, HELP, START or a score."""
-    from chalicelib.messaging import sms_inbound
 
     record = event.to_dict()["Records"][0]["Sns"]
     payload = sms_inbound.inbound(event.message)
@@ -292,13 +305,20 @@ def inbound_sms(event: Any) -> None:
         return
     now = sms_inbound.received_at(record.get("Timestamp"), wall_clock())
     outcome = sms_inbound.handle(db.table(), aws.clients(), payload, now)
-    logger.info("inbound sms", extra={"intent": outcome.intent.value, "recorded": outcome.recorded, "replied": outcome.replied, "reason": outcome.reason})
+    logger.info(
+        "inbound sms",
+        extra={
+            "intent": outcome.intent.value,
+            "recorded": outcome.recorded,
+            "replied": outcome.replied,
+            "reason": outcome.reason,
+        },
+    )
 
 
 @route("/stores/{store_id}/stats", methods=["GET"])
 def store_stats(store_id: str) -> Any:
     """Daily counters summed over ``days`` (default 30): one read per day, never a scan."""
-    from chalicelib.reports import stats
 
     store = registry.with_defaults(_store_for_request(store_id))
     days = http.int_param(_request().query_params or {}, "days", default=30, low=1, high=stats.MAX_DAYS)
@@ -318,7 +338,9 @@ def list_cases(store_id: str) -> Any:
     _store_for_support(store_id)
     query = _request().query_params or {}
     limit = http.int_param(query, "limit", default=100, low=1, high=100)
-    items, cursor = cases.cases_page(db.table(), store_id, query.get("status") or "open", limit=limit, after=query.get("after"))
+    items, cursor = cases.cases_page(
+        db.table(), store_id, query.get("status") or "open", limit=limit, after=query.get("after")
+    )
     return http.json_response({"cases": [cases.public_view(item) for item in items], "next": cursor})
 
 
@@ -332,27 +354,32 @@ def get_case(store_id: str, case_id: str) -> Any:
 def change_case(store_id: str, case_id: str) -> Any:
     store = _store_for_support(store_id)
     change = cases.parse_change(http.json_body(_request()))
-    return http.json_response(cases.public_view(escalation.change_case(db.table(), store, case_id, change, wall_clock())))
+    return http.json_response(
+        cases.public_view(escalation.change_case(db.table(), store, case_id, change, wall_clock()))
+    )
 
 
 def _inbox_session(store_id: str) -> Any:
-    from chalicelib.support import sessions
 
     return sessions.read(store_id, sessions.cookie_value(_request().headers), wall_clock())
 
 
-def _see_inbox(store_id: str, headers: dict[str, str] | None = None, message: str | None = None, case_id: str | None = None) -> Any:
-    from chalice import Response
+def _see_inbox(
+    store_id: str, headers: dict[str, str] | None = None, message: str | None = None, case_id: str | None = None
+) -> Any:
 
     location = inbox_page.inbox_url(settings().public_base_url, store_id)
     query = f"?done={message}" if message else ""
     anchor = f"#case-{case_id}" if case_id else ""
-    return Response(body="", status_code=303, headers={"Location": location + query + anchor, "Cache-Control": "no-store", **(headers or {})})
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": location + query + anchor, "Cache-Control": "no-store", **(headers or {})},
+    )
 
 
 @route("/stores/{store_id}/inbox", methods=["GET"])
 def inbox(store_id: str) -> Any:
-    from chalicelib.web import templating
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
     session = _inbox_session(store_id)
@@ -363,29 +390,35 @@ def inbox(store_id: str) -> Any:
     params = _request().query_params or {}
     notice = inbox_page.inbox_message(params.get("done"), language)
     page = inbox_page.inbox_page(
-        db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock(), notice=notice,
-        view=params.get("view") or inbox_page.ACTIVE, query=params.get("q"),
+        db.table(),
+        store,
+        signed_in_as=session.name,
+        csrf=session.csrf,
+        base_url=base,
+        now=wall_clock(),
+        notice=notice,
+        view=params.get("view") or inbox_page.ACTIVE,
+        query=params.get("q"),
     )
     return http.html_response(page)
 
 
 @route("/stores/{store_id}/inbox/session", methods=["POST"], content_types=FORM)
 def inbox_sign_in(store_id: str) -> Any:
-    from chalicelib.web import templating
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
     form = http.form_body(_request())
     base = settings().public_base_url
     if not _support_key_ok(store_id, form):
         _ = templating.translations(templating.language_or(store.get("language"), "en")).gettext
-        page = inbox_page.signin_page(store, base_url=base, error=_("That support key is not right."), name=form.get("name"))
+        page = inbox_page.signin_page(
+            store, base_url=base, error=_("That support key is not right."), name=form.get("name")
+        )
         return http.html_response(page, 401)
     return _see_inbox(store_id, _session_cookie(store_id, form.get("name") or ""))
 
 
 def _support_key_ok(store_id: str, form: dict[str, str]) -> bool:
-    from chalicelib.support import sessions
-    from chalicelib.core.errors import NotFound, Unauthorized
 
     sessions.require_same_origin(_request().headers)
     try:
@@ -397,7 +430,6 @@ def _support_key_ok(store_id: str, form: dict[str, str]) -> bool:
 
 def _session_cookie(store_id: str, name: str) -> dict[str, str]:
     """A new support session (inbox, dashboard and CSV export share it)."""
-    from chalicelib.support import sessions
 
     _session, token = sessions.issue(store_id, name, wall_clock())
     return {"Set-Cookie": sessions.set_cookie(token, settings().public_base_url, store_id)}
@@ -405,7 +437,6 @@ def _session_cookie(store_id: str, name: str) -> dict[str, str]:
 
 @route("/stores/{store_id}/inbox/signout", methods=["POST"], content_types=FORM)
 def inbox_sign_out(store_id: str) -> Any:
-    from chalicelib.support import sessions
 
     session = _inbox_session(store_id)
     if session is not None and not session.csrf_ok(http.form_body(_request()).get("csrf")):
@@ -415,7 +446,6 @@ def inbox_sign_out(store_id: str) -> Any:
 
 @route("/stores/{store_id}/inbox/cases/{case_id}", methods=["POST"], content_types=FORM)
 def inbox_change_case(store_id: str, case_id: str) -> Any:
-    from chalicelib.core.errors import Conflict, InvalidInput
 
     session = _inbox_session(store_id)
     if session is None:
@@ -429,7 +459,15 @@ def inbox_change_case(store_id: str, case_id: str) -> Any:
         change = cases.parse_change({**fields, "by": session.name})
         escalation.change_case(db.table(), store, case_id, change, wall_clock())
     except (Conflict, InvalidInput) as exc:
-        page = inbox_page.inbox_page(db.table(), store, signed_in_as=session.name, csrf=session.csrf, base_url=settings().public_base_url, now=wall_clock(), error=exc.message)
+        page = inbox_page.inbox_page(
+            db.table(),
+            store,
+            signed_in_as=session.name,
+            csrf=session.csrf,
+            base_url=settings().public_base_url,
+            now=wall_clock(),
+            error=exc.message,
+        )
         return http.html_response(page, exc.status)
     done = {"acknowledge": "acknowledged", "resolve": "resolved", "assign": "assigned"}[change.action]
     return _see_inbox(store_id, message=done, case_id=case_id)
@@ -437,7 +475,6 @@ def inbox_change_case(store_id: str, case_id: str) -> Any:
 
 def _store_for_reader(store_id: str) -> dict[str, Any]:
     """The store, for its API key or a signed-in support session (a download from a page)."""
-    from chalicelib.core.errors import Unauthorized
 
     if bearer(_request().headers):
         return _store_for_request(store_id)
@@ -449,9 +486,6 @@ def _store_for_reader(store_id: str) -> dict[str, Any]:
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["GET"])
 def export_customer(store_id: str, email_or_phone: str) -> Any:
     """Everything stored about one customer, as JSON (GDPR access request)."""
-    from urllib.parse import unquote
-
-    from chalicelib.customers import exports
 
     store = _store_for_request(store_id)
     customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
@@ -462,9 +496,6 @@ def export_customer(store_id: str, email_or_phone: str) -> Any:
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["DELETE"])
 def erase_customer(store_id: str, email_or_phone: str) -> Any:
     """Erase one customer (GDPR): profile, contacts, jobs, messages and cases go; answers stay, anonymised."""
-    from urllib.parse import unquote
-
-    from chalicelib.customers import exports, privacy
 
     store = _store_for_request(store_id)
     customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
@@ -475,9 +506,6 @@ def erase_customer(store_id: str, email_or_phone: str) -> Any:
 @route("/stores/{store_id}/responses.csv", methods=["GET"])
 def responses_csv(store_id: str) -> Any:
     """Every survey response of a period as CSV, newest first (``from``/``to``, default 90 days)."""
-    from chalice import Response
-
-    from chalicelib.customers import exports
 
     _store_for_reader(store_id)
     span = exports.period(_request().query_params, wall_clock())
@@ -494,7 +522,6 @@ def responses_csv(store_id: str) -> Any:
 @route("/stores/{store_id}/dashboard", methods=["GET"])
 def dashboard(store_id: str) -> Any:
     """The trend dashboard (HTML): score per week, response rate, categories, open cases, comments."""
-    from chalicelib.reports import dashboard as dashboards
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
     days = dashboards.period_days((_request().query_params or {}).get("days"))
@@ -502,32 +529,39 @@ def dashboard(store_id: str) -> Any:
     base = settings().public_base_url
     if session is None:
         return http.html_response(dashboards.signin_page(store, base_url=base, days=days))
-    page = dashboards.page(db.table(), store, days=days, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock())
+    page = dashboards.page(
+        db.table(), store, days=days, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock()
+    )
     return http.html_response(page)
 
 
 @route("/stores/{store_id}/dashboard/session", methods=["POST"], content_types=FORM)
 def dashboard_sign_in(store_id: str) -> Any:
     """Sign in to the dashboard with the support key (the same session as the inbox)."""
-    from chalice import Response
-
-    from chalicelib.reports import dashboard as dashboards
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
     form = http.form_body(_request())
     base = settings().public_base_url
     days = dashboards.period_days(form.get("days"))
     if not _support_key_ok(store_id, form):
-        return http.html_response(dashboards.signin_page(store, base_url=base, days=days, failed=True, name=form.get("name")), 401)
+        return http.html_response(
+            dashboards.signin_page(store, base_url=base, days=days, failed=True, name=form.get("name")), 401
+        )
     location = dashboards.dashboard_url(base, store_id, days)
-    return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store", **_session_cookie(store_id, form.get("name") or "")})
-
+    return Response(
+        body="",
+        status_code=303,
+        headers={
+            "Location": location,
+            "Cache-Control": "no-store",
+            **_session_cookie(store_id, form.get("name") or ""),
+        },
+    )
 
 
 # --- API description --------------------------------------------------------------------
 @route("/openapi.json", methods=["GET"])
 def openapi_document() -> Any:
     """The OpenAPI 3.1 description of every route."""
-    from chalicelib.web import openapi
 
     return http.json_response(openapi.document(app.routes, settings().public_base_url))

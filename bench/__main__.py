@@ -1,6 +1,7 @@
 """``python -m bench``: run every benchmark module of this package, print its figures, and
 write them to bench/RESULTS.md (``BENCH_ONLY=intake,dispatch`` runs a subset and leaves the
 other sections as they were)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -12,7 +13,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,9 +43,11 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=results.PATH.parent).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=results.PATH.parent
+    ).stdout.strip()
     return (
-        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit or 'unknown'}\n"
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit or 'unknown'}\n"
         f"- Machine: {platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}\n"
         f"- Load average when the run started: {load} (a shared machine: read ratios, not absolute times)"
     )
@@ -85,8 +88,19 @@ def main() -> int:
         print(flush=True)
         body = f"{doc}\n\n```\n{tee.copy.getvalue().rstrip()}\n```\n\n_{time.monotonic() - took:.0f} s wall._"
         sections.append((title, body))
-    sections.insert(1, ("Method", METHOD + f"\n\nThis run took {time.monotonic() - started:.0f} s wall ({os.times().children_user + os.times().user:.0f} s CPU)."))
-    headline = [line for name in names for line in getattr(importlib.import_module(f"bench.{name}"), "headline", lambda f: [])(figures.get(name))]
+    sections.insert(
+        1,
+        (
+            "Method",
+            METHOD
+            + f"\n\nThis run took {time.monotonic() - started:.0f} s wall ({os.times().children_user + os.times().user:.0f} s CPU).",
+        ),
+    )
+    headline = [
+        line
+        for name in names
+        for line in getattr(importlib.import_module(f"bench.{name}"), "headline", lambda f: [])(figures.get(name))
+    ]
     if headline:
         sections.insert(1, ("Headline figures", "\n".join(f"- {line}" for line in headline)))
     # A subset leaves the run, method and headline sections of the last full run alone.

@@ -1,5 +1,6 @@
 """A botocore event hook that counts the AWS requests a client makes, the DynamoDB capacity units
 they would bill, and the CPU time spent inside them (moto's work, when moto answers)."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,9 @@ def item_bytes(item: dict[str, Any] | None) -> int:
     """DynamoDB's item size, closely enough: attribute names plus their values' JSON."""
     if not item:
         return 0
-    return sum(len(name.encode()) + len(json.dumps(value, separators=(",", ":")).encode()) - 8 for name, value in item.items())
+    return sum(
+        len(name.encode()) + len(json.dumps(value, separators=(",", ":")).encode()) - 8 for name, value in item.items()
+    )
 
 
 def write_units(item: dict[str, Any] | None) -> int:

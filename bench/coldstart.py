@@ -3,6 +3,7 @@
 AWS is one moto server started by the bench (so every process talks to the same tables over
 loopback); SES is answered by a botocore Stubber in the ``send`` process. The figure is the
 median over fresh processes, alternating with the floor."""
+
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
 from chalicelib.surveys import tokens
 
 TITLE = "Cold start, first request"
@@ -33,15 +35,16 @@ def child(kind: str, spec_path: str) -> None:
 
         @bare.route("/")
         def index() -> dict[str, str]:
-            boto3.client("dynamodb").get_item(TableName=spec["table"], Key={"PK": {"S": "nothing"}, "SK": {"S": "nothing"}})
+            boto3.client("dynamodb").get_item(
+                TableName=spec["table"], Key={"PK": {"S": "nothing"}, "SK": {"S": "nothing"}}
+            )
             return {"ok": "yes"}
 
         with Client(bare) as client:
             status = client.http.get("/").status_code
     elif kind == "send one job":
-        from app import app
-
         import devstack
+        from app import app
         from bench import sending
 
         for stub in sending.stubbed_providers():
@@ -65,7 +68,9 @@ def _timed(kind: str, spec: dict[str, Any], work: Path, env: dict[str, str]) -> 
     path = work / "spec.json"
     path.write_text(json.dumps(spec))
     started = time.time()
-    done = subprocess.run([sys.executable, "-m", "bench.coldstart", kind, str(path)], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.coldstart", kind, str(path)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{kind}: {done.stderr[-2000:]}")
     answer = json.loads(done.stdout.strip().splitlines()[-1])
@@ -79,9 +84,9 @@ def _specs(runs: int) -> dict[str, list[dict[str, Any]]]:
     import time_machine
 
     from bench import sending
+    from chalicelib.intake.signatures import standard_sign
     from chalicelib.storage import db
     from chalicelib.stores import registry
-    from chalicelib.intake.signatures import standard_sign
 
     with time_machine.travel(sending.NOW, tick=True):
         _, batches, created = sending.prepare(runs)
@@ -91,19 +96,39 @@ def _specs(runs: int) -> dict[str, list[dict[str, Any]]]:
     secret = created.webhook_secret
     specs: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
     for n in range(runs):
-        event = {"order_id": f"C-{n}", "status": "created", "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "customer": {"email": f"c{n}@example.com"}, "items": [{"sku": "A", "title": "A"}]}
+        event = {
+            "order_id": f"C-{n}",
+            "status": "created",
+            "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "customer": {"email": f"c{n}@example.com"},
+            "items": [{"sku": "A", "title": "A"}],
+        }
         body = json.dumps(event)
         stamp = int(time.time())
-        headers = {"Content-Type": "application/json", "webhook-id": f"cold-{n}-{stamp}", "webhook-timestamp": str(stamp)}
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": f"cold-{n}-{stamp}",
+            "webhook-timestamp": str(stamp),
+        }
         headers["webhook-signature"] = standard_sign(secret, headers["webhook-id"], stamp, body.encode())
         specs["webhook"].append({"path": f"/webhooks/orders/{store['store_id']}", "headers": headers, "body": body})
-        link = tokens.issue_survey(table, store=store, customer_id=f"c{n}@example.com", order_id=f"C-{n}", kind="post_delivery", channel="email", contact=f"c{n}@example.com", now=sending.NOW)
+        link = tokens.issue_survey(
+            table,
+            store=store,
+            customer_id=f"c{n}@example.com",
+            order_id=f"C-{n}",
+            kind="post_delivery",
+            channel="email",
+            contact=f"c{n}@example.com",
+            now=sending.NOW,
+        )
         specs["survey page"].append({"path": "/s/" + link.token})
         specs["send one job"].append({"batch": {"Records": [records[n % len(records)]]}})
     return specs
 
 
 def main(runs: int = RUNS) -> dict[str, Any]:
+    import logging
     import tempfile
 
     from moto.server import ThreadedMotoServer
@@ -111,8 +136,6 @@ def main(runs: int = RUNS) -> dict[str, Any]:
     import devstack
     from bench import sending
     from devstack.run import free_port
-
-    import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
     port = free_port("127.0.0.1", 47000)
@@ -138,7 +161,9 @@ def main(runs: int = RUNS) -> dict[str, Any]:
         os.environ.update(saved)
         devstack.reset_caches()
     floor = statistics.median(times["floor"])
-    print(f"{'first request':16} {'median ms':>9} {'vs floor':>8}   (process start to answer, {runs} fresh processes each)")
+    print(
+        f"{'first request':16} {'median ms':>9} {'vs floor':>8}   (process start to answer, {runs} fresh processes each)"
+    )
     print(f"{'floor':16} {floor:>9.0f} {1:>7.2f}x   import boto3, chalice; one DynamoDB GetItem; a bare Chalice route")
     figures: dict[str, Any] = {"floor_ms": floor}
     for kind in KINDS:
@@ -152,7 +177,9 @@ def headline(figures: dict[str, Any] | None) -> list[str]:
     if not figures:
         return []
     parts = ", ".join(f"{k} {figures[k]['ms']:.0f} ms ({figures[k]['ratio']:.2f}x)" for k in KINDS)
-    return [f"First request from process start to answer, against boto3 + chalice + one DynamoDB call + a bare route ({figures['floor_ms']:.0f} ms): {parts}"]
+    return [
+        f"First request from process start to answer, against boto3 + chalice + one DynamoDB call + a bare route ({figures['floor_ms']:.0f} ms): {parts}"
+    ]
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Lambda duration is the measured CPU of this machine's core scaled to the configu
 (Lambda gives a full vCPU at 1,769 MB, proportionally less below), plus 10 ms per DynamoDB or
 SQS request. The survey answer path is not measured yet: its requests are an estimate, marked
 so below."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,12 +16,24 @@ WANTS_FIGURES = True
 
 # us-east-1 on-demand prices, December 2026, with the pages they were read from.
 PRICES = {
-    "api_rest_per_million": (3.50, "https://aws.amazon.com/api-gateway/pricing/ (REST APIs, first 333 million requests a month; also docs.aws.amazon.com whitepaper 'Best Practices for Designing Amazon API Gateway Private APIs', Table 4)"),
+    "api_rest_per_million": (
+        3.50,
+        "https://aws.amazon.com/api-gateway/pricing/ (REST APIs, first 333 million requests a month; also docs.aws.amazon.com whitepaper 'Best Practices for Designing Amazon API Gateway Private APIs', Table 4)",
+    ),
     "lambda_request_per_million": (0.20, "https://aws.amazon.com/lambda/pricing/ ($0.20 per 1M requests)"),
     "lambda_gb_second": (0.0000166667, "https://aws.amazon.com/lambda/pricing/ (x86, first 6 billion GB-s a month)"),
-    "ddb_write_per_million": (0.625, "https://aws.amazon.com/dynamodb/pricing/on-demand/ ($0.625 per million write request units since the November 2024 price cut; as quoted by airbyte.com/data-engineering-resources/dynamodb-pricing)"),
-    "ddb_read_per_million": (0.125, "https://aws.amazon.com/dynamodb/pricing/on-demand/ ($0.125 per million read request units)"),
-    "sqs_per_million": (0.40, "https://aws.amazon.com/sqs/pricing/ (standard queue, per million requests of up to 64 KB)"),
+    "ddb_write_per_million": (
+        0.625,
+        "https://aws.amazon.com/dynamodb/pricing/on-demand/ ($0.625 per million write request units since the November 2024 price cut; as quoted by airbyte.com/data-engineering-resources/dynamodb-pricing)",
+    ),
+    "ddb_read_per_million": (
+        0.125,
+        "https://aws.amazon.com/dynamodb/pricing/on-demand/ ($0.125 per million read request units)",
+    ),
+    "sqs_per_million": (
+        0.40,
+        "https://aws.amazon.com/sqs/pricing/ (standard queue, per million requests of up to 64 KB)",
+    ),
     "sns_publish_per_million": (0.50, "https://aws.amazon.com/sns/pricing/ (standard topic publishes)"),
     "sns_email_per_100k": (2.00, "https://aws.amazon.com/sns/pricing/ (email notifications, $2 per 100,000)"),
     "ses_per_thousand": (0.10, "https://aws.amazon.com/ses/pricing/ ($0.10 per 1,000 outbound emails)"),
@@ -75,8 +88,15 @@ def model(figures: dict[str, Any]) -> dict[str, Any]:
     rcu += n_messages * sending["rcu_per_message"] * sending["messages"] / max(1, sending["sent"])
     # Answers (estimated) and negative answers' cases and alerts (estimated).
     answers = orders * ANSWER_RATE
-    lines["API Gateway (survey pages, answers; estimated)"] = answers * ANSWER_ESTIMATE["api_requests"] * price("api_rest_per_million") / 1e6
-    cost, _ = lambda_cost(answers * ANSWER_ESTIMATE["api_requests"], ANSWER_ESTIMATE["cpu_ms"], ANSWER_ESTIMATE["ddb_requests"] / 2, memory_mb)
+    lines["API Gateway (survey pages, answers; estimated)"] = (
+        answers * ANSWER_ESTIMATE["api_requests"] * price("api_rest_per_million") / 1e6
+    )
+    cost, _ = lambda_cost(
+        answers * ANSWER_ESTIMATE["api_requests"],
+        ANSWER_ESTIMATE["cpu_ms"],
+        ANSWER_ESTIMATE["ddb_requests"] / 2,
+        memory_mb,
+    )
     lines["Lambda (answers; estimated)"] = cost
     wcu += answers * ANSWER_ESTIMATE["wcu"] + answers * NEGATIVE * CASE_ESTIMATE["wcu"]
     rcu += answers * ANSWER_ESTIMATE["rcu"]
@@ -91,7 +111,18 @@ def model(figures: dict[str, Any]) -> dict[str, Any]:
     idle_cost, idle_ms = lambda_cost(runs, 20.0, 4, memory_mb)
     fixed = idle_cost + runs * 4 * 0.5 * price("ddb_read_per_million") / 1e6
     email_fee = n_messages * price("ses_per_thousand") / 1000
-    return {"lines": lines, "variable": variable, "fixed_month": fixed, "email_fee": email_fee, "wcu": wcu, "rcu": rcu, "hook_ms": hook_ms, "send_ms": send_ms, "idle_ms": idle_ms, "memory_mb": memory_mb}
+    return {
+        "lines": lines,
+        "variable": variable,
+        "fixed_month": fixed,
+        "email_fee": email_fee,
+        "wcu": wcu,
+        "rcu": rcu,
+        "hook_ms": hook_ms,
+        "send_ms": send_ms,
+        "idle_ms": idle_ms,
+        "memory_mb": memory_mb,
+    }
 
 
 def main(figures: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -100,25 +131,43 @@ def main(figures: dict[str, Any] | None = None) -> dict[str, Any]:
         print("needs the intake, sending and dispatch figures of the same run (run the whole bench)")
         return {}
     m = model(figures)
-    print(f"per 1,000 orders ({WEBHOOKS} webhooks, {MESSAGES} messages, {ANSWER_RATE:.0%} answer, {NEGATIVE:.0%} of answers negative), Lambda at {m['memory_mb']} MB:")
+    print(
+        f"per 1,000 orders ({WEBHOOKS} webhooks, {MESSAGES} messages, {ANSWER_RATE:.0%} answer, {NEGATIVE:.0%} of answers negative), Lambda at {m['memory_mb']} MB:"
+    )
     for name, value in m["lines"].items():
         print(f"  {name:48} ${value:.4f}")
-    print(f"  {'AWS, before message fees':48} ${m['variable']:.4f}   (goal < $0.05: {'met' if m['variable'] < 0.05 else 'missed'})")
-    print(f"  DynamoDB units: {m['wcu']:,.0f} write, {m['rcu']:,.0f} read; billed Lambda ms: webhook {m['hook_ms']:.0f}, send batch {m['send_ms']:.0f}")
-    print(f"fixed: the every-minute dispatch, nothing due ({m['idle_ms']:.0f} ms, 4 queries): ${m['fixed_month']:.3f} a month (EventBridge schedules are free)")
-    print(f"message fees, separately: SES ${m['email_fee']:.2f} per 1,000 orders if all {MESSAGES} go by email; SMS is priced per country and per segment (AWS End User Messaging SMS pricing page) and is usually the largest line")
+    print(
+        f"  {'AWS, before message fees':48} ${m['variable']:.4f}   (goal < $0.05: {'met' if m['variable'] < 0.05 else 'missed'})"
+    )
+    print(
+        f"  DynamoDB units: {m['wcu']:,.0f} write, {m['rcu']:,.0f} read; billed Lambda ms: webhook {m['hook_ms']:.0f}, send batch {m['send_ms']:.0f}"
+    )
+    print(
+        f"fixed: the every-minute dispatch, nothing due ({m['idle_ms']:.0f} ms, 4 queries): ${m['fixed_month']:.3f} a month (EventBridge schedules are free)"
+    )
+    print(
+        f"message fees, separately: SES ${m['email_fee']:.2f} per 1,000 orders if all {MESSAGES} go by email; SMS is priced per country and per segment (AWS End User Messaging SMS pricing page) and is usually the largest line"
+    )
     print()
-    print(f"{'orders a month':>14} {'AWS':>9} {'+ SES email':>11} {'responses':>9}   " + "   ".join(f"{name} (${fee:.0f} for {n:,})" for name, (fee, n) in SUBSCRIPTIONS.items()))
+    print(
+        f"{'orders a month':>14} {'AWS':>9} {'+ SES email':>11} {'responses':>9}   "
+        + "   ".join(f"{name} (${fee:.0f} for {n:,})" for name, (fee, n) in SUBSCRIPTIONS.items())
+    )
     months = {}
     for orders in (1000, 50_000):
         aws = m["variable"] * orders / 1000 + m["fixed_month"]
         email = m["email_fee"] * orders / 1000
         responses = int(orders * ANSWER_RATE)
         subs = []
-        for name, (fee, included) in SUBSCRIPTIONS.items():
-            subs.append(f"${fee:.0f}" if responses <= included else f"over the ${fee:.0f} plan ({included:,} responses)")
+        for fee, included in SUBSCRIPTIONS.values():
+            subs.append(
+                f"${fee:.0f}" if responses <= included else f"over the ${fee:.0f} plan ({included:,} responses)"
+            )
         months[orders] = {"aws": aws, "email": email}
-        print(f"{orders:>14,} {'$' + format(aws, '.2f'):>9} {'$' + format(aws + email, '.2f'):>11} {responses:>9,}   " + "   ".join(subs))
+        print(
+            f"{orders:>14,} {'$' + format(aws, '.2f'):>9} {'$' + format(aws + email, '.2f'):>11} {responses:>9,}   "
+            + "   ".join(subs)
+        )
     print()
     print("prices used (us-east-1, on demand):")
     for name, (value, source) in PRICES.items():

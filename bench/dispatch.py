@@ -3,11 +3,12 @@
 Each size gets a fresh moto (moto keeps every stream record, so memory would grow); jobs are
 written straight into moto's table (the bench measures dispatch, not the fill). The time of a
 run is shown against the run at the smallest size: goal, flat in pending jobs."""
+
 from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench._meter import AwsMeter, moto_table
@@ -46,14 +47,22 @@ class CountingClient:
 
 
 def _write_jobs(table: Any, count: int, due: datetime, prefix: str, shards: int) -> None:
+    from chalicelib.core.models import JobKind
     from chalicelib.schedule import jobs
     from chalicelib.storage import keys
-    from chalicelib.core.models import JobKind
 
     store = moto_table(table.name)
     store.stream_shard = None  # moto keeps every stream record in memory
     for i in range(count):
-        item = jobs.job_item(keys.order_pk("stbench", f"{prefix}{i}"), JobKind.SURVEY, due, store_id="stbench", shards=shards, customer_id=f"c{i}@example.com", order_id=f"{prefix}{i}")
+        item = jobs.job_item(
+            keys.order_pk("stbench", f"{prefix}{i}"),
+            JobKind.SURVEY,
+            due,
+            store_id="stbench",
+            shards=shards,
+            customer_id=f"c{i}@example.com",
+            order_id=f"{prefix}{i}",
+        )
         store.put_item(table.dump(item))
 
 
@@ -62,11 +71,11 @@ def measure(pending: int = PENDING, due: int = DUE) -> dict[str, Any]:
     import boto3
 
     import devstack
+    from chalicelib.platform.config import settings
     from chalicelib.schedule import dispatch
     from chalicelib.storage import db
-    from chalicelib.platform.config import settings
 
-    now = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
     devstack.provision()
     cfg = settings()
     plain = db.Table(boto3.client("dynamodb"), cfg.table_name)
@@ -121,17 +130,27 @@ def one_size(pending: int, due: int = DUE) -> dict[str, Any]:
 
 def main(pending: int | None = None, due: int = DUE) -> dict[str, Any]:
     """All sizes (or only ``pending``); the figures of the largest, and each size's under ``sizes``."""
-    sizes = (pending,) if pending is not None else tuple(int(s) for s in os.environ.get("BENCH_PENDING", ",".join(map(str, SIZES))).split(","))
+    sizes = (
+        (pending,)
+        if pending is not None
+        else tuple(int(s) for s in os.environ.get("BENCH_PENDING", ",".join(map(str, SIZES))).split(","))
+    )
     rows = [one_size(size, due) for size in sizes]
     floor = rows[0]
-    print(f"{'pending':>8} {'due':>4} {'queued':>6} {'items read':>10} {'requests':>8} {'RCU':>5} {'WCU':>5} {'wall ms':>7} {'our CPU ms':>10} {'vs first':>8} {'moto CPU ms':>11}")
+    print(
+        f"{'pending':>8} {'due':>4} {'queued':>6} {'items read':>10} {'requests':>8} {'RCU':>5} {'WCU':>5} {'wall ms':>7} {'our CPU ms':>10} {'vs first':>8} {'moto CPU ms':>11}"
+    )
     for row in rows:
         ratio = row["our_cpu_ms"] / floor["our_cpu_ms"]
-        print(f"{row['pending']:>8} {row['due']:>4} {row['queued']:>6} {row['items_read']:>10} {row['requests']:>8} {row['rcu']:>5g} {row['wcu']:>5g} {row['ms']:>7.0f} {row['our_cpu_ms']:>10.0f} {ratio:>7.2f}x {row['moto_cpu_ms']:>11.0f}")
+        print(
+            f"{row['pending']:>8} {row['due']:>4} {row['queued']:>6} {row['items_read']:>10} {row['requests']:>8} {row['rcu']:>5g} {row['wcu']:>5g} {row['ms']:>7.0f} {row['our_cpu_ms']:>10.0f} {ratio:>7.2f}x {row['moto_cpu_ms']:>11.0f}"
+        )
     worst = max(row["items_read"] for row in rows)
     print("requests of one run: " + ", ".join(f"{v} {k}" for k, v in sorted(rows[-1]["calls"].items())))
     print(f"items read by dispatch: at most {worst} (limit {LIMIT}: {'ok' if worst < LIMIT else 'TOO MANY'}).")
-    print("Our CPU excludes the time inside AWS calls; moto's query of an index walks the whole table, which DynamoDB does not, so moto's share grows with the table and ours does not.")
+    print(
+        "Our CPU excludes the time inside AWS calls; moto's query of an index walks the whole table, which DynamoDB does not, so moto's share grows with the table and ours does not."
+    )
     largest = dict(rows[-1])
     largest["sizes"] = rows
     return largest
@@ -144,7 +163,9 @@ def headline(figures: dict[str, Any] | None) -> list[str]:
     reads = ", ".join(f"{r['items_read']}" for r in rows)
     sizes = " / ".join(f"{r['pending']:,}" for r in rows)
     ratio = rows[-1]["our_cpu_ms"] / rows[0]["our_cpu_ms"]
-    return [f"Dispatch, {figures['due']} due: {reads} items read at {sizes} pending; our CPU at the largest is {ratio:.2f}x the smallest (goal: flat)"]
+    return [
+        f"Dispatch, {figures['due']} due: {reads} items read at {sizes} pending; our CPU at the largest is {ratio:.2f}x the smallest (goal: flat)"
+    ]
 
 
 if __name__ == "__main__":

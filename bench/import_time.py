@@ -4,6 +4,7 @@ Each statement runs in fresh interpreters under ``python -X importtime``; the fi
 median of the summed cumulative times of the statement's top-level imports.  Goal: ``import
 app`` at most 1.2 times ``import boto3, chalice``.
 """
+
 from __future__ import annotations
 
 import os
@@ -70,9 +71,15 @@ def main(runs: int = RUNS) -> dict[str, float]:
     print(f"import boto3, chalice   median {base_ms:7.1f} ms over {runs} runs")
     print(f"ratio                   {ratio:.2f} (goal <= {GOAL})")
     both_ms = statistics.median(with_boto3) / 1000
-    print(f"import app, boto3       median {both_ms:7.1f} ms: ratio {both_ms / base_ms:.2f} once the first AWS client is built")
-    added = sorted(((statistics.median(v) / 1000, name) for name, v in app_self.items() if name not in base_modules), reverse=True)
-    print(f"modules app adds over boto3 + chalice: {len(added)}, {sum(ms for ms, _ in added):.1f} ms of their own; the slowest:")
+    print(
+        f"import app, boto3       median {both_ms:7.1f} ms: ratio {both_ms / base_ms:.2f} once the first AWS client is built"
+    )
+    added = sorted(
+        ((statistics.median(v) / 1000, name) for name, v in app_self.items() if name not in base_modules), reverse=True
+    )
+    print(
+        f"modules app adds over boto3 + chalice: {len(added)}, {sum(ms for ms, _ in added):.1f} ms of their own; the slowest:"
+    )
     for ms, name in added[:15]:
         print(f"  {ms:6.1f} ms  {name}")
     return {"app_ms": app_ms, "baseline_ms": base_ms, "ratio": ratio, "app_and_boto3_ms": both_ms}
@@ -81,7 +88,9 @@ def main(runs: int = RUNS) -> dict[str, float]:
 def headline(figures: dict[str, Any] | None) -> list[str]:
     if not figures:
         return []
-    return [f"import app: {figures['app_ms']:.0f} ms median against {figures['baseline_ms']:.0f} ms for import boto3, chalice: {figures['ratio']:.2f} (goal <= {GOAL}); {figures['app_and_boto3_ms'] / figures['baseline_ms']:.2f} once boto3 is loaded for the first AWS call"]
+    return [
+        f"import app: {figures['app_ms']:.0f} ms median against {figures['baseline_ms']:.0f} ms for import boto3, chalice: {figures['ratio']:.2f} (goal <= {GOAL}); {figures['app_and_boto3_ms'] / figures['baseline_ms']:.2f} once boto3 is loaded for the first AWS call"
+    ]
 
 
 if __name__ == "__main__":

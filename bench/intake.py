@@ -3,6 +3,7 @@
 Requests and units are counted on moto's answers, warm (the store cached) and cold (the first
 request of each kind). CPU per webhook is measured with DynamoDB answered instantly by a
 botocore Stubber, against a bare Chalice route answering the same body in the same test client."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,13 @@ ROUNDS = 15
 STUBBED_ROUNDS = 200
 SOURCES = {"shopify": "shopify orders/create", "woocommerce": "woocommerce order.created", "generic": "generic created"}
 # Empty but valid answers: the webhook reads nothing (the store is cached) and its write succeeds.
-INSTANT = {"TransactWriteItems": {}, "GetItem": {}, "Query": {"Items": [], "Count": 0, "ScannedCount": 0}, "UpdateItem": {}, "PutItem": {}}
+INSTANT = {
+    "TransactWriteItems": {},
+    "GetItem": {},
+    "Query": {"Items": [], "Count": 0, "ScannedCount": 0},
+    "UpdateItem": {},
+    "PutItem": {},
+}
 
 
 def _hmac(secret: str, body: bytes) -> str:
@@ -40,31 +47,60 @@ def _kinds(store: dict[str, Any]) -> dict[str, tuple[Delivery, str]]:
     from tests.fixtures import payload
 
     sid, secret = store["store_id"], store["webhook_secret"]
-    create, delivered, cancelled = payload("shopify/orders_create.json"), payload("shopify/fulfillments_update.json"), payload("shopify/orders_cancelled.json")
+    create, delivered, cancelled = (
+        payload("shopify/orders_create.json"),
+        payload("shopify/fulfillments_update.json"),
+        payload("shopify/orders_cancelled.json"),
+    )
     woo = payload("woocommerce/order_processing.json")
 
-    def shopify(topic: str, base: dict[str, Any], id_field: str, event: str) -> Callable[[int], tuple[str, dict[str, str], bytes]]:
+    def shopify(
+        topic: str, base: dict[str, Any], id_field: str, event: str
+    ) -> Callable[[int], tuple[str, dict[str, str], bytes]]:
         def make(n: int) -> tuple[str, dict[str, str], bytes]:
             body = json.dumps({**base, id_field: 9_000_000 + n}).encode()
-            headers = {"Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": _hmac(secret, body), "X-Shopify-Event-Id": f"{event}-{n}"}
+            headers = {
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": topic,
+                "X-Shopify-Hmac-Sha256": _hmac(secret, body),
+                "X-Shopify-Event-Id": f"{event}-{n}",
+            }
             return f"/webhooks/shopify/{sid}", headers, body
 
         return make
 
-    def duplicate(make: Callable[[int], tuple[str, dict[str, str], bytes]]) -> Callable[[int], tuple[str, dict[str, str], bytes]]:
+    def duplicate(
+        make: Callable[[int], tuple[str, dict[str, str], bytes]],
+    ) -> Callable[[int], tuple[str, dict[str, str], bytes]]:
         return lambda n: make(n)  # the same round number again: the same delivery
 
     def woocommerce(n: int) -> tuple[str, dict[str, str], bytes]:
         body = json.dumps({**woo, "id": 70_000 + n}).encode()
-        headers = {"Content-Type": "application/json", "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": _hmac(secret, body), "X-WC-Webhook-ID": "17"}
+        headers = {
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Topic": "order.created",
+            "X-WC-Webhook-Signature": _hmac(secret, body),
+            "X-WC-Webhook-ID": "17",
+        }
         return f"/webhooks/woocommerce/{sid}", headers, body
 
     def generic(status: str) -> Callable[[int], tuple[str, dict[str, str], bytes]]:
         def make(n: int) -> tuple[str, dict[str, str], bytes]:
-            event = {"order_id": f"G-{n}", "status": status, "occurred_at": "2026-11-22T10:00:00Z", "customer": {"email": f"g{n}@example.com", "language": "el"}, "items": [{"sku": "CS-BOARD-L", "title": "Board", "warranty_months": 24}]}
+            event = {
+                "order_id": f"G-{n}",
+                "status": status,
+                "occurred_at": "2026-11-22T10:00:00Z",
+                "customer": {"email": f"g{n}@example.com", "language": "el"},
+                "items": [{"sku": "CS-BOARD-L", "title": "Board", "warranty_months": 24}],
+            }
             body = json.dumps(event).encode()
             stamp = int(time.time())
-            headers = {"Content-Type": "application/json", "webhook-id": f"msg-{status}-{n}", "webhook-timestamp": str(stamp), "webhook-signature": standard_sign(secret, f"msg-{status}-{n}", stamp, body)}
+            headers = {
+                "Content-Type": "application/json",
+                "webhook-id": f"msg-{status}-{n}",
+                "webhook-timestamp": str(stamp),
+                "webhook-signature": standard_sign(secret, f"msg-{status}-{n}", stamp, body),
+            }
             return f"/webhooks/orders/{sid}", headers, body
 
         return make
@@ -74,7 +110,10 @@ def _kinds(store: dict[str, Any]) -> dict[str, tuple[Delivery, str]]:
     return {
         "shopify orders/create": (shopify_create, "accepted"),
         "shopify orders/create again": (duplicate(shopify_create), "duplicate"),
-        "shopify fulfillments/update delivered": (shopify("fulfillments/update", delivered, "order_id", "delivered"), "accepted"),
+        "shopify fulfillments/update delivered": (
+            shopify("fulfillments/update", delivered, "order_id", "delivered"),
+            "accepted",
+        ),
         "shopify orders/cancelled (reads jobs)": (shopify("orders/cancelled", cancelled, "id", "cancel"), "accepted"),
         "shopify orders/paid, order never seen": (lambda n: paid_first(n + 1000), "accepted"),
         "woocommerce order.created": (woocommerce, "accepted"),
@@ -86,8 +125,9 @@ def _kinds(store: dict[str, Any]) -> dict[str, tuple[Delivery, str]]:
 def main(rounds: int = ROUNDS, stubbed_rounds: int = STUBBED_ROUNDS) -> dict[str, Any]:
     import os
 
-    import devstack
     from moto import mock_aws
+
+    import devstack
 
     saved = dict(os.environ)
     for name in [n for n in os.environ if n.startswith("AWS_")]:
@@ -131,13 +171,23 @@ def _run(rounds: int, stubbed_rounds: int) -> dict[str, Any]:
 
     import devstack
     from app import app
+    from chalicelib.core.clock import wall_clock
     from chalicelib.platform import aws
     from chalicelib.storage import db
     from chalicelib.stores import registry
-    from chalicelib.core.clock import wall_clock
 
     meter = AwsMeter().attach(aws.clients().dynamodb)
-    created = registry.create_store(db.table(), {"name": "Bench", "sender_email": "b@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "s@example.com"}, wall_clock())
+    created = registry.create_store(
+        db.table(),
+        {
+            "name": "Bench",
+            "sender_email": "b@example.com",
+            "timezone": "Europe/Athens",
+            "language": "en",
+            "support_email": "s@example.com",
+        },
+        wall_clock(),
+    )
     store = {"store_id": created.store_id, "webhook_secret": created.webhook_secret}
     figures: dict[str, Any] = {"kinds": {}, "sources": {}}
     kinds = _kinds(store)
@@ -152,7 +202,11 @@ def _run(rounds: int, stubbed_rounds: int) -> dict[str, Any]:
                 path, headers, body = make(n)
                 meter.reset()
                 response = client.http.post(path, headers=headers, body=body)
-                assert response.status_code == 200 and response.json_body["status"] == outcome, (kind, response.status_code, response.body)
+                assert response.status_code == 200 and response.json_body["status"] == outcome, (
+                    kind,
+                    response.status_code,
+                    response.body,
+                )
                 if n == 0:
                     first = "+".join(f"{k}" if v == 1 else f"{v}x{k}" for k, v in sorted(meter.calls.items()))
                 else:
@@ -161,7 +215,12 @@ def _run(rounds: int, stubbed_rounds: int) -> dict[str, Any]:
                     rcu += meter.rcu
             per = {k: v / (rounds - 1) for k, v in warm.items()}
             warm_text = " + ".join(f"{v:.2g} {k}" for k, v in sorted(per.items())) or "none"
-            figures["kinds"][kind] = {"requests": per, "wcu": wcu / (rounds - 1), "rcu": rcu / (rounds - 1), "first": first}
+            figures["kinds"][kind] = {
+                "requests": per,
+                "wcu": wcu / (rounds - 1),
+                "rcu": rcu / (rounds - 1),
+                "first": first,
+            }
             print(f"{kind:40} {first:40} {warm_text:36} {wcu / (rounds - 1):>4.3g} {rcu / (rounds - 1):>4.3g}")
         print()
         print(f"CPU per webhook, DynamoDB answered at once by a botocore Stubber, median of {stubbed_rounds}:")
@@ -183,8 +242,12 @@ def _run(rounds: int, stubbed_rounds: int) -> dict[str, Any]:
             figures["sources"][source] = {"cpu_ms": ours, "bare_ms": bare, "ratio": ours / bare}
             print(f"{source:12} {ours:>14.2f} {bare:>17.2f} {ours / bare:>5.1f}x")
     built = sorted(k for k in vars(aws.clients()) if k not in ("_session", "session"))
-    print(f"AWS clients built on the way: {', '.join(built)}. Units are computed from the request items (transactional writes count twice).")
-    print("An event for an order never seen (a later status first) takes a second write request: the first expects a known order.")
+    print(
+        f"AWS clients built on the way: {', '.join(built)}. Units are computed from the request items (transactional writes count twice)."
+    )
+    print(
+        "An event for an order never seen (a later status first) takes a second write request: the first expects a known order."
+    )
     return figures
 
 
@@ -195,5 +258,7 @@ def headline(figures: dict[str, Any] | None) -> list[str]:
     for source, kind in SOURCES.items():
         k, cpu = figures["kinds"][kind], figures["sources"][source]
         requests = " + ".join(f"{v:.2g} {name}" for name, v in sorted(k["requests"].items()))
-        lines.append(f"Webhook ({kind}): {requests}, {k['wcu']:.3g} WCU, {k['rcu']:.3g} RCU; CPU {cpu['cpu_ms']:.2f} ms = {cpu['ratio']:.1f}x a bare Chalice route")
+        lines.append(
+            f"Webhook ({kind}): {requests}, {k['wcu']:.3g} WCU, {k['rcu']:.3g} RCU; CPU {cpu['cpu_ms']:.2f} ms = {cpu['ratio']:.1f}x a bare Chalice route"
+        )
     return lines

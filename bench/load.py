@@ -4,6 +4,7 @@ A fixed count of generic webhooks (some orders delivered twice, as stores retry)
 small threaded urllib client; the run stops by itself. The floor is ``GET /openapi.json`` (a
 route that touches no AWS) through the same server in the same run. ``chalice local`` serves one
 request at a time, so this measures the stack's path, not Lambda's concurrency."""
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,9 @@ FLOOR = 50
 THREADS = 4
 
 
-def _call(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, float, bytes]:
+def _call(
+    url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, float, bytes]:
     started = time.perf_counter()
     request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     try:
@@ -45,7 +48,7 @@ def outcomes_accepted(answers: list[tuple[int, float, bytes]]) -> int:
 
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 RETRIES = 3
@@ -70,19 +73,41 @@ def _attempt(api: str, store_id: str, secret: str, n: int) -> tuple[int, float, 
     """One delivery, signed when it is sent (the signature's timestamp must be fresh)."""
     from chalicelib.intake.signatures import standard_sign
 
-    event = {"order_id": f"L-{n}", "status": "created", "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "customer": {"email": f"l{n}@example.com"}, "items": [{"sku": "A", "title": "A"}]}
+    event = {
+        "order_id": f"L-{n}",
+        "status": "created",
+        "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "customer": {"email": f"l{n}@example.com"},
+        "items": [{"sku": "A", "title": "A"}],
+    }
     body = json.dumps(event).encode()
     stamp = int(time.time())
-    headers = {"Content-Type": "application/json", "webhook-id": f"load-{n}", "webhook-timestamp": str(stamp), "webhook-signature": standard_sign(secret, f"load-{n}", stamp, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": f"load-{n}",
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": standard_sign(secret, f"load-{n}", stamp, body),
+    }
     return _call(f"{api}/webhooks/orders/{store_id}", "POST", body, headers)
 
 
 def _stored_orders(aws: str, table: str, store_id: str) -> list[str]:
     import boto3
 
-    client = boto3.client("dynamodb", endpoint_url=aws, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=aws,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     found: list[str] = []
-    request: dict[str, Any] = {"TableName": table, "FilterExpression": "#t = :o AND store_id = :s", "ExpressionAttributeNames": {"#t": "type"}, "ExpressionAttributeValues": {":o": {"S": "order"}, ":s": {"S": store_id}}}
+    request: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "#t = :o AND store_id = :s",
+        "ExpressionAttributeNames": {"#t": "type"},
+        "ExpressionAttributeValues": {":o": {"S": "order"}, ":s": {"S": store_id}},
+    }
     while True:  # a scan, in the bench only: it checks what the stack stored
         page = client.scan(**request)
         found += [item["order_id"]["S"] for item in page["Items"]]
@@ -100,8 +125,26 @@ def main() -> dict[str, Any]:
         state, log = Path(tmp) / "devstack.json", Path(tmp) / "run.log"
         with log.open("w") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "devstack", "run", "--no-scheduler", "--moto-port", str(ports[0]), "--api-port", str(ports[1]), "--outbox-port", str(ports[2]), "--state", str(state)],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "devstack",
+                    "run",
+                    "--no-scheduler",
+                    "--moto-port",
+                    str(ports[0]),
+                    "--api-port",
+                    str(ports[1]),
+                    "--outbox-port",
+                    str(ports[2]),
+                    "--state",
+                    str(state),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         try:
             deadline = time.monotonic() + 180
@@ -112,15 +155,28 @@ def main() -> dict[str, Any]:
                 time.sleep(0.3)
             endpoints = json.loads(state.read_text())
             api = endpoints["api"].rstrip("/")
-            store = {"name": "Load", "sender_email": "load@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "care@example.com"}
-            status, _, data = _call(f"{api}/stores", "POST", json.dumps(store).encode(), {"Content-Type": "application/json", "Authorization": f"Bearer {endpoints['operator_token']}"})
+            store = {
+                "name": "Load",
+                "sender_email": "load@example.com",
+                "timezone": "Europe/Athens",
+                "language": "en",
+                "support_email": "care@example.com",
+            }
+            status, _, data = _call(
+                f"{api}/stores",
+                "POST",
+                json.dumps(store).encode(),
+                {"Content-Type": "application/json", "Authorization": f"Bearer {endpoints['operator_token']}"},
+            )
             assert status == 201, data
             created = json.loads(data)
             deliveries = list(range(UNIQUE)) + list(range(REPEATS))
             floor = [_call(f"{api}/openapi.json")[1] for _ in range(FLOOR)]
             started = time.perf_counter()
             with ThreadPoolExecutor(THREADS) as pool:
-                answers = list(pool.map(lambda n: _deliver(api, created["store_id"], created["webhook_secret"], n), deliveries))
+                answers = list(
+                    pool.map(lambda n: _deliver(api, created["store_id"], created["webhook_secret"], n), deliveries)
+                )
             wall = time.perf_counter() - started
             floor += [_call(f"{api}/openapi.json")[1] for _ in range(FLOOR)]
             import devstack  # the table name comes from the stage
@@ -163,23 +219,38 @@ def main() -> dict[str, Any]:
         "stored_once": once,
         "retries": first_5xx,
     }
-    print(f"webhooks sent               {len(deliveries)} ({UNIQUE} orders, {REPEATS} of them twice) from {THREADS} threads in {wall:.1f} s")
-    print(f"answers                     " + ", ".join(f"{v} x {k}" for k, v in sorted(statuses.items())) + "; " + ", ".join(f"{v} {k}" for k, v in sorted(outcomes.items())))
-    print(f"retries after a 5xx         {first_5xx} (moto's server is not safe for concurrent transactions: it copies a table another thread is changing; the app answers such a storage error with a 500)")
+    print(
+        f"webhooks sent               {len(deliveries)} ({UNIQUE} orders, {REPEATS} of them twice) from {THREADS} threads in {wall:.1f} s"
+    )
+    print(
+        "answers                     "
+        + ", ".join(f"{v} x {k}" for k, v in sorted(statuses.items()))
+        + "; "
+        + ", ".join(f"{v} {k}" for k, v in sorted(outcomes.items()))
+    )
+    print(
+        f"retries after a 5xx         {first_5xx} (moto's server is not safe for concurrent transactions: it copies a table another thread is changing; the app answers such a storage error with a 500)"
+    )
     print(f"accepted per second         {figures['accepted_per_s']:.1f}")
-    print(f"latency p50 / p99           {figures['p50_ms']:.0f} / {figures['p99_ms']:.0f} ms; floor GET /openapi.json {f50:.0f} / {figures['floor_p99_ms']:.0f} ms: p50 {figures['p50_ms'] / f50:.1f}x the floor")
+    print(
+        f"latency p50 / p99           {figures['p50_ms']:.0f} / {figures['p99_ms']:.0f} ms; floor GET /openapi.json {f50:.0f} / {figures['floor_p99_ms']:.0f} ms: p50 {figures['p50_ms'] / f50:.1f}x the floor"
+    )
     for sample in errors:
         print(f"  an error answer: {sample.decode(errors='replace')}")
     for line in stack_log:
         print(f"  stack log: {line[:200]}")
-    print(f"orders stored               {len(stored)} for {UNIQUE} unique orders: {'each stored once' if once else 'NOT each once'}")
+    print(
+        f"orders stored               {len(stored)} for {UNIQUE} unique orders: {'each stored once' if once else 'NOT each once'}"
+    )
     return figures
 
 
 def headline(figures: dict[str, Any] | None) -> list[str]:
     if not figures:
         return []
-    return [f"Local stack under load: {figures['webhooks']} signed webhooks, {figures['accepted_per_s']:.1f} accepted/s, p50 {figures['p50_ms']:.0f} ms / p99 {figures['p99_ms']:.0f} ms ({figures['p50_ms'] / figures['floor_p50_ms']:.1f}x a route without AWS); {figures['stored']} orders stored for {figures['unique']} unique: {'each once' if figures['stored_once'] else 'NOT each once'}; {figures['retries']} retries after a 5xx"]
+    return [
+        f"Local stack under load: {figures['webhooks']} signed webhooks, {figures['accepted_per_s']:.1f} accepted/s, p50 {figures['p50_ms']:.0f} ms / p99 {figures['p99_ms']:.0f} ms ({figures['p50_ms'] / figures['floor_p50_ms']:.1f}x a route without AWS); {figures['stored']} orders stored for {figures['unique']} unique: {'each once' if figures['stored_once'] else 'NOT each once'}; {figures['retries']} retries after a 5xx"
+    ]
 
 
 if __name__ == "__main__":

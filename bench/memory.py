@@ -2,6 +2,7 @@
 
 moto runs inside the measured process, so each figure is shown with the peak of the same
 process just before the step (setup, moto's tables included) and the step's own growth."""
+
 from __future__ import annotations
 
 import json
@@ -50,13 +51,21 @@ def child(step: str) -> dict[str, float]:
                 stub.activate()
             application.handler_map["send"](batches[0], devstack._Context("send"))
         else:
-            application.handler_map["dispatch"](devstack.scheduled_event(sending.NOW + timedelta(days=30)), devstack._Context("dispatch"))
-        return {"before": before, "after": _peak_mb(), "records": float(len(batches[0]["Records"])) if step == "send" else 0.0}
+            application.handler_map["dispatch"](
+                devstack.scheduled_event(sending.NOW + timedelta(days=30)), devstack._Context("dispatch")
+            )
+        return {
+            "before": before,
+            "after": _peak_mb(),
+            "records": float(len(batches[0]["Records"])) if step == "send" else 0.0,
+        }
 
 
 def measure(step: str) -> dict[str, float]:
     env = dict(os.environ, POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="ERROR")
-    done = subprocess.run([sys.executable, "-m", "bench.memory", step], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.memory", step], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
@@ -65,16 +74,28 @@ def main() -> dict[str, Any]:
     send = measure("send")
     dispatch = measure("dispatch")
     print(f"import app only                  peak {base['after']:6.1f} MB")
-    print(f"send, one batch of {send['records']:.0f}            peak {send['after']:6.1f} MB  (setup with moto {send['before']:.1f} MB; the batch added {send['after'] - send['before']:.1f} MB)")
-    print(f"dispatch, one run                peak {dispatch['after']:6.1f} MB  (setup with moto {dispatch['before']:.1f} MB; the run added {dispatch['after'] - dispatch['before']:.1f} MB)")
+    print(
+        f"send, one batch of {send['records']:.0f}            peak {send['after']:6.1f} MB  (setup with moto {send['before']:.1f} MB; the batch added {send['after'] - send['before']:.1f} MB)"
+    )
+    print(
+        f"dispatch, one run                peak {dispatch['after']:6.1f} MB  (setup with moto {dispatch['before']:.1f} MB; the run added {dispatch['after'] - dispatch['before']:.1f} MB)"
+    )
     print("On Lambda moto is not in the process: a batch needs the import's peak plus its own growth.")
-    return {"import_mb": base["after"], "send_mb": send["after"], "send_growth_mb": send["after"] - send["before"], "dispatch_mb": dispatch["after"], "dispatch_growth_mb": dispatch["after"] - dispatch["before"]}
+    return {
+        "import_mb": base["after"],
+        "send_mb": send["after"],
+        "send_growth_mb": send["after"] - send["before"],
+        "dispatch_mb": dispatch["after"],
+        "dispatch_growth_mb": dispatch["after"] - dispatch["before"],
+    }
 
 
 def headline(figures: dict[str, Any] | None) -> list[str]:
     if not figures:
         return []
-    return [f"Memory: import {figures['import_mb']:.0f} MB peak RSS; a send batch of 10 adds {figures['send_growth_mb']:.1f} MB, a dispatch run {figures['dispatch_growth_mb']:.1f} MB (moto excluded)"]
+    return [
+        f"Memory: import {figures['import_mb']:.0f} MB peak RSS; a send batch of 10 adds {figures['send_growth_mb']:.1f} MB, a dispatch run {figures['dispatch_growth_mb']:.1f} MB (moto excluded)"
+    ]
 
 
 if __name__ == "__main__":

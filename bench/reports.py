@@ -4,52 +4,84 @@ This branch's dashboard finds its "latest comments" by reading the period's answ
 has enough with a comment, so answers without one are all read; bounding those reads is work
 under way on another branch: the figures below are this branch's. Answers are written
 straight into moto's table with the daily counters they leave (one item per day of the year)."""
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench._meter import AwsMeter, moto_table, without_stream
 
 TITLE = "Stats and dashboard reads"
 ANSWERS = 3000
-NOW = datetime(2027, 3, 2, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def _fill(table: Any, store_id: str) -> None:
-    from chalicelib.storage import keys
-    from chalicelib.core.clock import iso
-
     from collections import Counter
 
+    from chalicelib.core.clock import iso
     from chalicelib.reports import stats
+    from chalicelib.storage import keys
 
     store = moto_table(table.name)
     per_day: Counter[str] = Counter({stats.day(NOW - timedelta(days=d)): 1 for d in range(1, 366)})
     for n in range(ANSWERS):
         answered = NOW - timedelta(days=1 + n % 28, minutes=n)
         order_id = f"R-{n}"
-        item = {**keys.response(store_id, order_id, "post_delivery"), **keys.response_listing(store_id, iso(answered), order_id), "type": "response", "store_id": store_id, "order_id": order_id, "customer_id": f"r{n}@example.com", "survey_type": "nps", "score": 9, "category": "promoter", "answered_at": iso(answered), "language": "en"}
+        item = {
+            **keys.response(store_id, order_id, "post_delivery"),
+            **keys.response_listing(store_id, iso(answered), order_id),
+            "type": "response",
+            "store_id": store_id,
+            "order_id": order_id,
+            "customer_id": f"r{n}@example.com",
+            "survey_type": "nps",
+            "score": 9,
+            "category": "promoter",
+            "answered_at": iso(answered),
+            "language": "en",
+        }
         store.put_item(table.dump(item))
         per_day[stats.day(answered)] += 1
     for day_text, k in per_day.items():
-        counters = {**keys.stats_day(store_id, day_text), "type": "stats_day", "store_id": store_id, "day": day_text, "responses": k, "nps_responses": k, "nps_score_sum": 9 * k, "nps_promoter": k, "sent": 2 * k}
+        counters = {
+            **keys.stats_day(store_id, day_text),
+            "type": "stats_day",
+            "store_id": store_id,
+            "day": day_text,
+            "responses": k,
+            "nps_responses": k,
+            "nps_score_sum": 9 * k,
+            "nps_promoter": k,
+            "sent": 2 * k,
+        }
         store.put_item(table.dump(counters))
 
 
 def _run() -> dict[str, Any]:
     import devstack
     from chalicelib.platform import aws
+    from chalicelib.reports import dashboard as dashboards
     from chalicelib.reports import stats
     from chalicelib.storage import db
     from chalicelib.stores import registry
-    from chalicelib.reports import dashboard as dashboards
 
     provisioned = devstack.provision()
     without_stream(provisioned.table)
     meter = AwsMeter().attach(aws.clients().dynamodb)
-    created = registry.create_store(db.table(), {"name": "Bench", "sender_email": "b@example.com", "timezone": "Europe/Athens", "language": "en", "support_email": "s@example.com"}, NOW)
+    created = registry.create_store(
+        db.table(),
+        {
+            "name": "Bench",
+            "sender_email": "b@example.com",
+            "timezone": "Europe/Athens",
+            "language": "en",
+            "support_email": "s@example.com",
+        },
+        NOW,
+    )
     store = registry.with_defaults(registry.get_store(db.table(), created.store_id, fresh=True))
     rows: dict[str, dict[str, float]] = {}
 
@@ -61,13 +93,25 @@ def _run() -> dict[str, Any]:
     _fill(db.table(), created.store_id)
     measure("stats, 365 days", lambda: stats.summary(db.table(), store, 365, NOW))
     measure("stats, 30 days, 3,000 answers", lambda: stats.summary(db.table(), store, 30, NOW))
-    measure("dashboard, 30 days, 3,000 answers, no comment", lambda: dashboards.page(db.table(), store, days=30, signed_in_as="bench", csrf="x", base_url="http://localhost", now=NOW))
-    measure("dashboard, 365 days, 3,000 answers, no comment", lambda: dashboards.page(db.table(), store, days=365, signed_in_as="bench", csrf="x", base_url="http://localhost", now=NOW))
+    measure(
+        "dashboard, 30 days, 3,000 answers, no comment",
+        lambda: dashboards.page(
+            db.table(), store, days=30, signed_in_as="bench", csrf="x", base_url="http://localhost", now=NOW
+        ),
+    )
+    measure(
+        "dashboard, 365 days, 3,000 answers, no comment",
+        lambda: dashboards.page(
+            db.table(), store, days=365, signed_in_as="bench", csrf="x", base_url="http://localhost", now=NOW
+        ),
+    )
     print(f"{'render':48} {'items read':>10} {'read requests':>13} {'RCU':>6}")
     for name, row in rows.items():
         print(f"{name:48} {row['items']:>10.0f} {row['requests']:>13.0f} {row['rcu']:>6g}")
     print("The dashboard route offers 30 and 90 days; 365 is rendered by calling the page function directly.")
-    print("Stats read daily counters, one item per day: 365 days with answers on every day; the 3,000 answers fall in the last 28 days.")
+    print(
+        "Stats read daily counters, one item per day: 365 days with answers on every day; the 3,000 answers fall in the last 28 days."
+    )
     return rows
 
 
@@ -91,7 +135,9 @@ def headline(figures: dict[str, Any] | None) -> list[str]:
     if not figures:
         return []
     busy = figures["dashboard, 30 days, 3,000 answers, no comment"]
-    return [f"Dashboard of a 30-day period with 3,000 answers without a comment reads {busy['items']:.0f} items ({busy['requests']:.0f} requests) on this branch; stats over 30 days read {figures['stats, 30 days, 3,000 answers']['items']:.0f}"]
+    return [
+        f"Dashboard of a 30-day period with 3,000 answers without a comment reads {busy['items']:.0f} items ({busy['requests']:.0f} requests) on this branch; stats over 30 days read {figures['stats, 30 days, 3,000 answers']['items']:.0f}"
+    ]
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """bench/RESULTS.md: the sections ``make bench`` owns are rewritten, every other ``## `` section
 (for example ``## Fault injection``, written by ``make soak``) is kept as it was."""
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ The world of tests/support/fault_world.py, run in slices with a fresh embedded A
 (the embedded DynamoDB copies its whole table in every transaction, so one big world would
 grow slow and large).  ``make soak``; ``SOAK_ORDERS`` and ``SOAK_SLICE`` change the sizes.
 Not part of ``python -m bench`` (it takes many minutes)."""
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,10 @@ def run_slice(orders: int, rate: float, seed: int) -> Any:
         devstack.provision()
         from app import app
 
-        with time_machine.travel(fault_world.START, tick=True) as traveller, Client(app, stage_name="local", project_dir=str(devstack.ROOT)) as client:
+        with (
+            time_machine.travel(fault_world.START, tick=True) as traveller,
+            Client(app, stage_name="local", project_dir=str(devstack.ROOT)) as client,
+        ):
             faults = fault_world.attach(rate, seed=seed)
             world = fault_world.World(client, app, traveller.move_to, faults, seed=seed)
             return world.run(orders)
@@ -59,12 +63,18 @@ def section(rows: list[tuple[float, Any, float]], orders: int, slice_size: int) 
     row("faults injected", [str(sum(f.faults.values())) for _, f, _ in rows])
     for kind in ("throttle", "server", "connect", "timeout_after", "reset_after", "server_after"):
         row(f"&nbsp;&nbsp;{kind}", [str(f.faults.get(kind, 0)) for _, f, _ in rows])
-    row("webhook deliveries / 5xx retried / never accepted", [f"{f.webhooks} / {f.webhook_retries} / {f.webhooks_not_accepted}" for _, f, _ in rows])
+    row(
+        "webhook deliveries / 5xx retried / never accepted",
+        [f"{f.webhooks} / {f.webhook_retries} / {f.webhooks_not_accepted}" for _, f, _ in rows],
+    )
     row("messages expected (went, may have gone, or failed)", [str(f.expected) for _, f, _ in rows])
     row("messages sent (embedded SES + SNS)", [str(f.sent) for _, f, _ in rows])
     row("**duplicates**", [f"**{f.duplicates}**" for _, f, _ in rows])
     row("**lost**", [f"**{f.lost}**" for _, f, _ in rows])
-    row("failed with a reason (of which sent, unconfirmed)", [f"{f.failed_with_reason} ({f.unconfirmed})" for _, f, _ in rows])
+    row(
+        "failed with a reason (of which sent, unconfirmed)",
+        [f"{f.failed_with_reason} ({f.unconfirmed})" for _, f, _ in rows],
+    )
     row("minutes", [f"{minutes:.1f}" for _, _, minutes in rows])
     return "\n".join(lines) + "\n"
 
@@ -83,7 +93,10 @@ def main() -> int:
         for n, first in enumerate(range(0, orders, slice_size)):
             figures = run_slice(min(slice_size, orders - first), rate, seed=1000 * int(rate * 100) + n)
             total.add(figures)
-            print(f"{rate:.0%} slice {n}: sent {figures.sent} dup {figures.duplicates} lost {figures.lost} failed {figures.failed_with_reason}", flush=True)
+            print(
+                f"{rate:.0%} slice {n}: sent {figures.sent} dup {figures.duplicates} lost {figures.lost} failed {figures.failed_with_reason}",
+                flush=True,
+            )
             for problem in figures.problems[:5]:
                 print("   ", problem, flush=True)
         rows.append((rate, total, (time.monotonic() - started) / 60))

@@ -12,6 +12,7 @@ with its receive count; after the queue's ``maxReceiveCount`` (its RedrivePolicy
 the dead-letter queue.  SNS-fed handlers are retried twice, as Lambda retries asynchronous
 invocations, then dropped.  Nothing a handler raises aborts the drain.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,9 +38,11 @@ SNS_ATTEMPTS = 3  # Lambda's asynchronous invocations: the first and two retries
 SNS_RETRY_SECONDS = 60
 # Deployed wiring the local stack does without: SES feedback events and two-way SMS replies
 # reach their topics in AWS only; locally the taps feed those handlers instead.
-NOT_EMULATED = frozenset({"AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination", "AWS::SNS::TopicPolicy"})
+NOT_EMULATED = frozenset(
+    {"AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination", "AWS::SNS::TopicPolicy"}
+)
 
-__all__ = ["provision", "deliver", "stage_environment", "Delivered", "Provisioned", "template", "use_local_environment"]
+__all__ = ["Delivered", "Provisioned", "deliver", "provision", "stage_environment", "template", "use_local_environment"]
 
 
 def template() -> dict[str, Any]:
@@ -130,13 +133,18 @@ def _create_table(ddb: Any, props: Mapping[str, Any]) -> str:
 
 def _queue_attributes(props: Mapping[str, Any], arns: Mapping[str, str]) -> dict[QueueAttributeNameType, str]:
     attrs: dict[QueueAttributeNameType, str] = {}
-    cfn_to_api: tuple[tuple[str, QueueAttributeNameType], ...] = (("VisibilityTimeout", "VisibilityTimeout"), ("MessageRetentionPeriod", "MessageRetentionPeriod"))
+    cfn_to_api: tuple[tuple[str, QueueAttributeNameType], ...] = (
+        ("VisibilityTimeout", "VisibilityTimeout"),
+        ("MessageRetentionPeriod", "MessageRetentionPeriod"),
+    )
     for cfn, api in cfn_to_api:
         if cfn in props:
             attrs[api] = str(props[cfn])
     if "RedrivePolicy" in props:
         policy = _resolve(props["RedrivePolicy"], arns)
-        attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": policy["deadLetterTargetArn"], "maxReceiveCount": str(policy["maxReceiveCount"])})
+        attrs["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": policy["deadLetterTargetArn"], "maxReceiveCount": str(policy["maxReceiveCount"])}
+        )
     return attrs
 
 
@@ -159,7 +167,9 @@ def provision(session: Any | None = None) -> Provisioned:
             result.table = _create_table(ddb, props)
         elif kind == "AWS::SQS::Queue":
             url = sqs.create_queue(QueueName=props["QueueName"], Attributes=_queue_attributes(props, arns))["QueueUrl"]
-            arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
             result.queues[logical] = url
         elif kind == "AWS::SNS::Topic":
             arn = sns.create_topic(Name=props["TopicName"])["TopicArn"]
@@ -297,14 +307,21 @@ def _send_source(sqs: Any) -> _Source:
     from chalicelib.platform import resources
 
     url = sqs.get_queue_url(QueueName=resources.SEND_QUEUE)["QueueUrl"]
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout", "RedrivePolicy", "QueueArn"])["Attributes"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout", "RedrivePolicy", "QueueArn"])[
+        "Attributes"
+    ]
     redrive = json.loads(attrs.get("RedrivePolicy") or "{}")
     dead_letter = None
     if redrive.get("deadLetterTargetArn"):
         dead_letter = sqs.get_queue_url(QueueName=str(redrive["deadLetterTargetArn"]).rsplit(":", 1)[1])["QueueUrl"]
     return _Source(
-        url, attrs.get("QueueArn") or f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.SEND_QUEUE}", "send",
-        int(attrs.get("VisibilityTimeout") or 30), int(redrive.get("maxReceiveCount") or 10**9), dead_letter, True,
+        url,
+        attrs.get("QueueArn") or f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.SEND_QUEUE}",
+        "send",
+        int(attrs.get("VisibilityTimeout") or 30),
+        int(redrive.get("maxReceiveCount") or 10**9),
+        dead_letter,
+        True,
     )
 
 
@@ -328,7 +345,13 @@ def _held_url(sqs: Any, source: _Source) -> str:
 def _receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=0).get("Messages", [])
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
         if not batch:
             return out
         out.extend(batch)
@@ -357,7 +380,9 @@ def _receives(message: Mapping[str, Any]) -> int:
     return int(earlier or 0) + int(message.get("Attributes", {}).get("ApproximateReceiveCount") or 1)
 
 
-def _retry_later(sqs: Any, source: _Source, message: Mapping[str, Any], receives: int, now: datetime, delivered: Delivered) -> None:
+def _retry_later(
+    sqs: Any, source: _Source, message: Mapping[str, Any], receives: int, now: datetime, delivered: Delivered
+) -> None:
     """Hold a failed record for its visibility timeout, or dead-letter it after max receives."""
     from datetime import timedelta
 
@@ -368,12 +393,22 @@ def _retry_later(sqs: Any, source: _Source, message: Mapping[str, Any], receives
             sqs.send_message(QueueUrl=source.dead_letter_url, MessageBody=message["Body"])
         delivered.dead_lettered.append(json.loads(message["Body"]))
         return
-    held = {"body": message["Body"], "receives": receives, "visible_at": iso(now + timedelta(seconds=source.visibility))}
+    held = {
+        "body": message["Body"],
+        "receives": receives,
+        "visible_at": iso(now + timedelta(seconds=source.visibility)),
+    }
     sqs.send_message(QueueUrl=_held_url(sqs, source), MessageBody=json.dumps(held))
 
 
 def _drain_send_queue(app: Any, sqs: Any, source: _Source, now: datetime, delivered: Delivered) -> int:
-    answer = sqs.receive_message(QueueUrl=source.url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=0)
+    answer = sqs.receive_message(
+        QueueUrl=source.url,
+        MaxNumberOfMessages=10,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+        WaitTimeSeconds=0,
+    )
     messages = answer.get("Messages", [])
     if not messages or "send" not in app.handler_map:
         return 0
@@ -430,7 +465,11 @@ def deliver(app: Any, now: datetime, *, max_rounds: int = 200) -> Delivered:
     for _ in range(max_rounds):
         moved = 0
         for source in sources:
-            moved += _drain_send_queue(app, sqs, source, now, delivered) if source.batch else _drain_tap(app, sqs, source, now, delivered)
+            moved += (
+                _drain_send_queue(app, sqs, source, now, delivered)
+                if source.batch
+                else _drain_tap(app, sqs, source, now, delivered)
+            )
         if not moved:
             break
     return delivered

@@ -1,12 +1,13 @@
 """``python -m devstack <command>``: the local stack's command line.
 
-    run                    the whole system on an embedded AWS (``make run``)
-    tick --at ISO          one dispatch tick at ISO against the running stack
-    sms --from NUMBER --text TEXT   a customer's SMS reply to the running stack
-    env                    export API, OUTBOX and OPERATOR_TOKEN of the running stack (eval "$(...)")
-    package                the deployable template and zip in build/package (``make package``)
-    compile-translations   templates/locale/*/LC_MESSAGES/*.po -> .mo
+run                    the whole system on an embedded AWS (``make run``)
+tick --at ISO          one dispatch tick at ISO against the running stack
+sms --from NUMBER --text TEXT   a customer's SMS reply to the running stack
+env                    export API, OUTBOX and OPERATOR_TOKEN of the running stack (eval "$(...)")
+package                the deployable template and zip in build/package (``make package``)
+compile-translations   templates/locale/*/LC_MESSAGES/*.po -> .mo
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-scheduler", action="store_true", help="move time only with `tick`")
     run.add_argument("--state", type=Path, default=None, help="where to write the endpoints (default .devstack.json)")
     tick = commands.add_parser("tick", help="run dispatch at a given time against the running stack")
-    tick.add_argument("--at", required=True, help="ISO time, e.g. 2026-12-01T10:00:00Z, or a time from now, e.g. +12d or +2h30m")
+    tick.add_argument(
+        "--at", required=True, help="ISO time, e.g. 2026-12-01T10:00:00Z, or a time from now, e.g. +12d or +2h30m"
+    )
     tick.add_argument("--state", type=Path, default=None, help="the running stack's endpoints (default .devstack.json)")
     sms = commands.add_parser("sms", help="send the running stack an SMS reply from a customer's number")
     sms.add_argument("--from", dest="sender", required=True, help="the customer's number, e.g. +306944000111")
@@ -68,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         return tick_command(args.at, args.state or STATE)
     from devstack.run import STATE, run_command
 
-    return run_command(args.host, args.moto_port, args.api_port, args.outbox_port, scheduler=not args.no_scheduler, state=args.state or STATE)
+    return run_command(
+        args.host,
+        args.moto_port,
+        args.api_port,
+        args.outbox_port,
+        scheduler=not args.no_scheduler,
+        state=args.state or STATE,
+    )
 
 
 if __name__ == "__main__":

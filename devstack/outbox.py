@@ -5,6 +5,7 @@ moto keeps what it "sent" in its in-process backends (SES ``sent_messages``, SNS
 process that runs the embedded AWS server (``python -m devstack run``).  Messages sent by any
 client of that server (``chalice local``, the scheduler, ``tick``) all land there.
 """
+
 from __future__ import annotations
 
 import email
@@ -53,10 +54,16 @@ def _looks_like_html(body: str) -> bool:
 
 def _from_simple(message: Any) -> Email:
     destinations = message.destinations or {}
-    to = list(destinations.get("ToAddresses", [])) + list(destinations.get("CcAddresses", [])) + list(destinations.get("BccAddresses", []))
+    to = (
+        list(destinations.get("ToAddresses", []))
+        + list(destinations.get("CcAddresses", []))
+        + list(destinations.get("BccAddresses", []))
+    )
     body = message.body or ""
     is_html = _looks_like_html(body)
-    return Email(message.id, message.source, to, message.subject or "", body if is_html else "", "" if is_html else body)
+    return Email(
+        message.id, message.source, to, message.subject or "", body if is_html else "", "" if is_html else body
+    )
 
 
 def _from_raw(message: Any) -> Email:
@@ -130,8 +137,7 @@ def render(data: dict[str, Any]) -> str:
         "article{border:1px solid #ccc;border-radius:6px;padding:1rem;margin:1rem 0}"
         "iframe{width:100%;height:24rem;border:1px solid #ddd}pre{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}"
         "dt{font-weight:600}</style></head><body>",
-        "<h1>Outbox</h1><p>Everything the local stack sent, newest first. "
-        "<a href='/outbox.json'>JSON</a></p>",
+        "<h1>Outbox</h1><p>Everything the local stack sent, newest first. <a href='/outbox.json'>JSON</a></p>",
         f"<h2>Email ({len(data['emails'])})</h2>",
     ]
     for mail in data["emails"]:
@@ -147,7 +153,9 @@ def render(data: dict[str, Any]) -> str:
         parts.append("</article>")
     parts.append(f"<h2>SMS ({len(data['sms'])})</h2>")
     for message in data["sms"]:
-        parts.append(f"<article class='sms'><dl><dt>To</dt><dd>{_e(message['to'])}</dd></dl><pre>{_e(message['body'])}</pre></article>")
+        parts.append(
+            f"<article class='sms'><dl><dt>To</dt><dd>{_e(message['to'])}</dd></dl><pre>{_e(message['body'])}</pre></article>"
+        )
     parts.append(f"<h2>Alerts to support ({len(data['notifications'])})</h2>")
     for note in data["notifications"]:
         parts.append(
@@ -162,10 +170,13 @@ def serve(host: str, port: int, topic_names: tuple[str, ...]) -> ThreadingHTTPSe
     """Start the outbox page (``/``) and its JSON (``/outbox.json``) on a daemon thread."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/outbox.json":
-                body, kind = json.dumps(snapshot(topic_names), indent=2, ensure_ascii=False).encode(), "application/json; charset=utf-8"
+                body, kind = (
+                    json.dumps(snapshot(topic_names), indent=2, ensure_ascii=False).encode(),
+                    "application/json; charset=utf-8",
+                )
             elif path == "/favicon.ico":
                 self.send_response(204)
                 self.end_headers()
@@ -184,7 +195,7 @@ def serve(host: str, port: int, topic_names: tuple[str, ...]) -> ThreadingHTTPSe
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's naming)
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer((host, port), Handler)

@@ -11,6 +11,7 @@ environment, their event sources pointed at the template's queue and topics) dep
 handlers the app declares, so it is derived from a first ``chalice package`` run and merged
 in a second one (which reuses the first run's dependency bundle).
 """
+
 from __future__ import annotations
 
 import copy
@@ -64,7 +65,12 @@ def stage(build: Path = BUILD) -> Path:
 
 def _chalice(src: Path, out: Path, merge_template: Path | None) -> dict[str, Any]:
     executable = Path(sys.executable).with_name("chalice")
-    command = [str(executable if executable.exists() else shutil.which("chalice") or "chalice"), "package", "--stage", "prod"]
+    command = [
+        str(executable if executable.exists() else shutil.which("chalice") or "chalice"),
+        "package",
+        "--stage",
+        "prod",
+    ]
     if merge_template is not None:
         command += ["--merge-template", str(merge_template.resolve())]
     shutil.rmtree(out, ignore_errors=True)
@@ -122,7 +128,9 @@ def overrides(generated: dict[str, Any], resources: dict[str, Any]) -> dict[str,
                 queue = named.get(_event_source_name(event["Properties"]["Queue"]) or "")
                 if queue is None:
                     raise PackageError(f"{logical} reads a queue that infra/resources.json does not define")
-                events[event_name] = {"Properties": {"Queue": queue, "FunctionResponseTypes": ["ReportBatchItemFailures"]}}
+                events[event_name] = {
+                    "Properties": {"Queue": queue, "FunctionResponseTypes": ["ReportBatchItemFailures"]}
+                }
             elif event["Type"] == "SNS":
                 topic = named.get(_event_source_name(event["Properties"]["Topic"]) or "")
                 if topic is None:

@@ -4,6 +4,7 @@ One process holds the embedded AWS (moto's server, in a thread), the scheduler t
 ``deliver`` every wall-clock minute, and the outbox page; ``chalice local --stage local``
 serves the API in a child process of its own session, stopped with it.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ import traceback
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -124,8 +125,12 @@ class Report:
     failed: list[str]
 
     def lines(self) -> list[str]:
-        return [*(f"sent     {line}" for line in self.sent), *(f"waiting  {line}" for line in self.waiting),
-                *(f"skipped  {line}" for line in self.skipped), *(f"failed   {line}" for line in self.failed)]
+        return [
+            *(f"sent     {line}" for line in self.sent),
+            *(f"waiting  {line}" for line in self.waiting),
+            *(f"skipped  {line}" for line in self.skipped),
+            *(f"failed   {line}" for line in self.failed),
+        ]
 
     def summary(self) -> str:
         return f"{len(self.sent)} sent, {len(self.waiting)} waiting, {len(self.skipped)} skipped, {len(self.failed)} failed"
@@ -134,8 +139,8 @@ class Report:
 def report(delivered: devstack.Delivered) -> Report:
     """Each job ``send`` was handed, read back once in its final state: lookups that only plan
     other jobs, and records that will be retried, are not messages and are not counted."""
-    from chalicelib.storage import db
     from chalicelib.core.models import JobStatus
+    from chalicelib.storage import db
 
     out = Report([], [], [], [])
     seen: set[tuple[str, str]] = set()
@@ -150,7 +155,9 @@ def report(delivered: devstack.Delivered) -> Report:
         who = job.get("customer_id") or "support"
         what = f"{job.get('kind')} to {who}" + (f" (order {job['order_id']})" if job.get("order_id") else "")
         status = job.get("status")
-        again = status == JobStatus.PENDING.value and str(job.get("last_sent_at") or "") >= str(message.get("now") or "~")  # a yearly greeting, sent and planned again
+        again = status == JobStatus.PENDING.value and str(job.get("last_sent_at") or "") >= str(
+            message.get("now") or "~"
+        )  # a yearly greeting, sent and planned again
         if status == JobStatus.SENT.value or again:
             channels = ", ".join(job.get("channels") or [])
             out.sent.append(what + (f" by {channels}" if channels else ""))
@@ -173,7 +180,7 @@ def _scheduler(app: Any, stop: threading.Event) -> None:
         now = time.time()
         if stop.wait(60 - now % 60):
             return
-        minute = datetime.fromtimestamp(time.time(), timezone.utc).replace(second=0, microsecond=0)
+        minute = datetime.fromtimestamp(time.time(), UTC).replace(second=0, microsecond=0)
         try:
             delivered = devstack.deliver(app, minute)
         except Exception:  # a failing handler must not stop the clock; its traceback is shown
@@ -203,13 +210,15 @@ def banner(endpoints: Endpoints) -> str:
     )
 
 
-def run_command(host: str, moto_port: int, api_port: int, outbox_port: int, *, scheduler: bool = True, state: Path = STATE) -> int:
+def run_command(
+    host: str, moto_port: int, api_port: int, outbox_port: int, *, scheduler: bool = True, state: Path = STATE
+) -> int:
     import logging
 
     from moto.server import ThreadedMotoServer
 
-    from devstack import outbox
     from chalicelib.platform import resources
+    from devstack import outbox
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     stop = threading.Event()
@@ -234,7 +243,18 @@ def run_command(host: str, moto_port: int, api_port: int, outbox_port: int, *, s
     project = local_project(api_url)
     chalice = Path(sys.executable).with_name("chalice")
     api = subprocess.Popen(
-        [str(chalice if chalice.exists() else "chalice"), "--project-dir", str(project), "local", "--stage", "local", "--host", host, "--port", str(api_port)],
+        [
+            str(chalice if chalice.exists() else "chalice"),
+            "--project-dir",
+            str(project),
+            "local",
+            "--stage",
+            "local",
+            "--host",
+            host,
+            "--port",
+            str(api_port),
+        ],
         cwd=project,
         env=dict(os.environ),
         start_new_session=True,  # its reloader and worker are stopped together, by group
@@ -244,7 +264,9 @@ def run_command(host: str, moto_port: int, api_port: int, outbox_port: int, *, s
     try:
         _wait_for_http(f"{api_url}/openapi.json", api, API_START_TIMEOUT)
         page = outbox.serve(host, outbox_port, (resources.ESCALATION_TOPIC,))
-        endpoints = Endpoints(api_url, f"http://{host}:{outbox_port}", f"http://{host}:{moto_port}", env.get("OPERATOR_TOKEN", ""))
+        endpoints = Endpoints(
+            api_url, f"http://{host}:{outbox_port}", f"http://{host}:{moto_port}", env.get("OPERATOR_TOKEN", "")
+        )
         endpoints.save(state)
         if scheduler:
             from app import app
@@ -306,7 +328,9 @@ def when(text: str | None) -> datetime:
     try:
         return parse_iso(text)
     except ValueError:
-        raise SystemExit(f"--at takes an ISO time (2026-12-01T10:00:00Z) or a time from now (+12d, +2h30m), not {text!r}") from None
+        raise SystemExit(
+            f"--at takes an ISO time (2026-12-01T10:00:00Z) or a time from now (+12d, +2h30m), not {text!r}"
+        ) from None
 
 
 def tick_command(at: str, state: Path = STATE) -> int:
@@ -325,16 +349,27 @@ def sms_command(sender: str, text: str, at: str | None = None, state: Path = STA
     then everything it sets off is delivered and the replies are printed."""
     import uuid
 
-    from chalicelib.platform import resources
     from chalicelib.core.clock import iso
+    from chalicelib.platform import resources
 
     endpoints, app = _attach(state)
     now = when(at)
     before = {m["message_id"] for m in _outbox(endpoints)["sms"]}
-    payload = {"originationNumber": sender, "destinationNumber": "+10000000000", "messageKeyword": "KEYWORD_DEVSTACK",
-               "messageBody": text, "inboundMessageId": str(uuid.uuid4()), "previousPublishedMessageId": ""}
+    payload = {
+        "originationNumber": sender,
+        "destinationNumber": "+10000000000",
+        "messageKeyword": "KEYWORD_DEVSTACK",
+        "messageBody": text,
+        "inboundMessageId": str(uuid.uuid4()),
+        "previousPublishedMessageId": "",
+    }
     topic = f"arn:aws:sns:{devstack.REGION}:{devstack.ACCOUNT}:{resources.INBOUND_SMS_TOPIC}"
-    envelope = {"MessageId": str(uuid.uuid4()), "TopicArn": topic, "Message": json.dumps(payload), "Timestamp": iso(now)}
+    envelope = {
+        "MessageId": str(uuid.uuid4()),
+        "TopicArn": topic,
+        "Message": json.dumps(payload),
+        "Timestamp": iso(now),
+    }
     app.handler_map["inbound_sms"](devstack._sns_record(envelope), None)
     done = report(devstack.deliver(app, now))
     replies = [m for m in _outbox(endpoints)["sms"] if m["message_id"] not in before and m["to"] == sender]
@@ -351,7 +386,11 @@ def env_command(state: Path = STATE) -> int:
     import shlex
 
     endpoints = Endpoints.load(state)
-    for name, value in (("API", endpoints.api), ("OUTBOX", endpoints.outbox), ("OPERATOR_TOKEN", endpoints.operator_token)):
+    for name, value in (
+        ("API", endpoints.api),
+        ("OUTBOX", endpoints.outbox),
+        ("OPERATOR_TOKEN", endpoints.operator_token),
+    ):
         print(f"export {name}={shlex.quote(value)}")
     return 0
 

@@ -3,6 +3,7 @@
 The compiled files are build products (gitignored); ``make`` compiles them before running,
 testing or packaging, so the templates always speak the catalogues' current words.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Shared fixtures: the local stage's environment on moto, provisioned from infra/."""
+
 from __future__ import annotations
 
 import os
@@ -26,18 +27,27 @@ STORE_BODY = {
 # CI draws the same examples on every run; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) draws many more
 # from fresh seeds.  Whatever fuzzing finds is pinned with @example in the test itself.
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, database=None, print_blob=True,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.register_profile(
-    "fuzz", max_examples=2000, deadline=None, print_blob=True,
+    "fuzz",
+    max_examples=2000,
+    deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "world_time(instant): the ISO instant the test's world starts at; the clock ticks on from there")
+    config.addinivalue_line(
+        "markers", "world_time(instant): the ISO instant the test's world starts at; the clock ticks on from there"
+    )
     config.addinivalue_line("markers", "browser: drives a real Chromium")
 
 
@@ -97,7 +107,9 @@ def store(client: Any) -> dict[str, Any]:
     """A freshly created store, with its one-time credentials."""
     import json
 
-    response = client.http.post("/stores", headers={**OPERATOR, "Content-Type": "application/json"}, body=json.dumps(STORE_BODY))
+    response = client.http.post(
+        "/stores", headers={**OPERATOR, "Content-Type": "application/json"}, body=json.dumps(STORE_BODY)
+    )
     assert response.status_code == 201, response.body
     return response.json_body
 

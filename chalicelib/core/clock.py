@@ -1,21 +1,22 @@
 """Time as data.  Handlers take ``now`` from their event; everything below takes it as an argument."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
 def iso(moment: datetime) -> str:
     """UTC, second precision, ``Z`` suffix: sorts as text in DynamoDB keys."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(text: str) -> datetime:
     """Parse an ISO 8601 instant; a naive value is taken as UTC."""
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def event_time(event: Any) -> datetime:
@@ -26,7 +27,7 @@ def event_time(event: Any) -> datetime:
 
 def wall_clock() -> datetime:
     """The real clock, for request handlers only (a webhook's arrival, a survey answer)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def epoch(moment: datetime) -> int:

@@ -1,4 +1,5 @@
 """Domain errors.  Storage and rules raise these; the web layer maps them to HTTP in one place."""
+
 from __future__ import annotations
 
 

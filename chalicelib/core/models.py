@@ -1,5 +1,6 @@
 """The internal shapes every part shares.  Platform formats end at intake: the rest of the
 system sees only these."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
 """Stateless signed tokens (unsubscribe links, support sessions): HMAC-SHA256 over a short
 payload with the stage's secret, so a link needs no table write and cannot be forged."""
+
 from __future__ import annotations
 
 import base64
@@ -7,6 +8,7 @@ import hashlib
 import hmac
 from typing import Any
 
+from chalicelib.platform.aws import clients
 from chalicelib.platform.config import ConfigError, settings
 
 _secret: bytes | None = None
@@ -18,10 +20,10 @@ def _key(ssm: Any | None) -> bytes:
         cfg = settings()
         if cfg.session_secret_param:
             if ssm is None:
-                from chalicelib.platform.aws import clients
-
                 ssm = clients().ssm
-            _secret = ssm.get_parameter(Name=cfg.session_secret_param, WithDecryption=True)["Parameter"]["Value"].encode()
+            _secret = ssm.get_parameter(Name=cfg.session_secret_param, WithDecryption=True)["Parameter"][
+                "Value"
+            ].encode()
         elif cfg.session_secret:
             _secret = cfg.session_secret.encode()
         else:

@@ -1,12 +1,16 @@
 """Small validators shared by every input path.  Each raises InvalidInput naming the field."""
+
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.models import LANGUAGES
+from chalicelib.platform import outbound
 
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -15,7 +19,7 @@ def _parsed_email(value: Any, field: str) -> Any:
     """email_validator's reading of an address (no DNS lookups), or InvalidInput naming the field."""
     if not isinstance(value, str) or not _EMAIL_SHAPE.match(value.strip()):
         raise InvalidInput(f"{field} must be an email address", field=field)
-    from email_validator import EmailNotValidError, validate_email
+    from email_validator import EmailNotValidError, validate_email  # lazy: heavy at import (make bench, import time)
 
     try:
         return validate_email(value.strip(), check_deliverability=False)
@@ -35,7 +39,10 @@ def sendable_email(value: Any, field: str) -> str:
     offer, so it is refused."""
     result = _parsed_email(value, field)
     if result.ascii_email is None or not result.local_part.isascii():
-        raise InvalidInput(f"{field} must have a plain ASCII part before the @ (email cannot be sent from or to it); an international domain is fine", field=field)
+        raise InvalidInput(
+            f"{field} must have a plain ASCII part before the @ (email cannot be sent from or to it); an international domain is fine",
+            field=field,
+        )
     local, _, domain = result.ascii_email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -53,7 +60,6 @@ _LINE_BREAKS = frozenset("\u0085\u2028\u2029")
 
 
 def _unsafe_char(ch: str) -> bool:
-    import unicodedata
 
     return ch in _BIDI_CONTROLS or ch in _LINE_BREAKS or unicodedata.category(ch) in ("Cc", "Cs")
 
@@ -67,7 +73,7 @@ def phone(value: Any, field: str, region: str | None = None) -> str:
     """An E.164 number; national numbers need a region."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{field} must be a phone number", field=field)
-    import phonenumbers
+    import phonenumbers  # lazy: heavy at import (make bench, import time)
 
     try:
         parsed = phonenumbers.parse(value.strip(), region)
@@ -80,16 +86,15 @@ def phone(value: Any, field: str, region: str | None = None) -> str:
 
 def region_of_zone(zone: str | None) -> str | None:
     """The country of an IANA zone ("Europe/Athens" → "GR"), for reading national phone numbers."""
-    from babel.core import get_global
+    from babel.core import get_global  # lazy: heavy at import (make bench, import time)
 
     territories: Mapping[str, str] = get_global("zone_territories")
     return territories.get(zone or "")
 
 
 def timezone(value: Any, field: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    if not isinstance(value, str) or not value or "/" not in value and value != "UTC":
+    if not isinstance(value, str) or not value or ("/" not in value and value != "UTC"):
         raise InvalidInput(f"{field} must be an IANA time zone such as Europe/Paris", field=field)
     try:
         ZoneInfo(value)
@@ -156,7 +161,12 @@ def links(value: Any, field: str, *, most: int = 5, name_length: int = 80) -> li
     for i, link in enumerate(value):
         if not isinstance(link, dict) or set(link) != {"name", "url"}:
             raise InvalidInput(f"{field}[{i}] must have exactly name and url", field=field)
-        out.append({"name": text(link["name"], f"{field}[{i}].name", max_length=name_length), "url": url(link["url"], f"{field}[{i}].url")})
+        out.append(
+            {
+                "name": text(link["name"], f"{field}[{i}].name", max_length=name_length),
+                "url": url(link["url"], f"{field}[{i}].url"),
+            }
+        )
     return out
 
 
@@ -164,7 +174,6 @@ def webhook_url(value: Any, field: str, *, allow_local: bool, resolve: Any | Non
     """An outbound webhook address.  Outside the local stage it must be a public https name
     that resolves to public addresses only (see :mod:`chalicelib.platform.outbound`), so a store cannot
     point Aftercare's requests at this machine, the metadata service or a private network."""
-    from chalicelib.platform import outbound
 
     address = url(value, field)
     if allow_local:

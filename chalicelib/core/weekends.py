@@ -5,6 +5,7 @@ follow the local week.  Customers are messaged on their own zone's days (an Isra
 of a Greek store is not texted on Shabbat), support's SLA hours are counted on the store's.
 Weekdays are Python's: Monday 0 … Sunday 6.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,23 @@ BY_ZONE: dict[str, Week] = {
     **dict.fromkeys(("Asia/Jerusalem", "Asia/Tel_Aviv", "Israel"), FRI_SAT_SHABBAT),
     **dict.fromkeys(
         (
-            "Asia/Riyadh", "Asia/Qatar", "Asia/Kuwait", "Asia/Bahrain", "Asia/Muscat", "Asia/Aden", "Asia/Baghdad", "Asia/Amman",
-            "Asia/Damascus", "Asia/Gaza", "Asia/Hebron", "Africa/Cairo", "Egypt", "Africa/Algiers", "Africa/Tripoli", "Libya", "Africa/Khartoum",
+            "Asia/Riyadh",
+            "Asia/Qatar",
+            "Asia/Kuwait",
+            "Asia/Bahrain",
+            "Asia/Muscat",
+            "Asia/Aden",
+            "Asia/Baghdad",
+            "Asia/Amman",
+            "Asia/Damascus",
+            "Asia/Gaza",
+            "Asia/Hebron",
+            "Africa/Cairo",
+            "Egypt",
+            "Africa/Algiers",
+            "Africa/Tripoli",
+            "Libya",
+            "Africa/Khartoum",
         ),
         FRI_SAT,
     ),

@@ -8,44 +8,73 @@ customer and order), the suppression items of the customer's contacts and the SM
 of their number, and the platform's requests for this data (``data_requests``).  The CSV reads the store's responses through ``gsi1`` (``RESPONSE``,
 sorted by answer time), newest first.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from chalicelib.storage import db, keys
+from chalicelib.core import validate
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.customers import profiles
+from chalicelib.storage import db, keys
 from chalicelib.support import cases
 
 # Storage bookkeeping: keys, index attributes, TTLs and link tokens (a token answers a
 # survey; it is a credential, not data about the person).
-HIDDEN = frozenset({
-    "PK", "SK", "gsi1pk", "gsi1sk", "due_pk", "due_at", "type", "version", "expires_at", "leased_at", "attempts", "status_rank",
-    "token", "survey_token", "survey_tokens", "unsubscribe_token", "nonce",
-})
+HIDDEN = frozenset(
+    {
+        "PK",
+        "SK",
+        "gsi1pk",
+        "gsi1sk",
+        "due_pk",
+        "due_at",
+        "type",
+        "version",
+        "expires_at",
+        "leased_at",
+        "attempts",
+        "status_rank",
+        "token",
+        "survey_token",
+        "survey_tokens",
+        "unsubscribe_token",
+        "nonce",
+    }
+)
 PROFILE_FIELDS = (
-    "customer_id", "email", "phone", "first_name", "language", "timezone", "birthday",
-    "first_order_at", "last_order_at", "last_order_id", "orders_count", "last_survey_at", "created_at", "updated_at",
+    "customer_id",
+    "email",
+    "phone",
+    "first_name",
+    "language",
+    "timezone",
+    "birthday",
+    "first_order_at",
+    "last_order_at",
+    "last_order_id",
+    "orders_count",
+    "last_survey_at",
+    "created_at",
+    "updated_at",
 )
 
 
 def resolve(table: db.Table, store_id: str, email_or_phone: str, region: str | None = None) -> str:
     """The customer id behind an email or a phone number as a person would type it (a national
     number is read in ``region``, the store's country)."""
-    from chalicelib.customers import profiles
 
     value = email_or_phone.strip()
     if not value or len(value) > 320:
         raise NotFound("no such customer")
     candidates = [value]
     if "@" not in value:
-        from chalicelib.core import validate
-
         try:
             candidates.insert(0, validate.phone(value, "email_or_phone", region))
         except InvalidInput:
@@ -78,7 +107,9 @@ def customer_export(table: db.Table, store_id: str, customer_id: str, now: datet
     record = next((i for i in owned if _sk(i) == keys.customer(store_id, customer_id)["SK"]), None)
     if record is None:
         raise NotFound("no such customer")
-    order_ids = sorted(str(i["order_id"]) for i in owned if _sk(i).startswith(keys.customer_order_sk("")) and i.get("order_id"))
+    order_ids = sorted(
+        str(i["order_id"]) for i in owned if _sk(i).startswith(keys.customer_order_sk("")) and i.get("order_id")
+    )
     jobs = [i for i in owned if _sk(i).startswith(keys.job_sk(""))]
     messages = [_clean(i) for i in owned if _sk(i).startswith(keys.sent_message_prefix())]
     data_requests = [_clean(i) for i in owned if _sk(i).startswith(keys.data_request_prefix())]
@@ -104,7 +135,9 @@ def customer_export(table: db.Table, store_id: str, customer_id: str, now: datet
                 jobs.append(item)
 
     contacts = {customer_id} | {str(record[name]) for name in ("email", "phone") if record.get(name)}
-    suppression_keys = [keys.suppression(store_id, contact, channel) for contact in sorted(contacts) for channel in ("email", "sms")]
+    suppression_keys = [
+        keys.suppression(store_id, contact, channel) for contact in sorted(contacts) for channel in ("email", "sms")
+    ]
     suppressions = [_clean(i) for i in table.batch_get(suppression_keys, consistent=True)]
 
     phone = record.get("phone") or (customer_id if customer_id.startswith("+") else None)
@@ -152,7 +185,18 @@ def erasure_view(erased: Any) -> dict[str, Any]:
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
 MAX_CSV_BYTES = 5_000_000  # a Lambda response carries at most 6 MB
-COLUMNS = ("answered_at", "order_id", "customer", "score", "category", "comment", "language", "channel", "kind", "products")
+COLUMNS = (
+    "answered_at",
+    "order_id",
+    "customer",
+    "score",
+    "category",
+    "comment",
+    "language",
+    "channel",
+    "kind",
+    "products",
+)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -166,7 +210,7 @@ def period(query: Mapping[str, str] | None, now: datetime, *, default_days: int 
     """``from``/``to`` (``YYYY-MM-DD``, both inclusive); by default the last ``default_days``
     UTC days, today included."""
     query = query or {}
-    today = now.astimezone(timezone.utc).date()
+    today = now.astimezone(UTC).date()
 
     def day(name: str) -> date | None:
         raw = query.get(name)
@@ -183,7 +227,9 @@ def period(query: Mapping[str, str] | None, now: datetime, *, default_days: int 
     try:
         start = day("from") or end - timedelta(days=default_days - 1)
     except OverflowError:
-        raise InvalidInput(f"the {default_days} days before to start before the calendar does: send from as well", field="from") from None
+        raise InvalidInput(
+            f"the {default_days} days before to start before the calendar does: send from as well", field="from"
+        ) from None
     if start > end:
         raise InvalidInput("from must not be after to", field="from")
     if (end - start).days + 1 > MAX_DAYS:
@@ -247,7 +293,9 @@ def responses_csv(rows: Iterator[Mapping[str, Any]]) -> str:
         line = buffer.getvalue()
         size += len(line.encode("utf-8"))
         if size > MAX_CSV_BYTES:
-            raise InvalidInput("more than 5 MB of responses in this range: ask for a shorter one with from and to", field="from")
+            raise InvalidInput(
+                "more than 5 MB of responses in this range: ask for a shorter one with from and to", field="from"
+            )
         parts.append(line)
     return "".join(parts)
 

@@ -13,26 +13,30 @@ survey answers), which stay for the store's statistics.  Every step is idempoten
 interrupted erasure is finished by running it again.  A data request is recorded and told to
 the store's support; the customer export then shows it.
 """
+
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.storage import db, keys
-
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unavailable
+from chalicelib.customers import profiles
+from chalicelib.messaging import transports
 from chalicelib.platform.observability import logger
+from chalicelib.storage import db, keys
 from chalicelib.support import cases
 
 if TYPE_CHECKING:  # pragma: no cover
-    from chalicelib.intake.normalize import DataRequest, Erasure
     from chalicelib.core.models import CustomerInfo
+    from chalicelib.intake.normalize import DataRequest, Erasure
 
 PERSONAL_FIELDS = ("customer_id", "email", "phone", "first_name", "contact", "comment", "comments")
 WEBHOOK_BUDGET_SECONDS = 4.0  # Shopify waits 5 s for an answer, then retries
@@ -61,19 +65,30 @@ def erase_customer(table: db.Table, store_id: str, customer_id: str, now: dateti
     contacts = {customer_id} | {str(record[name]) for name in ("email", "phone") if record and record.get(name)}
     for value in contacts:
         try:
-            table.delete(keys.contact(store_id, value), condition=db.Expr("customer_id = :cid", values={":cid": customer_id}))
+            table.delete(
+                keys.contact(store_id, value), condition=db.Expr("customer_id = :cid", values={":cid": customer_id})
+            )
         except db.ConditionFailed:
             pass  # the alias belongs to someone else now, or is already gone
-    orders = [str(item["order_id"]) for item in owned if str(item["SK"]).startswith(keys.customer_order_sk("")) and item.get("order_id")]
+    orders = [
+        str(item["order_id"])
+        for item in owned
+        if str(item["SK"]).startswith(keys.customer_order_sk("")) and item.get("order_id")
+    ]
     for order_id in orders:
         done += erase_order(table, store_id, order_id, now)
     done.items_deleted += cases.erase(table, store_id, customer_id, orders)
     for token in {str(token) for item in owned for token in item.get("survey_tokens") or ()}:
-        table.delete(keys.survey(token), condition=db.Expr("attribute_not_exists(PK) OR store_id = :sid", values={":sid": store_id}))
+        table.delete(
+            keys.survey(token),
+            condition=db.Expr("attribute_not_exists(PK) OR store_id = :sid", values={":sid": store_id}),
+        )
         done.items_deleted += 1
     phone = record.get("phone") if record else (customer_id if customer_id.startswith("+") else None)
     if phone:
-        done.items_deleted += _delete(table, (item for item in table.partition(keys.phone_pk(str(phone))) if item.get("store_id") == store_id))
+        done.items_deleted += _delete(
+            table, (item for item in table.partition(keys.phone_pk(str(phone))) if item.get("store_id") == store_id)
+        )
     done.items_deleted += _delete(table, owned)
     done.customers += 1 if record else 0
     logger.info("customer erased", extra={"store_id": store_id, "orders": len(orders)})
@@ -114,7 +129,6 @@ def erase_store(table: db.Table, store_id: str, now: datetime, *, budget_seconds
 def customers_of(table: db.Table, store_id: str, person: CustomerInfo | None, order_ids: Iterable[str]) -> list[str]:
     """The customers a request is about: found by its email and phone, and as the owners of
     the orders it names."""
-    from chalicelib.customers import profiles
 
     found: list[str] = []
     for contact in (person.email, person.phone) if person else ():
@@ -148,23 +162,34 @@ class AccessRequest:
     customers: tuple[str, ...]
 
 
-def record_data_request(table: db.Table, clients: Any, store: Mapping[str, Any], request: DataRequest, now: datetime, *, base_url: str) -> AccessRequest:
+def record_data_request(
+    table: db.Table, clients: Any, store: Mapping[str, Any], request: DataRequest, now: datetime, *, base_url: str
+) -> AccessRequest:
     """Record a platform's request for a customer's data and tell the store's support what was
     asked and where the export is.  The record sits with each customer found (so the
     customer's export shows it) or, when none is, with the store.  A retried delivery records
     nothing twice and tells support once; a failed email is a 503, so the platform retries."""
-    from chalicelib.messaging import transports
 
     store_id = str(store["store_id"])
     found = customers_of(table, store_id, request.customer, request.order_ids)
-    owners: list[tuple[str, str | None]] = [(keys.customer_pk(store_id, c), c) for c in found] or [(keys.store_pk(store_id), None)]
+    owners: list[tuple[str, str | None]] = [(keys.customer_pk(store_id, c), c) for c in found] or [
+        (keys.store_pk(store_id), None)
+    ]
     record = {
         "type": "data_request",
         "store_id": store_id,
         "request_id": request.request_id,
         "source": request.source,
         "received_at": iso(now),
-        "asked_for": {k: v for k, v in (("email", request.customer.email), ("phone", request.customer.phone), ("platform_customer_id", request.platform_customer_id)) if v},
+        "asked_for": {
+            k: v
+            for k, v in (
+                ("email", request.customer.email),
+                ("phone", request.customer.phone),
+                ("platform_customer_id", request.platform_customer_id),
+            )
+            if v
+        },
         "orders_requested": list(request.order_ids) or None,
         "customer_ids": found or None,
     }
@@ -180,19 +205,25 @@ def record_data_request(table: db.Table, clients: Any, store: Mapping[str, Any],
     if not notified:
         subject, text, page = _data_request_message(store, request, found, base_url)
         try:
-            transports.send_email(clients, store, str(store.get("support_email") or store["sender_email"]), subject, page, text)
+            transports.send_email(
+                clients, store, str(store.get("support_email") or store["sender_email"]), subject, page, text
+            )
         except (transports.Rejected, transports.ProviderBusy, BotoCoreError, ClientError) as exc:
             logger.warning("data request notice not sent", extra={"store_id": store_id, "error": type(exc).__name__})
             raise Unavailable("the request is recorded but support could not be told yet; retry") from exc
         for owner, _ in owners:
-            table.update(keys.data_request(owner, request.request_id), db.set_expr({"notified_at": iso(now)}), return_values="NONE")
+            table.update(
+                keys.data_request(owner, request.request_id),
+                db.set_expr({"notified_at": iso(now)}),
+                return_values="NONE",
+            )
     logger.info("data request recorded", extra={"store_id": store_id, "customers": len(found)})
     return AccessRequest(request.request_id, tuple(found))
 
 
-def _data_request_message(store: Mapping[str, Any], request: DataRequest, found: list[str], base_url: str) -> tuple[str, str, str]:
-    import html
-    from urllib.parse import quote
+def _data_request_message(
+    store: Mapping[str, Any], request: DataRequest, found: list[str], base_url: str
+) -> tuple[str, str, str]:
 
     store_id = str(store["store_id"])
     platform = request.source.capitalize() or "Your platform"
@@ -200,18 +231,21 @@ def _data_request_message(store: Mapping[str, Any], request: DataRequest, found:
     lines = [
         f"{platform} asks, on behalf of a customer, for the data {store.get('name') or store_id} holds about them (request {request.request_id}).",
         "",
-        f"Customer: {asked}" + (f" ({platform} customer {request.platform_customer_id})" if request.platform_customer_id else ""),
+        f"Customer: {asked}"
+        + (f" ({platform} customer {request.platform_customer_id})" if request.platform_customer_id else ""),
     ]
     if request.order_ids:
         lines.append("Orders named: " + ", ".join(o.partition(":")[2] or o for o in request.order_ids))
     if found:
-        lines.append(f"Aftercare holds data about {len(found)} customer(s). Download each export with the store's API key:")
+        lines.append(
+            f"Aftercare holds data about {len(found)} customer(s). Download each export with the store's API key:"
+        )
         lines += [f"  GET {base_url}/stores/{store_id}/customers/{quote(c, safe='@+')}" for c in found]
     else:
         lines.append("Aftercare holds no customer matching this request.")
     lines += ["", "Send the customer's data to the store owner within 30 days, as the platform requires."]
     text = "\n".join(lines)
-    page = "<pre style=\"font-family: inherit; white-space: pre-wrap\">" + html.escape(text) + "</pre>"
+    page = '<pre style="font-family: inherit; white-space: pre-wrap">' + html.escape(text) + "</pre>"
     subject = f"Customer data request {request.request_id}"[:99]
     return subject, text, page
 

@@ -10,6 +10,7 @@ Attributes of a customer item: ``customer_id``, ``email``, ``phone``, ``first_na
 ``sms_consent`` (marketing; absent = never stated), ``first_order_at``, ``last_order_at``,
 ``last_order_id``, ``orders_count``, ``created_at``, ``updated_at``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -17,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput
-from chalicelib.intake import normalize as n
-from chalicelib.storage.expression import Update
 from chalicelib.core.models import LANGUAGES, CustomerInfo
+from chalicelib.intake import normalize as n
+from chalicelib.schedule import followups
+from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 
 CUSTOMER_FIELDS = ("email", "phone", "first_name", "language", "timezone", "birthday", "email_consent", "sms_consent")
 MAX_SYNC = 500
@@ -51,23 +53,40 @@ def upsert_ops(
     customer_id = info.customer_id
     if customer_id is None:
         return []
-    update = Update().set(
-        {
-            "type": "customer",
-            "store_id": store_id,
-            "customer_id": customer_id,
-            **profile(info),
-            **keys.customer_listing(store_id, customer_id),
-            "updated_at": iso(now),
-        }
-    ).set_once({"created_at": iso(now)})
+    update = (
+        Update()
+        .set(
+            {
+                "type": "customer",
+                "store_id": store_id,
+                "customer_id": customer_id,
+                **profile(info),
+                **keys.customer_listing(store_id, customer_id),
+                "updated_at": iso(now),
+            }
+        )
+        .set_once({"created_at": iso(now)})
+    )
     if new_order and order_id is not None:
         moment = iso(ordered_at or now)
-        update.set({"last_order_at": moment, "last_order_id": order_id}).set_once({"first_order_at": moment}).add("orders_count", 1)
+        update.set({"last_order_at": moment, "last_order_id": order_id}).set_once({"first_order_at": moment}).add(
+            "orders_count", 1
+        )
     ops = [db.update(keys.customer(store_id, customer_id), update.expression())]
     for channel, value in (("email", info.email), ("sms", info.phone)):
         if value:
-            ops.append(db.put({**keys.contact(store_id, value), "type": "contact", "store_id": store_id, "channel": channel, "customer_id": customer_id, "updated_at": iso(now)}))
+            ops.append(
+                db.put(
+                    {
+                        **keys.contact(store_id, value),
+                        "type": "contact",
+                        "store_id": store_id,
+                        "channel": channel,
+                        "customer_id": customer_id,
+                        "updated_at": iso(now),
+                    }
+                )
+            )
     if order_id is not None:
         ops.append(
             db.put(
@@ -179,7 +198,6 @@ def sync(table: db.Table, store: Mapping[str, Any], body: Mapping[str, Any], now
     """Upsert up to 500 customers (and their birthday greetings) in transactions of at most
     100 items.  Each customer is all-or-nothing; the call as a whole is not (an earlier chunk
     stays written if a later one fails), and repeating it is harmless."""
-    from chalicelib.schedule import followups
 
     records = parse_sync(body)
     store_id = str(store["store_id"])

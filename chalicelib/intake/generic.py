@@ -15,6 +15,7 @@ answer instead, so an order is never lost over a customer's typo.
       "total": "129.90",  "currency": "EUR"
     }
 """
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.errors import InvalidInput
+from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.customers import profiles
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_standard
-from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 from chalicelib.web.http import parse_json
 
 SOURCE = "generic"
@@ -37,9 +39,18 @@ _ORDER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/#]{0,99}$")
 _AMOUNT = re.compile(r"^-?\d{1,12}(\.\d{1,4})?$")
 
 
-def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> OrderEvent:
+def read(
+    store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes
+) -> OrderEvent:
     message_id = headers.get("webhook-id")
-    require_standard(str(store["webhook_secret"]), message_id, headers.get("webhook-timestamp"), headers.get("webhook-signature"), body, now)
+    require_standard(
+        str(store["webhook_secret"]),
+        message_id,
+        headers.get("webhook-timestamp"),
+        headers.get("webhook-signature"),
+        body,
+        now,
+    )
     assert message_id is not None
     if len(message_id) > 200:
         raise InvalidInput("webhook-id is too long", field="webhook-id")
@@ -73,7 +84,9 @@ def parse_event(payload: Mapping[str, Any], message_id: str, store_id: str, note
         raise InvalidInput(f"unknown field: {unknown[0]}", field=unknown[0])
     order_id = _required_text(payload, "order_id")
     if not _ORDER_ID.match(order_id):
-        raise InvalidInput("order_id must be 1 to 100 letters, digits or . _ - / # (starting with a letter or digit)", field="order_id")
+        raise InvalidInput(
+            "order_id must be 1 to 100 letters, digits or . _ - / # (starting with a letter or digit)", field="order_id"
+        )
     status_text = payload.get("status")
     if status_text not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
@@ -86,9 +99,12 @@ def parse_event(payload: Mapping[str, Any], message_id: str, store_id: str, note
     name = payload.get("order_name")
     if name is not None and (not isinstance(name, str) or len(name) > 60):
         raise InvalidInput("order_name must be text of at most 60 characters", field="order_name")
-    from chalicelib.customers import profiles
 
-    info = profiles.parse(payload["customer"], "customer", notes, strict=False) if payload.get("customer") is not None else CustomerInfo()
+    info = (
+        profiles.parse(payload["customer"], "customer", notes, strict=False)
+        if payload.get("customer") is not None
+        else CustomerInfo()
+    )
     return OrderEvent(
         source=SOURCE,
         event_id=message_id,
@@ -129,8 +145,14 @@ def _items(value: Any) -> tuple[LineItem, ...]:
             raise InvalidInput(f"{path}.quantity must be a whole number from 1", field=f"{path}.quantity")
         months = item.get("warranty_months")
         if months is not None and (isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 240):
-            raise InvalidInput(f"{path}.warranty_months must be a whole number from 1 to 240", field=f"{path}.warranty_months")
-        out.append(LineItem(sku=n.text(sku, 100) or "", title=n.text(title, 200) or "", quantity=quantity, warranty_months=months))
+            raise InvalidInput(
+                f"{path}.warranty_months must be a whole number from 1 to 240", field=f"{path}.warranty_months"
+            )
+        out.append(
+            LineItem(
+                sku=n.text(sku, 100) or "", title=n.text(title, 200) or "", quantity=quantity, warranty_months=months
+            )
+        )
     return tuple(out)
 
 
@@ -139,7 +161,7 @@ def _total(value: Any) -> str | None:
         return None
     text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not _AMOUNT.match(text.strip()):
-        raise InvalidInput("total must be a decimal amount such as \"129.90\"", field="total")
+        raise InvalidInput('total must be a decimal amount such as "129.90"', field="total")
     return text.strip()
 
 

@@ -4,12 +4,14 @@ languages, birthdays, consents and amounts in one shape.
 Bad contact data is dropped, never fatal: the order is still stored, and the field name (never
 its value) is logged and reported back as a warning.
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.core import validate
@@ -22,7 +24,20 @@ MAX_TEXT = 500
 _BIRTHDAY = re.compile(r"^(?:(\d{4})-|--)?(\d{1,2})-(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _TRUE = {"true", "yes", "y", "1", "on", "subscribed", "opt-in", "opted_in"}
-_FALSE = {"false", "no", "n", "0", "off", "unsubscribed", "not_subscribed", "opt-out", "opted_out", "redacted", "invalid", ""}
+_FALSE = {
+    "false",
+    "no",
+    "n",
+    "0",
+    "off",
+    "unsubscribed",
+    "not_subscribed",
+    "opt-out",
+    "opted_out",
+    "redacted",
+    "invalid",
+    "",
+}
 
 
 @dataclass
@@ -139,7 +154,6 @@ def consent(value: Any) -> bool | None:
 
 def amount(value: Any) -> str | None:
     """A money amount kept as the decimal text the platform sent (never a float)."""
-    from decimal import Decimal, InvalidOperation
 
     raw = text(value, 32)
     if raw is None:

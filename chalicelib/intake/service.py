@@ -20,6 +20,7 @@ A creation that finds its order already known through a later event (``created``
 planned (thank-you, win-back, anniversary, within the late-event rule of ``followups``).
 A creation whose order was already created or paid is a repeat, answered ``stale``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -27,17 +28,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.customers import profiles
-from chalicelib.schedule import followups
-from chalicelib.storage import db, keys
-from chalicelib.stores import registry
 from chalicelib.core.clock import epoch, iso
 from chalicelib.core.errors import AftercareError, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, Unavailable
+from chalicelib.core.models import OrderEvent, OrderStatus
+from chalicelib.customers import privacy, profiles
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake import normalize as n
-from chalicelib.storage.expression import Update
-from chalicelib.core.models import OrderEvent, OrderStatus
+from chalicelib.platform import aws
+from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
+from chalicelib.schedule import followups
+from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
+from chalicelib.stores import registry
 
 MARKER_DAYS = 30
 CANCELLING = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
@@ -94,7 +97,13 @@ def _reason(exc: AftercareError) -> str:
 
 
 def receive(
-    source: str, table: db.Table, store_id: str, headers: Mapping[str, str], read_body: Callable[[], bytes], now: datetime, clients: Any = None
+    source: str,
+    table: db.Table,
+    store_id: str,
+    headers: Mapping[str, str],
+    read_body: Callable[[], bytes],
+    now: datetime,
+    clients: Any = None,
 ) -> Outcome:
     """The whole webhook path for one delivery; domain errors carry the HTTP status.  ``clients``
     (AWS clients, built on first need) are used only to tell support of a data request."""
@@ -108,16 +117,12 @@ def receive(
             logger.info("webhook ignored", extra={"source": source, "reason": reading.reason})
             return Outcome("ignored", reason=reading.reason)
         if isinstance(reading, n.Erasure):
-            from chalicelib.customers import privacy
-
             privacy.erase(table, store_id, reading, now)
             return Outcome("erased")
         if isinstance(reading, n.DataRequest):
-            from chalicelib.customers import privacy
-            from chalicelib.platform import aws
-            from chalicelib.platform.config import settings
-
-            privacy.record_data_request(table, clients or aws.clients(), store, reading, now, base_url=settings().public_base_url)
+            privacy.record_data_request(
+                table, clients or aws.clients(), store, reading, now, base_url=settings().public_base_url
+            )
             return Outcome("recorded")
         outcome = ingest(table, reading, store, now)
     except AftercareError as exc:
@@ -126,7 +131,15 @@ def receive(
         raise
     if outcome.status == "duplicate":
         count("webhooks_duplicate", source=source)
-    logger.info("webhook", extra={"source": source, "order_id": reading.order_id, "event_status": reading.status.value, "outcome": outcome.status})
+    logger.info(
+        "webhook",
+        extra={
+            "source": source,
+            "order_id": reading.order_id,
+            "event_status": reading.status.value,
+            "outcome": outcome.status,
+        },
+    )
     return Outcome(outcome.status, reading.order_id, warnings=tuple(notes.dropped))
 
 
@@ -150,43 +163,55 @@ def order_op(event: OrderEvent, now: datetime, *, first_sight: bool, late_creati
     in a known order's creation, otherwise it only moves forward."""
     status = event.status
     if late_creation:
-        fill = Update().set({"created_at": iso(event.occurred_at), "updated_at": iso(now)}).set_once(
+        fill = (
+            Update()
+            .set({"created_at": iso(event.occurred_at), "updated_at": iso(now)})
+            .set_once(
+                {
+                    "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
+                    "order_name": event.order_name,
+                    "items": [_line(item) for item in event.items] or None,
+                    "total": event.total,
+                    "currency": event.currency,
+                }
+            )
+        )
+        # A payment plans what a creation plans: after either, a creation is only a repeat.
+        created, paid = fill.name("created_at"), fill.name("paid_at")
+        condition = db.Expr(
+            f"attribute_exists(PK) AND attribute_not_exists({created}) AND attribute_not_exists({paid})"
+        )
+        return db.update(keys.order(event.store_id, event.order_id), fill.expression(), condition)
+    update = (
+        Update()
+        .set(
             {
-                "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
+                "type": "order",
+                "store_id": event.store_id,
+                "order_id": event.order_id,
+                "source": event.source,
+                "status": status.value,
+                "status_rank": RANK[status],
+                "source_updated_at": iso(event.occurred_at),
+                f"{status.value}_at": iso(event.occurred_at),
+                "updated_at": iso(now),
                 "order_name": event.order_name,
+                "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
                 "items": [_line(item) for item in event.items] or None,
                 "total": event.total,
                 "currency": event.currency,
             }
         )
-        # A payment plans what a creation plans: after either, a creation is only a repeat.
-        created, paid = fill.name("created_at"), fill.name("paid_at")
-        condition = db.Expr(f"attribute_exists(PK) AND attribute_not_exists({created}) AND attribute_not_exists({paid})")
-        return db.update(keys.order(event.store_id, event.order_id), fill.expression(), condition)
-    update = Update().set(
-        {
-            "type": "order",
-            "store_id": event.store_id,
-            "order_id": event.order_id,
-            "source": event.source,
-            "status": status.value,
-            "status_rank": RANK[status],
-            "source_updated_at": iso(event.occurred_at),
-            f"{status.value}_at": iso(event.occurred_at),
-            "updated_at": iso(now),
-            "order_name": event.order_name,
-            "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
-            "items": [_line(item) for item in event.items] or None,
-            "total": event.total,
-            "currency": event.currency,
-        }
-    ).set_once({"first_seen_at": iso(now), "customer_id": event.customer.customer_id})
+        .set_once({"first_seen_at": iso(now), "customer_id": event.customer.customer_id})
+    )
     if first_sight:
         condition = db.Expr("attribute_not_exists(PK)")
     else:
         rank, seen = update.name("status_rank"), update.name("source_updated_at")
         this_rank, this_time = update.value(RANK[status]), update.value(iso(event.occurred_at))
-        condition = db.Expr(f"attribute_exists(PK) AND ({rank} < {this_rank} OR ({rank} = {this_rank} AND {seen} <= {this_time}))")
+        condition = db.Expr(
+            f"attribute_exists(PK) AND ({rank} < {this_rank} OR ({rank} = {this_rank} AND {seen} <= {this_time}))"
+        )
     return db.update(keys.order(event.store_id, event.order_id), update.expression(), condition)
 
 
@@ -204,12 +229,25 @@ def _key_of(op: db.TransactOp) -> tuple[str, str]:
 
 
 def build(
-    event: OrderEvent, store: Mapping[str, Any], now: datetime, *, first_sight: bool, cancels: list[db.TransactOp], late_creation: bool = False
+    event: OrderEvent,
+    store: Mapping[str, Any],
+    now: datetime,
+    *,
+    first_sight: bool,
+    cancels: list[db.TransactOp],
+    late_creation: bool = False,
 ) -> list[db.TransactOp]:
     """Every write of one event, marker first and order second (their failures are told apart
     by position), never two operations on one item."""
     ops = [marker_op(event, now), order_op(event, now, first_sight=first_sight, late_creation=late_creation)]
-    ops += profiles.upsert_ops(event.store_id, event.customer, now, order_id=event.order_id, ordered_at=event.ordered_at or event.occurred_at, new_order=first_sight)
+    ops += profiles.upsert_ops(
+        event.store_id,
+        event.customer,
+        now,
+        order_id=event.order_id,
+        ordered_at=event.ordered_at or event.occurred_at,
+        new_order=first_sight,
+    )
     ops += followups.plan_order_event(event, store, now).ops
     ops += cancels
     unique: dict[tuple[str, str], db.TransactOp] = {}
@@ -225,8 +263,19 @@ def ingest(table: db.Table, event: OrderEvent, store: Mapping[str, Any], now: da
     first_sight = event.status is OrderStatus.CREATED
     late_creation = False
     for _ in range(MAX_ATTEMPTS):
-        cancels = followups.cancel_order_jobs(table, event.store_id, event.order_id, now) if event.status in CANCELLING else []
-        ops = build(event, store, now, first_sight=first_sight and not late_creation, cancels=cancels, late_creation=late_creation)
+        cancels = (
+            followups.cancel_order_jobs(table, event.store_id, event.order_id, now)
+            if event.status in CANCELLING
+            else []
+        )
+        ops = build(
+            event,
+            store,
+            now,
+            first_sight=first_sight and not late_creation,
+            cancels=cancels,
+            late_creation=late_creation,
+        )
         try:
             table.transact(ops)
         except db.TransactionConflict as conflict:

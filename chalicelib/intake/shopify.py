@@ -5,6 +5,7 @@ Shopify signs every delivery with the app's client secret (which the store saves
 The same merchant action can fan out to several topics that share ``X-Shopify-Event-Id``, so
 the dedupe key is the topic plus that id (or ``X-Shopify-Webhook-Id`` when it is absent).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -12,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.errors import InvalidInput
-from chalicelib.intake import normalize as n
-from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 from chalicelib.core.validate import as_dict, as_list
+from chalicelib.intake import normalize as n
+from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.web.http import parse_json
 
 SOURCE = "shopify"
@@ -113,7 +114,11 @@ def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Not
     buyer = as_dict(payload.get("customer"))
     billing = as_dict(payload.get("billing_address"))
     shipping = as_dict(payload.get("shipping_address"))
-    region = shipping.get("country_code") or billing.get("country_code") or as_dict(buyer.get("default_address")).get("country_code")
+    region = (
+        shipping.get("country_code")
+        or billing.get("country_code")
+        or as_dict(buyer.get("default_address")).get("country_code")
+    )
     # The consent object, when Shopify sends one, is the whole truth (``pending`` double
     # opt-in states nothing); the older boolean is read only in its absence.
     email_consent = buyer.get("email_marketing_consent")
@@ -127,7 +132,11 @@ def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Not
     birthday_field = str(store.get("birthday_field") or "birthday")
     return n.customer(
         notes,
-        emails=[("email", payload.get("email")), ("contact_email", payload.get("contact_email")), ("customer.email", buyer.get("email"))],
+        emails=[
+            ("email", payload.get("email")),
+            ("contact_email", payload.get("contact_email")),
+            ("customer.email", buyer.get("email")),
+        ],
         phones=[
             ("phone", payload.get("phone")),
             ("customer.phone", buyer.get("phone")),
@@ -151,11 +160,21 @@ def _items(lines: Any) -> tuple[LineItem, ...]:
         sku = n.text(line.get("sku"), 100) or n.text(line.get("variant_id"), 100) or n.text(line.get("product_id"), 100)
         title = n.text(line.get("title"), 200) or n.text(line.get("name"), 200) or ""
         quantity = line.get("quantity")
-        out.append(LineItem(sku=sku or title[:100] or "item", title=title, quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) and 0 < quantity <= 100_000 else 1))
+        out.append(
+            LineItem(
+                sku=sku or title[:100] or "item",
+                title=title,
+                quantity=quantity
+                if isinstance(quantity, int) and not isinstance(quantity, bool) and 0 < quantity <= 100_000
+                else 1,
+            )
+        )
     return tuple(out)
 
 
-def _order_event(store: Mapping[str, Any], topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes) -> OrderEvent:
+def _order_event(
+    store: Mapping[str, Any], topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
+) -> OrderEvent:
     status = ORDER_TOPICS[topic]
     created = n.instant(payload.get("created_at"))
     changed = n.instant(payload.get("updated_at"))
@@ -177,7 +196,9 @@ def _order_event(store: Mapping[str, Any], topic: str, event_id: str, payload: M
     )
 
 
-def _fulfillment_event(store: Mapping[str, Any], topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes) -> n.Reading:
+def _fulfillment_event(
+    store: Mapping[str, Any], topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
+) -> n.Reading:
     state = str(payload.get("status") or "").lower()
     if state in DEAD_FULFILLMENT:
         return n.Ignored(f"fulfillment {state}")
@@ -213,25 +234,39 @@ def _refund_event(store: Mapping[str, Any], event_id: str, payload: Mapping[str,
 
 def _compliance_customer(payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
     person = as_dict(payload.get("customer"))
-    return n.customer(notes, emails=[("customer.email", person.get("email"))], phones=[("customer.phone", person.get("phone"))])
+    return n.customer(
+        notes, emails=[("customer.email", person.get("email"))], phones=[("customer.phone", person.get("phone"))]
+    )
 
 
 def _order_ids(listed: Any, field: str) -> tuple[str, ...]:
     """The order ids of a compliance payload; anything that is not one is passed over."""
-    ids = (order_id(o, field) for o in as_list(listed)[:1000] if not isinstance(o, bool) and isinstance(o, (int, str)) and str(o).strip().isdecimal() and len(str(o).strip()) <= 30)
+    ids = (
+        order_id(o, field)
+        for o in as_list(listed)[:1000]
+        if not isinstance(o, bool)
+        and isinstance(o, (int, str))
+        and str(o).strip().isdecimal()
+        and len(str(o).strip()) <= 30
+    )
     return tuple(dict.fromkeys(ids))
 
 
 def _erasure(topic: str, payload: Mapping[str, Any], notes: n.Notes) -> n.Erasure:
     if topic == "shop/redact":
         return n.Erasure(whole_store=True)
-    return n.Erasure(customer=_compliance_customer(payload, notes), order_ids=_order_ids(payload.get("orders_to_redact"), "orders_to_redact"))
+    return n.Erasure(
+        customer=_compliance_customer(payload, notes),
+        order_ids=_order_ids(payload.get("orders_to_redact"), "orders_to_redact"),
+    )
 
 
 def _data_request(headers: Mapping[str, str], payload: Mapping[str, Any], notes: n.Notes) -> n.DataRequest:
     """``customers/data_request``: the request's id (else the delivery's webhook id, stable
     across Shopify's retries), whom it is about, and the orders it names."""
-    request_id = n.text(as_dict(payload.get("data_request")).get("id"), 60) or n.text(headers.get("X-Shopify-Webhook-Id"), 60)
+    request_id = n.text(as_dict(payload.get("data_request")).get("id"), 60) or n.text(
+        headers.get("X-Shopify-Webhook-Id"), 60
+    )
     if request_id is None:
         raise InvalidInput("missing data_request.id", field="data_request.id")
     return n.DataRequest(

@@ -6,6 +6,7 @@ compared in constant time.
   over ``{webhook-id}.{webhook-timestamp}.{body}``, the key being the base64 part of a
   ``whsec_`` secret; several signatures may be sent while a secret is rotated.
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,7 +50,9 @@ def standard_sign(secret: str, message_id: str, timestamp: int | str, body: byte
     return "v1," + hmac_base64(standard_key(secret), content)
 
 
-def require_standard(secret: str, message_id: str | None, timestamp: str | None, signatures: str | None, body: bytes, now: datetime) -> None:
+def require_standard(
+    secret: str, message_id: str | None, timestamp: str | None, signatures: str | None, body: bytes, now: datetime
+) -> None:
     """Raise Unauthorized unless one of the ``v1`` signatures matches and the timestamp is
     within five minutes of ``now`` (a replayed old message is refused)."""
     if not message_id or not timestamp or not signatures:

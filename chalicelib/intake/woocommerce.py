@@ -6,6 +6,7 @@ dedupe key is (webhook id, order id, ``date_modified``): the same state of the s
 the same webhook is one event however often it arrives.  Birthday and consents come from the
 order's ``meta_data`` keys that the store names in its settings.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,10 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.errors import InvalidInput
-from chalicelib.intake import normalize as n
-from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 from chalicelib.core.validate import as_dict, as_list
+from chalicelib.intake import normalize as n
+from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.web.http import parse_json
 
 SOURCE = "woocommerce"
@@ -54,7 +55,12 @@ def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now:
         raise InvalidInput(f"unknown topic: {topic[:80] or '(none)'}", field=TOPIC)
     payload = parse_json(body)
     raw_id = payload.get("id")
-    if isinstance(raw_id, bool) or not isinstance(raw_id, (int, str)) or not str(raw_id).strip().isdecimal() or len(str(raw_id)) > 20:
+    if (
+        isinstance(raw_id, bool)
+        or not isinstance(raw_id, (int, str))
+        or not str(raw_id).strip().isdecimal()
+        or len(str(raw_id)) > 20
+    ):
         raise InvalidInput("missing order id (id)", field="id")
     order_number = int(str(raw_id))
     state = str(payload.get("status") or "").strip().lower()
@@ -123,8 +129,19 @@ def _items(lines: Any) -> tuple[LineItem, ...]:
         if not isinstance(line, dict):
             continue
         title = _name(line.get("name"), 200) or ""
-        sku = n.text(line.get("sku"), 100) or n.text(line.get("variation_id") or None, 100) or n.text(line.get("product_id"), 100)
+        sku = (
+            n.text(line.get("sku"), 100)
+            or n.text(line.get("variation_id") or None, 100)
+            or n.text(line.get("product_id"), 100)
+        )
         quantity = line.get("quantity")
-        out.append(LineItem(sku=sku or title[:100] or "item", title=title, quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) and 0 < quantity <= 100_000 else 1))
+        out.append(
+            LineItem(
+                sku=sku or title[:100] or "item",
+                title=title,
+                quantity=quantity
+                if isinstance(quantity, int) and not isinstance(quantity, bool) and 0 < quantity <= 100_000
+                else 1,
+            )
+        )
     return tuple(out)
-

@@ -43,6 +43,7 @@ A claimed job that comes back (its lease ran out) is resolved from its ledger:
 Before the claim nothing can have gone out.  Storage trouble there leaves the job pending
 (dispatch's lease brings it back); a busy provider or any other error raises so SQS retries
 (with a growing back-off), and on the queue's last receive the job is marked failed."""
+
 from __future__ import annotations
 
 import json
@@ -52,23 +53,28 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.messaging import links, transports, policy
-from chalicelib.schedule import followups
-from chalicelib.storage import db, keys
-from chalicelib.stores import registry
-from chalicelib.stores import products as product_settings
 from chalicelib.core.clock import epoch, iso, parse_iso
-from chalicelib.platform.config import settings
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.models import Channel, JobKind, JobStatus
+from chalicelib.messaging import links, policy, transports
+from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
+from chalicelib.schedule import followups
+from chalicelib.storage import db, keys
+from chalicelib.stores import products as product_settings
+from chalicelib.stores import registry
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from chalicelib.messaging.compose import Email, compose_email, compose_sms, message_context, survey_context
 from chalicelib.messaging.facts import Facts, gather
-from chalicelib.surveys import tokens
+from chalicelib.reports import stats
+from chalicelib.schedule import jobs
+from chalicelib.schedule.dispatch import LEASE
+from chalicelib.stores import overrides
 from chalicelib.support import escalation
+from chalicelib.surveys import tokens
+from chalicelib.surveys.tokens import scale
 
 ESCALATION_KINDS = frozenset({JobKind.CASE_REALERT.value, JobKind.ALERT_RETRY.value})
 # Every message but the order's own thank-you carries List-Unsubscribe (RFC 8058).
@@ -96,7 +102,11 @@ class Outcome:
 def handle_batch(event: Mapping[str, Any], context: Any, table: db.Table, clients: Any) -> PartialItemFailureResponse:
     """Process an SQS batch with Powertools' batch processor; failed records are reported
     one by one (``ReportBatchItemFailures``), so one busy provider does not redo the batch."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch import (  # lazy: heavy at import (make bench, import time)
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
 
     max_receives = settings().send_max_receives
 
@@ -110,7 +120,9 @@ def handle_batch(event: Mapping[str, Any], context: Any, table: db.Table, client
 
     # Every record failing is still a partial answer (all ids listed), not a crashed invocation.
     processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=dict(event), record_handler=record_handler, processor=processor, context=context)
+    return process_partial_response(
+        event=dict(event), record_handler=record_handler, processor=processor, context=context
+    )
 
 
 def retry_delay(receives: int) -> int:
@@ -120,15 +132,19 @@ def retry_delay(receives: int) -> int:
 
 def _back_off(sqs: Any, receipt_handle: str, receives: int) -> None:
     """Hide the message for :func:`retry_delay`; if SQS refuses, its visibility timeout stands."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError  # lazy: heavy at import (make bench, import time)
 
     try:
-        sqs.change_message_visibility(QueueUrl=settings().send_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=retry_delay(receives))
+        sqs.change_message_visibility(
+            QueueUrl=settings().send_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=retry_delay(receives)
+        )
     except (ClientError, BotoCoreError) as exc:
         logger.warning("backoff not set", extra={"error": type(exc).__name__})
 
 
-def process(table: db.Table, clients: Any, message: Mapping[str, Any], *, receives: int = 1, max_receives: int = 5) -> Outcome:
+def process(
+    table: db.Table, clients: Any, message: Mapping[str, Any], *, receives: int = 1, max_receives: int = 5
+) -> Outcome:
     key = {"PK": str(message["pk"]), "SK": str(message["sk"])}
     now = parse_iso(str(message["now"]))
     job = table.get(key, consistent=True)
@@ -188,7 +204,15 @@ def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) 
         return _not_sent(table, job, claim, exc, now)
     _finish(table, job, store, facts.customer, facts.language, sent, claim, now)
     count("MessageSent", kind=str(job["kind"]))
-    logger.info("sent", extra={"store_id": job["store_id"], "kind": job["kind"], "channels": sorted(sent.channels), "unconfirmed": sorted(sent.unconfirmed)})
+    logger.info(
+        "sent",
+        extra={
+            "store_id": job["store_id"],
+            "kind": job["kind"],
+            "channels": sorted(sent.channels),
+            "unconfirmed": sorted(sent.unconfirmed),
+        },
+    )
     if sent.unconfirmed:
         return Outcome("sent", "unconfirmed", message_ids=sent.message_ids)
     return Outcome("sent", message_ids=sent.message_ids)
@@ -200,11 +224,28 @@ def _plan_warranties(table: db.Table, job: Mapping[str, Any], store: Mapping[str
     data = job.get("data") or {}
     titles = {str(sku): str(title) for sku, title in (data.get("titles") or {}).items()}
     found = product_settings.products_for(table, str(job["store_id"]), titles)
-    items = [(sku, str(p.get("title") or titles[sku]), int(p["warranty_months"])) for sku, p in sorted(found.items()) if p.get("warranty_months")]
+    items = [
+        (sku, str(p.get("title") or titles[sku]), int(p["warranty_months"]))
+        for sku, p in sorted(found.items())
+        if p.get("warranty_months")
+    ]
     planned = followups.warranty_jobs(
-        store, str(job["store_id"]), str(job["order_id"]), str(job["customer_id"]), parse_iso(str(data["ordered_at"])), items, now
+        store,
+        str(job["store_id"]),
+        str(job["order_id"]),
+        str(job["customer_id"]),
+        parse_iso(str(data["ordered_at"])),
+        items,
+        now,
     )
-    done = db.set_expr({"status": JobStatus.DONE.value, "reason": f"planned {len(planned)} warranty reminders", "finished_at": iso(now)}, remove=["due_pk", "due_at"])
+    done = db.set_expr(
+        {
+            "status": JobStatus.DONE.value,
+            "reason": f"planned {len(planned)} warranty reminders",
+            "finished_at": iso(now),
+        },
+        remove=["due_pk", "due_at"],
+    )
     try:
         table.transact([*(db.put(j) for j in planned), db.update(_job_key(job), done, condition=_pending_at(job))])
     except db.TransactionConflict:
@@ -218,7 +259,11 @@ def _job_key(job: Mapping[str, Any]) -> keys.Key:
 
 
 def _pending_at(job: Mapping[str, Any]) -> db.Expr:
-    return db.Expr("#st = :pending AND #due = :due", names={"#st": "status", "#due": "due"}, values={":pending": JobStatus.PENDING.value, ":due": job["due"]})
+    return db.Expr(
+        "#st = :pending AND #due = :due",
+        names={"#st": "status", "#due": "due"},
+        values={":pending": JobStatus.PENDING.value, ":due": job["due"]},
+    )
 
 
 @dataclass(frozen=True)
@@ -241,7 +286,6 @@ def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> Claim | No
 
     A claim whose answer was lost (a timeout after DynamoDB applied it, or an SDK retry that
     then found its own item) is recognised by its attempt id."""
-    from chalicelib.schedule.dispatch import LEASE
 
     claim = Claim(_claim_key(job), uuid.uuid4().hex)
     ledger = {
@@ -256,7 +300,9 @@ def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> Claim | No
     }
     # The claimed job stays in the due index, due when its lease ends: if this attempt dies
     # unseen, dispatch finds it again and :func:`_resume` resolves it.
-    held = db.set_expr({"status": JobStatus.CLAIMED.value, "claimed_at": iso(now), "due_at": iso(now + LEASE)}, add={"attempts": 1})
+    held = db.set_expr(
+        {"status": JobStatus.CLAIMED.value, "claimed_at": iso(now), "due_at": iso(now + LEASE)}, add={"attempts": 1}
+    )
     try:
         table.transact([db.create(ledger), db.update(_job_key(job), held, condition=_pending_at(job))])
     except db.TransactionConflict as exc:
@@ -282,14 +328,19 @@ def _claimed_before(table: db.Table, job: Mapping[str, Any], now: datetime) -> N
     """The occurrence has a ledger item already.  If it is this very job's unfinished claim
     (the job was rewritten as pending meanwhile), the job is put back under that claim so
     :func:`_resume` settles it; either way this attempt sends nothing."""
-    from chalicelib.schedule.dispatch import LEASE
 
     ledger = table.get(_claim_key(job), consistent=True)
     if ledger is not None and ledger.get("job_sk") == job["SK"] and ledger.get("stage") in (CLAIMED, DELIVERED):
         try:
             table.update(
                 _job_key(job),
-                db.set_expr({"status": JobStatus.CLAIMED.value, "claimed_at": ledger.get("claimed_at") or iso(now), "due_at": iso(now + LEASE)}),
+                db.set_expr(
+                    {
+                        "status": JobStatus.CLAIMED.value,
+                        "claimed_at": ledger.get("claimed_at") or iso(now),
+                        "due_at": iso(now + LEASE),
+                    }
+                ),
                 condition=_pending_at(job),
                 return_values="NONE",
             )
@@ -378,12 +429,17 @@ def _forget_call(table: db.Table, claim: Claim) -> None:
         pass
 
 
-def _release(table: db.Table, job: Mapping[str, Any], claim: Claim, now: datetime, *, due: datetime | None = None) -> None:
+def _release(
+    table: db.Table, job: Mapping[str, Any], claim: Claim, now: datetime, *, due: datetime | None = None
+) -> None:
     """Undo a claim whose message did not go, so a retry may send it: SQS redelivers the
     message, and should it be lost, dispatch finds the job again after a lease."""
-    from chalicelib.schedule.dispatch import LEASE
 
-    back = {"status": JobStatus.PENDING.value, "due_pk": keys.due_shard(str(job["PK"]), str(job["SK"]), settings().due_shards), "due_at": iso(due or now + LEASE)}
+    back = {
+        "status": JobStatus.PENDING.value,
+        "due_pk": keys.due_shard(str(job["PK"]), str(job["SK"]), settings().due_shards),
+        "due_at": iso(due or now + LEASE),
+    }
     try:
         table.transact(
             [
@@ -403,9 +459,14 @@ def _fail_claimed(table: db.Table, job: Mapping[str, Any], claim: Claim, reason:
     """Fail a claimed job whose message did not go out; its ledger item goes too, so another
     job for the same occurrence (the fallback survey) is not told it was sent."""
     listing = keys.failed_job_listing(str(job["store_id"]), iso(now), str(job["PK"]), str(job["SK"]))
-    failed = db.set_expr({"status": JobStatus.FAILED.value, "reason": reason, "finished_at": iso(now), **listing}, remove=["due_pk", "due_at", "claimed_at"])
+    failed = db.set_expr(
+        {"status": JobStatus.FAILED.value, "reason": reason, "finished_at": iso(now), **listing},
+        remove=["due_pk", "due_at", "claimed_at"],
+    )
     try:
-        table.transact([db.delete(claim.key, condition=claim.owned()), db.update(_job_key(job), failed, condition=_claimed())])
+        table.transact(
+            [db.delete(claim.key, condition=claim.owned()), db.update(_job_key(job), failed, condition=_claimed())]
+        )
     except db.TransactionConflict:
         return
     count("SendFailed", kind=str(job["kind"]))
@@ -414,7 +475,6 @@ def _fail_claimed(table: db.Table, job: Mapping[str, Any], claim: Claim, reason:
 
 def _resume(table: db.Table, job: dict[str, Any], now: datetime) -> Outcome:
     """Settle a claim that outlived its attempt (see the module docstring)."""
-    from chalicelib.schedule.dispatch import LEASE
 
     ledger = table.get(_claim_key(job), consistent=True)
     if ledger is None or ledger.get("job_sk") != job["SK"] or ledger.get("stage") == SENT:
@@ -422,7 +482,9 @@ def _resume(table: db.Table, job: dict[str, Any], now: datetime) -> Outcome:
         if ledger is None:
             void = db.set_expr({"status": JobStatus.PENDING.value, "due_at": iso(now)}, remove=["claimed_at"])
         else:
-            void = db.set_expr({"status": JobStatus.SENT.value, "finished_at": iso(now)}, remove=["due_pk", "due_at", "claimed_at"])
+            void = db.set_expr(
+                {"status": JobStatus.SENT.value, "finished_at": iso(now)}, remove=["due_pk", "due_at", "claimed_at"]
+            )
         try:
             table.update(_job_key(job), void, condition=_claimed(), return_values="NONE")
         except db.ConditionFailed:
@@ -443,7 +505,11 @@ def _resume(table: db.Table, job: dict[str, Any], now: datetime) -> Outcome:
             count("ClaimReleased")
             return Outcome("released", "stale_claim_not_sent")
     store = registry.with_defaults(registry.get_store(table, str(job["store_id"])))
-    customer = table.get(keys.customer(str(job["store_id"]), str(job["customer_id"])), consistent=True) if job.get("customer_id") else None
+    customer = (
+        table.get(keys.customer(str(job["store_id"]), str(job["customer_id"])), consistent=True)
+        if job.get("customer_id")
+        else None
+    )
     language = str(ledger.get("language") or store.get("language") or "en")
     sent_at = parse_iso(str(ledger["sent_at"])) if ledger.get("sent_at") else now
     _finish(table, job, store, customer, language, sent, claim, sent_at)
@@ -455,7 +521,10 @@ def _reschedule(table: db.Table, job: Mapping[str, Any], at: datetime, reason: s
     try:
         table.update(
             _job_key(job),
-            db.set_expr({"due": iso(at), "due_at": iso(at), "deferred_reason": reason, "deferred_at": iso(now)}, add={"deferrals": 1}),
+            db.set_expr(
+                {"due": iso(at), "due_at": iso(at), "deferred_reason": reason, "deferred_at": iso(now)},
+                add={"deferrals": 1},
+            ),
             condition=_pending_at(job),
             return_values="NONE",
         )
@@ -463,7 +532,9 @@ def _reschedule(table: db.Table, job: Mapping[str, Any], at: datetime, reason: s
         pass  # changed meanwhile: the newer version stands
 
 
-def _next_occurrence(job: Mapping[str, Any], store: Mapping[str, Any], customer: Mapping[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+def _next_occurrence(
+    job: Mapping[str, Any], store: Mapping[str, Any], customer: Mapping[str, Any] | None, now: datetime
+) -> dict[str, Any] | None:
     """For a recurring kind, the attributes that make it pending again for next year."""
     if job["kind"] not in followups.RECURRING:
         return None
@@ -480,12 +551,16 @@ def _next_occurrence(job: Mapping[str, Any], store: Mapping[str, Any], customer:
     }
 
 
-def _finish_without_sending(table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, reason: str, now: datetime) -> None:
+def _finish_without_sending(
+    table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, reason: str, now: datetime
+) -> None:
     again = _next_occurrence(job, store, facts.customer, now)
     if again is not None:
         update = db.set_expr({**again, "last_reason": reason, "last_finished_at": iso(now)})
     else:
-        update = db.set_expr({"status": JobStatus.SKIPPED.value, "reason": reason, "finished_at": iso(now)}, remove=["due_pk", "due_at"])
+        update = db.set_expr(
+            {"status": JobStatus.SKIPPED.value, "reason": reason, "finished_at": iso(now)}, remove=["due_pk", "due_at"]
+        )
     try:
         table.update(_job_key(job), update, condition=_pending_at(job), return_values="NONE")
     except db.ConditionFailed:
@@ -494,12 +569,19 @@ def _finish_without_sending(table: db.Table, job: Mapping[str, Any], store: Mapp
 
 def _fail(table: db.Table, job: Mapping[str, Any], reason: str, now: datetime) -> None:
     """Mark a job failed, visible in the store's failed-jobs listing."""
-    condition = db.Expr("#st IN (:pending, :claimed)", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value, ":claimed": JobStatus.CLAIMED.value})
+    condition = db.Expr(
+        "#st IN (:pending, :claimed)",
+        names={"#st": "status"},
+        values={":pending": JobStatus.PENDING.value, ":claimed": JobStatus.CLAIMED.value},
+    )
     listing = keys.failed_job_listing(str(job["store_id"]), iso(now), str(job["PK"]), str(job["SK"]))
     try:
         table.update(
             _job_key(job),
-            db.set_expr({"status": JobStatus.FAILED.value, "reason": reason, "finished_at": iso(now), **listing}, remove=["due_pk", "due_at"]),
+            db.set_expr(
+                {"status": JobStatus.FAILED.value, "reason": reason, "finished_at": iso(now), **listing},
+                remove=["due_pk", "due_at"],
+            ),
             condition=condition,
             return_values="NONE",
         )
@@ -507,8 +589,6 @@ def _fail(table: db.Table, job: Mapping[str, Any], reason: str, now: datetime) -
         return
     count("SendFailed", kind=str(job["kind"]))
     logger.warning("job failed", extra={"store_id": job["store_id"], "kind": job["kind"], "reason": reason})
-
-
 
 
 # --- composing and delivering --------------------------------------------------------
@@ -529,13 +609,19 @@ class Sent:
 
 
 def deliver(
-    table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, decision: policy.Decision, now: datetime, claim: Claim
+    table: db.Table,
+    clients: Any,
+    job: Mapping[str, Any],
+    store: Mapping[str, Any],
+    facts: Facts,
+    decision: policy.Decision,
+    now: datetime,
+    claim: Claim,
 ) -> Sent:
     """Send on each channel the decision names; :class:`NotSent` when nothing went out.
 
     Once one channel went (or may have), a later channel's trouble gives that channel up
     rather than failing the message: a retry would send the first one twice."""
-    from chalicelib.stores import overrides
 
     kind = str(job["kind"])
     sent = Sent({}, {})
@@ -563,7 +649,9 @@ def deliver(
             break
         try:
             if isinstance(message, Email):
-                message_id = transports.send_email(clients, store, contact, message.subject, message.html, message.text, message.headers)
+                message_id = transports.send_email(
+                    clients, store, contact, message.subject, message.html, message.text, message.headers
+                )
             else:
                 message_id = transports.send_sms(clients, store, contact, message)
         except transports.Ambiguous as exc:
@@ -591,8 +679,15 @@ def deliver(
 
 
 def _prepare(
-    table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, decision: policy.Decision,
-    store_overrides: Mapping[str, str], channel: str, contact: str, now: datetime,
+    table: db.Table,
+    job: Mapping[str, Any],
+    store: Mapping[str, Any],
+    facts: Facts,
+    decision: policy.Decision,
+    store_overrides: Mapping[str, str],
+    channel: str,
+    contact: str,
+    now: datetime,
 ) -> tuple[str | None, Email | str]:
     """The survey token this channel's message carries (issued now) and the message,
     composed; a message that cannot be built (its template raises) is Unsendable."""
@@ -605,21 +700,38 @@ def _prepare(
     if kind in SURVEY_LABELS:
         survey_store = {**store, **SURVEY_SETTINGS.get(kind, {})}
         link = tokens.issue_survey(
-            table, store=survey_store, customer_id=customer_id, order_id=str(job.get("order_id") or ""), kind=SURVEY_LABELS[kind],
-            channel=channel, contact=contact, now=now, language=facts.language,
+            table,
+            store=survey_store,
+            customer_id=customer_id,
+            order_id=str(job.get("order_id") or ""),
+            kind=SURVEY_LABELS[kind],
+            channel=channel,
+            contact=contact,
+            now=now,
+            language=facts.language,
         )
         context.update(survey_context(survey_store, link.url, link.score_urls))
         issued = link.token
     elif kind == JobKind.SURVEY_REMINDER.value:
-        from chalicelib.surveys.tokens import scale
-
         token = str((job.get("data") or {})["token"])
-        context.update(survey_context(store, tokens.survey_url(token), [(s, tokens.survey_url(token, s)) for s in scale(str(store.get("survey_type") or "nps"))]))
+        context.update(
+            survey_context(
+                store,
+                tokens.survey_url(token),
+                [(s, tokens.survey_url(token, s)) for s in scale(str(store.get("survey_type") or "nps"))],
+            )
+        )
     try:
         if channel == Channel.EMAIL.value:
             transports.sender(store)  # a sender that cannot be encoded fails here, before any call
-            unsubscribe = None if kind in TRANSACTIONAL else links.unsubscribe_url(str(store["store_id"]), customer_id or contact, contact)
-            message: Email | str = compose_email(kind, facts.language, context, store, store_overrides, unsubscribe=unsubscribe)
+            unsubscribe = (
+                None
+                if kind in TRANSACTIONAL
+                else links.unsubscribe_url(str(store["store_id"]), customer_id or contact, contact)
+            )
+            message: Email | str = compose_email(
+                kind, facts.language, context, store, store_overrides, unsubscribe=unsubscribe
+            )
         else:
             message = compose_sms(kind, facts.language, context, store, store_overrides)
     except transports.Unsendable:
@@ -631,8 +743,14 @@ def _prepare(
 
 
 def _finish(
-    table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], customer: Mapping[str, Any] | None, language: str,
-    sent: Sent, claim: Claim, now: datetime,
+    table: db.Table,
+    job: Mapping[str, Any],
+    store: Mapping[str, Any],
+    customer: Mapping[str, Any] | None,
+    language: str,
+    sent: Sent,
+    claim: Claim,
+    now: datetime,
 ) -> None:
     """Record what went; should the record keep failing, keep the answers in the ledger so
     the next attempt finishes it (:func:`_resume`), and raise so that attempt comes soon."""
@@ -657,8 +775,14 @@ def _finish(
 
 
 def _record_sent(
-    table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], customer: Mapping[str, Any] | None, language: str,
-    sent: Sent, claim: Claim, now: datetime,
+    table: db.Table,
+    job: Mapping[str, Any],
+    store: Mapping[str, Any],
+    customer: Mapping[str, Any] | None,
+    language: str,
+    sent: Sent,
+    claim: Claim,
+    now: datetime,
 ) -> None:
     store_id = str(store["store_id"])
     kind = str(job["kind"])
@@ -666,19 +790,50 @@ def _record_sent(
     channels = sent.channels
     ids = ",".join(f"{c}:{sent.message_ids.get(c, 'unconfirmed')}" for c in channels)
     unconfirmed = "; ".join(f"{c}: {why}" for c, why in sorted(sent.unconfirmed.items())) or None
-    not_yet_sent = db.Expr("#att = :att AND #stage <> :sent", names={"#att": "attempt", "#stage": "stage"}, values={":att": claim.attempt, ":sent": SENT})
+    not_yet_sent = db.Expr(
+        "#att = :att AND #stage <> :sent",
+        names={"#att": "attempt", "#stage": "stage"},
+        values={":att": claim.attempt, ":sent": SENT},
+    )
     ops = [
-        db.update(claim.key, db.set_expr({"stage": SENT, "message_ids": sent.message_ids, "unconfirmed": sent.unconfirmed or None, "sent_at": iso(now)}, remove=["calling", "calling_contact"]), condition=not_yet_sent),
+        db.update(
+            claim.key,
+            db.set_expr(
+                {
+                    "stage": SENT,
+                    "message_ids": sent.message_ids,
+                    "unconfirmed": sent.unconfirmed or None,
+                    "sent_at": iso(now),
+                },
+                remove=["calling", "calling_contact"],
+            ),
+            condition=not_yet_sent,
+        ),
     ]
     again = _next_occurrence(job, store, customer, now)
-    finished: dict[str, Any] = {"message_ids": sent.message_ids, "last_sent_at": iso(now), "channels": channels, "given_up": sent.given_up or None}
+    finished: dict[str, Any] = {
+        "message_ids": sent.message_ids,
+        "last_sent_at": iso(now),
+        "channels": channels,
+        "given_up": sent.given_up or None,
+    }
     if unconfirmed:
         # Listed with the failed jobs: the store sees what may not have reached the customer.
-        finished.update({"unconfirmed": unconfirmed, **keys.failed_job_listing(store_id, iso(now), str(job["PK"]), str(job["SK"]))})
+        finished.update(
+            {"unconfirmed": unconfirmed, **keys.failed_job_listing(store_id, iso(now), str(job["PK"]), str(job["SK"]))}
+        )
     if again is not None:
         ops.append(db.update(_job_key(job), db.set_expr({**again, **finished}, remove=["claimed_at"])))
     else:
-        ops.append(db.update(_job_key(job), db.set_expr({"status": JobStatus.SENT.value, "finished_at": iso(now), **finished}, remove=["due_pk", "due_at", "claimed_at"])))
+        ops.append(
+            db.update(
+                _job_key(job),
+                db.set_expr(
+                    {"status": JobStatus.SENT.value, "finished_at": iso(now), **finished},
+                    remove=["due_pk", "due_at", "claimed_at"],
+                ),
+            )
+        )
     if customer_id:
         ops.append(
             db.put(
@@ -698,8 +853,6 @@ def _record_sent(
         if kind == JobKind.SURVEY.value and customer is not None:
             ops.append(db.update(keys.customer(store_id, str(customer_id)), db.set_expr({"last_survey_at": iso(now)})))
     if kind in SURVEY_LABELS and sent.survey_token:
-        from chalicelib.reports import stats
-
         ops.append(stats.sent_op(store_id, SURVEY_LABELS[kind], now))
     if Channel.SMS.value in channels and Channel.SMS.value in sent.contacts:
         phone = sent.contacts[Channel.SMS.value]
@@ -717,14 +870,24 @@ def _record_sent(
                 }
             )
         )
-    if kind == JobKind.SURVEY.value and sent.survey_token and followups.enabled(store, JobKind.SURVEY_REMINDER) and job.get("order_id"):
-        from chalicelib.schedule import jobs
+    if (
+        kind == JobKind.SURVEY.value
+        and sent.survey_token
+        and followups.enabled(store, JobKind.SURVEY_REMINDER)
+        and job.get("order_id")
+    ):
         reminder_key = tokens.reminder_job_key(store_id, str(job["order_id"]))
         due = now + timedelta(days=int(store.get("survey_reminder_days") or 3))
         reminder = jobs.job_item(
-            reminder_key["PK"], JobKind.SURVEY_REMINDER, due, store_id=store_id, shards=settings().due_shards,
-            customer_id=customer_id, order_id=job.get("order_id"),
-            data={"token": sent.survey_token, "channel": sent.survey_channel, "language": language}, created_at=now,
+            reminder_key["PK"],
+            JobKind.SURVEY_REMINDER,
+            due,
+            store_id=store_id,
+            shards=settings().due_shards,
+            customer_id=customer_id,
+            order_id=job.get("order_id"),
+            data={"token": sent.survey_token, "channel": sent.survey_channel, "language": language},
+            created_at=now,
         )
         ops.append(jobs.schedule(reminder))
     table.transact(ops)

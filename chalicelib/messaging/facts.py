@@ -1,4 +1,5 @@
 """What a send decision needs to know about a job: the store, the customer, the order, the language, caps."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -6,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.messaging import transports, policy, suppression
-from chalicelib.storage import db, keys
-from chalicelib.web import templating
-from chalicelib.stores import products as product_settings
 from chalicelib.core.clock import iso, parse_iso
-from chalicelib.platform.config import settings
 from chalicelib.core.models import Channel, JobKind
+from chalicelib.messaging import policy, suppression, transports
+from chalicelib.platform.config import settings
+from chalicelib.storage import db, keys
+from chalicelib.stores import products as product_settings
 from chalicelib.surveys import tokens
+from chalicelib.web import templating
 
 
 # --- facts ---------------------------------------------------------------------------
@@ -31,13 +32,19 @@ def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping
     customer_id = job.get("customer_id")
     order_id = job.get("order_id")
     customer = table.get(keys.customer(store_id, customer_id), consistent=True) if customer_id else None
-    order = table.get(keys.order(store_id, order_id), consistent=True) if order_id and job["kind"] != JobKind.WINBACK.value else None
+    order = (
+        table.get(keys.order(store_id, order_id), consistent=True)
+        if order_id and job["kind"] != JobKind.WINBACK.value
+        else None
+    )
     data = job.get("data") or {}
     kind = str(job["kind"])
 
     products: dict[str, dict[str, Any]] = {}
     if order and kind in (JobKind.DELIVERY_CHECKIN.value, JobKind.USAGE_TIPS.value):
-        products = product_settings.products_for(table, store_id, (str(i.get("sku") or "") for i in order.get("items") or []))
+        products = product_settings.products_for(
+            table, store_id, (str(i.get("sku") or "") for i in order.get("items") or [])
+        )
 
     nothing_to_say = None
     if kind == JobKind.USAGE_TIPS.value:
@@ -70,7 +77,9 @@ def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping
             if item.get("sent_at") and item.get("kind") not in policy.IMMEDIATE
         ]
 
-    language = templating.language_for((order or {}).get("language") or (customer or {}).get("language") or data.get("language"), store)
+    language = templating.language_for(
+        (order or {}).get("language") or (customer or {}).get("language") or data.get("language"), store
+    )
     situation = policy.Situation(
         kind=kind,
         store=store,

@@ -1,4 +1,5 @@
 """SES feedback: bounces and complaints suppress the address, for the store that sent."""
+
 from __future__ import annotations
 
 import re
@@ -6,11 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.messaging import transports, suppression
-from chalicelib.storage import db
 from chalicelib.core.models import Channel
-from chalicelib.platform.observability import count
 from chalicelib.core.validate import as_dict, as_list
+from chalicelib.messaging import suppression, transports
+from chalicelib.platform.observability import count
+from chalicelib.storage import db
 
 
 # --- SES feedback --------------------------------------------------------------------

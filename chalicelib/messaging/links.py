@@ -1,4 +1,5 @@
 """Links put in messages: one-click unsubscribe, signed so they need no table write."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,9 @@ UNSUBSCRIBE = "unsubscribe"
 
 
 def unsubscribe_token(store_id: str, customer_id: str, contact: str) -> str:
-    return signing.sign(UNSUBSCRIBE, json.dumps([store_id, customer_id, contact], separators=(",", ":"), ensure_ascii=False))
+    return signing.sign(
+        UNSUBSCRIBE, json.dumps([store_id, customer_id, contact], separators=(",", ":"), ensure_ascii=False)
+    )
 
 
 def unsubscribe_url(store_id: str, customer_id: str, contact: str) -> str:

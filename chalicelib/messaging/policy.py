@@ -6,6 +6,7 @@ nothing to say, order cancelled, contact present, suppression (ours and SES's), 
 marketing kinds, the survey cooldown, the weekly cap, quiet hours.  A message that may not
 go *now* gets the next allowed moment; one that may never go is dropped with the reason.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,9 @@ IMMEDIATE = frozenset({JobKind.THANK_YOU.value})
 SURVEY_KINDS = frozenset({JobKind.SURVEY.value, JobKind.SURVEY_REMINDER.value})
 ORDER_GONE = frozenset({"cancelled", "refunded"})
 # Kinds that still make sense after an order is cancelled or refunded.
-OUTLIVE_ORDER = frozenset({JobKind.MADE_IT_RIGHT.value, JobKind.WINBACK.value, JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value})
+OUTLIVE_ORDER = frozenset(
+    {JobKind.MADE_IT_RIGHT.value, JobKind.WINBACK.value, JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value}
+)
 WEEK = timedelta(days=7)
 
 
@@ -177,7 +180,11 @@ def decide(s: Situation) -> Decision:
             return drop(Reason.COOLDOWN)
 
     zone = zone_of(s.customer, s.store)
-    window = (str(s.store.get("quiet_start") or "09:00"), str(s.store.get("quiet_end") or "20:00"), send_days(s.store, zone))
+    window = (
+        str(s.store.get("quiet_start") or "09:00"),
+        str(s.store.get("quiet_end") or "20:00"),
+        send_days(s.store, zone),
+    )
 
     if s.kind not in IMMEDIATE:
         in_week = sorted(t for t in s.recent_sends if t > s.now - WEEK)

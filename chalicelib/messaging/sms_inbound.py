@@ -8,8 +8,10 @@ around a clear opt-out word ("please stop texting me"), is that keyword; a messa
 starts with a number is a score with the rest as its comment, unless the number is clearly a
 quantity ("2 min away").  Each survey gets one thank-you and one help reply at most.
 """
+
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,10 +19,16 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from chalicelib.core import validate
+from chalicelib.core.clock import epoch, parse_iso
+from chalicelib.core.errors import InvalidInput
+from chalicelib.messaging import suppression, transports
+from chalicelib.platform.observability import count
 from chalicelib.storage import db, keys
-from chalicelib.surveys import answers
-from chalicelib.surveys import tokens
+from chalicelib.stores import registry
 from chalicelib.support import escalation
+from chalicelib.surveys import answers, tokens
+from chalicelib.web import templating
 
 
 class Intent(str, Enum):
@@ -50,7 +58,11 @@ _LETTER_VARIANTS = str.maketrans(
 def fold(text: str) -> str:
     """Lower case, no accents or Arabic diacritics, one spelling per letter, words only."""
     value = unicodedata.normalize("NFKD", text.casefold())
-    value = "".join(c for c in value if unicodedata.category(c) != "Mn" or "\u0600" <= c <= "\u06ff" and not _ARABIC_MARKS.match(c))
+    value = "".join(
+        c
+        for c in value
+        if unicodedata.category(c) != "Mn" or ("\u0600" <= c <= "\u06ff" and not _ARABIC_MARKS.match(c))
+    )
     value = unicodedata.normalize("NFC", _ARABIC_MARKS.sub("", value)).translate(_LETTER_VARIANTS)
     value = re.sub(r"[^\w\s]", " ", value.replace("-", "").replace("_", ""))
     return " ".join(value.split())
@@ -63,44 +75,198 @@ def _folded(*words: str) -> frozenset[str]:
 # Whole-message keywords (what carriers and AWS End User Messaging honour, and their equivalents).
 STOP_WORDS = _folded(
     # English
-    "stop", "end", "cancel", "unsubscribe", "quit", "stopall", "stop all", "revoke", "optout", "opt out", "opt-out",
+    "stop",
+    "end",
+    "cancel",
+    "unsubscribe",
+    "quit",
+    "stopall",
+    "stop all",
+    "revoke",
+    "optout",
+    "opt out",
+    "opt-out",
     # Arabic
-    "توقف", "توقّف", "قف", "إلغاء", "الغاء", "إلغاء الاشتراك", "الغاء الاشتراك", "إيقاف", "ايقاف", "أوقف", "اوقف", "إنهاء",
+    "توقف",
+    "توقّف",
+    "قف",
+    "إلغاء",
+    "الغاء",
+    "إلغاء الاشتراك",
+    "الغاء الاشتراك",
+    "إيقاف",
+    "ايقاف",
+    "أوقف",
+    "اوقف",
+    "إنهاء",
     # Persian
-    "لغو", "لغو عضویت", "توقف", "ایست", "انصراف", "قطع",
+    "لغو",
+    "لغو عضویت",
+    "توقف",
+    "ایست",
+    "انصراف",
+    "قطع",
     # Hebrew
-    "עצור", "הסר", "הסרה", "ביטול", "בטל", "הפסק", "די",
+    "עצור",
+    "הסר",
+    "הסרה",
+    "ביטול",
+    "בטל",
+    "הפסק",
+    "די",
     # Greek
-    "ΣΤΟΠ", "στοπ", "ΔΙΑΓΡΑΦΗ", "διαγραφή", "ΑΠΕΓΓΡΑΦΗ", "απεγγραφή", "ΔΙΑΚΟΠΗ", "διακοπή", "ΤΕΛΟΣ", "τέλος", "ΑΚΥΡΩΣΗ", "ακύρωση", "ΣΤΑΜΑΤΑ",
+    "ΣΤΟΠ",
+    "στοπ",
+    "ΔΙΑΓΡΑΦΗ",
+    "διαγραφή",
+    "ΑΠΕΓΓΡΑΦΗ",
+    "απεγγραφή",
+    "ΔΙΑΚΟΠΗ",
+    "διακοπή",
+    "ΤΕΛΟΣ",
+    "τέλος",
+    "ΑΚΥΡΩΣΗ",
+    "ακύρωση",
+    "ΣΤΑΜΑΤΑ",
 )
 HELP_WORDS = _folded("help", "info", "مساعدة", "مساعده", "راهنما", "کمک", "עזרה", "ΒΟΗΘΕΙΑ", "βοήθεια")
 START_WORDS = _folded(
-    "start", "unstop", "subscribe", "ابدأ", "ابدا", "اشتراك", "شروع", "عضویت", "התחל", "חידוש", "ΕΝΑΡΞΗ", "έναρξη", "ΞΕΚΙΝΑ",
+    "start",
+    "unstop",
+    "subscribe",
+    "ابدأ",
+    "ابدا",
+    "اشتراك",
+    "شروع",
+    "عضویت",
+    "התחל",
+    "חידוש",
+    "ΕΝΑΡΞΗ",
+    "έναρξη",
+    "ΞΕΚΙΝΑ",
 )
 
 # Words that, inside a short message, clearly ask us to stop ("please stop texting me").
 OPT_OUT_MARKERS = _folded(
-    "stop", "unsubscribe", "optout", "opt out", "stopall",
-    "توقف", "التوقف", "توقفوا", "ايقاف", "إلغاء الاشتراك", "الغاء الاشتراك", "لا ترسل", "لا ترسلوا",
-    "لغو", "لغو عضویت", "نفرستید", "انصراف",
-    "עצור", "הסר", "הסירו", "תפסיקו", "הפסיקו", "הפסק",
-    "στοπ", "σταματηστε", "σταματηστε να", "διαγραφη", "απεγγραφη",
+    "stop",
+    "unsubscribe",
+    "optout",
+    "opt out",
+    "stopall",
+    "توقف",
+    "التوقف",
+    "توقفوا",
+    "ايقاف",
+    "إلغاء الاشتراك",
+    "الغاء الاشتراك",
+    "لا ترسل",
+    "لا ترسلوا",
+    "لغو",
+    "لغو عضویت",
+    "نفرستید",
+    "انصراف",
+    "עצור",
+    "הסר",
+    "הסירו",
+    "תפסיקו",
+    "הפסיקו",
+    "הפסק",
+    "στοπ",
+    "σταματηστε",
+    "σταματηστε να",
+    "διαγραφη",
+    "απεγγραφη",
 )
 PHRASE_MAX_WORDS = 10
 
-_SCORE = re.compile(r"^\s*[#(\[]?\s*(\d{1,2})(?:\s*[٫.,]\s*[0٠۰]+)?(?!\d)(?![^\W\d_])\s*(?:/\s*\d{1,2}(?!\d))?[\s)\].,،٫!:;\-–—]*(.*)$", re.S)
+_SCORE = re.compile(
+    r"^\s*[#(\[]?\s*(\d{1,2})(?:\s*[٫.,]\s*[0٠۰]+)?(?!\d)(?![^\W\d_])\s*(?:/\s*\d{1,2}(?!\d))?[\s)\].,،٫!:;\-–—]*(.*)$",
+    re.S,
+)
 
 
 # A number followed by one of these is a quantity, not a score: "2 min away, I'll call you
 # back", "5 minutes", "3 pm", "10 more days" (auto-responders and people on the move).
 QUANTITY_WORDS = _folded(
-    "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours",
-    "d", "day", "days", "week", "weeks", "month", "months", "year", "years", "am", "pm", "oclock", "o", "more", "times",
-    "km", "mi", "mile", "miles", "st", "nd", "rd", "th", "of", "to", "and", "or", "x", "people", "items", "pieces",
-    "ثانية", "دقيقة", "دقائق", "دقايق", "ساعة", "ساعات", "يوم", "أيام", "ايام", "صباحا", "مساء",
-    "ثانیه", "دقیقه", "ساعت", "روز", "هفته",
-    "שניות", "דקה", "דקות", "שעה", "שעות", "יום", "ימים",
-    "δευτερόλεπτα", "λεπτό", "λεπτά", "ώρα", "ώρες", "μέρα", "μέρες", "ημέρες", "πμ", "μμ",
+    "s",
+    "sec",
+    "secs",
+    "second",
+    "seconds",
+    "m",
+    "min",
+    "mins",
+    "minute",
+    "minutes",
+    "h",
+    "hr",
+    "hrs",
+    "hour",
+    "hours",
+    "d",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "am",
+    "pm",
+    "oclock",
+    "o",
+    "more",
+    "times",
+    "km",
+    "mi",
+    "mile",
+    "miles",
+    "st",
+    "nd",
+    "rd",
+    "th",
+    "of",
+    "to",
+    "and",
+    "or",
+    "x",
+    "people",
+    "items",
+    "pieces",
+    "ثانية",
+    "دقيقة",
+    "دقائق",
+    "دقايق",
+    "ساعة",
+    "ساعات",
+    "يوم",
+    "أيام",
+    "ايام",
+    "صباحا",
+    "مساء",
+    "ثانیه",
+    "دقیقه",
+    "ساعت",
+    "روز",
+    "هفته",
+    "שניות",
+    "דקה",
+    "דקות",
+    "שעה",
+    "שעות",
+    "יום",
+    "ימים",
+    "δευτερόλεπτα",
+    "λεπτό",
+    "λεπτά",
+    "ώρα",
+    "ώρες",
+    "μέρα",
+    "μέρες",
+    "ημέρες",
+    "πμ",
+    "μμ",
 )
 
 
@@ -164,15 +330,22 @@ class Outcome:
 def inbound(payload_text: str) -> dict[str, str] | None:
     """The End User Messaging two-way payload (``originationNumber``, ``destinationNumber``,
     ``messageKeyword``, ``messageBody``, ``inboundMessageId``...), or None when malformed."""
-    import json
 
     try:
         payload = json.loads(payload_text)
     except ValueError:
         return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("originationNumber"), str) or not isinstance(payload.get("messageBody"), str):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("originationNumber"), str)
+        or not isinstance(payload.get("messageBody"), str)
+    ):
         return None
-    read = {k: _LONE_SURROGATE.sub("\ufffd", str(v)) for k, v in payload.items() if isinstance(v, (str, int)) and not isinstance(v, bool)}
+    read = {
+        k: _LONE_SURROGATE.sub("\ufffd", str(v))
+        for k, v in payload.items()
+        if isinstance(v, (str, int)) and not isinstance(v, bool)
+    }
     message_id = read.get("inboundMessageId")
     if message_id is not None and not (0 < len(message_id) <= MAX_MESSAGE_ID and message_id.isprintable()):
         del read["inboundMessageId"]  # not an id we can key a dedupe marker on
@@ -181,7 +354,6 @@ def inbound(payload_text: str) -> dict[str, str] | None:
 
 def received_at(timestamp: Any, fallback: datetime) -> datetime:
     """When SNS took the message (the event's own time), else ``fallback``."""
-    from chalicelib.core.clock import parse_iso
 
     if isinstance(timestamp, str) and timestamp:
         try:
@@ -192,8 +364,6 @@ def received_at(timestamp: Any, fallback: datetime) -> datetime:
 
 
 def _phone(value: str) -> str | None:
-    from chalicelib.core import validate
-    from chalicelib.core.errors import InvalidInput
 
     try:
         return validate.phone(value, "originationNumber")
@@ -213,7 +383,6 @@ def _recent(table: db.Table, phone: str, prefix: str) -> list[dict[str, Any]]:
 
 def _open_survey(table: db.Table, phone: str, now: datetime) -> dict[str, Any] | None:
     """The newest SMS survey to this number that may still be answered."""
-    from chalicelib.core.clock import parse_iso
 
     for entry in _recent(table, phone, keys.phone_survey_prefix()):
         if parse_iso(str(entry["expires"])) > now:
@@ -223,7 +392,6 @@ def _open_survey(table: db.Table, phone: str, now: datetime) -> dict[str, Any] |
 
 def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime) -> Outcome:
     """Act on one inbound SMS: opt out, help, opt back in, or record a survey answer."""
-    from chalicelib.core.clock import epoch
 
     reply = read_reply(payload.get("messageBody", ""))
     phone = _phone(payload.get("originationNumber", ""))
@@ -244,7 +412,11 @@ def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime
     main_store_id = store_ids[0] if survey is not None else str(messages[0]["store_id"])
     message_id = payload.get("inboundMessageId")
     if message_id:
-        marker = {**keys.event_marker(main_store_id, "sms-inbound", message_id), "type": "event_marker", "expires_at": epoch(now + timedelta(days=DEDUPE_DAYS))}
+        marker = {
+            **keys.event_marker(main_store_id, "sms-inbound", message_id),
+            "type": "event_marker",
+            "expires_at": epoch(now + timedelta(days=DEDUPE_DAYS)),
+        }
         try:
             table.create(marker)
         except db.ConditionFailed:
@@ -258,10 +430,16 @@ def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime
 
 
 def _act(
-    table: db.Table, clients: Any, reply: Reply, survey: dict[str, Any] | None, store_ids: list[str], main_store_id: str,
-    messages: list[dict[str, Any]], phone: str, now: datetime,
+    table: db.Table,
+    clients: Any,
+    reply: Reply,
+    survey: dict[str, Any] | None,
+    store_ids: list[str],
+    main_store_id: str,
+    messages: list[dict[str, Any]],
+    phone: str,
+    now: datetime,
 ) -> Outcome:
-    from chalicelib.stores import registry
 
     store = registry.with_defaults(registry.get_store(table, main_store_id))
     language = str(survey["language"]) if survey is not None else _language(table, store, messages, phone)
@@ -282,15 +460,16 @@ def _act(
 
 
 def _language(table: db.Table, store: dict[str, Any], messages: list[dict[str, Any]], phone: str) -> str:
-    from chalicelib.web import templating
 
-    customer_id = next((m.get("customer_id") for m in messages if m.get("customer_id") and m.get("store_id") == store["store_id"]), None)
+    customer_id = next(
+        (m.get("customer_id") for m in messages if m.get("customer_id") and m.get("store_id") == store["store_id"]),
+        None,
+    )
     customer = table.get(keys.customer(str(store["store_id"]), str(customer_id))) if customer_id else None
     return templating.language_or((customer or {}).get("language"), str(store.get("language") or "en"))
 
 
 def _suppressed(table: db.Table, store_id: str, phone: str) -> bool:
-    from chalicelib.messaging import suppression
 
     item = suppression.lookup(table, store_id, phone, "sms")
     return item is not None and item.get("scope") == "all"
@@ -299,7 +478,6 @@ def _suppressed(table: db.Table, store_id: str, phone: str) -> bool:
 def _number_only(table: db.Table, reply: Reply, phone: str, now: datetime) -> Outcome:
     """STOP or START from a number no store has texted lately: it still holds for the
     number (no brand to confirm in, so no reply)."""
-    from chalicelib.messaging import suppression
 
     if reply.intent is Intent.STOP:
         suppression.suppress_number(table, phone, "sms_stop", now)
@@ -308,9 +486,17 @@ def _number_only(table: db.Table, reply: Reply, phone: str, now: datetime) -> Ou
     return Outcome(reply.intent, [], recorded=True, reason="number_only")
 
 
-def _stop(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list[str], phone: str, language: str, now: datetime, outcome: Outcome) -> Outcome:
+def _stop(
+    table: db.Table,
+    clients: Any,
+    store: dict[str, Any],
+    store_ids: list[str],
+    phone: str,
+    language: str,
+    now: datetime,
+    outcome: Outcome,
+) -> Outcome:
     """Suppress the number for every store that texted it; confirm once, then stay silent."""
-    from chalicelib.messaging import suppression
 
     newly = [s for s in store_ids if not _suppressed(table, s, phone)]
     for store_id in newly:
@@ -323,9 +509,17 @@ def _stop(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list[
     return _send(clients, store, phone, language, "stopped", outcome)
 
 
-def _start(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list[str], phone: str, language: str, now: datetime, outcome: Outcome) -> Outcome:
+def _start(
+    table: db.Table,
+    clients: Any,
+    store: dict[str, Any],
+    store_ids: list[str],
+    phone: str,
+    language: str,
+    now: datetime,
+    outcome: Outcome,
+) -> Outcome:
     """Lift the STOP (only a STOP: a store's own or a bounce-driven block stays)."""
-    from chalicelib.messaging import suppression
 
     lifted = []
     for store_id in store_ids:
@@ -341,9 +535,17 @@ def _start(table: db.Table, clients: Any, store: dict[str, Any], store_ids: list
     return _send(clients, store, phone, language, "started", outcome)
 
 
-def _answer(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], reply: Reply, phone: str, now: datetime, outcome: Outcome) -> Outcome:
+def _answer(
+    table: db.Table,
+    clients: Any,
+    store: dict[str, Any],
+    survey: dict[str, Any],
+    reply: Reply,
+    phone: str,
+    now: datetime,
+    outcome: Outcome,
+) -> Outcome:
     pass  # split-import
-    from chalicelib.platform.observability import count
 
     survey_type = str(survey["survey_type"])
     language = str(survey["language"])
@@ -352,7 +554,11 @@ def _answer(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[s
         score, comment, kind = reply.score, answers.parse_comment(reply.comment[: answers.MAX_COMMENT]), "score"
     elif answered and reply.intent is Intent.OTHER and reply.comment:
         # The answer to our "what went wrong?": a comment on the score already given.
-        score, comment, kind = int(survey["score"]), answers.parse_comment(reply.comment[: answers.MAX_COMMENT]), "comment"
+        score, comment, kind = (
+            int(survey["score"]),
+            answers.parse_comment(reply.comment[: answers.MAX_COMMENT]),
+            "comment",
+        )
     else:
         return _help_once(table, clients, store, survey, phone, outcome)
     response = answers.record_answer(table, survey, score=score, comment=comment, via="sms", now=now)
@@ -382,7 +588,9 @@ def _first(table: db.Table, survey: dict[str, Any], flag: str) -> bool:
     return True
 
 
-def _help_once(table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], phone: str, outcome: Outcome) -> Outcome:
+def _help_once(
+    table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], phone: str, outcome: Outcome
+) -> Outcome:
     """One "please reply with a number" per survey: an auto-responder gets no second one."""
     if not _first(table, survey, "sms_help_sent"):
         outcome.reason = "help_already_sent"
@@ -391,12 +599,17 @@ def _help_once(table: db.Table, clients: Any, store: dict[str, Any], survey: dic
     return _send(clients, store, phone, str(survey["language"]), "not_a_score", outcome, low=low, high=high)
 
 
-def _send(clients: Any, store: dict[str, Any], phone: str, language: str, reply: str, outcome: Outcome, **extra: Any) -> Outcome:
-    from chalicelib.messaging import transports
-    from chalicelib.web import templating
+def _send(
+    clients: Any, store: dict[str, Any], phone: str, language: str, reply: str, outcome: Outcome, **extra: Any
+) -> Outcome:
 
     support = store.get("support_phone") or store.get("support_email") or ""
-    body = templating.render("pages/sms_reply.txt", language, {"reply": reply, "store_name": store.get("name") or "", "support": support, **extra}, store=store)
+    body = templating.render(
+        "pages/sms_reply.txt",
+        language,
+        {"reply": reply, "store_name": store.get("name") or "", "support": support, **extra},
+        store=store,
+    )
     body = templating.start_direction(body, language)
     transports.send_sms(clients, store, phone, body)
     outcome.replied = reply

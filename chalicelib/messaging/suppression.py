@@ -4,14 +4,15 @@
 (no survey or survey reminder; other messages still go).  Bounces and complaints from SES
 and STOP replies land here; ``policy.decide`` reads it before every send.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput
+from chalicelib.storage import db, keys
 
 SCOPES = ("all", "surveys")
 CHANNELS = ("email", "sms")
@@ -25,7 +26,9 @@ def _check(channel: str, scope: str | None = None) -> None:
         raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}", field="scope")
 
 
-def suppress(table: db.Table, store_id: str, contact: str, channel: str, scope: str, reason: str, now: datetime) -> dict[str, Any]:
+def suppress(
+    table: db.Table, store_id: str, contact: str, channel: str, scope: str, reason: str, now: datetime
+) -> dict[str, Any]:
     """Record (or widen) a suppression.  A narrower scope never overrides a wider one."""
     _check(channel, scope)
     existing = lookup(table, store_id, contact, channel)
@@ -63,7 +66,17 @@ def lookup(table: db.Table, store_id: str, contact: str, channel: str) -> dict[s
 def suppress_number(table: db.Table, phone: str, reason: str, now: datetime) -> None:
     """A STOP for the number whatever store it answers: it outlives the SMS records that
     tell which stores texted it, so no later message reaches a number that said STOP."""
-    table.put({**keys.phone_optout(phone), "type": "phone_optout", "contact": phone, "channel": "sms", "scope": "all", "reason": reason, "created_at": iso(now)})
+    table.put(
+        {
+            **keys.phone_optout(phone),
+            "type": "phone_optout",
+            "contact": phone,
+            "channel": "sms",
+            "scope": "all",
+            "reason": reason,
+            "created_at": iso(now),
+        }
+    )
 
 
 def unsuppress_number(table: db.Table, phone: str) -> None:

@@ -13,15 +13,19 @@ Every way a provider call can end is sorted here, once, by what it proves:
 The send clients make one attempt per call (``aws.Clients``), so botocore never resends
 behind this sorting's back.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
+from email.utils import formataddr
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, ParamValidationError
 from botocore.parsers import ResponseParserError
 
+from chalicelib.core.validate import one_line
 from chalicelib.platform.config import settings
+from chalicelib.platform.observability import logger
 
 STORE_HEADER = "X-Aftercare-Store"
 STORE_TAG = "store_id"
@@ -86,13 +90,12 @@ def sender(store: Mapping[str, Any]) -> str:
     breaks and other control characters never reach the header, and an international domain
     is written in its ASCII form.  An address that still cannot be written in a header is
     :class:`Unsendable`."""
-    from email.utils import formataddr
-
-    from chalicelib.core.validate import one_line
 
     local, _, domain = str(store["sender_email"]).rpartition("@")
     try:
-        return formataddr((one_line(store.get("name") or ""), f"{local}@{domain.encode('idna').decode('ascii')}"), charset="utf-8")
+        return formataddr(
+            (one_line(store.get("name") or ""), f"{local}@{domain.encode('idna').decode('ascii')}"), charset="utf-8"
+        )
     except (UnicodeError, ValueError):
         raise Unsendable("sender_unencodable") from None
 
@@ -142,7 +145,6 @@ def ensure_sender(sesv2: Any, email: str) -> bool:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "AlreadyExistsException":
             return True
-        from chalicelib.platform.observability import logger
 
         logger.warning("SES sender identity not requested", extra={"error": exc.response.get("Error", {}).get("Code")})
         return False

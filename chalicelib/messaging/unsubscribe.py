@@ -7,15 +7,22 @@ means every message; the page's form chooses surveys only or everything.  Resubs
 takes the page's nonce (a form posted from anywhere else changes nothing) and lifts the
 email suppression only: a number that texted STOP starts again by texting START.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core import signing
+from chalicelib.core.errors import NotFound
+from chalicelib.messaging import links, suppression
+from chalicelib.platform.observability import count
 from chalicelib.storage import db, keys
+from chalicelib.stores import registry
 from chalicelib.surveys.pages import Page, not_found_page, preferred_language, render_page
 from chalicelib.surveys.tokens import page_path
+from chalicelib.web import templating
 
 ONE_CLICK = "List-Unsubscribe"
 CHOICES = {"surveys": "surveys", "everything": "all"}
@@ -25,10 +32,6 @@ NONCE_PURPOSE = "unsubscribe-form"
 
 def _subject_and_customer(table: db.Table, token: str) -> tuple[dict[str, Any], str, str, str, dict[str, Any]] | None:
     """(store, customer_id, contact, language, customer) behind a genuine token of an existing store."""
-    from chalicelib.messaging import links
-    from chalicelib.stores import registry
-    from chalicelib.web import templating
-    from chalicelib.core.errors import NotFound
 
     found = links.read_unsubscribe_token(token)
     if found is None:
@@ -44,13 +47,11 @@ def _subject_and_customer(table: db.Table, token: str) -> tuple[dict[str, Any], 
 
 
 def nonce(token: str) -> str:
-    from chalicelib.core import signing
 
     return signing.sign(NONCE_PURPOSE, token)
 
 
 def nonce_matches(token: str, presented: str | None) -> bool:
-    from chalicelib.core import signing
 
     return bool(presented) and signing.verify(NONCE_PURPOSE, str(presented)) == token
 
@@ -58,7 +59,6 @@ def nonce_matches(token: str, presented: str | None) -> bool:
 def subscriptions(table: db.Table, store_id: str, contact: str, phone: str | None) -> list[dict[str, str]]:
     """What the person receives now, per channel, as the suppression items say:
     ``everything``, ``orders`` (no surveys) or ``nothing``."""
-    from chalicelib.messaging import suppression
 
     found = []
     for channel, address in (("email", contact), ("sms", phone)):
@@ -67,7 +67,13 @@ def subscriptions(table: db.Table, store_id: str, contact: str, phone: str | Non
         item = suppression.lookup(table, store_id, address, channel)
         scope = (item or {}).get("scope")
         shown = address if channel == "email" else _masked(address)
-        found.append({"channel": channel, "contact": shown, "receives": "nothing" if scope == "all" else "orders" if scope == "surveys" else "everything"})
+        found.append(
+            {
+                "channel": channel,
+                "contact": shown,
+                "receives": "nothing" if scope == "all" else "orders" if scope == "surveys" else "everything",
+            }
+        )
     return found
 
 
@@ -76,7 +82,9 @@ def _masked(phone: str) -> str:
     return phone[:3] + "•" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else phone
 
 
-def _status_context(table: db.Table, token: str, store: Mapping[str, Any], contact: str, customer: Mapping[str, Any]) -> dict[str, Any]:
+def _status_context(
+    table: db.Table, token: str, store: Mapping[str, Any], contact: str, customer: Mapping[str, Any]
+) -> dict[str, Any]:
     phone = customer.get("phone") if customer.get("email") == contact or not customer.get("email") else None
     status = subscriptions(table, str(store["store_id"]), contact, str(phone) if phone else None)
     email = next(s for s in status if s["channel"] == "email")
@@ -95,7 +103,9 @@ def show(table: db.Table, token: str, accept_language: str | None) -> Page:
     if subject is None:
         return not_found_page(preferred_language(accept_language))
     store, _, contact, language, customer = subject
-    return render_page(200, "unsubscribe.html", language, store, _status_context(table, token, store, contact, customer))
+    return render_page(
+        200, "unsubscribe.html", language, store, _status_context(table, token, store, contact, customer)
+    )
 
 
 def scope_of(form: Mapping[str, str]) -> str:
@@ -106,9 +116,9 @@ def scope_of(form: Mapping[str, str]) -> str:
     return CHOICES.get(str(form.get("choice") or "everything"), "all")
 
 
-def unsubscribe(table: db.Table, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime) -> Page:
-    from chalicelib.messaging import suppression
-    from chalicelib.platform.observability import count
+def unsubscribe(
+    table: db.Table, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime
+) -> Page:
 
     subject = _subject_and_customer(table, token)
     if subject is None:
@@ -120,16 +130,40 @@ def unsubscribe(table: db.Table, token: str, form: Mapping[str, str], accept_lan
     reason = "one_click" if form.get(ONE_CLICK) == "One-Click" else "unsubscribe_page"
     item = suppression.suppress(table, str(store["store_id"]), contact, "email", scope, reason, now)
     count("Unsubscribed", scope=str(item.get("scope")))
-    return render_page(200, "unsubscribed.html", language, store, {**_status_context(table, token, store, contact, customer), "scope": item.get("scope")})
+    return render_page(
+        200,
+        "unsubscribed.html",
+        language,
+        store,
+        {**_status_context(table, token, store, contact, customer), "scope": item.get("scope")},
+    )
 
 
-def _resubscribe(table: db.Table, token: str, form: Mapping[str, str], store: Mapping[str, Any], contact: str, language: str, customer: Mapping[str, Any]) -> Page:
-    from chalicelib.messaging import suppression
-    from chalicelib.platform.observability import count
+def _resubscribe(
+    table: db.Table,
+    token: str,
+    form: Mapping[str, str],
+    store: Mapping[str, Any],
+    contact: str,
+    language: str,
+    customer: Mapping[str, Any],
+) -> Page:
 
     if not nonce_matches(token, form.get("nonce")):
         count("ResubscribeRefused", reason="nonce")
-        return render_page(403, "unsubscribe.html", language, store, {**_status_context(table, token, store, contact, customer), "error": "expired"})
+        return render_page(
+            403,
+            "unsubscribe.html",
+            language,
+            store,
+            {**_status_context(table, token, store, contact, customer), "error": "expired"},
+        )
     suppression.unsuppress(table, str(store["store_id"]), contact, "email")
     count("Resubscribed")
-    return render_page(200, "unsubscribe.html", language, store, {**_status_context(table, token, store, contact, customer), "resubscribed": True})
+    return render_page(
+        200,
+        "unsubscribe.html",
+        language,
+        store,
+        {**_status_context(table, token, store, contact, customer), "resubscribed": True},
+    )

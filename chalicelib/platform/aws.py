@@ -11,6 +11,7 @@ Messaging ``SendTextMessage``) make exactly one attempt: those calls carry no id
 so an SDK retry after a read timeout or a 5xx may deliver the message twice.  Whether to try
 again is ``sending``'s decision, made from what the error proves (see its docstring).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -40,7 +41,7 @@ class Clients:
     @cached_property
     def session(self) -> Any:
         if self._session is None:
-            import boto3
+            import boto3  # lazy: heavy at import (make bench, import time)
 
             self._session = boto3.session.Session()
         return self._session
@@ -51,7 +52,7 @@ class Clients:
             hook(service, client)
 
     def _client(self, service: str, *, retries: _RetryDict = RETRYING) -> Any:
-        from botocore.config import Config
+        from botocore.config import Config  # lazy: heavy at import (make bench, import time)
 
         client = self.session.client(service, config=Config(retries=retries, connect_timeout=3, read_timeout=10))
         self._built.append((service, client))

@@ -3,6 +3,7 @@
 Every value comes from the stage's environment (``.chalice/config.json``).  A missing
 variable fails loudly at first use instead of defaulting to a guess.
 """
+
 from __future__ import annotations
 
 import os

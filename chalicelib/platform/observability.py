@@ -3,6 +3,7 @@
 Every log line carries the request id and, where known, the store id; metrics are flushed
 once per invocation.  Raw payloads are never logged: they hold personal data.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 logger = Logger(service="aftercare")
 metrics = Metrics(namespace="Aftercare", service="aftercare")
 
-__all__ = ["logger", "metrics", "MetricUnit", "count", "http_middleware", "event_middleware"]
+__all__ = ["MetricUnit", "count", "event_middleware", "http_middleware", "logger", "metrics"]
 
 
 def count(name: str, value: float = 1, **dimensions: str) -> None:
@@ -39,7 +40,9 @@ def http_middleware(reshape: Callable[[Any], Any]) -> Callable[[Any, Callable[[A
     def middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:
         context = getattr(request, "context", None) or {}
         params = getattr(request, "uri_params", None) or {}
-        logger.append_keys(request_id=context.get("requestId"), store_id=params.get("store_id"), path=context.get("resourcePath"))
+        logger.append_keys(
+            request_id=context.get("requestId"), store_id=params.get("store_id"), path=context.get("resourcePath")
+        )
         try:
             response = reshape(get_response(request))
             logger.info("request", extra={"method": getattr(request, "method", None), "status": response.status_code})

@@ -9,6 +9,7 @@ second later cannot redirect it), and redirects are never followed.
 
 The resolver is an argument (``host -> addresses``) so that tests need no network.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -24,7 +25,18 @@ from urllib.parse import urlsplit
 
 Resolver = Callable[[str], Sequence[str]]
 
-LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".lan", ".intranet", ".corp", ".invalid", ".test")
+LOCAL_SUFFIXES = (
+    ".localhost",
+    ".local",
+    ".internal",
+    ".localdomain",
+    ".home.arpa",
+    ".lan",
+    ".intranet",
+    ".corp",
+    ".invalid",
+    ".test",
+)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 
@@ -57,7 +69,9 @@ def is_public(address: str) -> bool:
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None and not is_public(str(embedded)):
             return False
-    return bool(ip.is_global) and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_unspecified)
+    return bool(ip.is_global) and not (
+        ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_unspecified
+    )
 
 
 def public_host(url: str) -> tuple[str, int]:
@@ -154,4 +168,6 @@ def opener(*, allow_local: bool, resolve: Resolver = system_resolver) -> urllib.
     outside the local stage, https only, to checked public addresses only."""
     if allow_local:
         return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect(), _PinnedHTTPSHandler(resolve), _NoPlainHTTP())
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _NoRedirect(), _PinnedHTTPSHandler(resolve), _NoPlainHTTP()
+    )

@@ -1,5 +1,6 @@
 """Names of the resources the event handlers subscribe to.  ``infra/resources.json`` is the
 source of truth; a test checks these constants against it."""
+
 from __future__ import annotations
 
 SEND_QUEUE = "aftercare-send"

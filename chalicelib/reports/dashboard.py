@@ -10,16 +10,22 @@ under the strict CSP.  Weeks start on the day the store's language starts them (
 for English and Hebrew, Saturday for Arabic and Persian, Monday for Greek), and the time
 axis runs right to left in right-to-left languages.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
-from chalicelib.storage import db
-from chalicelib.support import cases
-from chalicelib.support import inbox
+from chalicelib.core.clock import parse_iso
+from chalicelib.core.models import RTL_LANGUAGES
+from chalicelib.reports import stats
+from chalicelib.storage import db, keys
+from chalicelib.support import cases, inbox
+from chalicelib.web import templating
+from chalicelib.web.templating import format_number, format_share, numerals
 
 PERIODS = (30, 90)
 DEFAULT_DAYS = 30
@@ -45,7 +51,6 @@ def period_days(raw: str | None) -> int:
 
 
 def dashboard_path(base_url: str, store_id: str) -> str:
-    from urllib.parse import urlparse
 
     return f"{urlparse(base_url).path.rstrip('/')}/stores/{store_id}/dashboard"
 
@@ -57,8 +62,8 @@ def dashboard_url(base_url: str, store_id: str, days: int) -> str:
 
 def first_week_day(language: str) -> int:
     """0 = Monday ... 6 = Sunday, as people of the language's main country count weeks."""
-    from babel import Locale
-    from babel.core import get_global
+    from babel import Locale  # lazy: heavy at import (make bench, import time)
+    from babel.core import get_global  # lazy: heavy at import (make bench, import time)
 
     likely = get_global("likely_subtags").get(language, language)
     return int(Locale.parse(likely).first_week_day)
@@ -87,14 +92,17 @@ def weekly(series: Sequence[Mapping[str, Any]], survey_type: str, week_starts: i
         days = grouped[start]
         answered = sum(n for n, score in days if score is not None)
         total = sum(n for n, _ in days)
-        score = round(sum(n * float(score) for n, score in days if score is not None) / answered, digits) if answered else None
+        score = (
+            round(sum(n * float(score) for n, score in days if score is not None) / answered, digits)
+            if answered
+            else None
+        )
         weeks.append(Week(start, total, score))
     return weeks
 
 
 def score_text(survey_type: str, value: float | None, language: str) -> str:
     """NPS as a whole number (-100..100), CSAT as a percentage, CES with one decimal."""
-    from chalicelib.web.templating import format_number
 
     if value is None:
         return "–"
@@ -131,9 +139,7 @@ class Chart:
 
 def chart(weeks: Sequence[Week], survey_type: str, language: str, *, rtl: bool) -> Chart:
     """Coordinates of a line chart of the weekly score (pure: the template only draws)."""
-    from babel.dates import format_date
-
-    from chalicelib.web.templating import numerals
+    from babel.dates import format_date  # lazy: heavy at import (make bench, import time)
 
     low, high, grid = SCALES[survey_type]
     left = PAD_SIDE if rtl else PAD_AXIS
@@ -204,19 +210,27 @@ def _tone(category: str) -> str:
 
 
 def categories(counts: Mapping[str, int], labels: Mapping[str, str], language: str) -> list[dict[str, Any]]:
-    from chalicelib.web.templating import format_share
 
     total = sum(counts.values())
     out = []
     for name, value in counts.items():
         share = value / total if total else 0.0
-        out.append({"name": name, "label": labels.get(name, name), "count": value, "share": round(share * 100, 2), "percent": format_share(share, language), "tone": _tone(name)})
+        out.append(
+            {
+                "name": name,
+                "label": labels.get(name, name),
+                "count": value,
+                "share": round(share * 100, 2),
+                "percent": format_share(share, language),
+                "tone": _tone(name),
+            }
+        )
     return out
 
 
 def open_cases(table: db.Table, store_id: str) -> dict[str, Any]:
     waiting = cases.list_cases(table, store_id, cases.OPEN, limit=1000)
-    by_priority = {name: 0 for name in ("urgent", "high", "normal")}
+    by_priority = dict.fromkeys(("urgent", "high", "normal"), 0)
     for item in waiting:
         name = str(item.get("priority") or "normal")
         by_priority[name] = by_priority.get(name, 0) + 1
@@ -228,39 +242,52 @@ def _commented(table: db.Table, store_id: str, start: date, end: date, limit: in
     """The newest responses of the period that still have a comment.  One query of the
     sparse comment listing and one batch read, whatever the number of answers without
     comments; an entry whose answer was changed or erased since is skipped."""
-    from chalicelib.storage import keys
 
     first, last = keys.response_listing_range(start.isoformat(), end.isoformat())
     pointers, _ = table.query(
-        db.Expr("PK = :pk AND SK BETWEEN :first AND :last", values={":pk": keys.comment_listing_pk(store_id), ":first": first, ":last": last}),
+        db.Expr(
+            "PK = :pk AND SK BETWEEN :first AND :last",
+            values={":pk": keys.comment_listing_pk(store_id), ":first": first, ":last": last},
+        ),
         forward=False,
         limit=limit * COMMENT_READ_FACTOR,
     )
     wanted = {(str(p["response_pk"]), str(p["response_sk"])): str(p["answered_at"]) for p in reversed(pointers)}
-    found = {(str(i["PK"]), str(i["SK"])): i for i in table.batch_get([{"PK": pk, "SK": sk} for pk, sk in wanted])} if wanted else {}
-    current = [i for key, at in wanted.items() if (i := found.get(key)) is not None and i.get("comment") and str(i.get("answered_at")) == at]
+    found = (
+        {(str(i["PK"]), str(i["SK"])): i for i in table.batch_get([{"PK": pk, "SK": sk} for pk, sk in wanted])}
+        if wanted
+        else {}
+    )
+    current = [
+        i
+        for key, at in wanted.items()
+        if (i := found.get(key)) is not None and i.get("comment") and str(i.get("answered_at")) == at
+    ]
     return sorted(current, key=lambda i: str(i["answered_at"]), reverse=True)[:limit]
 
 
 COMMENT_READ_FACTOR = 3  # listing entries read per comment shown (some point at changed answers)
 
 
-def latest_comments(table: db.Table, store_id: str, start: date, end: date, language: str, limit: int = LATEST_COMMENTS) -> list[dict[str, Any]]:
-    from babel.dates import format_date
-
-    from chalicelib.core.clock import parse_iso
-    from chalicelib.web.templating import numerals
+def latest_comments(
+    table: db.Table, store_id: str, start: date, end: date, language: str, limit: int = LATEST_COMMENTS
+) -> list[dict[str, Any]]:
+    from babel.dates import format_date  # lazy: heavy at import (make bench, import time)
 
     out = []
     for item in _commented(table, store_id, start, end, limit):
-        products = ", ".join(str(p.get("title") or p.get("sku")) for p in item.get("products") or [] if isinstance(p, Mapping))
+        products = ", ".join(
+            str(p.get("title") or p.get("sku")) for p in item.get("products") or [] if isinstance(p, Mapping)
+        )
         out.append(
             {
                 "comment": item["comment"],
                 "score": item.get("score"),
                 "tone": _tone(str(item.get("category") or "")),
                 "language": item.get("language") or "",
-                "date": numerals(format_date(parse_iso(str(item["answered_at"])), "d MMM y", locale=language), language),
+                "date": numerals(
+                    format_date(parse_iso(str(item["answered_at"])), "d MMM y", locale=language), language
+                ),
                 "order": item.get("order_name") or item.get("order_id"),  # what people call it ("#3001")
                 "products": products,
             }
@@ -268,11 +295,10 @@ def latest_comments(table: db.Table, store_id: str, start: date, end: date, lang
     return out
 
 
-def page(table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: str, csrf: str, base_url: str, now: datetime) -> str:
+def page(
+    table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: str, csrf: str, base_url: str, now: datetime
+) -> str:
     """The signed-in dashboard, in the store's language."""
-    from chalicelib.reports import stats
-    from chalicelib.web import templating
-    from chalicelib.core.models import RTL_LANGUAGES
 
     language = templating.language_or(store.get("language"), "en")
     _ = templating.translations(language).gettext
@@ -288,7 +314,15 @@ def page(table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: 
         "signed_in_as": signed_in_as,
         "csrf": csrf,
         "days": days,
-        "periods": [{"days": p, "label": _("Last %(days)s days") % {"days": templating.numerals(p, language)}, "href": dashboard_path(base_url, store_id) + ("" if p == DEFAULT_DAYS else f"?days={p}"), "current": p == days} for p in PERIODS],
+        "periods": [
+            {
+                "days": p,
+                "label": _("Last %(days)s days") % {"days": templating.numerals(p, language)},
+                "href": dashboard_path(base_url, store_id) + ("" if p == DEFAULT_DAYS else f"?days={p}"),
+                "current": p == days,
+            }
+            for p in PERIODS
+        ],
         "acronym": acronym,
         "scale_name": scale_name,
         "survey_type": survey_type,
@@ -311,9 +345,10 @@ def page(table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: 
     return templating.render("pages/dashboard.html", language, context, store)
 
 
-def signin_page(store: Mapping[str, Any], *, base_url: str, days: int = DEFAULT_DAYS, failed: bool = False, name: str | None = None) -> str:
+def signin_page(
+    store: Mapping[str, Any], *, base_url: str, days: int = DEFAULT_DAYS, failed: bool = False, name: str | None = None
+) -> str:
     """The dashboard's sign-in form (the support key, as for the inbox)."""
-    from chalicelib.web import templating
 
     language = templating.language_or(store.get("language"), "en")
     _ = templating.translations(language).gettext

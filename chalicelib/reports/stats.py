@@ -5,13 +5,14 @@ A store's counters live in one partition (``keys.stats_day``), one item per UTC 
 ``<type>_score_sum`` and ``<type>_<category>``.  An answer that is changed moves its
 counts from the old answer to the new one, so each order's latest answer counts once.
 """
+
 from __future__ import annotations
 
 import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +28,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 
 
 def day(now: datetime) -> str:
-    return now.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    return now.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def _counter_op(store_id: str, day_text: str, deltas: Mapping[str, int]) -> db.TransactOp:
@@ -55,7 +56,14 @@ class Counted:
 
 def _deltas(answer: Counted, sign: int) -> Counter[str]:
     t = answer.survey_type
-    return Counter({"responses": sign, f"{t}_responses": sign, f"{t}_score_sum": sign * answer.score, f"{t}_{answer.category}": sign})
+    return Counter(
+        {
+            "responses": sign,
+            f"{t}_responses": sign,
+            f"{t}_score_sum": sign * answer.score,
+            f"{t}_{answer.category}": sign,
+        }
+    )
 
 
 def response_ops(store_id: str, new: Counted, old: Counted | None) -> list[db.TransactOp]:
@@ -96,7 +104,7 @@ def summary(table: db.Table, store: Mapping[str, Any], days: int, now: datetime)
     """The last ``days`` UTC days (today included): one batch read of ``days`` items."""
     store_id = store["store_id"]
     survey_type = str(store.get("survey_type") or "nps")
-    last = now.astimezone(timezone.utc).date()
+    last = now.astimezone(UTC).date()
     day_list = [(last - timedelta(days=offset)).isoformat() for offset in range(days - 1, -1, -1)]
     items = {item["day"]: item for item in table.batch_get([keys.stats_day(store_id, d) for d in day_list])}
     totals: Counter[str] = Counter()

@@ -12,6 +12,7 @@ a batch SQS does not take has its leases given back so the next tick queues it a
 cannot be given back returns when its lease ends).  A claimed job is in the due index too,
 due when its claim's lease ends, so an attempt that died is found and settled by ``send``.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,10 +23,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unavailable
 from chalicelib.platform.observability import logger
+from chalicelib.storage import db, keys
 
 LEASE = timedelta(minutes=10)
 PAGE = 100
@@ -109,7 +110,9 @@ def _lease(table: db.Table, entry: dict[str, Any], lease_until: str, now: dateti
     return True
 
 
-def _send_batch(table: db.Table, sqs: Any, queue_url: str, batch: list[dict[str, str]], lease_until: str, result: DispatchResult) -> None:
+def _send_batch(
+    table: db.Table, sqs: Any, queue_url: str, batch: list[dict[str, str]], lease_until: str, result: DispatchResult
+) -> None:
     entries = [{"Id": str(i), "MessageBody": json.dumps(msg)} for i, msg in enumerate(batch)]
     try:
         answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)

@@ -6,19 +6,22 @@ write request.  Keys are deterministic (owner + kind + discriminator): a repeate
 later event rewrites the same job instead of adding a second one, and ``send`` claims
 each *occurrence* (see :func:`occurrence`) once, so a rewrite never sends twice.
 """
+
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
+from chalicelib.core.clock import iso, parse_iso
+from chalicelib.core.models import CustomerInfo, JobKind, JobStatus, OrderEvent, OrderStatus
+from chalicelib.platform.config import settings
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
-from chalicelib.core.clock import iso
-from chalicelib.platform.config import settings
-from chalicelib.core.models import CustomerInfo, JobKind, JobStatus, OrderEvent, OrderStatus
+from chalicelib.stores.registry import FIELDS
 
 BIRTHDAY_HOUR = 10
 # Kinds that come back every year: each year's message is its own occurrence.
@@ -69,7 +72,6 @@ def enabled(store: Mapping[str, Any], kind: JobKind) -> bool:
 
 
 def _setting(store: Mapping[str, Any], name: str) -> int:
-    from chalicelib.stores.registry import FIELDS
 
     value = store.get(name)
     return int(value if value is not None else FIELDS[name].default)
@@ -88,7 +90,6 @@ def add_years(day: date, years: int) -> date:
 
 
 def add_months(moment: datetime, months: int) -> datetime:
-    import calendar
 
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
@@ -198,8 +199,17 @@ def warranty_jobs(
                 plan.late[f"{JobKind.WARRANTY.value}:{sku}"] = iso(due)
             continue
         out.append(
-            _job(keys.order_pk(store_id, order_id), JobKind.WARRANTY, due, event_store=store_id, customer_id=customer_id, order_id=order_id,
-                 now=now, discriminator=sku, data={"sku": sku, "title": title, "warranty_ends": iso(ends)})
+            _job(
+                keys.order_pk(store_id, order_id),
+                JobKind.WARRANTY,
+                due,
+                event_store=store_id,
+                customer_id=customer_id,
+                order_id=order_id,
+                now=now,
+                discriminator=sku,
+                data={"sku": sku, "title": title, "warranty_ends": iso(ends)},
+            )
         )
     return out
 
@@ -248,9 +258,15 @@ def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
     if enabled(store, JobKind.THANK_YOU) and plan.due(JobKind.THANK_YOU.value, ordered_at, now):
         ops.append(jobs.schedule(_job(order_pk, JobKind.THANK_YOU, now, order_id=event.order_id, **common)))
     if enabled(store, JobKind.SURVEY):
-        moment = ordered_at + timedelta(days=_setting(store, "default_transit_days") + _setting(store, "survey_delay_days"))
+        moment = ordered_at + timedelta(
+            days=_setting(store, "default_transit_days") + _setting(store, "survey_delay_days")
+        )
         if due := plan.due(JobKind.SURVEY.value, moment, now):
-            ops.append(jobs.schedule(_job(order_pk, JobKind.SURVEY, due, order_id=event.order_id, discriminator=FALLBACK, **common)))
+            ops.append(
+                jobs.schedule(
+                    _job(order_pk, JobKind.SURVEY, due, order_id=event.order_id, discriminator=FALLBACK, **common)
+                )
+            )
     if enabled(store, JobKind.WARRANTY):
         stated = [(item.sku, item.title, item.warranty_months) for item in event.items if item.warranty_months]
         for job in warranty_jobs(store, event.store_id, event.order_id, customer_id, ordered_at, stated, now, plan):
@@ -259,14 +275,32 @@ def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
         if unstated:
             # Warranty months may live in the store's product settings, which planning may
             # not read: a job due now looks them up (see sending) and plans the reminders.
-            ops.append(jobs.schedule(_job(order_pk, JobKind.WARRANTY, now, order_id=event.order_id, discriminator=CATALOGUE,
-                                          data={"titles": unstated, "ordered_at": iso(ordered_at)}, **common)))
+            ops.append(
+                jobs.schedule(
+                    _job(
+                        order_pk,
+                        JobKind.WARRANTY,
+                        now,
+                        order_id=event.order_id,
+                        discriminator=CATALOGUE,
+                        data={"titles": unstated, "ordered_at": iso(ordered_at)},
+                        **common,
+                    )
+                )
+            )
     if enabled(store, JobKind.WINBACK):
         moment = ordered_at + timedelta(days=_setting(store, "winback_days"))
         if due := plan.due(JobKind.WINBACK.value, moment, now):
             ops.append(
                 jobs.schedule(
-                    _job(customer_pk, JobKind.WINBACK, due, order_id=event.order_id, data={"occurrence": iso(moment), "last_order_id": event.order_id}, **common)
+                    _job(
+                        customer_pk,
+                        JobKind.WINBACK,
+                        due,
+                        order_id=event.order_id,
+                        data={"occurrence": iso(moment), "last_order_id": event.order_id},
+                        **common,
+                    )
                 )
             )
     if enabled(store, JobKind.ANNIVERSARY):
@@ -276,8 +310,18 @@ def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
             years += 1  # an old order's anniversary moves to its next occurrence
         ops.append(
             _keep_first(
-                _job(customer_pk, JobKind.ANNIVERSARY, first, order_id=None,
-                     data={"occurrence": str(first.year), "first_order_at": iso(ordered_at), "first_order_id": event.order_id}, **common)
+                _job(
+                    customer_pk,
+                    JobKind.ANNIVERSARY,
+                    first,
+                    order_id=None,
+                    data={
+                        "occurrence": str(first.year),
+                        "first_order_at": iso(ordered_at),
+                        "first_order_id": event.order_id,
+                    },
+                    **common,
+                )
             )
         )
     ops.extend(plan_customer(customer_id, event.customer, {**store, "store_id": event.store_id}, now))
@@ -289,8 +333,15 @@ def _plan_delivered(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
         return
     order_pk = keys.order_pk(event.store_id, event.order_id)
     delivered_at = event.occurred_at
-    common: _OrderOwner = {"event_store": event.store_id, "customer_id": customer_id, "order_id": event.order_id, "now": now}
-    if enabled(store, JobKind.DELIVERY_CHECKIN) and (due := plan.due(JobKind.DELIVERY_CHECKIN.value, delivered_at, now)):
+    common: _OrderOwner = {
+        "event_store": event.store_id,
+        "customer_id": customer_id,
+        "order_id": event.order_id,
+        "now": now,
+    }
+    if enabled(store, JobKind.DELIVERY_CHECKIN) and (
+        due := plan.due(JobKind.DELIVERY_CHECKIN.value, delivered_at, now)
+    ):
         plan.ops.append(jobs.schedule(_job(order_pk, JobKind.DELIVERY_CHECKIN, due, **common)))
     if enabled(store, JobKind.USAGE_TIPS):
         # Whether any item has tips needs a read; send skips the job when none has.
@@ -324,7 +375,9 @@ def plan_customer(customer_id: str, info: CustomerInfo, store: Mapping[str, Any]
     return [jobs.schedule(job)]
 
 
-def next_year(job: Mapping[str, Any], store: Mapping[str, Any], zone: ZoneInfo, now: datetime) -> tuple[datetime, str] | None:
+def next_year(
+    job: Mapping[str, Any], store: Mapping[str, Any], zone: ZoneInfo, now: datetime
+) -> tuple[datetime, str] | None:
     """When a recurring job comes back after this year's occurrence, and that occurrence's name."""
     data = job.get("data") or {}
     if job["kind"] == JobKind.BIRTHDAY.value:
@@ -334,7 +387,6 @@ def next_year(job: Mapping[str, Any], store: Mapping[str, Any], zone: ZoneInfo, 
         return (due, str(due.year)) if due else None
     if job["kind"] == JobKind.ANNIVERSARY.value:
         year = int(data.get("occurrence") or now.year) + 1
-        from chalicelib.core.clock import parse_iso
 
         first = parse_iso(data["first_order_at"]).astimezone(zone)
         on = add_years(first.date(), year - first.year)

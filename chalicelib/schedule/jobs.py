@@ -3,15 +3,19 @@
 A pending job carries ``due_pk``/``due_at``; claiming, sending, skipping or cancelling it
 removes them, so the index only ever holds what is still to be done.
 """
+
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.storage import db, keys
+from chalicelib.core import signing
 from chalicelib.core.clock import iso
+from chalicelib.core.errors import InvalidInput
 from chalicelib.core.models import JobKind, JobStatus
+from chalicelib.storage import db, keys
 
 
 def job_item(
@@ -59,16 +63,36 @@ def cancel(key: keys.Key, reason: str, now: datetime) -> db.TransactOp:
     """Cancel a job only while it is still pending."""
     return db.update(
         key,
-        db.set_expr({"status": JobStatus.CANCELLED.value, "reason": reason, "finished_at": iso(now)}, remove=["due_pk", "due_at"]),
+        db.set_expr(
+            {"status": JobStatus.CANCELLED.value, "reason": reason, "finished_at": iso(now)},
+            remove=["due_pk", "due_at"],
+        ),
         condition=db.Expr("#st = :pending", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value}),
     )
 
 
-VIEW_FIELDS = ("kind", "status", "order_id", "customer_id", "due", "reason", "deferred_reason", "finished_at", "attempts")
+VIEW_FIELDS = (
+    "kind",
+    "status",
+    "order_id",
+    "customer_id",
+    "due",
+    "reason",
+    "deferred_reason",
+    "finished_at",
+    "attempts",
+)
 STATUSES = frozenset(s.value for s in JobStatus)
 
 
-def schedule_view(table: db.Table, store_id: str, *, order_id: str | None = None, customer_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+def schedule_view(
+    table: db.Table,
+    store_id: str,
+    *,
+    order_id: str | None = None,
+    customer_id: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
     """An order's or a customer's follow-ups, by due time, with why a skipped one did not go.
 
     An order's partition holds its jobs and the follow-ups its events did not plan because
@@ -88,8 +112,14 @@ def schedule_view(table: db.Table, store_id: str, *, order_id: str | None = None
             elif sk.startswith(keys.late_followup_sk("")):
                 rows.append(
                     {
-                        "kind": str(item["name"]).split(":")[0], "status": JobStatus.SKIPPED.value, "order_id": item.get("order_id"), "due": item.get("due"),
-                        "reason": item.get("reason"), "event": item.get("event"), "finished_at": item.get("noticed_at"), "follow_up": item.get("name"),
+                        "kind": str(item["name"]).split(":")[0],
+                        "status": JobStatus.SKIPPED.value,
+                        "order_id": item.get("order_id"),
+                        "due": item.get("due"),
+                        "reason": item.get("reason"),
+                        "event": item.get("event"),
+                        "finished_at": item.get("noticed_at"),
+                        "follow_up": item.get("name"),
                     }
                 )
     if status:
@@ -97,13 +127,11 @@ def schedule_view(table: db.Table, store_id: str, *, order_id: str | None = None
     return sorted(rows, key=lambda r: (str(r.get("due") or ""), str(r.get("kind"))))
 
 
-def schedule_page(rows: list[dict[str, Any]], *, limit: int, after: str | None, scope: str) -> tuple[list[dict[str, Any]], str | None]:
+def schedule_page(
+    rows: list[dict[str, Any]], *, limit: int, after: str | None, scope: str
+) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a schedule and a signed cursor for the next (None at the end); the cursor
     names its scope, so it cannot be replayed against another order or customer."""
-    import json
-
-    from chalicelib.core import signing
-    from chalicelib.core.errors import InvalidInput
 
     offset = 0
     if after:
@@ -121,12 +149,29 @@ def schedule_page(rows: list[dict[str, Any]], *, limit: int, after: str | None, 
 def failed_jobs(table: db.Table, store_id: str, limit: int = 100) -> list[dict[str, Any]]:
     """A store's failed jobs, newest first (the gsi1 listing set by :func:`chalicelib.messaging.delivery._fail`), and the
     messages sent but unconfirmed (status ``sent``, the reason saying so)."""
-    items, _ = table.query(db.Expr("gsi1pk = :pk", values={":pk": keys.failed_job_listing_pk(store_id)}), index=keys.GSI1, forward=False, limit=limit)
+    items, _ = table.query(
+        db.Expr("gsi1pk = :pk", values={":pk": keys.failed_job_listing_pk(store_id)}),
+        index=keys.GSI1,
+        forward=False,
+        limit=limit,
+    )
     listed = []
     for item in items:
         if item.get("status") == JobStatus.FAILED.value:
-            listed.append({k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")})
+            listed.append(
+                {
+                    k: item.get(k)
+                    for k in ("kind", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")
+                }
+            )
         elif item.get("unconfirmed"):
             row = {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "attempts")}
-            listed.append({**row, "status": "sent_unconfirmed", "reason": f"sent, unconfirmed: {item['unconfirmed']}", "finished_at": item.get("last_sent_at")})
+            listed.append(
+                {
+                    **row,
+                    "status": "sent_unconfirmed",
+                    "reason": f"sent, unconfirmed: {item['unconfirmed']}",
+                    "finished_at": item.get("last_sent_at"),
+                }
+            )
     return listed

@@ -8,6 +8,7 @@ closed connection) are :class:`Unavailable`, which the API answers with 503 and
 ``Retry-After``.  A write whose answer was lost may have been applied: callers that must know
 read the item back (``sending`` does, with its claim).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,6 +18,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from chalicelib.core.errors import AlreadyExists, Unavailable
+from chalicelib.platform.aws import clients
+from chalicelib.platform.config import settings
 from chalicelib.storage.keys import Key
 
 Item = dict[str, Any]
@@ -45,13 +48,13 @@ class TransactionConflict(Exception):
 
 
 def _serializer() -> Any:
-    from boto3.dynamodb.types import TypeSerializer
+    from boto3.dynamodb.types import TypeSerializer  # lazy: heavy at import (make bench, import time)
 
     return TypeSerializer()
 
 
 def _deserializer() -> Any:
-    from boto3.dynamodb.types import TypeDeserializer
+    from boto3.dynamodb.types import TypeDeserializer  # lazy: heavy at import (make bench, import time)
 
     return TypeDeserializer()
 
@@ -339,9 +342,6 @@ def table() -> Table:
     """The process-wide table, built at first use."""
     global _table
     if _table is None:
-        from chalicelib.platform.aws import clients
-        from chalicelib.platform.config import settings
-
         _table = Table(clients().dynamodb, settings().table_name)
     return _table
 

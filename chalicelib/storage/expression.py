@@ -1,6 +1,7 @@
 """Update expressions for upserts that must never abort a transaction: plain ``SET`` for
 what an event states, ``if_not_exists`` for what only the first event may set, ``ADD`` for
 counters.  (``db.set_expr`` has no ``if_not_exists``; intake needs it on every write.)"""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -8,6 +8,7 @@ Table keys are ``PK``/``SK``.  Two global secondary indexes:
 * ``gsi1`` (``gsi1pk``/``gsi1sk``) lists a store's items of one kind in order (cases by
   status, responses by day) without scanning.
 """
+
 from __future__ import annotations
 
 import hashlib

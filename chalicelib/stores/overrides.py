@@ -5,22 +5,36 @@ A store names a template as ``<kind>.<part>`` (``survey.html``, ``survey.txt``,
 render in Jinja's sandbox with a sample message, or the save is refused with the line and
 the error.  At send time the overrides of the message's language are read in one query.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from chalicelib.storage import db, keys
-from chalicelib.web import templating
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.models import LANGUAGES
+from chalicelib.storage import db, keys
+from chalicelib.web import templating
 
 KINDS = (
-    "thank_you", "delivery_checkin", "usage_tips", "survey", "survey_reminder",
-    "birthday", "anniversary", "warranty", "winback", "made_it_right",
+    "thank_you",
+    "delivery_checkin",
+    "usage_tips",
+    "survey",
+    "survey_reminder",
+    "birthday",
+    "anniversary",
+    "warranty",
+    "winback",
+    "made_it_right",
 )
-PARTS = {"html": "email/{kind}.html", "txt": "email/{kind}.txt", "subject": "email/{kind}.subject.txt", "sms": "sms/{kind}.txt"}
+PARTS = {
+    "html": "email/{kind}.html",
+    "txt": "email/{kind}.txt",
+    "subject": "email/{kind}.subject.txt",
+    "sms": "sms/{kind}.txt",
+}
 MAX_SOURCE = 20_000
 
 
@@ -28,7 +42,10 @@ def template_path(name: str) -> str:
     """``survey.html`` → ``email/survey.html``; InvalidInput for a name that is not a template."""
     kind, _, part = str(name).rpartition(".")
     if kind not in KINDS or part not in PARTS:
-        raise InvalidInput(f"template must be <kind>.<part>: kind one of {', '.join(KINDS)}; part one of {', '.join(PARTS)}", field="name")
+        raise InvalidInput(
+            f"template must be <kind>.<part>: kind one of {', '.join(KINDS)}; part one of {', '.join(PARTS)}",
+            field="name",
+        )
     return PARTS[part].format(kind=kind)
 
 
@@ -40,7 +57,13 @@ def sample_context(kind: str) -> dict[str, Any]:
         "first_name": "Dana",
         "order_name": "#1001",
         "items": [{"sku": "SKU-1", "title": "Ceramic teapot", "quantity": 1}],
-        "tips": [{"title": "Ceramic teapot", "text": "Warm it with hot water first.", "links": [{"name": "Video", "url": "https://example.invalid/v"}]}],
+        "tips": [
+            {
+                "title": "Ceramic teapot",
+                "text": "Warm it with hot water first.",
+                "links": [{"name": "Video", "url": "https://example.invalid/v"}],
+            }
+        ],
         "event": {"text": "Spring tasting evening", "url": "https://example.invalid/event"},
         "coupon": "HAPPY10",
         "product": "Ceramic teapot",
@@ -59,7 +82,9 @@ def _language(language: str) -> str:
     return language
 
 
-def save(table: db.Table, store: dict[str, Any], name: str, language: str, source: Any, now: datetime) -> dict[str, Any]:
+def save(
+    table: db.Table, store: dict[str, Any], name: str, language: str, source: Any, now: datetime
+) -> dict[str, Any]:
     path = template_path(name)
     language = _language(language)
     if not isinstance(source, str) or not source.strip() or len(source) > MAX_SOURCE:
@@ -98,7 +123,11 @@ def delete(table: db.Table, store_id: str, name: str, language: str) -> None:
 
 def for_store(table: db.Table, store_id: str, language: str) -> dict[str, str]:
     """Template path → source of a store's overrides in one language (one query)."""
-    return {str(item["path"]): str(item["source"]) for item in table.partition(keys.template_overrides_pk(store_id)) if item.get("language") == language}
+    return {
+        str(item["path"]): str(item["source"])
+        for item in table.partition(keys.template_overrides_pk(store_id))
+        if item.get("language") == language
+    }
 
 
 def public_view(item: dict[str, Any]) -> dict[str, Any]:

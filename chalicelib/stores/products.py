@@ -3,6 +3,7 @@ a review link.  Messages read them at send time, so a store can add tips after a
 
 ``title`` and ``tips`` are a text, or one text per language (``{"en": "...", "ar": "..."}``):
 a message uses the customer's language, else the store's, else the first one given."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -10,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core import validate
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.storage import db, keys
+from chalicelib.stores.registry import _plain
 
 FIELDS = ("title", "tips", "tips_links", "warranty_months", "review_url")
 
@@ -66,7 +68,14 @@ def _sku(sku: str) -> str:
 def put_product(table: db.Table, store_id: str, sku: str, body: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """Replace a product's settings (PUT semantics: what is not sent is cleared)."""
     sku = _sku(sku)
-    item = {**keys.product(store_id, sku), "type": "product", "store_id": store_id, "sku": sku, **validate_product(body), "updated_at": iso(now)}
+    item = {
+        **keys.product(store_id, sku),
+        "type": "product",
+        "store_id": store_id,
+        "sku": sku,
+        **validate_product(body),
+        "updated_at": iso(now),
+    }
     table.put(item)
     return item
 
@@ -91,6 +100,9 @@ def has_tips(product: Mapping[str, Any] | None) -> bool:
 
 
 def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
-    from chalicelib.stores.registry import _plain
 
-    return {"sku": item["sku"], **{f: _plain(item.get(f)) for f in FIELDS if item.get(f) is not None}, "updated_at": item.get("updated_at")}
+    return {
+        "sku": item["sku"],
+        **{f: _plain(item.get(f)) for f in FIELDS if item.get(f) is not None},
+        "updated_at": item.get("updated_at"),
+    }

@@ -5,8 +5,10 @@ value is rejected with the field's name and nothing is written.  API keys carry 
 store id (``ak_<store>_<secret>``) so a key can be told apart as wrong (401) or as another
 store's (404); only their SHA-256 is stored, compared in constant time.
 """
+
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -14,14 +16,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.core import validate, weekends
-from chalicelib.platform import outbound
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import iso
-from chalicelib.platform.config import settings
 from chalicelib.core.errors import InvalidInput, NotFound, Unauthorized
+from chalicelib.platform import outbound
+from chalicelib.platform.config import settings
+from chalicelib.storage import db, keys
 
 Validator = Callable[[Any, str], Any]
 
@@ -46,13 +49,21 @@ def _choice(*options: str) -> Validator:
 
 
 def _weekdays(value: Any, field: str) -> list[int]:
-    if not isinstance(value, list) or not value or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in value):
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in value)
+    ):
         raise InvalidInput(f"{field} must be a non-empty list of weekdays, 0 = Monday to 6 = Sunday", field=field)
     return sorted(set(value))
 
 
 def _keywords(value: Any, field: str) -> list[str]:
-    if not isinstance(value, list) or len(value) > 200 or not all(isinstance(w, str) and 0 < len(w.strip()) <= 60 for w in value):
+    if (
+        not isinstance(value, list)
+        or len(value) > 200
+        or not all(isinstance(w, str) and 0 < len(w.strip()) <= 60 for w in value)
+    ):
         raise InvalidInput(f"{field} must be a list of up to 200 words or phrases", field=field)
     return [w.strip() for w in value]
 
@@ -72,13 +83,23 @@ CHANNEL_CHOICES = ("auto", "email", "sms", "both")
 
 
 def _followups(value: Any, field: str) -> dict[str, bool]:
-    if not isinstance(value, dict) or not set(value) <= set(FOLLOWUP_KINDS) or not all(isinstance(v, bool) for v in value.values()):
-        raise InvalidInput(f"{field} must map follow-up kinds ({', '.join(FOLLOWUP_KINDS)}) to true or false", field=field)
+    if (
+        not isinstance(value, dict)
+        or not set(value) <= set(FOLLOWUP_KINDS)
+        or not all(isinstance(v, bool) for v in value.values())
+    ):
+        raise InvalidInput(
+            f"{field} must map follow-up kinds ({', '.join(FOLLOWUP_KINDS)}) to true or false", field=field
+        )
     return dict(value)
 
 
 def _channels(value: Any, field: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not set(value) <= set(FOLLOWUP_KINDS) or not all(v in CHANNEL_CHOICES for v in value.values()):
+    if (
+        not isinstance(value, dict)
+        or not set(value) <= set(FOLLOWUP_KINDS)
+        or not all(v in CHANNEL_CHOICES for v in value.values())
+    ):
         raise InvalidInput(f"{field} must map follow-up kinds to one of {', '.join(CHANNEL_CHOICES)}", field=field)
     return dict(value)
 
@@ -97,7 +118,9 @@ FIELDS: dict[str, Field] = {
     "sender_email": Field(validate.sendable_email, required=True),
     "timezone": Field(validate.timezone, required=True),
     "language": Field(validate.language, required=True),
-    "languages": Field(_optional(lambda v, f: [validate.language(x, f) for x in v] if isinstance(v, list) else validate.language(v, f))),
+    "languages": Field(
+        _optional(lambda v, f: [validate.language(x, f) for x in v] if isinstance(v, list) else validate.language(v, f))
+    ),
     "support_email": Field(validate.sendable_email, required=True),
     "support_phone": Field(_optional(validate.phone)),
     "second_contact_email": Field(_optional(validate.sendable_email)),
@@ -149,7 +172,9 @@ CREDENTIAL_ATTRS = ("api_key_hash", "support_key_hash", "webhook_secret")
 WEBHOOK_FIELDS = ("slack_webhook_url",)  # addresses Aftercare itself sends requests to
 
 
-def validate_settings(body: Mapping[str, Any], *, creating: bool, resolve: outbound.Resolver = outbound.system_resolver) -> dict[str, Any]:
+def validate_settings(
+    body: Mapping[str, Any], *, creating: bool, resolve: outbound.Resolver = outbound.system_resolver
+) -> dict[str, Any]:
     """Validate a whole body or raise InvalidInput naming the first bad or unknown field.
     Webhook addresses are resolved with ``resolve`` and must be public outside the local stage."""
     unknown = sorted(set(body) - set(FIELDS))
@@ -166,7 +191,9 @@ def validate_settings(body: Mapping[str, Any], *, creating: bool, resolve: outbo
             raise InvalidInput(f"{name} is required", field=name)
     for name in WEBHOOK_FIELDS:
         if out.get(name):
-            out[name] = validate.webhook_url(out[name], name, allow_local=settings().allow_local_webhooks, resolve=resolve)
+            out[name] = validate.webhook_url(
+                out[name], name, allow_local=settings().allow_local_webhooks, resolve=resolve
+            )
     return out
 
 
@@ -192,7 +219,6 @@ def public_view(store: Mapping[str, Any]) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """Numbers come back from DynamoDB as Decimal; JSON wants int."""
-    from decimal import Decimal
 
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -221,7 +247,9 @@ class NewStore:
     store: dict[str, Any]
 
 
-def create_store(table: db.Table, body: Mapping[str, Any], now: datetime, *, resolve: outbound.Resolver = outbound.system_resolver) -> NewStore:
+def create_store(
+    table: db.Table, body: Mapping[str, Any], now: datetime, *, resolve: outbound.Resolver = outbound.system_resolver
+) -> NewStore:
     settings = validate_settings(body, creating=True, resolve=resolve)
     store_id = _new_id()
     api_key = f"ak_{store_id}_{secrets.token_urlsafe(32)}"
@@ -244,12 +272,18 @@ def create_store(table: db.Table, body: Mapping[str, Any], now: datetime, *, res
 
 
 def _b64(raw: bytes) -> str:
-    import base64
 
     return base64.b64encode(raw).decode()
 
 
-def update_store(table: db.Table, store_id: str, body: Mapping[str, Any], now: datetime, *, resolve: outbound.Resolver = outbound.system_resolver) -> dict[str, Any]:
+def update_store(
+    table: db.Table,
+    store_id: str,
+    body: Mapping[str, Any],
+    now: datetime,
+    *,
+    resolve: outbound.Resolver = outbound.system_resolver,
+) -> dict[str, Any]:
     if not body:
         raise InvalidInput("nothing to change: send at least one setting")
     settings = validate_settings(body, creating=False, resolve=resolve)

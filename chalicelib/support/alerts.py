@@ -1,21 +1,26 @@
 """Alerts to support: what an alert says, and its delivery by SNS (email and SMS subscriptions) and a Slack-compatible webhook."""
+
 from __future__ import annotations
 
+import http.client
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.core.validate import one_line
 from chalicelib.platform import outbound
-from chalicelib.storage import db, keys
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
-from chalicelib.core.validate import one_line
+from chalicelib.storage import db, keys
 
 SLACK_TIMEOUT_SECONDS = 3
 CHANNELS = ("sns", "slack")
+
 
 # --- alert content -------------------------------------------------------------------------
 def case_link(store_id: str, case_id: str) -> str:
@@ -47,7 +52,9 @@ def _ascii(text: str) -> str:
     return " ".join(text.encode("ascii", "ignore").decode().split())
 
 
-def build_alert(store: Mapping[str, Any], case: Mapping[str, Any], reason: str, sla_minutes: int | None = None) -> Alert:
+def build_alert(
+    store: Mapping[str, Any], case: Mapping[str, Any], reason: str, sla_minutes: int | None = None
+) -> Alert:
     """Subject and readable text of an alert (support reads it on a phone)."""
     priority = str(case.get("priority") or "normal")
     headline = _HEADLINES.get(reason, "Negative feedback")
@@ -60,9 +67,11 @@ def build_alert(store: Mapping[str, Any], case: Mapping[str, Any], reason: str, 
     contacts = case.get("contacts") or {}
     lines = [f"Order: {order}"]
     if case.get("score") is not None:
-        lines.append(f"Score: {case['score']} ({str(case.get('survey_type') or '').upper()}, {case.get('category') or 'negative'})")
+        lines.append(
+            f"Score: {case['score']} ({str(case.get('survey_type') or '').upper()}, {case.get('category') or 'negative'})"
+        )
     if case.get("comment"):
-        lines.append(f"Comment: \"{one_line(case['comment'], max_length=1000)}\"")
+        lines.append(f'Comment: "{one_line(case["comment"], max_length=1000)}"')
     if case.get("urgent_terms"):
         lines.append("Urgent words: " + ", ".join(str(t).rstrip("*") for t in case["urgent_terms"]))
     who = [str(v) for v in (contacts.get("name"), contacts.get("email"), contacts.get("phone")) if v]
@@ -76,7 +85,9 @@ def build_alert(store: Mapping[str, Any], case: Mapping[str, Any], reason: str, 
     # What customers and stores wrote stays on its own line: a comment with line breaks
     # cannot add lines that look like ours (a second "Open the case" link).
     flat = tuple(one_line(line, max_length=1200) for line in lines)
-    return Alert(subject, one_line(title, max_length=300), flat, case_link(str(case["store_id"]), str(case["case_id"])), priority)
+    return Alert(
+        subject, one_line(title, max_length=300), flat, case_link(str(case["store_id"]), str(case["case_id"])), priority
+    )
 
 
 def slack_payload(alert: Alert) -> dict[str, Any]:
@@ -90,7 +101,12 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": alert.title[:150]}},
             {"type": "section", "text": {"type": "mrkdwn", "text": esc("\n".join(alert.lines))[:3000]}},
-            {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open the case"}, "url": alert.link}]},
+            {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "text": {"type": "plain_text", "text": "Open the case"}, "url": alert.link}
+                ],
+            },
         ],
     }
 
@@ -122,17 +138,26 @@ def route_alerts(table: db.Table, sns: Any, store: Mapping[str, Any]) -> dict[st
         try:
             sns.unsubscribe(SubscriptionArn=arn)
         except ClientError as exc:  # pending confirmation, or already gone
-            logger.warning("alert subscription not removed", extra={"store_id": store_id, "error": exc.response.get("Error", {}).get("Code")})
+            logger.warning(
+                "alert subscription not removed",
+                extra={"store_id": store_id, "error": exc.response.get("Error", {}).get("Code")},
+            )
     for endpoint, protocol in wanted.items():
         if endpoint in now_subscribed:
             continue
         try:
             answer = sns.subscribe(
-                TopicArn=settings().escalation_topic_arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=True,
+                TopicArn=settings().escalation_topic_arn,
+                Protocol=protocol,
+                Endpoint=endpoint,
+                ReturnSubscriptionArn=True,
                 Attributes={"FilterPolicy": json.dumps({"store_id": [store_id]})},
             )
         except ClientError as exc:
-            logger.warning("alert subscription not made", extra={"store_id": store_id, "error": exc.response.get("Error", {}).get("Code")})
+            logger.warning(
+                "alert subscription not made",
+                extra={"store_id": store_id, "error": exc.response.get("Error", {}).get("Code")},
+            )
             continue
         now_subscribed[endpoint] = str(answer["SubscriptionArn"])
     if now_subscribed != had:
@@ -155,7 +180,6 @@ def publish(sns: Any, alert: Alert, store_id: str, reason: str) -> str:
 
 
 def post_webhook(opener: Any, url: str, payload: Mapping[str, Any], timeout: float = SLACK_TIMEOUT_SECONDS) -> int:
-    import urllib.request
 
     request = urllib.request.Request(
         url,
@@ -177,8 +201,6 @@ def deliver_alert(
     opener: Any | None = None,
 ) -> list[str]:
     """Send the alert on each channel; the channels that failed (to retry later)."""
-    import http.client
-    import urllib.error
 
     store_id = str(store["store_id"])
     alert = build_alert(store, case, reason, int(store.get("sla_minutes") or 60))
@@ -188,7 +210,10 @@ def deliver_alert(
             publish(clients.sns, alert, store_id, reason)
             count("alerts_sent", channel="sns")
         except (ClientError, BotoCoreError) as exc:
-            logger.warning("escalation topic publish failed", extra={"store_id": store_id, "case_id": case["case_id"], "error": type(exc).__name__})
+            logger.warning(
+                "escalation topic publish failed",
+                extra={"store_id": store_id, "case_id": case["case_id"], "error": type(exc).__name__},
+            )
             failed.append("sns")
     url = store.get("slack_webhook_url")
     if "slack" in channels and url:
@@ -196,6 +221,9 @@ def deliver_alert(
             post_webhook(opener or default_opener(), str(url), slack_payload(alert))
             count("alerts_sent", channel="slack")
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-            logger.warning("alert webhook failed", extra={"store_id": store_id, "case_id": case["case_id"], "error": type(exc).__name__})
+            logger.warning(
+                "alert webhook failed",
+                extra={"store_id": store_id, "case_id": case["case_id"], "error": type(exc).__name__},
+            )
             failed.append("slack")
     return failed

@@ -5,17 +5,21 @@ listed per store and status through ``gsi1`` (``CASES#<status>``, sorted by prio
 then opening time), so the inbox and the API never scan.  Every transition is a conditional
 write: a case cannot be acknowledged twice or resolved twice, whoever clicks first wins and
 the other gets a clear 409."""
+
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.storage import db, keys
+from chalicelib.core import signing, validate
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
+from chalicelib.storage import db, keys
+from chalicelib.stores.registry import _plain
 from chalicelib.support.sentiment import PRIORITY_RANK, Verdict, higher
 
 OPEN = "open"
@@ -54,18 +58,33 @@ def items_of(order: Mapping[str, Any] | None, response: Mapping[str, Any]) -> li
     out = []
     for line in lines:
         if isinstance(line, Mapping):
-            out.append({"sku": str(line.get("sku") or ""), "title": str(line.get("title") or ""), "quantity": int(line.get("quantity") or 1)})
+            out.append(
+                {
+                    "sku": str(line.get("sku") or ""),
+                    "title": str(line.get("title") or ""),
+                    "quantity": int(line.get("quantity") or 1),
+                }
+            )
     return out
 
 
 def sent_history(table: db.Table, store_id: str, customer_id: str, limit: int = MAX_HISTORY) -> list[dict[str, Any]]:
     """The latest messages sent to the customer (the engine's sent records), oldest first."""
-    cond = db.Expr("PK = :pk AND begins_with(SK, :sk)", values={":pk": keys.customer_pk(store_id, customer_id), ":sk": keys.sent_message_prefix()})
+    cond = db.Expr(
+        "PK = :pk AND begins_with(SK, :sk)",
+        values={":pk": keys.customer_pk(store_id, customer_id), ":sk": keys.sent_message_prefix()},
+    )
     items, _ = table.query(cond, forward=False, limit=limit)
     out = []
     for item in reversed(items):
         _, sent_at, kind = (str(item["SK"]).split("#", 2) + ["", ""])[:3]
-        out.append({"kind": item.get("kind") or kind, "channel": item.get("channel"), "sent_at": item.get("sent_at") or sent_at})
+        out.append(
+            {
+                "kind": item.get("kind") or kind,
+                "channel": item.get("channel"),
+                "sent_at": item.get("sent_at") or sent_at,
+            }
+        )
     return out
 
 
@@ -113,7 +132,11 @@ def new_case(
         "score": response.get("score"),
         "category": response.get("category"),
         "comment": response.get("comment"),
-        "comments": [{"text": response["comment"], "at": response.get("answered_at"), "channel": response.get("channel")}] if response.get("comment") else [],
+        "comments": [
+            {"text": response["comment"], "at": response.get("answered_at"), "channel": response.get("channel")}
+        ]
+        if response.get("comment")
+        else [],
         "language": response.get("language"),
         "channel": response.get("channel"),
         "answers": [_answer(response, verdict)],
@@ -158,7 +181,9 @@ def open_or_update(
             return Opened(item, True, False)
         updated = _updated(existing, response, verdict, history, now)
         try:
-            table.put(updated, condition=db.Expr("#v = :v", names={"#v": "version"}, values={":v": existing["version"]}))
+            table.put(
+                updated, condition=db.Expr("#v = :v", names={"#v": "version"}, values={":v": existing["version"]})
+            )
         except db.ConditionFailed:
             existing = get(table, store_id, str(existing["case_id"]), consistent=True)
             continue
@@ -171,14 +196,23 @@ def open_or_update(
 def _case_comments(existing: Mapping[str, Any], response: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every comment the case has heard, oldest first (the latest MAX_HISTORY): a later answer
     with no comment, or the same one again, adds nothing."""
-    comments = list(existing.get("comments") or ([{"text": existing["comment"], "at": existing.get("created_at")}] if existing.get("comment") else []))
+    comments = list(
+        existing.get("comments")
+        or ([{"text": existing["comment"], "at": existing.get("created_at")}] if existing.get("comment") else [])
+    )
     text = response.get("comment")
     if text and (not comments or comments[-1].get("text") != text):
         comments.append({"text": text, "at": response.get("answered_at"), "channel": response.get("channel")})
     return comments[-MAX_HISTORY:]
 
 
-def _updated(existing: Mapping[str, Any], response: Mapping[str, Any], verdict: Verdict, history: Sequence[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
+def _updated(
+    existing: Mapping[str, Any],
+    response: Mapping[str, Any],
+    verdict: Verdict,
+    history: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> dict[str, Any]:
     item = dict(existing)
     at = iso(now)
     reopened = existing["status"] == RESOLVED
@@ -210,12 +244,26 @@ def _updated(existing: Mapping[str, Any], response: Mapping[str, Any], verdict: 
     else:
         events.append({"action": "updated", "by": "aftercare", "at": at, "priority": priority})
     item["events"] = events[-50:]
-    item.update(keys.case_listing(str(existing["store_id"]), str(item["status"]), PRIORITY_RANK[priority], str(item["opened_at"]), str(existing["case_id"])))
+    item.update(
+        keys.case_listing(
+            str(existing["store_id"]),
+            str(item["status"]),
+            PRIORITY_RANK[priority],
+            str(item["opened_at"]),
+            str(existing["case_id"]),
+        )
+    )
     return item
 
 
 def record_answer(
-    table: db.Table, case: Mapping[str, Any], response: Mapping[str, Any], now: datetime, *, field: str = "answers", verdict: Verdict | None = None
+    table: db.Table,
+    case: Mapping[str, Any],
+    response: Mapping[str, Any],
+    now: datetime,
+    *,
+    field: str = "answers",
+    verdict: Verdict | None = None,
 ) -> dict[str, Any]:
     """Note an answer on a case without changing its state (a changed, kinder answer; the
     "did we make it right?" answer).  The case keeps the latest :data:`MAX_HISTORY` of them
@@ -227,11 +275,22 @@ def record_answer(
         if current is None:
             raise NotFound("no such case")
         history = (list(current.get(field) or []) + [entry])[-MAX_HISTORY:]
-        expr = db.set_expr({"updated_at": iso(now), field: history, "version": int(current.get("version") or 0) + 1}, add={f"{field}_count": 1})
-        guard = "attribute_exists(PK) AND #v = :v" if current.get("version") is not None else "attribute_exists(PK) AND attribute_not_exists(#v)"
+        expr = db.set_expr(
+            {"updated_at": iso(now), field: history, "version": int(current.get("version") or 0) + 1},
+            add={f"{field}_count": 1},
+        )
+        guard = (
+            "attribute_exists(PK) AND #v = :v"
+            if current.get("version") is not None
+            else "attribute_exists(PK) AND attribute_not_exists(#v)"
+        )
         values = {":v": current["version"]} if current.get("version") is not None else {}
         try:
-            item = table.update(keys.case(str(case["store_id"]), str(case["case_id"])), expr, condition=db.Expr(guard, names={"#v": "version"}, values=values))
+            item = table.update(
+                keys.case(str(case["store_id"]), str(case["case_id"])),
+                expr,
+                condition=db.Expr(guard, names={"#v": "version"}, values=values),
+            )
         except db.ConditionFailed:
             current = get(table, str(case["store_id"]), str(case["case_id"]), consistent=True)
             continue
@@ -266,20 +325,21 @@ def list_cases(table: db.Table, store_id: str, status: str, *, limit: int = 100)
     return _query_cases(table, store_id, status, limit, None)[0]
 
 
-def _query_cases(table: db.Table, store_id: str, status: str, limit: int, start: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def _query_cases(
+    table: db.Table, store_id: str, status: str, limit: int, start: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
     pk = keys.case_listing_pk(store_id, status)
     return table.query(db.Expr("gsi1pk = :pk", values={":pk": pk}), index=keys.GSI1, limit=limit, start=start)
 
 
-def cases_page(table: db.Table, store_id: str, status: str, *, limit: int = 100, after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def cases_page(
+    table: db.Table, store_id: str, status: str, *, limit: int = 100, after: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """One page of :func:`list_cases` and an opaque cursor for the next (None at the end).
 
     The cursor is the index position, signed, so a caller can page but not steer the query."""
-    import json
-
-    from chalicelib.core import signing
 
     start = None
     if after:
@@ -315,7 +375,6 @@ class Change:
 
 def parse_change(body: Mapping[str, Any]) -> Change:
     """Validate a PATCH body (or an inbox form) into a change, or say what is wrong."""
-    from chalicelib.core import validate
 
     allowed = {"action", "by", "assignee", "outcome", "note"}
     unknown = sorted(set(body) - allowed)
@@ -345,7 +404,9 @@ _REFUSALS = {
 }
 
 
-def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+def apply(
+    table: db.Table, store_id: str, case_id: str, change: Change, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Apply one transition with a conditional write; 409 when the case is in another state.
     Returns the case before and after."""
     current = get(table, store_id, case_id, consistent=True)
@@ -365,13 +426,23 @@ def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: dat
         event["assignee"] = change.assignee
     else:
         allowed = (OPEN, ACKNOWLEDGED)
-        values.update({"status": RESOLVED, "resolved_at": at, "resolved_by": change.by, "outcome": change.outcome, "note": change.note})
+        values.update(
+            {
+                "status": RESOLVED,
+                "resolved_at": at,
+                "resolved_by": change.by,
+                "outcome": change.outcome,
+                "note": change.note,
+            }
+        )
         values.update(keys.case_listing(store_id, RESOLVED, rank, str(current["opened_at"]), case_id))
         event.update({"outcome": change.outcome})
         if change.note:
             event["note"] = change.note
     if current["status"] not in allowed:
-        raise Conflict(_REFUSALS.get((change.action, str(current["status"])), f"cannot {change.action} a {current['status']} case"))
+        raise Conflict(
+            _REFUSALS.get((change.action, str(current["status"])), f"cannot {change.action} a {current['status']} case")
+        )
     expr = db.set_expr({k: v for k, v in values.items() if v is not None})
     expr.text += ", #ev = list_append(#ev, :event), #ver = #ver + :one"
     expr.names.update({"#ev": "events", "#ver": "version"})
@@ -386,7 +457,9 @@ def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: dat
         item = table.update(keys.case(store_id, case_id), expr, condition=condition)
     except db.ConditionFailed:
         latest = get(table, store_id, case_id, consistent=True) or current
-        raise Conflict(_REFUSALS.get((change.action, str(latest["status"])), "this case changed meanwhile; reload it")) from None
+        raise Conflict(
+            _REFUSALS.get((change.action, str(latest["status"])), "this case changed meanwhile; reload it")
+        ) from None
     assert item is not None
     return current, item
 
@@ -399,7 +472,6 @@ def elapsed_seconds(start: str | None, end: datetime) -> float | None:
 
 def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
     """What the API shows of a case (no keys, no index attributes)."""
-    from chalicelib.stores.registry import _plain
 
     hidden = {"PK", "SK", "gsi1pk", "gsi1sk", "type", "version", "realert_job", "alert"}
     return {k: _plain(v) for k, v in item.items() if k not in hidden}

@@ -7,23 +7,26 @@ subscription filters, and the store's Slack-compatible webhook).  What cannot be
 becomes a job in the due index: an ``alert_retry`` a minute or two later when an alert
 failed, a ``case_realert`` at the store's SLA deadline (counted in business hours), which
 re-alerts once and tells the store's second contact when nobody has acknowledged the case."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
+from html import escape
 from typing import Any
-
+from zoneinfo import ZoneInfo
 
 from chalicelib.core import weekends
+from chalicelib.core.clock import iso, parse_iso
+from chalicelib.core.models import JobKind, JobStatus
+from chalicelib.messaging import transports
+from chalicelib.platform.config import settings
+from chalicelib.platform.observability import MetricUnit, count, logger, metrics
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
-from chalicelib.support import sentiment
-from chalicelib.core.clock import iso, parse_iso
-from chalicelib.platform.config import settings
-from chalicelib.core.models import JobKind, JobStatus
-from chalicelib.platform.observability import MetricUnit, count, logger, metrics
+from chalicelib.stores.registry import with_defaults
+from chalicelib.support import cases, sentiment
 from chalicelib.support.alerts import CHANNELS, build_alert, deliver_alert
-from chalicelib.support import cases
 
 RETRY_DELAYS = (timedelta(seconds=90), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 
@@ -49,22 +52,23 @@ def sla_deadline(
     on Monday morning.  ``business_end`` at or before ``business_start`` means "until
     midnight".
     """
-    from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(zone_name)
     start, end = _hhmm(business_start), _hhmm(business_end)
-    days = set(int(d) for d in business_days) or {0, 1, 2, 3, 4}
+    days = {int(d) for d in business_days} or {0, 1, 2, 3, 4}
     cursor = opened.astimezone(zone).replace(tzinfo=None)
     remaining = timedelta(minutes=int(minutes))
     for _ in range(800):
         day = cursor.date()
         if day.weekday() in days:
             window_start = datetime.combine(day, start)
-            window_end = datetime.combine(day, end) if end > start else datetime.combine(day + timedelta(days=1), time(0))
+            window_end = (
+                datetime.combine(day, end) if end > start else datetime.combine(day + timedelta(days=1), time(0))
+            )
             moment = max(cursor, window_start)
             if moment < window_end:
                 if remaining <= window_end - moment:
-                    return (moment + remaining).replace(tzinfo=zone).astimezone(timezone.utc)
+                    return (moment + remaining).replace(tzinfo=zone).astimezone(UTC)
                 remaining -= window_end - moment
         cursor = datetime.combine(day + timedelta(days=1), time(0))
     raise ValueError("no business hours in the store's settings")
@@ -77,7 +81,11 @@ def _stamp(moment: str) -> str:
 
 def realert_key(case: Mapping[str, Any]) -> keys.Key:
     """One re-alert per opening of a case (a reopened case gets a fresh one)."""
-    return keys.job(keys.case_pk(str(case["store_id"]), str(case["case_id"])), JobKind.CASE_REALERT.value, _stamp(str(case["opened_at"])))
+    return keys.job(
+        keys.case_pk(str(case["store_id"]), str(case["case_id"])),
+        JobKind.CASE_REALERT.value,
+        _stamp(str(case["opened_at"])),
+    )
 
 
 def store_sla_deadline(store: Mapping[str, Any], opened: datetime) -> datetime:
@@ -109,7 +117,9 @@ def realert_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime
     )
 
 
-def retry_job(case: Mapping[str, Any], reason: str, channels: Sequence[str], attempt: int, now: datetime) -> dict[str, Any]:
+def retry_job(
+    case: Mapping[str, Any], reason: str, channels: Sequence[str], attempt: int, now: datetime
+) -> dict[str, Any]:
     delay = RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)]
     return jobs.job_item(
         keys.case_pk(str(case["store_id"]), str(case["case_id"])),
@@ -142,21 +152,36 @@ def made_it_right_job(store: Mapping[str, Any], case: Mapping[str, Any], now: da
     )
 
 
-def _alert_now(table: db.Table, clients: Any, store: Mapping[str, Any], case: Mapping[str, Any], reason: str, now: datetime, opener: Any | None) -> None:
+def _alert_now(
+    table: db.Table,
+    clients: Any,
+    store: Mapping[str, Any],
+    case: Mapping[str, Any],
+    reason: str,
+    now: datetime,
+    opener: Any | None,
+) -> None:
     failed = deliver_alert(clients, store, case, reason, opener=opener)
     if failed:
         table.put(retry_job(case, reason, failed, 1, now))
 
 
 # --- entry points -----------------------------------------------------------------------------
-def on_response(table: db.Table, clients: Any, store: Mapping[str, Any], response: Mapping[str, Any], now: datetime, *, opener: Any | None = None) -> dict[str, Any] | None:
+def on_response(
+    table: db.Table,
+    clients: Any,
+    store: Mapping[str, Any],
+    response: Mapping[str, Any],
+    now: datetime,
+    *,
+    opener: Any | None = None,
+) -> dict[str, Any] | None:
     """Called right after a survey answer is stored (a first or a changed answer).
 
     A negative answer opens the order's case (or updates it) and alerts support before
     returning; the case is returned, or None when the answer is not negative.  An answer
     to "did we make it right?" (kind ``made_it_right``) is recorded on its case instead.
     """
-    from chalicelib.stores.registry import with_defaults
 
     conf = with_defaults(store)
     store_id = str(store["store_id"])
@@ -179,18 +204,27 @@ def on_response(table: db.Table, clients: Any, store: Mapping[str, Any], respons
             cases.record_answer(table, existing, response, now, verdict=verdict)
         return None
 
-    case_key, customer_key, order_key = keys.case(store_id, case_id), keys.customer(store_id, customer_id), keys.order(store_id, order_id)
+    case_key, customer_key, order_key = (
+        keys.case(store_id, case_id),
+        keys.customer(store_id, customer_id),
+        keys.order(store_id, order_id),
+    )
     found = table.batch_get([case_key, customer_key, order_key], consistent=True)
     existing = next((i for i in found if i["SK"] == case_key["SK"]), None)
     customer = next((i for i in found if i["SK"] == customer_key["SK"]), None)
     order = next((i for i in found if i["SK"] == order_key["SK"]), None)
     history = cases.sent_history(table, store_id, customer_id)
-    opened = cases.open_or_update(table, store_id, response, verdict, existing=existing, customer=customer, order=order, history=history, now=now)
+    opened = cases.open_or_update(
+        table, store_id, response, verdict, existing=existing, customer=customer, order=order, history=history, now=now
+    )
     case = opened.case
     if opened.is_new:
         reason = "reopened" if existing is not None else "new"
         count("cases_opened", priority=str(case["priority"]))
-        logger.info("case opened", extra={"store_id": store_id, "case_id": case_id, "priority": case["priority"], "reason": reason})
+        logger.info(
+            "case opened",
+            extra={"store_id": store_id, "case_id": case_id, "priority": case["priority"], "reason": reason},
+        )
         table.put(realert_job(conf, case, now))
         _alert_now(table, clients, conf, case, reason, now, opener)
     elif opened.escalated:
@@ -198,7 +232,15 @@ def on_response(table: db.Table, clients: Any, store: Mapping[str, Any], respons
     return case
 
 
-def run_job(table: db.Table, clients: Any, store: Mapping[str, Any], job: Mapping[str, Any], now: datetime, *, opener: Any | None = None) -> str:
+def run_job(
+    table: db.Table,
+    clients: Any,
+    store: Mapping[str, Any],
+    job: Mapping[str, Any],
+    now: datetime,
+    *,
+    opener: Any | None = None,
+) -> str:
     """Run a ``case_realert`` or ``alert_retry`` job the send path has claimed; returns what
     happened ("realerted", "alerted", "retry_scheduled", "gave_up", or "not_needed: ...")."""
     if not _claim(table, job, now):
@@ -206,7 +248,13 @@ def run_job(table: db.Table, clients: Any, store: Mapping[str, Any], job: Mappin
     result = _run(table, clients, store, job, now, opener)
     table.update(
         {"PK": str(job["PK"]), "SK": str(job["SK"])},
-        db.set_expr({"status": JobStatus.SENT.value if not result.startswith("not_needed") else JobStatus.SKIPPED.value, "reason": result, "finished_at": iso(now)}),
+        db.set_expr(
+            {
+                "status": JobStatus.SENT.value if not result.startswith("not_needed") else JobStatus.SKIPPED.value,
+                "reason": result,
+                "finished_at": iso(now),
+            }
+        ),
     )
     return result
 
@@ -217,7 +265,9 @@ def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
     try:
         table.update(
             {"PK": str(job["PK"]), "SK": str(job["SK"])},
-            db.set_expr({"status": JobStatus.CLAIMED.value, "escalation_started_at": iso(now)}, remove=["due_pk", "due_at"]),
+            db.set_expr(
+                {"status": JobStatus.CLAIMED.value, "escalation_started_at": iso(now)}, remove=["due_pk", "due_at"]
+            ),
             condition=db.Expr(
                 "#st IN (:pending, :claimed) AND attribute_not_exists(escalation_started_at)",
                 names={"#st": "status"},
@@ -229,8 +279,9 @@ def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
     return True
 
 
-def _run(table: db.Table, clients: Any, store: Mapping[str, Any], job: Mapping[str, Any], now: datetime, opener: Any | None) -> str:
-    from chalicelib.stores.registry import with_defaults
+def _run(
+    table: db.Table, clients: Any, store: Mapping[str, Any], job: Mapping[str, Any], now: datetime, opener: Any | None
+) -> str:
 
     conf = with_defaults(store)
     data = job.get("data") or {}
@@ -278,41 +329,49 @@ def _append_event(event: Mapping[str, Any], now: datetime) -> db.Expr:
 
 def notify_second_contact(clients: Any, store: Mapping[str, Any], case: Mapping[str, Any]) -> list[str]:
     """Tell the store's second contact (email and/or SMS); which ones went out."""
-    from html import escape
-
-    from chalicelib.messaging import transports
 
     alert = build_alert(store, case, "realert", int(store.get("sla_minutes") or 60))
     sent: list[str] = []
     email, phone = store.get("second_contact_email"), store.get("second_contact_phone")
     if email:
-        html = "<p>" + "<br>".join(escape(line) for line in (alert.title, "", *alert.lines)) + f'</p><p><a href="{escape(alert.link)}">Open the case</a></p>'
+        html = (
+            "<p>"
+            + "<br>".join(escape(line) for line in (alert.title, "", *alert.lines))
+            + f'</p><p><a href="{escape(alert.link)}">Open the case</a></p>'
+        )
         try:
             transports.send_email(clients, store, str(email), alert.subject, html, alert.body)
             sent.append("email")
         except (transports.ProviderBusy, transports.Rejected) as exc:
-            logger.warning("second contact email failed", extra={"store_id": store["store_id"], "error": type(exc).__name__})
+            logger.warning(
+                "second contact email failed", extra={"store_id": store["store_id"], "error": type(exc).__name__}
+            )
     if phone:
         body = transports.fit_sms(f"{alert.title}. {alert.link}")
         try:
             transports.send_sms(clients, store, str(phone), body)
             sent.append("sms")
         except (transports.ProviderBusy, transports.Rejected) as exc:
-            logger.warning("second contact SMS failed", extra={"store_id": store["store_id"], "error": type(exc).__name__})
+            logger.warning(
+                "second contact SMS failed", extra={"store_id": store["store_id"], "error": type(exc).__name__}
+            )
     return sent
 
 
-def change_case(table: db.Table, store: Mapping[str, Any], case_id: str, change: cases.Change, now: datetime) -> dict[str, Any]:
+def change_case(
+    table: db.Table, store: Mapping[str, Any], case_id: str, change: cases.Change, now: datetime
+) -> dict[str, Any]:
     """Acknowledge, assign or resolve a case, then do what follows from it."""
     before, after = cases.apply(table, str(store["store_id"]), case_id, change, now)
     after_change(table, store, before, after, now)
     return after
 
 
-def after_change(table: db.Table, store: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any], now: datetime) -> None:
+def after_change(
+    table: db.Table, store: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any], now: datetime
+) -> None:
     """What follows a transition: the pending re-alert is cancelled once someone has taken
     the case; resolution may schedule "did we make it right?"; timings become metrics."""
-    from chalicelib.stores.registry import with_defaults
 
     conf = with_defaults(store)
     if before["status"] == cases.OPEN and after["status"] != cases.OPEN:

@@ -1,14 +1,20 @@
 """The support inbox page: open and acknowledged cases as cards, search, the sign-in form and its messages."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
-from chalicelib.storage import db, keys
 from chalicelib.core.errors import NotFound
-from chalicelib.support.sentiment import PRIORITY_RANK
+from chalicelib.core.validate import region_of_zone
+from chalicelib.customers import exports
+from chalicelib.storage import db, keys
 from chalicelib.support.cases import ACKNOWLEDGED, OPEN, RESOLVED, case_id_for, elapsed_seconds, list_cases
+from chalicelib.support.sentiment import PRIORITY_RANK
+from chalicelib.web import templating
+
 
 # --- the support inbox page ------------------------------------------------------------------
 def _outcome_labels(_: Any) -> list[tuple[str, str]]:
@@ -22,7 +28,7 @@ def _outcome_labels(_: Any) -> list[tuple[str, str]]:
 
 
 def _waiting(since: str | None, now: datetime, language: str) -> str:
-    from babel.dates import format_timedelta
+    from babel.dates import format_timedelta  # lazy: heavy at import (make bench, import time)
 
     seconds = elapsed_seconds(since, now) or 0.0
     return str(format_timedelta(timedelta(seconds=seconds), threshold=1.5, locale=language))
@@ -37,7 +43,10 @@ def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict
         "status": item["status"],
         "priority": item.get("priority") or "normal",
         "priority_label": labels.get(str(item.get("priority")), str(item.get("priority"))),
-        "customer_label": contacts.get("name") or contacts.get("email") or contacts.get("phone") or item.get("customer_id"),
+        "customer_label": contacts.get("name")
+        or contacts.get("email")
+        or contacts.get("phone")
+        or item.get("customer_id"),
         "email": contacts.get("email"),
         "phone": contacts.get("phone"),
         "order": item.get("order_name") or item.get("order_id"),
@@ -54,7 +63,6 @@ def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict
 
 
 def inbox_path(base_url: str, store_id: str) -> str:
-    from urllib.parse import urlparse
 
     return f"{urlparse(base_url).path.rstrip('/')}/stores/{store_id}/inbox"
 
@@ -71,7 +79,6 @@ MAX_QUERY = 320
 def find_cases(table: db.Table, store_id: str, query: str, region: str | None = None) -> list[dict[str, Any]]:
     """The cases of a customer (an email or a phone number, as typed) or of an order (its
     number, with or without "#", or its platform id), by key lookups only, never a scan."""
-    from chalicelib.customers import exports
 
     text = query.strip()[:MAX_QUERY]
     if not text:
@@ -95,12 +102,20 @@ def find_cases(table: db.Table, store_id: str, query: str, region: str | None = 
 
 
 def inbox_page(
-    table: db.Table, store: Mapping[str, Any], *, signed_in_as: str, csrf: str, base_url: str, now: datetime,
-    notice: str | None = None, error: str | None = None, view: str = ACTIVE, query: str | None = None,
+    table: db.Table,
+    store: Mapping[str, Any],
+    *,
+    signed_in_as: str,
+    csrf: str,
+    base_url: str,
+    now: datetime,
+    notice: str | None = None,
+    error: str | None = None,
+    view: str = ACTIVE,
+    query: str | None = None,
 ) -> str:
     """The inbox: open cases then acknowledged ones (or one status, or the cases a search
     finds), each most urgent first, then oldest."""
-    from chalicelib.web import templating
 
     language = templating.language_or(store.get("language"), "en")
     _ = templating.translations(language).gettext
@@ -113,18 +128,34 @@ def inbox_page(
     }
     if query and query.strip():
         # A search looks through every status, resolved included, unless one status is chosen.
-        from chalicelib.core.validate import region_of_zone
 
         region = region_of_zone(str(store.get("timezone") or ""))
         found = [c for c in find_cases(table, store_id, query, region) if view == ACTIVE or c.get("status") == view]
-        sections = [{"status": "found", "title": _("Cases found"), "empty": _("No case matches that order, email or phone."), "cases": [_card(i, now, language, _) for i in found]}]
+        sections = [
+            {
+                "status": "found",
+                "title": _("Cases found"),
+                "empty": _("No case matches that order, email or phone."),
+                "cases": [_card(i, now, language, _) for i in found],
+            }
+        ]
     else:
         shown = (OPEN, ACKNOWLEDGED) if view == ACTIVE else (view,)
         sections = [
-            {"status": status, "title": titles[status][0], "empty": titles[status][1], "cases": [_card(i, now, language, _) for i in list_cases(table, store_id, status)]}
+            {
+                "status": status,
+                "title": titles[status][0],
+                "empty": titles[status][1],
+                "cases": [_card(i, now, language, _) for i in list_cases(table, store_id, status)],
+            }
             for status in shown
         ]
-    views = [(ACTIVE, _("Open and in progress")), (OPEN, _("Waiting for someone")), (ACKNOWLEDGED, _("In progress")), (RESOLVED, _("Resolved"))]
+    views = [
+        (ACTIVE, _("Open and in progress")),
+        (OPEN, _("Waiting for someone")),
+        (ACKNOWLEDGED, _("In progress")),
+        (RESOLVED, _("Resolved")),
+    ]
     context = {
         "views": views,
         "view": view,
@@ -142,16 +173,19 @@ def inbox_page(
 
 
 def signin_page(store: Mapping[str, Any], *, base_url: str, error: str | None = None, name: str | None = None) -> str:
-    from chalicelib.web import templating
 
     language = templating.language_or(store.get("language"), "en")
-    context = {"store_name": store.get("name"), "error": error, "name": name, "inbox_path": inbox_path(base_url, str(store["store_id"]))}
+    context = {
+        "store_name": store.get("name"),
+        "error": error,
+        "name": name,
+        "inbox_path": inbox_path(base_url, str(store["store_id"])),
+    }
     return templating.render("pages/signin.html", language, context, store)
 
 
 def inbox_message(code: str | None, language: str) -> str | None:
     """The sentence shown after an inbox action (the code travels in the redirect)."""
-    from chalicelib.web import templating
 
     _ = templating.translations(language).gettext
     messages = {

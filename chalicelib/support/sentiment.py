@@ -8,6 +8,7 @@ negative; "no problems at all" and "بدون مشكلة" are not).  Text and lex
 same normalisation (case, accents and diacritics, tatweel, alef and hamza forms, Persian and
 Arabic yeh and kaf, Greek final sigma), so a word matches however it was typed.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,14 +36,18 @@ NEGATOR_PHRASES = """
 """
 # A condition ("if you don't answer, I'll call a lawyer"): a negation inside it negates only
 # the condition's own verb, never the consequence that follows.
-CONDITIONALS = frozenset({"if", "unless", "اذا", "واذا", "فاذا", "لو", "ولو", "اگر", "اگه", "אם", "ואם", "אילו", "αν", "εαν", "ακομα_και_αν"})
+CONDITIONALS = frozenset(
+    {"if", "unless", "اذا", "واذا", "فاذا", "لو", "ولو", "اگر", "اگه", "אם", "ואם", "אילו", "αν", "εαν", "ακομα_και_αν"}
+)
 CONDITION_REACH = 2  # at most this many words between the conditional and its negation
 # Persian negates with the verb that follows ("راضی نیستم", "مشکلی نداشتم").
 NEGATORS_AFTER = """
     نیست نیستم نیستیم نیستند نبود نبودم نبودیم نبودند نشد نشدم نداشتم نداشت نداشتیم نداره ندارد ندارم
 """
 # Clause breaks: a negation never reaches across "but".
-CLAUSE_BREAKS = frozenset({"but", "however", "although", "though", "لكن", "بس", "ولكن", "اما", "ولی", "אבל", "אך", "αλλα", "ομως"})
+CLAUSE_BREAKS = frozenset(
+    {"but", "however", "although", "though", "لكن", "بس", "ولكن", "اما", "ولی", "אבל", "אך", "αλλα", "ομως"}
+)
 
 # Terms: space-separated words are a phrase; a trailing * matches any ending.
 NEGATIVE_TERMS = """
@@ -101,7 +106,26 @@ EXPOSURE_TERMS = """
 NEGATION_WINDOW = 3
 POST_NEGATION_WINDOW = 2
 _ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل")
-_HEBREW_PREFIXES = ("כשה", "שה", "וה", "וב", "ול", "ומ", "וש", "מה", "בה", "לה", "כש", "ו", "ה", "ב", "ל", "מ", "ש", "כ")
+_HEBREW_PREFIXES = (
+    "כשה",
+    "שה",
+    "וה",
+    "וב",
+    "ול",
+    "ומ",
+    "וש",
+    "מה",
+    "בה",
+    "לה",
+    "כש",
+    "ו",
+    "ה",
+    "ב",
+    "ל",
+    "מ",
+    "ש",
+    "כ",
+)
 _LATIN_CONTRACTIONS = re.compile(r"(\w)n['’]t\b")
 _TOKEN = re.compile(r"\w+")
 
@@ -308,7 +332,13 @@ class Reading:
         return bool(self.negative or self.urgent)
 
 
-def read_comment(comment: str | None, *, negative_keywords: Sequence[str] = (), urgent_keywords: Sequence[str] = (), lexicon: Lexicon | None = None) -> Reading:
+def read_comment(
+    comment: str | None,
+    *,
+    negative_keywords: Sequence[str] = (),
+    urgent_keywords: Sequence[str] = (),
+    lexicon: Lexicon | None = None,
+) -> Reading:
     """The negative and urgent terms a comment uses, in any of the five languages."""
     if not comment or not comment.strip():
         return Reading()
@@ -324,7 +354,9 @@ def read_comment(comment: str | None, *, negative_keywords: Sequence[str] = (), 
         negative_hits = _hits(clause, negative_terms)
         covered = {(h.start, h.end) for h in negative_hits}
         # "never arrived" is a negative phrase of its own, not a negated "arrived".
-        positive_hits = [h for h in _hits(clause, lex.positive) if not any(s <= h.start and h.end <= e for s, e in covered)]
+        positive_hits = [
+            h for h in _hits(clause, lex.positive) if not any(s <= h.start and h.end <= e for s, e in covered)
+        ]
         urgent_hits = _hits(clause, urgent_terms)
         exposure_hits = _hits(clause, lex.exposure)
         conditions = _hits(clause, lex.conditionals)

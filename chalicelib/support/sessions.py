@@ -6,6 +6,7 @@ hours ahead, the name support typed and a random nonce, signed with the stage se
 is https, and scoped to the store's pages (inbox, dashboard, CSV export).  Forms carry a CSRF token derived from the
 nonce, so a page of another site cannot post actions even if the cookie travelled.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -13,10 +14,13 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import urlparse, urlsplit
 
 from chalicelib.core import signing
 from chalicelib.core.clock import epoch
+from chalicelib.core.errors import Forbidden
 
 COOKIE = "aftercare_support"
 LIFETIME = timedelta(hours=12)
@@ -41,7 +45,12 @@ class Session:
 
 def issue(store_id: str, name: str, now: datetime) -> tuple[Session, str]:
     session = Session(store_id, name.strip()[:100] or "support", secrets.token_urlsafe(12), epoch(now + LIFETIME))
-    token = signing.sign(_PURPOSE, json.dumps({"s": session.store_id, "u": session.name, "n": session.nonce, "e": session.expires}, separators=(",", ":")))
+    token = signing.sign(
+        _PURPOSE,
+        json.dumps(
+            {"s": session.store_id, "u": session.name, "n": session.nonce, "e": session.expires}, separators=(",", ":")
+        ),
+    )
     return session, token
 
 
@@ -64,7 +73,6 @@ def read(store_id: str, token: str | None, now: datetime) -> Session | None:
 
 def cookie_value(headers: Any) -> str | None:
     """Our cookie from a request's ``Cookie`` header."""
-    from http.cookies import CookieError, SimpleCookie
 
     raw = headers.get("cookie") if headers else None
     if not raw:
@@ -80,7 +88,6 @@ def cookie_value(headers: Any) -> str | None:
 
 def cookie_path(base_url: str, store_id: str) -> str:
     """The store's pages: the inbox, the dashboard and the CSV export share one sign-in."""
-    from urllib.parse import urlparse
 
     return f"{urlparse(base_url).path.rstrip('/')}/stores/{store_id}"
 
@@ -99,9 +106,6 @@ def require_same_origin(headers: Any) -> None:
     """Refuse a sign-in posted from another site (login CSRF).  Browsers name the posting
     page's origin on every cross-site form POST; it must be the host this request was sent
     to.  A request without ``Origin`` (a script, curl) has no page to forge from."""
-    from urllib.parse import urlsplit
-
-    from chalicelib.core.errors import Forbidden
 
     origin = (headers.get("origin") if headers else None) or ""
     if not origin:

@@ -1,4 +1,5 @@
 """Survey answers: scores and comments read from a form or an SMS, and recorded once per token with the order's products."""
+
 from __future__ import annotations
 
 import html
@@ -8,9 +9,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.storage import db, keys
+from chalicelib.core import signing
 from chalicelib.core.clock import epoch, iso, parse_iso
-from chalicelib.core.models import JobKind
+from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.core.models import JobKind, JobStatus
+from chalicelib.reports import stats
+from chalicelib.schedule import jobs
+from chalicelib.storage import db, keys
 from chalicelib.surveys.tokens import scale
 
 # --- answers ---------------------------------------------------------------------------
@@ -40,13 +45,11 @@ def sentiment(survey_type: str, score: int) -> str:
 
 def nonce(token: str) -> str:
     """The form's hidden value: only a page served for this token carries it."""
-    from chalicelib.core import signing
 
     return signing.sign(NONCE_PURPOSE, token)
 
 
 def nonce_matches(token: str, presented: str | None) -> bool:
-    from chalicelib.core import signing
 
     return bool(presented) and signing.verify(NONCE_PURPOSE, str(presented)) == token
 
@@ -63,13 +66,14 @@ def clean_comment(text: str) -> str:
             break
         value = stripped
     value = value.replace("<", "").replace(">", "")
-    value = "".join(c for c in value if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") or c in "\u200c\u200d")
+    value = "".join(
+        c for c in value if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") or c in "\u200c\u200d"
+    )
     lines = [" ".join(line.split()) for line in value.replace("\r\n", "\n").split("\n")]
     return "\n".join(lines).strip()
 
 
 def parse_score(value: Any, survey_type: str) -> int:
-    from chalicelib.core.errors import InvalidInput
 
     text = str(value).strip() if value is not None else ""
     if not text or not text.isdecimal() or len(text) > 2:
@@ -81,7 +85,6 @@ def parse_score(value: Any, survey_type: str) -> int:
 
 
 def parse_comment(value: Any) -> str:
-    from chalicelib.core.errors import InvalidInput
 
     if value is None:
         return ""
@@ -104,19 +107,24 @@ def _products(order: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def _counted(item: Mapping[str, Any]) -> Any:
-    from chalicelib.reports import stats
 
-    return stats.Counted(str(item["survey_type"]), int(item["score"]), str(item["category"]), parse_iso(str(item["answered_at"])))
+    return stats.Counted(
+        str(item["survey_type"]), int(item["score"]), str(item["category"]), parse_iso(str(item["answered_at"]))
+    )
 
 
 MAX_COMMENTS = 20
 
 
-def _comments_with(previous: Mapping[str, Any] | None, comment: str, via: str, now: datetime) -> list[dict[str, Any]] | None:
+def _comments_with(
+    previous: Mapping[str, Any] | None, comment: str, via: str, now: datetime
+) -> list[dict[str, Any]] | None:
     """The answer's comments so far, oldest first, with ``comment`` added when it is new."""
     earlier = list((previous or {}).get("comments") or [])
     if not earlier and previous and previous.get("comment"):
-        earlier = [{"text": previous["comment"], "via": previous.get("answered_via"), "at": previous.get("answered_at")}]
+        earlier = [
+            {"text": previous["comment"], "via": previous.get("answered_via"), "at": previous.get("answered_at")}
+        ]
     if comment and (not earlier or earlier[-1].get("text") != comment):
         earlier.append({"text": comment, "via": via, "at": iso(now)})
     return earlier[-MAX_COMMENTS:] or None
@@ -137,9 +145,6 @@ def record_answer(
     counters and cancels the pending reminder; a concurrent second answer makes it retry on
     fresh data, so the counters always reflect the latest answer once.
     """
-    from chalicelib.reports import stats
-    from chalicelib.schedule import jobs
-    from chalicelib.core.models import JobStatus
 
     store_id, order_id, kind = survey["store_id"], survey["order_id"], survey["kind"]
     survey_type = str(survey["survey_type"])
@@ -150,7 +155,9 @@ def record_answer(
         previous = table.get(keys.response(store_id, order_id, kind), consistent=True)
         reminders = [
             job
-            for job in table.partition(keys.order_pk(store_id, order_id), keys.job_sk(JobKind.SURVEY_REMINDER.value), consistent=True)
+            for job in table.partition(
+                keys.order_pk(store_id, order_id), keys.job_sk(JobKind.SURVEY_REMINDER.value), consistent=True
+            )
             if job.get("status") == JobStatus.PENDING.value
         ]
         version = int(previous["version"]) + 1 if previous else 1
@@ -203,8 +210,6 @@ def record_answer(
                 raise
             failed = {i for i, reason in enumerate(conflict.reasons) if reason == "ConditionalCheckFailed"}
             if 1 in failed:
-                from chalicelib.core.errors import NotFound
-
                 raise NotFound("this survey is no longer open") from None
             continue  # a reminder was sent meanwhile or another answer landed: read again
         return response
@@ -218,7 +223,9 @@ def comment_pointer(response: Mapping[str, Any], now: datetime) -> dict[str, Any
     (an erased customer's comment must go with the response)."""
 
     return {
-        **keys.comment_listing(str(response["store_id"]), str(response["answered_at"]), str(response["order_id"]), str(response["kind"])),
+        **keys.comment_listing(
+            str(response["store_id"]), str(response["answered_at"]), str(response["order_id"]), str(response["kind"])
+        ),
         "type": "comment_listing",
         "response_pk": keys.response(str(response["store_id"]), str(response["order_id"]), str(response["kind"]))["PK"],
         "response_sk": keys.response(str(response["store_id"]), str(response["order_id"]), str(response["kind"]))["SK"],

@@ -1,16 +1,33 @@
 """The survey pages: the language a visitor reads, the page itself, and the answer posted from it."""
+
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import epoch
-from chalicelib.surveys.answers import MAX_COMMENT, nonce, nonce_matches, parse_comment, parse_score, record_answer, sentiment
-from chalicelib.surveys.tokens import load, page_path, scale
+from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.core.models import LANGUAGES
+from chalicelib.platform.observability import count
+from chalicelib.storage import db, keys
+from chalicelib.stores import registry
 from chalicelib.support import escalation
+from chalicelib.surveys.answers import (
+    MAX_COMMENT,
+    nonce,
+    nonce_matches,
+    parse_comment,
+    parse_score,
+    record_answer,
+    sentiment,
+)
+from chalicelib.surveys.tokens import load, page_path, scale
+from chalicelib.web import templating
+from chalicelib.web.http import HTML_HEADERS
 
 # --- pages -----------------------------------------------------------------------------
 # The one inline script: it only swaps the comment question when another score is picked.
@@ -31,10 +48,6 @@ class Page:
 
 
 def page_headers(*, with_script: bool = False) -> dict[str, str]:
-    import base64
-    import hashlib
-
-    from chalicelib.web.http import HTML_HEADERS
 
     csp = HTML_HEADERS["Content-Security-Policy"]
     if with_script:
@@ -44,12 +57,21 @@ def page_headers(*, with_script: bool = False) -> dict[str, str]:
 
 
 def _render(name: str, language: str, store: Mapping[str, Any] | None, context: Mapping[str, Any]) -> str:
-    from chalicelib.web import templating
 
-    return templating.render(f"pages/{name}", language, {"store_name": (store or {}).get("name") or "", **context}, store=store)
+    return templating.render(
+        f"pages/{name}", language, {"store_name": (store or {}).get("name") or "", **context}, store=store
+    )
 
 
-def render_page(status: int, name: str, language: str, store: Mapping[str, Any] | None, context: Mapping[str, Any], *, with_script: bool = False) -> Page:
+def render_page(
+    status: int,
+    name: str,
+    language: str,
+    store: Mapping[str, Any] | None,
+    context: Mapping[str, Any],
+    *,
+    with_script: bool = False,
+) -> Page:
     headers = page_headers(with_script=with_script)
     headers["Content-Language"] = language
     return Page(status, _render(name, language, store, context), headers)
@@ -57,7 +79,6 @@ def render_page(status: int, name: str, language: str, store: Mapping[str, Any] 
 
 def preferred_language(accept_language: str | None, fallback: str = "en") -> str:
     """The first supported language of an ``Accept-Language`` header (for pages with no survey)."""
-    from chalicelib.core.models import LANGUAGES
 
     ranked = []
     for position, part in enumerate((accept_language or "").split(",")[:20]):
@@ -78,12 +99,22 @@ def not_found_page(language: str, store: Mapping[str, Any] | None = None) -> Pag
     return render_page(404, "not_found.html", language, store, {})
 
 
-def _survey_page(survey: Mapping[str, Any], store: Mapping[str, Any], selected: int | None, *, status: int = 200, error: str | None = None, comment: str = "") -> Page:
-    from chalicelib.web import templating
+def _survey_page(
+    survey: Mapping[str, Any],
+    store: Mapping[str, Any],
+    selected: int | None,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    comment: str = "",
+) -> Page:
 
     survey_type = str(survey["survey_type"])
     language = str(survey["language"])
-    options = [{"score": s, "label": templating.numerals(s, language), "sentiment": sentiment(survey_type, s)} for s in scale(survey_type)]
+    options = [
+        {"score": s, "label": templating.numerals(s, language), "sentiment": sentiment(survey_type, s)}
+        for s in scale(survey_type)
+    ]
     context = {
         "survey_type": survey_type,
         "options": options,
@@ -99,13 +130,12 @@ def _survey_page(survey: Mapping[str, Any], store: Mapping[str, Any], selected: 
 
 
 def _markup(text: str) -> Any:
-    from markupsafe import Markup
+    from markupsafe import Markup  # lazy: heavy at import (make bench, import time)
 
     return Markup(text)
 
 
 def _selected(value: Any, survey_type: str) -> int | None:
-    from chalicelib.core.errors import InvalidInput
 
     if value is None:
         return None
@@ -115,10 +145,11 @@ def _selected(value: Any, survey_type: str) -> int | None:
         return None
 
 
-def show(table: db.Table, token: str, query: Mapping[str, str] | None, accept_language: str | None, now: datetime) -> Page:
+def show(
+    table: db.Table, token: str, query: Mapping[str, str] | None, accept_language: str | None, now: datetime
+) -> Page:
     """``GET /s/{token}``: the form, with the linked score preselected.  Records nothing:
     mail scanners open every link."""
-    from chalicelib.stores import registry
 
     survey = load(table, token, now)
     if survey is None:
@@ -130,12 +161,11 @@ def show(table: db.Table, token: str, query: Mapping[str, str] | None, accept_la
     return _survey_page(survey, store, selected)
 
 
-def answer(table: db.Table, clients: Any, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime) -> Page:
+def answer(
+    table: db.Table, clients: Any, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime
+) -> Page:
     """``POST /s/{token}``: validate, record, escalate, thank.  A form without this token's
     nonce, or with a bad value, records nothing."""
-    from chalicelib.stores import registry
-    from chalicelib.core.errors import InvalidInput, NotFound
-    from chalicelib.platform.observability import count
 
     survey = load(table, token, now, consistent=True)
     if survey is None:
@@ -181,15 +211,23 @@ def _over_limit(table: db.Table, token: str, now: datetime) -> int | None:
         table.update(
             keys.rate_window("survey_answer", token, hour.strftime("%Y%m%d%H")),
             db.set_expr({"expires_at": epoch(hour + timedelta(hours=2))}, add={"answers": 1}),
-            condition=db.Expr("attribute_not_exists(#n) OR #n < :most", names={"#n": "answers"}, values={":most": ANSWERS_PER_HOUR}),
+            condition=db.Expr(
+                "attribute_not_exists(#n) OR #n < :most", names={"#n": "answers"}, values={":most": ANSWERS_PER_HOUR}
+            ),
         )
     except db.ConditionFailed:
         return max(1, int((hour + timedelta(hours=1) - now).total_seconds()))
     return None
 
 
-def _thanks_context(store: Mapping[str, Any], response: Mapping[str, Any], followed_up: bool, token: str) -> dict[str, Any]:
+def _thanks_context(
+    store: Mapping[str, Any], response: Mapping[str, Any], followed_up: bool, token: str
+) -> dict[str, Any]:
     reviews = list(store.get("review_links") or [])
-    if store.get("review_invite") == "promoters" and response["category"] not in ("promoter", "satisfied", "low_effort"):
+    if store.get("review_invite") == "promoters" and response["category"] not in (
+        "promoter",
+        "satisfied",
+        "low_effort",
+    ):
         reviews = []
     return {"reviews": reviews, "followed_up": followed_up, "change_url": page_path(f"/s/{token}")}

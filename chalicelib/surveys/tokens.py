@@ -6,6 +6,7 @@ link.  The survey item holds what the answer needs (store, customer, order, kind
 and expires with DynamoDB's TTL (``expires_at``, epoch seconds); ``expires`` keeps the same
 moment as ISO text because TTL deletion lags by up to two days and the page must refuse an
 expired token on time."""
+
 from __future__ import annotations
 
 import secrets
@@ -13,11 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import epoch, iso, parse_iso
-from chalicelib.platform.config import settings
 from chalicelib.core.models import JobKind
+from chalicelib.platform.config import settings
+from chalicelib.storage import db, keys
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 TOKEN_LENGTH = 22  # 62**22 > 2**130
@@ -55,7 +57,6 @@ def scale(survey_type: str) -> range:
 def page_path(path: str) -> str:
     """A page's path as the browser sees it: under the public URL's path (API Gateway's
     stage, ``/api`` when deployed), so a form posts back to the API and not beside it."""
-    from urllib.parse import urlparse
 
     return f"{urlparse(settings().public_base_url).path.rstrip('/')}{path}"
 
@@ -139,7 +140,15 @@ def issue_survey(
     except db.TransactionConflict:
         # 131 random bits collided: astronomically unlikely, but a fresh token costs nothing.
         return issue_survey(
-            table, store=store, customer_id=customer_id, order_id=order_id, kind=kind, channel=channel, contact=contact, now=now, language=language
+            table,
+            store=store,
+            customer_id=customer_id,
+            order_id=order_id,
+            kind=kind,
+            channel=channel,
+            contact=contact,
+            now=now,
+            language=language,
         )
     token = item["token"]
     return SurveyLink(

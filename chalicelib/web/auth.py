@@ -1,12 +1,13 @@
 """Operator credentials.  Local stage: the ``OPERATOR_TOKEN`` variable; prod: the SSM
 parameter named by ``OPERATOR_TOKEN_PARAM`` (read once per process, decrypted)."""
+
 from __future__ import annotations
 
 import hmac
 from typing import Any
 
-from chalicelib.platform.config import ConfigError, settings
 from chalicelib.core.errors import Unauthorized
+from chalicelib.platform.config import ConfigError, settings
 
 _operator_token: str | None = None
 

@@ -1,5 +1,6 @@
 """The HTTP edge: JSON bodies in, JSON (or HTML) out, and domain errors turned into the
 public error shape ``{"error": {"code", "message"}}`` in exactly one place."""
+
 from __future__ import annotations
 
 import functools
@@ -8,6 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
 from chalice import Response
 
@@ -97,7 +99,6 @@ def json_body(request: Any) -> dict[str, Any]:
 
 def form_body(request: Any) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body; repeated fields keep the last value."""
-    from urllib.parse import parse_qsl
 
     body = raw_body(request)
     try:
@@ -125,7 +126,10 @@ def translate_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 
     :class:`Unavailable` carries ``Retry-After``.  A network error from an AWS client that no
     layer below translated (no connection, a timeout) is storage or network trouble too: 503."""
-    from botocore.exceptions import BotoCoreError, ParamValidationError
+    from botocore.exceptions import (  # lazy: heavy at import (make bench, import time)
+        BotoCoreError,
+        ParamValidationError,
+    )
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

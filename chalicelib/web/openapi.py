@@ -5,12 +5,16 @@ Paths, methods, path parameters and summaries (each view's docstring, first line
 say (who may call, what goes in and out) comes from :data:`DOCS`.  Built on first request and
 kept: it costs nothing at import time.
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from chalicelib.core.models import LANGUAGES
+from chalicelib.stores.overrides import KINDS, PARTS
 
 OPERATOR = "operator"
 STORE_KEY = "storeApiKey"
@@ -23,8 +27,16 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "scheme": "bearer",
         "description": "The operator token: OPERATOR_TOKEN in the local stage, the SSM parameter named by OPERATOR_TOKEN_PARAM in prod.",
     },
-    STORE_KEY: {"type": "http", "scheme": "bearer", "description": "The store's API key (ak_...), shown once when the store is created."},
-    SUPPORT_KEY: {"type": "http", "scheme": "bearer", "description": "The store's support key (sk_...), shown once when the store is created."},
+    STORE_KEY: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The store's API key (ak_...), shown once when the store is created.",
+    },
+    SUPPORT_KEY: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The store's support key (sk_...), shown once when the store is created.",
+    },
     SUPPORT_SESSION: {
         "type": "apiKey",
         "in": "cookie",
@@ -59,7 +71,12 @@ ERRORS = {
 JSON = "application/json"
 HTML = "text/html"
 CSV = "text/csv"
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
 SEE_OTHER = {"Location": {"description": "Where the browser goes next.", "schema": {"type": "string"}}}
 
 STANDARD_WEBHOOK = "Signed per the Standard Webhooks spec (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with the store's webhook secret."
@@ -82,15 +99,30 @@ class Doc:
 
 
 def _json_errors(*codes: str) -> dict[str, tuple[str, ...]]:
-    return {code: (JSON,) for code in codes}
+    return dict.fromkeys(codes, (JSON,))
 
 
 STORE_READ = _json_errors("401", "404", "503")
 STORE_WRITE = _json_errors("400", "401", "404", "413", "415", "503")
 WEBHOOK = _json_errors("400", "401", "404", "409", "413", "415", "503")
 PAGE_READ: dict[str, tuple[str, ...]] = {"404": (HTML, JSON), "503": (JSON,)}
-PAGE_FORM: dict[str, tuple[str, ...]] = {"400": (HTML, JSON), "403": (HTML,), "404": (HTML, JSON), "413": (JSON,), "415": (JSON,), "503": (JSON,)}
-SIGN_IN: dict[str, tuple[str, ...]] = {"400": (JSON,), "401": (HTML,), "403": (JSON,), "404": (JSON,), "413": (JSON,), "415": (JSON,), "503": (JSON,)}
+PAGE_FORM: dict[str, tuple[str, ...]] = {
+    "400": (HTML, JSON),
+    "403": (HTML,),
+    "404": (HTML, JSON),
+    "413": (JSON,),
+    "415": (JSON,),
+    "503": (JSON,),
+}
+SIGN_IN: dict[str, tuple[str, ...]] = {
+    "400": (JSON,),
+    "401": (HTML,),
+    "403": (JSON,),
+    "404": (JSON,),
+    "413": (JSON,),
+    "415": (JSON,),
+    "503": (JSON,),
+}
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -102,12 +134,20 @@ DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 DOCS: dict[tuple[str, str], Doc] = {
     ("POST", "/stores"): Doc(
         "`name`, `sender_email`, `timezone` (IANA), `language`, `support_email`, optional `support_phone`.",
-        {"201": "The store's settings with `store_id`, `api_key`, `support_key` and `webhook_secret` (shown only this once)."},
+        {
+            "201": "The store's settings with `store_id`, `api_key`, `support_key` and `webhook_secret` (shown only this once)."
+        },
         (OPERATOR,),
         errors=_json_errors("400", "401", "413", "415", "503"),
     ),
-    ("GET", "/stores/{store_id}"): Doc(responses={"200": "The store's settings, defaults filled in."}, errors=STORE_READ),
-    ("PATCH", "/stores/{store_id}"): Doc("Any subset of the settings; all are validated before anything is written.", {"200": "The changed settings."}, errors=STORE_WRITE),
+    ("GET", "/stores/{store_id}"): Doc(
+        responses={"200": "The store's settings, defaults filled in."}, errors=STORE_READ
+    ),
+    ("PATCH", "/stores/{store_id}"): Doc(
+        "Any subset of the settings; all are validated before anything is written.",
+        {"200": "The changed settings."},
+        errors=STORE_WRITE,
+    ),
     ("POST", "/webhooks/shopify/{store_id}"): Doc(
         "Shopify order JSON with `X-Shopify-Hmac-Sha256`, `X-Shopify-Topic`, `X-Shopify-Event-Id`/`X-Shopify-Webhook-Id`, `X-Shopify-Shop-Domain`.",
         {"200": "Accepted (a repeated event is accepted once)."},
@@ -120,9 +160,17 @@ DOCS: dict[tuple[str, str], Doc] = {
         (),
         errors=WEBHOOK,
     ),
-    ("POST", "/webhooks/orders/{store_id}"): Doc("A generic order event. " + STANDARD_WEBHOOK, {"200": "Accepted (a repeated event is accepted once)."}, (), errors=WEBHOOK),
+    ("POST", "/webhooks/orders/{store_id}"): Doc(
+        "A generic order event. " + STANDARD_WEBHOOK,
+        {"200": "Accepted (a repeated event is accepted once)."},
+        (),
+        errors=WEBHOOK,
+    ),
     ("GET", "/s/{token}"): Doc(
-        responses={"200": "The survey page (HTML); `?score=N` only preselects, nothing is recorded."}, security=(), media=HTML, errors=PAGE_READ,
+        responses={"200": "The survey page (HTML); `?score=N` only preselects, nothing is recorded."},
+        security=(),
+        media=HTML,
+        errors=PAGE_READ,
         query=(_query("score", {"type": "string", "maxLength": 4}, "A score to preselect."),),
     ),
     ("POST", "/s/{token}"): Doc(
@@ -134,58 +182,107 @@ DOCS: dict[tuple[str, str], Doc] = {
         form=("score", "comment", "nonce"),
     ),
     ("GET", "/u/{token}"): Doc(
-        responses={"200": "The unsubscribe page (HTML): what the person receives now per channel, the choice, resubscribe and the store's contact."},
-        security=(), media=HTML, errors=PAGE_READ,
+        responses={
+            "200": "The unsubscribe page (HTML): what the person receives now per channel, the choice, resubscribe and the store's contact."
+        },
+        security=(),
+        media=HTML,
+        errors=PAGE_READ,
     ),
     ("POST", "/u/{token}"): Doc(
         "RFC 8058 one-click (`List-Unsubscribe=One-Click`), the page's `choice`, or `resubscribe` with the page's `nonce`"
         " (a resubscribe without it answers 403 and changes nothing).",
-        {"200": "Unsubscribed, or subscribed again."}, (), HTML,
-        errors=PAGE_FORM, form=("List-Unsubscribe", "choice", "resubscribe", "nonce"),
+        {"200": "Unsubscribed, or subscribed again."},
+        (),
+        HTML,
+        errors=PAGE_FORM,
+        form=("List-Unsubscribe", "choice", "resubscribe", "nonce"),
     ),
     ("GET", "/stores/{store_id}/cases"): Doc(
-        responses={"200": '`{"cases": [{"case_id", "status", "priority", ...}], "next": cursor or null}`; query `status`, `limit` (1-100), `after` (a `next`)'},
+        responses={
+            "200": '`{"cases": [{"case_id", "status", "priority", ...}], "next": cursor or null}`; query `status`, `limit` (1-100), `after` (a `next`)'
+        },
         security=(STORE_KEY, SUPPORT_KEY),
         errors=_json_errors("400", "401", "404", "503"),
         query=(
-            _query("status", {"type": "string", "enum": ["open", "acknowledged", "resolved"]}, "Which cases (default `open`)."),
+            _query(
+                "status",
+                {"type": "string", "enum": ["open", "acknowledged", "resolved"]},
+                "Which cases (default `open`).",
+            ),
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Page size (default 100)."),
             _query("after", {"type": "string", "maxLength": 2000}, "The `next` cursor of the previous page."),
         ),
     ),
-    ("GET", "/stores/{store_id}/cases/{case_id}"): Doc(responses={"200": "One case with its history."}, security=(STORE_KEY, SUPPORT_KEY), errors=STORE_READ),
+    ("GET", "/stores/{store_id}/cases/{case_id}"): Doc(
+        responses={"200": "One case with its history."}, security=(STORE_KEY, SUPPORT_KEY), errors=STORE_READ
+    ),
     ("PATCH", "/stores/{store_id}/cases/{case_id}"): Doc(
-        "Acknowledge, assign, or resolve with a note.", {"200": "The changed case."}, (STORE_KEY, SUPPORT_KEY),
+        "Acknowledge, assign, or resolve with a note.",
+        {"200": "The changed case."},
+        (STORE_KEY, SUPPORT_KEY),
         errors={**STORE_WRITE, "409": (JSON,)},
     ),
     ("GET", "/stores/{store_id}/inbox"): Doc(
-        responses={"200": "The support inbox (HTML), or its sign-in form."}, security=(SUPPORT_SESSION,), media=HTML, errors=_json_errors("404", "503"),
+        responses={"200": "The support inbox (HTML), or its sign-in form."},
+        security=(SUPPORT_SESSION,),
+        media=HTML,
+        errors=_json_errors("404", "503"),
         query=(
             _query("done", {"type": "string", "maxLength": 40}, "What the last action did (a notice)."),
-            _query("view", {"type": "string", "enum": ["active", "open", "acknowledged", "resolved"]}, "Which cases: open and in progress (default), or one status."),
-            _query("q", {"type": "string", "maxLength": 320}, "An order number, an email or a phone: that order's or customer's cases."),
+            _query(
+                "view",
+                {"type": "string", "enum": ["active", "open", "acknowledged", "resolved"]},
+                "Which cases: open and in progress (default), or one status.",
+            ),
+            _query(
+                "q",
+                {"type": "string", "maxLength": 320},
+                "An order number, an email or a phone: that order's or customer's cases.",
+            ),
         ),
     ),
     ("POST", "/stores/{store_id}/inbox/session"): Doc(
         "Form: `support_key`, optional `name`.",
-        {"303": "Signed in: the support session cookie is set and the inbox follows."}, (), HTML, errors=SIGN_IN, form=("support_key", "name"),
+        {"303": "Signed in: the support session cookie is set and the inbox follows."},
+        (),
+        HTML,
+        errors=SIGN_IN,
+        form=("support_key", "name"),
     ),
     ("POST", "/stores/{store_id}/inbox/signout"): Doc(
-        "Form: `csrf`.", {"303": "Signed out: the cookie is cleared."}, (SUPPORT_SESSION,), HTML,
-        errors=_json_errors("400", "403", "413", "415", "503"), form=("csrf",),
+        "Form: `csrf`.",
+        {"303": "Signed out: the cookie is cleared."},
+        (SUPPORT_SESSION,),
+        HTML,
+        errors=_json_errors("400", "403", "413", "415", "503"),
+        form=("csrf",),
     ),
     ("POST", "/stores/{store_id}/inbox/cases/{case_id}"): Doc(
         "Form: `csrf`, `action` (acknowledge, assign, resolve), `assignee`, `outcome`, `note`.",
-        {"303": "Done (or not signed in): back to the inbox."}, (SUPPORT_SESSION,), HTML,
-        errors={"400": (HTML, JSON), "403": (JSON,), "404": (HTML, JSON), "409": (HTML,), "413": (JSON,), "415": (JSON,), "503": (JSON,)},
+        {"303": "Done (or not signed in): back to the inbox."},
+        (SUPPORT_SESSION,),
+        HTML,
+        errors={
+            "400": (HTML, JSON),
+            "403": (JSON,),
+            "404": (HTML, JSON),
+            "409": (HTML,),
+            "413": (JSON,),
+            "415": (JSON,),
+            "503": (JSON,),
+        },
         form=("csrf", "action", "assignee", "outcome", "note"),
     ),
     ("GET", "/stores/{store_id}/stats"): Doc(
-        responses={"200": "At least `responses`, `nps` (or `csat`) and `response_rate`."}, errors=_json_errors("400", "401", "404", "503"),
+        responses={"200": "At least `responses`, `nps` (or `csat`) and `response_rate`."},
+        errors=_json_errors("400", "401", "404", "503"),
         query=(_query("days", {"type": "integer", "minimum": 1, "maximum": 366}, "Days to sum (default 30)."),),
     ),
     ("GET", "/stores/{store_id}/dashboard"): Doc(
-        responses={"200": "The dashboard (HTML): score week by week, responses, response rate, categories, open cases, latest comments; `?days=30` (default) or `90`. Without a session, its sign-in form."},
+        responses={
+            "200": "The dashboard (HTML): score week by week, responses, response rate, categories, open cases, latest comments; `?days=30` (default) or `90`. Without a session, its sign-in form."
+        },
         security=(SUPPORT_SESSION,),
         media=HTML,
         errors=_json_errors("404", "503"),
@@ -193,42 +290,75 @@ DOCS: dict[tuple[str, str], Doc] = {
     ),
     ("POST", "/stores/{store_id}/dashboard/session"): Doc(
         "Form: `support_key`, optional `name` and `days`.",
-        {"303": "Signed in: the support session cookie is set and the dashboard follows.", "401": "Wrong support key: the sign-in form again (HTML)."},
+        {
+            "303": "Signed in: the support session cookie is set and the dashboard follows.",
+            "401": "Wrong support key: the sign-in form again (HTML).",
+        },
         (),
         HTML,
         errors=SIGN_IN,
         form=("support_key", "name", "days"),
     ),
     ("GET", "/stores/{store_id}/responses.csv"): Doc(
-        responses={"200": "Every response answered from `from` to `to` (`YYYY-MM-DD`, inclusive; default the last 90 days), newest first: UTF-8 CSV with a BOM; cells that start like a formula are prefixed with `'`."},
+        responses={
+            "200": "Every response answered from `from` to `to` (`YYYY-MM-DD`, inclusive; default the last 90 days), newest first: UTF-8 CSV with a BOM; cells that start like a formula are prefixed with `'`."
+        },
         security=(STORE_KEY, SUPPORT_SESSION),
         media=CSV,
         errors=_json_errors("400", "401", "404", "503"),
         query=(_query("from", DATE, "First day, inclusive."), _query("to", DATE, "Last day, inclusive.")),
     ),
     ("GET", "/stores/{store_id}/customers/{email_or_phone}"): Doc(
-        responses={"200": "Everything stored about the customer (GDPR access): profile, consents, orders with items, survey responses, cases, suppressions, pending and past jobs, messages sent (no link tokens)."},
+        responses={
+            "200": "Everything stored about the customer (GDPR access): profile, consents, orders with items, survey responses, cases, suppressions, pending and past jobs, messages sent (no link tokens)."
+        },
         errors=STORE_READ,
     ),
     ("DELETE", "/stores/{store_id}/customers/{email_or_phone}"): Doc(
-        responses={"200": "Erased (GDPR): `{erased, customers, orders, items_deleted, items_scrubbed}`; answers stay for the statistics without personal data. A second call is a 404."},
+        responses={
+            "200": "Erased (GDPR): `{erased, customers, orders, items_deleted, items_scrubbed}`; answers stay for the statistics without personal data. A second call is a 404."
+        },
         errors=STORE_READ,
     ),
     ("GET", "/openapi.json"): Doc(responses={"200": "This document."}, security=(), errors={}),
-    ("POST", "/stores/{store_id}/customers"): Doc("`{\"customers\": [...]}`: profiles to create or update.", {"200": "`{received, written, transactions}`."}, errors=STORE_WRITE),
-    ("PUT", "/stores/{store_id}/products/{sku}"): Doc("A product's usage tips, tip links, warranty months and review link.", {"200": "The product."}, errors=STORE_WRITE),
+    ("POST", "/stores/{store_id}/customers"): Doc(
+        '`{"customers": [...]}`: profiles to create or update.',
+        {"200": "`{received, written, transactions}`."},
+        errors=STORE_WRITE,
+    ),
+    ("PUT", "/stores/{store_id}/products/{sku}"): Doc(
+        "A product's usage tips, tip links, warranty months and review link.",
+        {"200": "The product."},
+        errors=STORE_WRITE,
+    ),
     ("GET", "/stores/{store_id}/products/{sku}"): Doc(responses={"200": "The product."}, errors=STORE_READ),
-    ("PUT", "/stores/{store_id}/templates/{name}/{lang}"): Doc("`{\"source\": ...}`: Jinja text, checked in the sandbox.", {"200": "The saved override."}, errors=STORE_WRITE),
-    ("GET", "/stores/{store_id}/templates/{name}/{lang}"): Doc(responses={"200": "The override."}, errors={**STORE_READ, "400": (JSON,)}),
-    ("DELETE", "/stores/{store_id}/templates/{name}/{lang}"): Doc(responses={"200": "`{deleted: true}`."}, errors={**STORE_READ, "400": (JSON,)}),
+    ("PUT", "/stores/{store_id}/templates/{name}/{lang}"): Doc(
+        '`{"source": ...}`: Jinja text, checked in the sandbox.', {"200": "The saved override."}, errors=STORE_WRITE
+    ),
+    ("GET", "/stores/{store_id}/templates/{name}/{lang}"): Doc(
+        responses={"200": "The override."}, errors={**STORE_READ, "400": (JSON,)}
+    ),
+    ("DELETE", "/stores/{store_id}/templates/{name}/{lang}"): Doc(
+        responses={"200": "`{deleted: true}`."}, errors={**STORE_READ, "400": (JSON,)}
+    ),
     ("GET", "/stores/{store_id}/jobs"): Doc(
-        responses={"200": "`{jobs: [...], next}`: an order's or a customer's follow-ups by due time (a skipped one with its reason, a"
-                          " waiting one with `deferred_reason`), or with `status=failed` alone the store's failed ones, newest first."},
+        responses={
+            "200": "`{jobs: [...], next}`: an order's or a customer's follow-ups by due time (a skipped one with its reason, a"
+            " waiting one with `deferred_reason`), or with `status=failed` alone the store's failed ones, newest first."
+        },
         errors=_json_errors("400", "401", "404", "503"),
         query=(
-            _query("status", {"type": "string", "enum": ["pending", "claimed", "sent", "skipped", "cancelled", "failed", "done"]}, "Only jobs in this status."),
+            _query(
+                "status",
+                {"type": "string", "enum": ["pending", "claimed", "sent", "skipped", "cancelled", "failed", "done"]},
+                "Only jobs in this status.",
+            ),
             _query("order_id", {"type": "string", "minLength": 1, "maxLength": 200}, "One order's follow-ups."),
-            _query("customer", {"type": "string", "minLength": 1, "maxLength": 320}, "One customer's follow-ups, by email or phone (404 when unknown)."),
+            _query(
+                "customer",
+                {"type": "string", "minLength": 1, "maxLength": 320},
+                "One customer's follow-ups, by email or phone (404 when unknown).",
+            ),
             _query("limit", {"type": "string", "pattern": "^[0-9]{1,3}$"}, "Page size, 1 to 100 (default 100)."),
             _query("after", {"type": "string", "maxLength": 1024}, "The `next` cursor of the previous page."),
         ),
@@ -258,8 +388,6 @@ def _summary(entry: Any, method: str, path: str) -> str:
 
 def _path_schema(name: str, path: str) -> dict[str, Any]:
     """What a path parameter looks like (a schema-driven client sends only such values)."""
-    from chalicelib.core.models import LANGUAGES
-    from chalicelib.stores.overrides import KINDS, PARTS
 
     if name == "store_id":
         return {"type": "string", "pattern": "^st[0-9a-z]{14}$"}
@@ -290,7 +418,9 @@ def _body_schema(kind: str, doc: Doc) -> dict[str, Any]:
 
 
 def _answer(description: str, media: tuple[str, ...], code: str) -> dict[str, Any]:
-    content = {m: {"schema": {"$ref": "#/components/schemas/Error"}} if m == JSON and code >= "400" else {} for m in media}
+    content = {
+        m: {"schema": {"$ref": "#/components/schemas/Error"}} if m == JSON and code >= "400" else {} for m in media
+    }
     answer: dict[str, Any] = {"description": description, "content": content}
     if code in ("429", "503"):
         answer["headers"] = RETRY_AFTER
@@ -310,7 +440,9 @@ def operation(method: str, path: str, entry: Any) -> dict[str, Any]:
     for code, text in (doc.responses or {"200": "Success."}).items():
         media: tuple[str, ...] = (HTML,) if code == "401" and doc.media == HTML else (doc.media,)
         responses[code] = _answer(text, media, code)
-    errors: Mapping[str, tuple[str, ...]] = doc.errors if known else (STORE_WRITE if method in ("POST", "PUT", "PATCH") else STORE_READ)
+    errors: Mapping[str, tuple[str, ...]] = (
+        doc.errors if known else (STORE_WRITE if method in ("POST", "PUT", "PATCH") else STORE_READ)
+    )
     for code, media in errors.items():
         responses.setdefault(code, _answer(ERRORS[code], media, code))
     op: dict[str, Any] = {
@@ -344,7 +476,7 @@ def build(routes: dict[str, dict[str, Any]], server_url: str | None = None) -> d
         "info": {
             "title": "Aftercare",
             "version": "1.0",
-            "description": "After-sales follow-up for online stores. Errors are JSON `{\"error\": {\"code\", \"message\", \"field\"}}` with a 4xx status.",
+            "description": 'After-sales follow-up for online stores. Errors are JSON `{"error": {"code", "message", "field"}}` with a 4xx status.',
         },
         "paths": paths,
         "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {"Error": ERROR_SCHEMA}},

@@ -8,6 +8,7 @@ attribute reads, operators, filters), wall time, output size, size of any value,
 depth, and caps on ``range``, number literals and bracket nesting checked when the template
 is compiled.  A template over budget raises :class:`TemplateBudgetExceeded` with the line.
 """
+
 from __future__ import annotations
 
 import re
@@ -180,14 +181,23 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
 
     def guard_filters(self) -> None:
         """Wrap filters added after construction (the project's own)."""
-        self.filters = {name: f if name == STEP_FILTER or getattr(f, "__wrapped__", None) else _guarded(f, name) for name, f in self.filters.items()}
+        self.filters = {
+            name: f if name == STEP_FILTER or getattr(f, "__wrapped__", None) else _guarded(f, name)
+            for name, f in self.filters.items()
+        }
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         _check_nesting(source, name, filename)
         tree = super()._parse(source, name, filename)
         for const in tree.find_all(nodes.Const):
-            if isinstance(const.value, (int, float)) and not isinstance(const.value, bool) and abs(const.value) > MAX_NUMBER:
-                raise jinja2.TemplateSyntaxError(f"numbers in a template may not exceed {MAX_NUMBER}", const.lineno, name, filename)
+            if (
+                isinstance(const.value, (int, float))
+                and not isinstance(const.value, bool)
+                and abs(const.value) > MAX_NUMBER
+            ):
+                raise jinja2.TemplateSyntaxError(
+                    f"numbers in a template may not exceed {MAX_NUMBER}", const.lineno, name, filename
+                )
         for loop in list(tree.find_all(nodes.For)):
             loop.iter = nodes.Filter(loop.iter, STEP_FILTER, [], [], None, None, lineno=loop.iter.lineno)
         return tree
@@ -197,7 +207,9 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, _SIZED) and isinstance(times, int) and len(seq) * max(times, 0) > MAX_VALUE:
-                    raise TemplateBudgetExceeded(f"a value in the template grows beyond {MAX_VALUE} characters or items")
+                    raise TemplateBudgetExceeded(
+                        f"a value in the template grows beyond {MAX_VALUE} characters or items"
+                    )
             if _ints(left, right) and left.bit_length() + right.bit_length() > 4096:
                 raise TemplateBudgetExceeded("numbers in the template grow too large")
         elif operator == "**":
@@ -228,7 +240,7 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
             _narrow_format(value.__self__)
         return wrapped
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _tick()
         _small_arguments(args)
         _small_arguments(kwargs.values())
@@ -247,7 +259,9 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
 
 
 def _ints(left: Any, right: Any) -> bool:
-    return isinstance(left, int) and isinstance(right, int) and not isinstance(left, bool) and not isinstance(right, bool)
+    return (
+        isinstance(left, int) and isinstance(right, int) and not isinstance(left, bool) and not isinstance(right, bool)
+    )
 
 
 def _check_nesting(source: str, name: str | None, filename: str | None) -> None:
@@ -258,7 +272,9 @@ def _check_nesting(source: str, name: str | None, filename: str | None) -> None:
         elif char in "([{":
             depth += 1
             if depth > MAX_NESTING:
-                raise jinja2.TemplateSyntaxError(f"brackets may not nest more than {MAX_NESTING} deep", line, name, filename)
+                raise jinja2.TemplateSyntaxError(
+                    f"brackets may not nest more than {MAX_NESTING} deep", line, name, filename
+                )
         elif char in ")]}":
             depth = max(0, depth - 1)
 

@@ -13,15 +13,23 @@ right-to-left SMS starts right to left (:func:`start_direction`).
 Stores may override a template per language; their text renders in Jinja's sandbox, and
 :func:`validate_override` rejects one that does not parse or render, naming the line.
 """
+
 from __future__ import annotations
 
+import io
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+from chalicelib.core.errors import TemplateBudgetExceeded
 from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 from chalicelib.core.validate import one_line
+from chalicelib.platform.observability import count, logger
+from chalicelib.web import sandbox
+from chalicelib.web.sandbox import BudgetedSandbox
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LOCALE = TEMPLATES / "locale"
@@ -33,6 +41,8 @@ class _I18nEnvironment(Protocol):
     """What the ``jinja2.ext.i18n`` extension adds to an environment it is loaded into."""
 
     def install_gettext_translations(self, translations: Any, newstyle: bool | None = None) -> None: ...
+
+
 _translations: dict[str, Any] = {}
 
 # The digits each language writes: Persian readers expect Persian digits everywhere; Arabic
@@ -54,20 +64,22 @@ def numerals(value: Any, language: str) -> str:
 
 def format_number(value: float | int, language: str, pattern: str | None = None) -> str:
     """A number as the language writes it (grouping, decimal sign and digits)."""
-    from babel.numbers import format_decimal
+    from babel.numbers import format_decimal  # lazy: heavy at import (make bench, import time)
 
-    return numerals(format_decimal(value, format=pattern, locale=language, numbering_system=_NUMBERING.get(language, "latn")), language)
+    return numerals(
+        format_decimal(value, format=pattern, locale=language, numbering_system=_NUMBERING.get(language, "latn")),
+        language,
+    )
 
 
 def format_share(share: float, language: str) -> str:
     """A fraction (0.8) as a percentage ("80%"; "۸۰%" in Persian)."""
-    from babel.numbers import format_percent
+    from babel.numbers import format_percent  # lazy: heavy at import (make bench, import time)
 
     return numerals(format_percent(share, locale=language, numbering_system=_NUMBERING.get(language, "latn")), language)
 
 
 def has_rtl(text: str) -> bool:
-    import unicodedata
 
     return any(unicodedata.bidirectional(ch) in _RTL_BIDI for ch in text)
 
@@ -77,7 +89,7 @@ def isolate(value: Any, language: str, *, html: bool) -> Any:
     direction and punctuation stay its own: ``<span dir="auto">`` in HTML, FSI…PDI in text.
     Plain text in a left-to-right message is marked only when it holds right-to-left
     letters (an English SMS stays GSM-7, one segment)."""
-    from markupsafe import Markup, escape
+    from markupsafe import Markup, escape  # lazy: heavy at import (make bench, import time)
 
     if value is None or value == "":
         return value
@@ -123,11 +135,15 @@ def language_for(wanted: str | None, store: Mapping[str, Any]) -> str:
 def translations(language: str) -> Any:
     """Every domain's catalog for ``language``, merged (built once per process)."""
     if language not in _translations:
-        from babel.support import NullTranslations
+        from babel.support import NullTranslations  # lazy: heavy at import (make bench, import time)
 
         merged: Any = None
         folder = LOCALE / language / "LC_MESSAGES"
-        domains = sorted({p.stem for p in folder.glob("*.po")} | {p.stem for p in folder.glob("*.mo")}) if folder.is_dir() else []
+        domains = (
+            sorted({p.stem for p in folder.glob("*.po")} | {p.stem for p in folder.glob("*.mo")})
+            if folder.is_dir()
+            else []
+        )
         for domain in domains:
             catalog = _load_domain(folder, domain)
             if merged is None:
@@ -139,16 +155,15 @@ def translations(language: str) -> Any:
 
 
 def _load_domain(folder: Path, domain: str) -> Any:
-    from babel.support import Translations
+    from babel.support import Translations  # lazy: heavy at import (make bench, import time)
 
     po, mo = folder / f"{domain}.po", folder / f"{domain}.mo"
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as handle:
             return Translations(handle, domain=domain)
-    import io
 
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
+    from babel.messages.mofile import write_mo  # lazy: heavy at import (make bench, import time)
+    from babel.messages.pofile import read_po  # lazy: heavy at import (make bench, import time)
 
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=folder.parent.name, domain=domain)
@@ -167,9 +182,7 @@ def environment(language: str, *, sandboxed: bool = False, html: bool = True) ->
     overrides: one that escapes (HTML) and one that does not (text, SMS)."""
     key = (language, sandboxed, html if sandboxed else True)
     if key not in _environments:
-        import jinja2
-
-        from chalicelib.web.sandbox import BudgetedSandbox
+        import jinja2  # lazy: heavy at import (make bench, import time)
 
         cls = BudgetedSandbox if sandboxed else jinja2.Environment
         env = cls(
@@ -185,7 +198,9 @@ def environment(language: str, *, sandboxed: bool = False, html: bool = True) ->
         cast(_I18nEnvironment, env).install_gettext_translations(translations(language), newstyle=True)
         env.filters["truncate_words"] = _truncate
         env.filters["digits"] = lambda value: numerals(value, language)
-        env.filters["isolate"] = jinja2.pass_eval_context(lambda ctx, value: isolate(value, language, html=bool(ctx.autoescape)))
+        env.filters["isolate"] = jinja2.pass_eval_context(
+            lambda ctx, value: isolate(value, language, html=bool(ctx.autoescape))
+        )
         if isinstance(env, BudgetedSandbox):
             env.guard_filters()
         _environments[key] = env
@@ -199,7 +214,12 @@ def _truncate(value: Any, length: int = 40) -> str:
 
 def base_context(language: str, store: Mapping[str, Any] | None = None) -> dict[str, Any]:
     rtl = language in RTL_LANGUAGES
-    context: dict[str, Any] = {"lang": language, "dir": direction(language), "align": "right" if rtl else "left", "rtl": rtl}
+    context: dict[str, Any] = {
+        "lang": language,
+        "dir": direction(language),
+        "align": "right" if rtl else "left",
+        "rtl": rtl,
+    }
     if store is not None:
         context["store"] = {
             "name": one_line(store["name"]) if store.get("name") else store.get("name"),
@@ -228,17 +248,15 @@ def render(
         try:
             return _render_override(name, language, source, values).strip()
         except OVERRIDE_ERRORS as exc:
-            from chalicelib.platform.observability import count, logger
-
-            logger.warning("store template failed; using the built-in one", extra={"template": name, "error": type(exc).__name__})
+            logger.warning(
+                "store template failed; using the built-in one", extra={"template": name, "error": type(exc).__name__}
+            )
             count("TemplateOverrideFailed")
     return environment(language).get_template(name).render(values).strip()
 
 
 def _render_override(name: str, language: str, source: str, values: Mapping[str, Any]) -> str:
     """A store's template, compiled and rendered within the sandbox's budget."""
-    from chalicelib.web import sandbox
-    from chalicelib.core.errors import TemplateBudgetExceeded
 
     env = environment(language, sandboxed=True, html=_is_html(name))
     try:
@@ -249,10 +267,19 @@ def _render_override(name: str, language: str, source: str, values: Mapping[str,
 
 
 def _override_errors() -> tuple[type[BaseException], ...]:
-    import jinja2
+    import jinja2  # lazy: heavy at import (make bench, import time)
 
     # SyntaxError: Python refuses generated code nested too deeply (20 blocks, 200 brackets).
-    return (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError, RuntimeError, SyntaxError)
+    return (
+        jinja2.TemplateError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        LookupError,
+        AttributeError,
+        RuntimeError,
+        SyntaxError,
+    )
 
 
 OVERRIDE_ERRORS = _override_errors()
@@ -268,13 +295,12 @@ class TemplateProblem:
     error: str
 
 
-def validate_override(name: str, language: str, source: str, sample: Mapping[str, Any], store: Mapping[str, Any] | None = None) -> TemplateProblem | None:
+def validate_override(
+    name: str, language: str, source: str, sample: Mapping[str, Any], store: Mapping[str, Any] | None = None
+) -> TemplateProblem | None:
     """None when ``source`` parses and renders with ``sample`` in the sandbox, within its
     budget; else where and why not."""
-    import jinja2
-
-    from chalicelib.web import sandbox
-    from chalicelib.core.errors import TemplateBudgetExceeded
+    import jinja2  # lazy: heavy at import (make bench, import time)
 
     env = environment(language, sandboxed=True, html=_is_html(name))
     try:
@@ -301,7 +327,6 @@ def _plain_error(exc: BaseException) -> str:
 
 def _deepest_line(source: str) -> int:
     """The line where ``{%`` blocks nest deepest (Python allows 20 nested blocks)."""
-    import re
 
     depth, deepest, where = 0, 0, 1
     for number, text in enumerate(source.splitlines(), start=1):

@@ -1,6 +1,7 @@
 """Browser fixtures: the app served over real HTTP (in a thread, inside moto) and Debian's
 Chromium driven by Playwright.  Any browser test asks for ``page`` (and ``live_server`` for
 the base URL); screenshots go to ``test-artifacts/`` (kept out of git)."""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,9 @@ def live_server(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
     from chalicelib.platform import config
 
-    server = LocalDevServer(app, Config.create(chalice_stage="local", app_name="aftercare", project_dir=str(devstack.ROOT)), "127.0.0.1", 0)
+    server = LocalDevServer(
+        app, Config.create(chalice_stage="local", app_name="aftercare", project_dir=str(devstack.ROOT)), "127.0.0.1", 0
+    )
     url = f"http://127.0.0.1:{server.server.server_address[1]}"
     monkeypatch.setenv("PUBLIC_BASE_URL", url)
     config.reset()
@@ -71,5 +74,3 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
         yield tab
     finally:
         context.close()
-
-

@@ -1,19 +1,23 @@
 """Text of the other direction keeps its own in right-to-left messages: an English product
 tip in the Arabic check-in ends with its full stop on the right, and the store's Latin name
 in an Arabic question reads as one piece."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-
-from chalicelib.stores import overrides
-from tests.support.browser import screenshot
-from tests.support.browser import PHONE, survey_page_url
 from chalicelib.messaging import compose
+from chalicelib.stores import overrides
+from tests.support.browser import PHONE, screenshot, survey_page_url
 
-STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedarsage.example", "sender_email": "hello@cedarsage.example"}
+STORE = {
+    "store_id": "st1",
+    "name": "Cedar & Sage",
+    "support_email": "care@cedarsage.example",
+    "sender_email": "hello@cedarsage.example",
+}
 TIP = "Warm the pot with hot water first."
 
 # x of the first and last character of `text` inside the element holding it

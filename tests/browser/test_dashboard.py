@@ -1,4 +1,5 @@
 """Support signs in to the dashboard in a real browser and sees the trend after a few answers."""
+
 from __future__ import annotations
 
 import json
@@ -9,18 +10,20 @@ from typing import Any
 import pytest
 
 import devstack
+from chalicelib.core.clock import wall_clock
 from chalicelib.reports import stats
 from chalicelib.storage import db
-from chalicelib.core.clock import wall_clock
-from tests.support.browser import screenshot
 from tests.conftest import auth
+from tests.support.browser import screenshot
 from tests.support.cases import answered
 
 README_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en.png"
 README_PHONE_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en-phone.png"
 
 
-def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(client: Any, store: dict[str, Any], page: Any) -> None:
+def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(
+    client: Any, store: dict[str, Any], page: Any
+) -> None:
     # GIVEN five surveys sent over the last weeks and four answers, one of them angry
     now = wall_clock()
     for _ in range(5):
@@ -33,7 +36,9 @@ def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(client: Any, 
     # WHEN support opens the dashboard on a laptop and signs in with the support key
     page.set_viewport_size({"width": 1100, "height": 900})
     problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console", lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None
+    )
     page.goto(f"/stores/{store['store_id']}/dashboard")
     page.get_by_label("Your name").fill("Dana")
     page.get_by_label("Support key").fill(store["support_key"])
@@ -74,13 +79,21 @@ CHART_TEXT = """() => {
 }"""
 
 
-SIGN_IN = {"en": ("Your name", "Support key", "Sign in", "Dashboard"), "ar": ("اسمك", "مفتاح الدعم", "تسجيل الدخول", "لوحة المتابعة")}
+SIGN_IN = {
+    "en": ("Your name", "Support key", "Sign in", "Dashboard"),
+    "ar": ("اسمك", "مفتاح الدعم", "تسجيل الدخول", "لوحة المتابعة"),
+}
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_the_chart_stays_legible_on_a_phone(client: Any, store: dict[str, Any], page: Any, language: str) -> None:
     # GIVEN answers over the last weeks, to a store in this language
-    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps({"language": language})).status_code == 200
+    assert (
+        client.http.patch(
+            f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps({"language": language})
+        ).status_code
+        == 200
+    )
     name, key, sign_in, heading = SIGN_IN[language]
     now = wall_clock()
     for _ in range(4):

@@ -1,4 +1,5 @@
 """Support signs in to the inbox in a real browser, sees the case, acknowledges and resolves it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,7 +48,9 @@ def test_support_signs_in_acknowledges_and_resolves_a_case(client: Any, store: d
     assert "Resolved" in page.get_by_role("status").inner_text()
     assert page.locator(f"#case-{case_id}").count() == 0
     resolved = open_cases(client, store, "resolved")
-    assert [(c["case_id"], c["outcome"], c["note"], c["resolved_by"]) for c in resolved] == [(case_id, "replaced", "Sent a new strap by courier", "Dana")]
+    assert [(c["case_id"], c["outcome"], c["note"], c["resolved_by"]) for c in resolved] == [
+        (case_id, "replaced", "Sent a new strap by courier", "Dana")
+    ]
     screenshot(page, "inbox-resolved")
 
     # WHEN support asks the inbox for resolved cases

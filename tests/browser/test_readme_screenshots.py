@@ -1,6 +1,7 @@
 """The README's pictures of what customers meet, retaken from the running app on a phone and
 on a laptop: the survey page in English and Arabic, the Arabic survey email and the
 unsubscribe page.  (The dashboard's are taken by its own browser test.)"""
+
 from __future__ import annotations
 
 import shutil
@@ -9,8 +10,7 @@ from typing import Any
 import devstack
 from chalicelib.messaging import links
 from chalicelib.storage import db, keys
-from tests.support.browser import screenshot
-from tests.support.browser import DESKTOP, PHONE, rows, boxes, score_link, send_survey_email
+from tests.support.browser import DESKTOP, PHONE, boxes, rows, score_link, screenshot, send_survey_email
 
 DOCS = devstack.ROOT / "docs" / "screenshots"
 
@@ -20,7 +20,9 @@ def keep(page: Any, name: str) -> None:
     shutil.copyfile(screenshot(page, name), DOCS / f"{name}.png")
 
 
-def test_readme_screenshots_of_the_survey_email_and_pages(app: Any, store: dict[str, Any], page: Any, live_server: str) -> None:
+def test_readme_screenshots_of_the_survey_email_and_pages(
+    app: Any, store: dict[str, Any], page: Any, live_server: str
+) -> None:
     for language in ("en", "ar"):
         html = send_survey_email(app, store, f"shots-{language}@example.com", language, f"90{len(language)}{language}")
         page.set_viewport_size(PHONE)

@@ -1,15 +1,14 @@
 """A customer answers from a real survey email, in English and in Arabic, in Chromium."""
+
 from __future__ import annotations
 
 import json
 from typing import Any
 
 from chalicelib.storage import db, keys
-
-from tests.support.browser import screenshot
-from tests.support.browser import score_link, send_survey_email
-from tests.conftest import auth
 from chalicelib.surveys import tokens
+from tests.conftest import auth
+from tests.support.browser import score_link, screenshot, send_survey_email
 
 
 def stored_answer(link: str) -> dict[str, Any] | None:
@@ -20,9 +19,16 @@ def stored_answer(link: str) -> dict[str, Any] | None:
     return db.table().get(keys.response(survey["store_id"], survey["order_id"], survey["kind"]), consistent=True)
 
 
-def test_english_survey_from_the_email_to_the_thank_you_page(app: Any, client: Any, store: dict[str, Any], page: Any, live_server: str) -> None:
+def test_english_survey_from_the_email_to_the_thank_you_page(
+    app: Any, client: Any, store: dict[str, Any], page: Any, live_server: str
+) -> None:
     reviews = {"review_links": [{"name": "Google", "url": "https://g.example/review/cedar-sage"}]}
-    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(reviews)).status_code == 200
+    assert (
+        client.http.patch(
+            f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(reviews)
+        ).status_code
+        == 200
+    )
     link = score_link(send_survey_email(app, store, "dana@example.com", "en", "1001"), 9)
     assert link.startswith(live_server)
     # WHEN the customer taps "9" in the email
@@ -51,15 +57,19 @@ def test_english_survey_from_the_email_to_the_thank_you_page(app: Any, client: A
     assert stored is not None and (stored["score"], stored["comment"]) == (9, "The teapot pours without a drip.")
 
 
-def test_arabic_survey_is_right_to_left_and_follows_the_score(app: Any, store: dict[str, Any], page: Any, live_server: str) -> None:
+def test_arabic_survey_is_right_to_left_and_follows_the_score(
+    app: Any, store: dict[str, Any], page: Any, live_server: str
+) -> None:
     link = score_link(send_survey_email(app, store, "layla@example.com", "ar", "2002"), 8)
     page.goto(link)
     assert page.get_attribute("html", "lang") == "ar" and page.get_attribute("html", "dir") == "rtl"
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
     assert page.evaluate("getComputedStyle(document.querySelector('legend')).textAlign") in ("start", "right")
     # the scale runs right to left: 0 sits right of 10
-    left_of = page.evaluate("document.querySelector('label[for=score-0]').getBoundingClientRect().left"
-                            " > document.querySelector('label[for=score-1]').getBoundingClientRect().left")
+    left_of = page.evaluate(
+        "document.querySelector('label[for=score-0]').getBoundingClientRect().left"
+        " > document.querySelector('label[for=score-1]').getBoundingClientRect().left"
+    )
     assert left_of is True
     assert page.is_checked("#score-8")
     assert page.text_content("#comment-label") == "ما الذي يمكننا تحسينه؟"
@@ -76,5 +86,9 @@ def test_arabic_survey_is_right_to_left_and_follows_the_score(app: Any, store: d
     assert page.get_attribute("html", "dir") == "rtl"
     screenshot(page, "thanks-ar")
     stored = stored_answer(link)
-    assert stored is not None and (stored["score"], stored["category"], stored["comment"]) == (3, "detractor", "وصل الإبريق مكسورًا")
+    assert stored is not None and (stored["score"], stored["category"], stored["comment"]) == (
+        3,
+        "detractor",
+        "وصل الإبريق مكسورًا",
+    )
     assert tokens.is_answered(db.table(), stored["token"])

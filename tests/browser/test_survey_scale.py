@@ -1,6 +1,7 @@
 """The survey scale as a customer sees it, on a phone, a tablet and a laptop, in all five
 languages: one row from tablet width up, two balanced rows on a phone; in right-to-left
 languages 0 sits at the right, in the email as on the page."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,17 @@ import pytest
 
 from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 from tests.conftest import auth
-from tests.support.browser import DESKTOP, PHONE, TABLET, boxes, rows, score_link, screenshot, send_survey_email, survey_page_url
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    TABLET,
+    boxes,
+    rows,
+    score_link,
+    screenshot,
+    send_survey_email,
+    survey_page_url,
+)
 
 # the horizontal centre of the text itself (not of its cell) in each element
 TEXT_CENTRES = """sel => [...document.querySelectorAll(sel)].map(e => {
@@ -19,7 +30,9 @@ SIZES = {"phone": PHONE, "tablet": TABLET, "desktop": DESKTOP}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_scale_sits_on_one_row_from_tablet_up_and_in_two_balanced_rows_on_a_phone(store: dict[str, Any], page: Any, language: str) -> None:
+def test_the_scale_sits_on_one_row_from_tablet_up_and_in_two_balanced_rows_on_a_phone(
+    store: dict[str, Any], page: Any, language: str
+) -> None:
     # GIVEN a survey in the customer's language
     url = survey_page_url(store, language, f"scale-{language}")
     for name, size in SIZES.items():
@@ -43,7 +56,9 @@ def test_the_scale_sits_on_one_row_from_tablet_up_and_in_two_balanced_rows_on_a_
 
 
 @pytest.mark.parametrize("language", ["ar", "fa", "he", "en"])
-def test_the_email_scale_runs_the_same_way_as_the_page(app: Any, store: dict[str, Any], page: Any, live_server: str, language: str) -> None:
+def test_the_email_scale_runs_the_same_way_as_the_page(
+    app: Any, store: dict[str, Any], page: Any, live_server: str, language: str
+) -> None:
     # GIVEN the survey email as it was sent
     html = send_survey_email(app, store, f"dana-{language}@example.com", language, f"30{LANGUAGES.index(language)}")
     rtl = language in RTL_LANGUAGES
@@ -71,10 +86,14 @@ def test_the_email_scale_runs_the_same_way_as_the_page(app: Any, store: dict[str
 
 
 @pytest.mark.parametrize(("survey_type", "phone_rows"), [("ces", [4, 3]), ("csat", [5])])
-def test_shorter_scales_fold_evenly_or_not_at_all(client: Any, store: dict[str, Any], page: Any, survey_type: str, phone_rows: list[int]) -> None:
+def test_shorter_scales_fold_evenly_or_not_at_all(
+    client: Any, store: dict[str, Any], page: Any, survey_type: str, phone_rows: list[int]
+) -> None:
     # GIVEN a store that asks CES (1-7) or CSAT (1-5)
     body = json.dumps({"survey_type": survey_type})
-    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=body).status_code == 200
+    assert (
+        client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=body).status_code == 200
+    )
     url = survey_page_url(store, "he", f"short-{survey_type}")
     count = sum(phone_rows)
     for name, size in SIZES.items():

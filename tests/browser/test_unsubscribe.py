@@ -1,4 +1,5 @@
 """A customer opens the unsubscribe link in Chromium, sees what they receive, leaves and comes back."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +13,15 @@ EMAIL = "ana@example.com"
 
 def test_the_unsubscribe_page_shows_the_status_and_takes_the_person_back(store: dict[str, Any], page: Any) -> None:
     # GIVEN a Hebrew-speaking customer with an email and a phone
-    db.table().put({**keys.customer(store["store_id"], EMAIL), "type": "customer", "email": EMAIL, "phone": "+306912345678", "language": "he"})
+    db.table().put(
+        {
+            **keys.customer(store["store_id"], EMAIL),
+            "type": "customer",
+            "email": EMAIL,
+            "phone": "+306912345678",
+            "language": "he",
+        }
+    )
     link = f"/u/{links.unsubscribe_token(store['store_id'], EMAIL, EMAIL)}"
     # WHEN they open the link
     page.goto(link)

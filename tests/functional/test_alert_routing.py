@@ -1,4 +1,5 @@
 """A store's support email and phone receive its alerts, and only its alerts."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,11 @@ def test_support_contacts_are_subscribed_to_their_stores_alerts(client: Any, sto
         "+302101234567": ("sms", {"store_id": [sid]}),
     }
     # WHEN the store changes its support email and drops its phone
-    answer = client.http.patch(f"/stores/{sid}", headers=auth(store["api_key"]),
-                               body=json.dumps({"support_email": "help@cedarsage.example", "support_phone": None}))
+    answer = client.http.patch(
+        f"/stores/{sid}",
+        headers=auth(store["api_key"]),
+        body=json.dumps({"support_email": "help@cedarsage.example", "support_phone": None}),
+    )
     assert answer.status_code == 200, answer.body
     # THEN the new address replaces the old one and the phone no longer gets alerts
     assert subscriptions() == {"help@cedarsage.example": ("email", {"store_id": [sid]})}

@@ -1,10 +1,13 @@
 """make bench's cheapest pieces, smaller: what they count (requests, units, items), never how fast."""
+
 from __future__ import annotations
 
 import pytest
 
 
-def test_each_source_takes_one_write_request_and_no_read_once_the_store_is_cached(capsys: pytest.CaptureFixture[str]) -> None:
+def test_each_source_takes_one_write_request_and_no_read_once_the_store_is_cached(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from bench import intake
 
     # GIVEN a store and a few webhooks of each source (bench/intake.py, fewer rounds)
@@ -28,4 +31,6 @@ def test_results_keep_the_sections_another_target_wrote() -> None:
     assert sections == {"Run": "new run", "Webhook cost": "new cost", "Fault injection": "soak figures"}
     # AND a partial run replaces a section where it stands
     partial = results.split(results.merge(new, [("Webhook cost", "newer")], in_place=True))
-    assert [h for h, _ in partial] == ["Run", "Webhook cost", "Fault injection"] and dict(partial)["Webhook cost"] == "newer"
+    assert [h for h, _ in partial] == ["Run", "Webhook cost", "Fault injection"] and dict(partial)[
+        "Webhook cost"
+    ] == "newer"

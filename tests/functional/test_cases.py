@@ -1,28 +1,29 @@
 """The cases API and the support inbox, as support uses them."""
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.platform.aws import clients
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
-
-from chalicelib.platform.aws import clients
+from chalicelib.support import cases, escalation
 from tests.conftest import auth
 from tests.support.cases import answer_survey, open_cases, response, set_store
-from chalicelib.support import cases
-from chalicelib.support import escalation
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def patch(client: Any, store: dict[str, Any], case_id: str, body: dict[str, Any]) -> Any:
-    return client.http.patch(f"/stores/{store['store_id']}/cases/{case_id}", headers=auth(store["api_key"]), body=json.dumps(body))
+    return client.http.patch(
+        f"/stores/{store['store_id']}/cases/{case_id}", headers=auth(store["api_key"]), body=json.dumps(body)
+    )
 
 
 def test_cases_are_listed_by_priority_then_age_with_contacts_and_order(client: Any, store: dict[str, Any]) -> None:
@@ -49,19 +50,31 @@ def test_a_case_is_worked_from_open_to_resolved_with_who_and_when(client: Any, s
     answer_survey(client, store, score=3, comment="Wrong colour delivered")
     case_id = open_cases(client, store)[0]["case_id"]
 
-    sent = {**keys.sent_message(store["store_id"], "maya@example.org", "2026-11-20T09:00:00Z", "survey"), "kind": "survey", "channel": "email", "sent_at": "2026-11-20T09:00:00Z"}
+    sent = {
+        **keys.sent_message(store["store_id"], "maya@example.org", "2026-11-20T09:00:00Z", "survey"),
+        "kind": "survey",
+        "channel": "email",
+        "sent_at": "2026-11-20T09:00:00Z",
+    }
     db.table().put(sent)
 
     # WHEN support acknowledges, assigns and resolves it
     acknowledged = patch(client, store, case_id, {"action": "acknowledge", "by": "Dana"})
     assigned = patch(client, store, case_id, {"action": "assign", "assignee": "Omar", "by": "Dana"})
-    resolved = patch(client, store, case_id, {"action": "resolve", "outcome": "replaced", "note": "Sent the green one", "by": "Omar"})
+    resolved = patch(
+        client, store, case_id, {"action": "resolve", "outcome": "replaced", "note": "Sent the green one", "by": "Omar"}
+    )
 
     # THEN each step is recorded and the lists follow
     assert acknowledged.status_code == 200 and acknowledged.json_body["acknowledged_by"] == "Dana"
     assert assigned.json_body["assignee"] == "Omar"
     body = resolved.json_body
-    assert (body["status"], body["outcome"], body["note"], body["resolved_by"]) == ("resolved", "replaced", "Sent the green one", "Omar")
+    assert (body["status"], body["outcome"], body["note"], body["resolved_by"]) == (
+        "resolved",
+        "replaced",
+        "Sent the green one",
+        "Omar",
+    )
     assert [e["action"] for e in body["events"]] == ["opened", "acknowledge", "assign", "resolve"]
     assert open_cases(client, store) == [] and open_cases(client, store, "acknowledged") == []
     assert [c["case_id"] for c in open_cases(client, store, "resolved")] == [case_id]
@@ -83,7 +96,12 @@ def test_impossible_transitions_are_refused_with_409(client: Any, store: dict[st
     # THEN both are refused, saying why, and nothing changed
     assert again.status_code == 409 and again.json_body["error"]["message"] == "this case is already resolved"
     assert late.status_code == 409
-    assert client.http.get(f"/stores/{store['store_id']}/cases/{case_id}", headers=auth(store["api_key"])).json_body["outcome"] == "explained"
+    assert (
+        client.http.get(f"/stores/{store['store_id']}/cases/{case_id}", headers=auth(store["api_key"])).json_body[
+            "outcome"
+        ]
+        == "explained"
+    )
 
 
 def test_bad_requests_are_clear(client: Any, store: dict[str, Any]) -> None:
@@ -95,7 +113,12 @@ def test_bad_requests_are_clear(client: Any, store: dict[str, Any]) -> None:
     bad_status = client.http.get(f"/stores/{store['store_id']}/cases?status=lost", headers=auth(store["api_key"]))
     assert bad_status.status_code == 400 and bad_status.json_body["error"]["field"] == "status"
     assert client.http.get(f"/stores/{store['store_id']}/cases").status_code == 401
-    assert client.http.get(f"/stores/{store['store_id']}/cases", headers=auth("sk_" + store["store_id"] + "_wrong")).status_code == 401
+    assert (
+        client.http.get(
+            f"/stores/{store['store_id']}/cases", headers=auth("sk_" + store["store_id"] + "_wrong")
+        ).status_code
+        == 401
+    )
     assert client.http.get(f"/stores/{store['store_id']}/cases", headers=auth(store["support_key"])).status_code == 200
 
 
@@ -103,13 +126,27 @@ def test_bad_requests_are_clear(client: Any, store: dict[str, Any]) -> None:
 def test_a_changed_answer_updates_the_case_and_a_kinder_one_is_noted(client: Any, store: dict[str, Any]) -> None:
     # GIVEN a case from a detractor
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
-    now = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
-    first = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], score=4, comment="meh"), now)
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    first = escalation.on_response(
+        db.table(), clients(), item, response(store_id=store["store_id"], score=4, comment="meh"), now
+    )
     assert first is not None
 
     # WHEN the customer changes the answer, first to one mentioning injury, then to a kind one
-    worse = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], score=4, comment="the lid caused an injury"), now + timedelta(minutes=5))
-    kinder = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], score=9, comment="sorted now"), now + timedelta(minutes=9))
+    worse = escalation.on_response(
+        db.table(),
+        clients(),
+        item,
+        response(store_id=store["store_id"], score=4, comment="the lid caused an injury"),
+        now + timedelta(minutes=5),
+    )
+    kinder = escalation.on_response(
+        db.table(),
+        clients(),
+        item,
+        response(store_id=store["store_id"], score=9, comment="sorted now"),
+        now + timedelta(minutes=9),
+    )
 
     # THEN the case became urgent, and the kinder answer is on it without closing it
     assert worse is not None and worse["priority"] == "urgent"
@@ -120,10 +157,12 @@ def test_a_changed_answer_updates_the_case_and_a_kinder_one_is_noted(client: Any
 
 
 @pytest.mark.world_time("2026-12-01T10:00:00Z")
-def test_made_it_right_is_scheduled_after_resolution_and_its_answer_recorded(client: Any, store: dict[str, Any]) -> None:
+def test_made_it_right_is_scheduled_after_resolution_and_its_answer_recorded(
+    client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN a store that asks "did we make it right?", and a resolved case
     item = set_store(client, store, made_it_right=True)
-    now = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     case = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"]), now)
     assert case is not None
     assert patch(client, store, case["case_id"], {"action": "resolve", "outcome": "refunded"}).status_code == 200
@@ -133,7 +172,13 @@ def test_made_it_right_is_scheduled_after_resolution_and_its_answer_recorded(cli
     assert len(jobs_) == 1 and jobs_[0]["status"] == "pending" and jobs_[0]["data"]["case_id"] == case["case_id"]
 
     # WHEN the customer answers it
-    recorded = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], kind="made_it_right", score=9, comment="Yes, thank you"), now + timedelta(days=2))
+    recorded = escalation.on_response(
+        db.table(),
+        clients(),
+        item,
+        response(store_id=store["store_id"], kind="made_it_right", score=9, comment="Yes, thank you"),
+        now + timedelta(days=2),
+    )
 
     # THEN the answer is on the case, which stays resolved, and no new case was opened
     assert recorded is not None and recorded["status"] == "resolved"
@@ -143,7 +188,9 @@ def test_made_it_right_is_scheduled_after_resolution_and_its_answer_recorded(cli
 
 # --- the inbox ---------------------------------------------------------------------------------
 def sign_in(client: Any, store: dict[str, Any], key: str, name: str = "Dana") -> Any:
-    return client.http.post(f"/stores/{store['store_id']}/inbox/session", headers=FORM, body=urlencode({"support_key": key, "name": name}))
+    return client.http.post(
+        f"/stores/{store['store_id']}/inbox/session", headers=FORM, body=urlencode({"support_key": key, "name": name})
+    )
 
 
 def cookie_of(answer: Any) -> str:
@@ -161,7 +208,10 @@ def test_inbox_asks_for_the_support_key_and_sets_a_strict_session_cookie(client:
 
     # THEN the wrong key is refused on the form, the right one yields a 12-hour strict cookie
     assert wrong.status_code == 401 and "Set-Cookie" not in wrong.headers
-    assert right.status_code == 303 and right.headers["Location"] == f"http://localhost:8000/stores/{store['store_id']}/inbox"
+    assert (
+        right.status_code == 303
+        and right.headers["Location"] == f"http://localhost:8000/stores/{store['store_id']}/inbox"
+    )
     cookie = right.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=43200" in cookie
     assert f"Path=/stores/{store['store_id']};" in cookie
@@ -169,7 +219,12 @@ def test_inbox_asks_for_the_support_key_and_sets_a_strict_session_cookie(client:
 
 def test_inbox_shows_open_cases_and_its_forms_act_on_them(client: Any, store: dict[str, Any]) -> None:
     # GIVEN a signed-in support person and an open case about an order of a kettle
-    order = {**keys.order(store["store_id"], "1001"), "type": "order", "order_name": "#1001", "items": [{"sku": "KT-1", "title": "Copper kettle", "quantity": 1}]}
+    order = {
+        **keys.order(store["store_id"], "1001"),
+        "type": "order",
+        "order_name": "#1001",
+        "items": [{"sku": "KT-1", "title": "Copper kettle", "quantity": 1}],
+    }
     db.table().put(order)
     answer_survey(client, store, score=1, comment="Arrived broken & scratched", customer="+306912345678")
     cookie = cookie_of(sign_in(client, store, store["support_key"]))
@@ -187,7 +242,9 @@ def test_inbox_shows_open_cases_and_its_forms_act_on_them(client: Any, store: di
     # WHEN a forged form (no token) and then the real one acknowledge the case
     path = f"/stores/{store['store_id']}/inbox/cases/{case_id}"
     forged = client.http.post(path, headers={**FORM, "Cookie": cookie}, body=urlencode({"action": "acknowledge"}))
-    real = client.http.post(path, headers={**FORM, "Cookie": cookie}, body=urlencode({"action": "acknowledge", "csrf": csrf.group(1)}))
+    real = client.http.post(
+        path, headers={**FORM, "Cookie": cookie}, body=urlencode({"action": "acknowledge", "csrf": csrf.group(1)})
+    )
 
     # THEN only the real one counts, recorded under the signed-in name
     assert forged.status_code == 403
@@ -195,7 +252,9 @@ def test_inbox_shows_open_cases_and_its_forms_act_on_them(client: Any, store: di
     assert open_cases(client, store, "acknowledged")[0]["acknowledged_by"] == "Dana"
 
     # WHEN the same form is posted again
-    twice = client.http.post(path, headers={**FORM, "Cookie": cookie}, body=urlencode({"action": "acknowledge", "csrf": csrf.group(1)}))
+    twice = client.http.post(
+        path, headers={**FORM, "Cookie": cookie}, body=urlencode({"action": "acknowledge", "csrf": csrf.group(1)})
+    )
     # THEN the page says it is already acknowledged
     assert twice.status_code == 409 and "already acknowledged" in twice.body.decode()
 
@@ -203,7 +262,7 @@ def test_inbox_shows_open_cases_and_its_forms_act_on_them(client: Any, store: di
 def test_session_cookie_expires_after_12_hours_and_is_bound_to_its_store(client: Any, store: dict[str, Any]) -> None:
     from chalicelib.support import sessions
 
-    now = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     _session, token = sessions.issue(store["store_id"], "Dana", now)
     assert sessions.read(store["store_id"], token, now + timedelta(hours=11, minutes=59)) is not None
     assert sessions.read(store["store_id"], token, now + timedelta(hours=12)) is None
@@ -268,21 +327,39 @@ def test_a_sign_in_posted_from_another_site_is_refused(client: Any, store: dict[
     for path in ("inbox/session", "dashboard/session"):
         for origin in ("https://evil.example", "null"):  # "null": a page that hides its origin
             # WHEN another site's page posts the sign-in form
-            forged = client.http.post(f"/stores/{store['store_id']}/{path}", headers={**FORM, "Host": "care.example", "Origin": origin}, body=body)
+            forged = client.http.post(
+                f"/stores/{store['store_id']}/{path}",
+                headers={**FORM, "Host": "care.example", "Origin": origin},
+                body=body,
+            )
             # THEN no session is made
             assert forged.status_code == 403 and "Set-Cookie" not in forged.headers
     # AND the store's own page (same origin) still signs in
-    own = client.http.post(f"/stores/{store['store_id']}/inbox/session", headers={**FORM, "Host": "care.example", "Origin": "https://care.example"}, body=body)
+    own = client.http.post(
+        f"/stores/{store['store_id']}/inbox/session",
+        headers={**FORM, "Host": "care.example", "Origin": "https://care.example"},
+        body=body,
+    )
     assert own.status_code in (200, 303) and "Set-Cookie" in own.headers
 
 
 def _order_for(client: Any, store: dict[str, Any], order_id: str, email: str, phone: str) -> None:
     from tests.fixtures import body_of, standard_headers
 
-    event = {"order_id": order_id, "status": "created", "occurred_at": "2026-11-20T09:00:00Z", "order_name": f"#{order_id}",
-             "customer": {"email": email, "phone": phone, "first_name": "Maya"}, "items": [{"sku": "TEA-1", "title": "Teapot", "quantity": 1}]}
+    event = {
+        "order_id": order_id,
+        "status": "created",
+        "occurred_at": "2026-11-20T09:00:00Z",
+        "order_name": f"#{order_id}",
+        "customer": {"email": email, "phone": phone, "first_name": "Maya"},
+        "items": [{"sku": "TEA-1", "title": "Teapot", "quantity": 1}],
+    }
     body = body_of(event)
-    sent = client.http.post(f"/webhooks/orders/{store['store_id']}", headers=standard_headers(store["webhook_secret"], body, f"o-{order_id}"), body=body)
+    sent = client.http.post(
+        f"/webhooks/orders/{store['store_id']}",
+        headers=standard_headers(store["webhook_secret"], body, f"o-{order_id}"),
+        body=body,
+    )
     assert sent.json_body["status"] == "accepted", sent.body
 
 
@@ -294,8 +371,11 @@ def test_support_finds_a_resolved_case_by_order_number_email_or_phone(client: An
     answer_survey(client, store, score=2, comment="Cracked lid", order_id="3001", customer="maya@example.org")
     answer_survey(client, store, score=3, comment="Late", order_id="3002", customer="nikos@example.gr")
     maya = next(c for c in open_cases(client, store) if c["order_id"] == "3001")
-    resolved = client.http.patch(f"/stores/{store['store_id']}/cases/{maya['case_id']}", headers=auth(store["api_key"]),
-                                 body=json.dumps({"action": "resolve", "outcome": "replaced", "note": "New lid sent"}))
+    resolved = client.http.patch(
+        f"/stores/{store['store_id']}/cases/{maya['case_id']}",
+        headers=auth(store["api_key"]),
+        body=json.dumps({"action": "resolve", "outcome": "replaced", "note": "New lid sent"}),
+    )
     assert resolved.status_code == 200, resolved.body
     cookie = cookie_of(sign_in(client, store, store["support_key"]))
     inbox = f"/stores/{store['store_id']}/inbox"

@@ -1,4 +1,5 @@
 """CRM sync: up to 500 customers per call, validated first, written in chunks."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,9 @@ from tests.support.intake import all_items, count_items, customer, jobs_of
 
 
 def sync(client: Any, store: dict[str, Any], body: Any, key: str | None = None) -> Any:
-    return client.http.post(f"/stores/{store['store_id']}/customers", headers=auth(key or store["api_key"]), body=json.dumps(body))
+    return client.http.post(
+        f"/stores/{store['store_id']}/customers", headers=auth(key or store["api_key"]), body=json.dumps(body)
+    )
 
 
 def people(count: int) -> list[dict[str, Any]]:
@@ -41,15 +44,24 @@ def test_customers_are_upserted_in_chunks_of_at_most_100_items(client: Any, stor
     assert len(stored) == 30
     one = customer(store["store_id"], "customer7@example.com")
     assert one is not None
-    assert (one["phone"], one["language"], one["birthday"], one["email_consent"]) == ("+306944000007", "el", "1990-06-15", False)
+    assert (one["phone"], one["language"], one["birthday"], one["email_consent"]) == (
+        "+306944000007",
+        "el",
+        "1990-06-15",
+        False,
+    )
     assert "sms_consent" not in one and "orders_count" not in one
     assert "JOB#birthday" in jobs_of(keys.customer_pk(store["store_id"], "customer7@example.com"))
 
 
-def test_a_second_sync_updates_without_duplicating_and_keeps_what_it_does_not_state(client: Any, store: dict[str, Any]) -> None:
+def test_a_second_sync_updates_without_duplicating_and_keeps_what_it_does_not_state(
+    client: Any, store: dict[str, Any]
+) -> None:
     sync(client, store, {"customers": people(3)})
     before = count_items()
-    again = sync(client, store, {"customers": [{"email": "customer1@example.com", "first_name": "Eleni", "sms_consent": True}]})
+    again = sync(
+        client, store, {"customers": [{"email": "customer1@example.com", "first_name": "Eleni", "sms_consent": True}]}
+    )
     assert again.status_code == 200
     one = customer(store["store_id"], "customer1@example.com")
     assert one is not None and one["first_name"] == "Eleni" and one["sms_consent"] is True
@@ -86,17 +98,32 @@ def test_one_bad_record_names_its_index_and_field_and_nothing_is_written(client:
 
 
 def test_sync_needs_the_stores_own_api_key(client: Any, store: dict[str, Any]) -> None:
-    assert client.http.post(f"/stores/{store['store_id']}/customers", headers={"Content-Type": "application/json"}, body="{}").status_code == 401
+    assert (
+        client.http.post(
+            f"/stores/{store['store_id']}/customers", headers={"Content-Type": "application/json"}, body="{}"
+        ).status_code
+        == 401
+    )
     assert sync(client, store, {"customers": people(1)}, key=f"ak_{store['store_id']}_wrong").status_code == 401
 
 
-def test_two_records_sharing_a_phone_are_a_400_naming_both_and_nothing_is_written(client: Any, store: dict[str, Any]) -> None:
+def test_two_records_sharing_a_phone_are_a_400_naming_both_and_nothing_is_written(
+    client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN a sync where two people (different emails) give the same phone number
-    body = {"customers": [{"email": "ana@example.com", "phone": "+306944000111"}, {"email": "bo@example.com", "phone": "+306944000111"}]}
+    body = {
+        "customers": [
+            {"email": "ana@example.com", "phone": "+306944000111"},
+            {"email": "bo@example.com", "phone": "+306944000111"},
+        ]
+    }
     before = count_items()
     # WHEN the store sends it
     answer = sync(client, store, body)
     # THEN it gets a 400 that names the clashing records, not a server error, and nothing is written
     assert answer.status_code == 400
-    assert "customers[1]" in answer.json_body["error"]["message"] and "customers[0]" in answer.json_body["error"]["message"]
+    assert (
+        "customers[1]" in answer.json_body["error"]["message"]
+        and "customers[0]" in answer.json_body["error"]["message"]
+    )
     assert count_items() == before

@@ -1,5 +1,6 @@
 """The dashboard page: signed in like the inbox, it shows the score week by week, responses,
 response rate, the category split, open cases and the latest comments."""
+
 from __future__ import annotations
 
 import re
@@ -7,12 +8,11 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from chalicelib.core.clock import wall_clock
 from chalicelib.reports import dashboard, stats
 from chalicelib.storage import db
-from chalicelib.core.clock import wall_clock
-from tests.support.cases import set_store
-from tests.support.cases import answered
 from chalicelib.support import escalation
+from tests.support.cases import answered, set_store
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -62,8 +62,8 @@ def test_the_dashboard_shows_the_trend_the_numbers_open_cases_and_comments(clien
     answered(store, "D-1", "maya@example.org", 10, "", now - timedelta(days=15))
     answered(store, "D-2", "eva@example.org", 9, "Beautiful <b>teapot</b>", now - timedelta(days=8))
     answered(store, "D-3", "nikos@example.gr", 2, "Cracked on arrival", now)
-    from chalicelib.stores import registry
     from chalicelib.platform.aws import clients
+    from chalicelib.stores import registry
 
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
     detractor = db.table().get({"PK": f"STORE#{store['store_id']}#ORDER#D-3", "SK": "RESPONSE#post_delivery"})
@@ -101,7 +101,9 @@ def test_the_period_switches_between_30_and_90_days(client: Any, store: dict[str
 
     # WHEN support looks at 30 days, then 90
     month = client.http.get(f"/stores/{store['store_id']}/dashboard", headers={"Cookie": cookie}).body.decode()
-    quarter = client.http.get(f"/stores/{store['store_id']}/dashboard?days=90", headers={"Cookie": cookie}).body.decode()
+    quarter = client.http.get(
+        f"/stores/{store['store_id']}/dashboard?days=90", headers={"Cookie": cookie}
+    ).body.decode()
 
     # THEN the month has no answer, the quarter has it, and the current period is marked
     assert "No answers in this period yet." in month and 'id="tile-responses"><dt>Responses</dt><dd>0</dd>' in month
@@ -117,7 +119,9 @@ def test_a_session_of_another_store_is_not_enough(client: Any, store: dict[str, 
 
     from tests.conftest import OPERATOR, STORE_BODY
 
-    other = client.http.post("/stores", headers={**OPERATOR, "Content-Type": "application/json"}, body=json.dumps(STORE_BODY)).json_body
+    other = client.http.post(
+        "/stores", headers={**OPERATOR, "Content-Type": "application/json"}, body=json.dumps(STORE_BODY)
+    ).json_body
     page = client.http.get(f"/stores/{other['store_id']}/dashboard", headers={"Cookie": cookie}).body.decode()
     # THEN that dashboard asks for its own support key
     assert 'name="support_key"' in page and 'id="trend"' not in page
@@ -147,13 +151,20 @@ def test_weeks_start_where_the_language_starts_them_and_weigh_days_by_answers() 
     monday = dashboard.weekly(series, "nps", dashboard.first_week_day("el"))
     sunday = dashboard.weekly(series, "nps", dashboard.first_week_day("en"))
     # THEN Greek has two weeks; English has one, whose score counts every answer once
-    assert [(w.start, w.responses, w.score) for w in monday] == [(date(2026, 11, 16), 1, -100.0), (date(2026, 11, 23), 3, 100.0)]
+    assert [(w.start, w.responses, w.score) for w in monday] == [
+        (date(2026, 11, 16), 1, -100.0),
+        (date(2026, 11, 23), 3, 100.0),
+    ]
     assert [(w.start, w.responses, w.score) for w in sunday] == [(date(2026, 11, 22), 4, 50.0)]
     assert dashboard.first_week_day("ar") == 5 and dashboard.first_week_day("he") == 6
 
 
 def test_the_chart_runs_right_to_left_for_rtl_languages_and_breaks_at_silent_weeks() -> None:
-    weeks = [dashboard.Week(date(2026, 11, 1), 2, 50.0), dashboard.Week(date(2026, 11, 8), 0, None), dashboard.Week(date(2026, 11, 15), 1, -20.0)]
+    weeks = [
+        dashboard.Week(date(2026, 11, 1), 2, 50.0),
+        dashboard.Week(date(2026, 11, 8), 0, None),
+        dashboard.Week(date(2026, 11, 15), 1, -20.0),
+    ]
     ltr = dashboard.chart(weeks, "nps", "en", rtl=False)
     rtl = dashboard.chart(weeks, "nps", "he", rtl=True)
     assert ltr.points[0].x < ltr.points[2].x and rtl.points[0].x > rtl.points[2].x
@@ -181,9 +192,19 @@ def test_comments_name_the_order_as_people_know_it(client: Any, store: dict[str,
     from chalicelib.storage import keys
 
     # GIVEN an order the platform calls "#3001", stored under its internal id C-3001, and an answer to it
-    db.table().put({**keys.order(store["store_id"], "C-3001"), "type": "order", "store_id": store["store_id"], "order_id": "C-3001", "order_name": "#3001"})
+    db.table().put(
+        {
+            **keys.order(store["store_id"], "C-3001"),
+            "type": "order",
+            "store_id": store["store_id"],
+            "order_id": "C-3001",
+            "order_name": "#3001",
+        }
+    )
     answered(store, "C-3001", "maya@example.org", 3, "The lid cracked", wall_clock() - timedelta(hours=2))
     # WHEN support opens the dashboard
-    html = client.http.get(f"/stores/{store['store_id']}/dashboard", headers={"Cookie": signed_in_cookie(client, store)}).body.decode()
+    html = client.http.get(
+        f"/stores/{store['store_id']}/dashboard", headers={"Cookie": signed_in_cookie(client, store)}
+    ).body.decode()
     # THEN the comment is listed under the order's name, as in the inbox, never the internal id
     assert "The lid cracked" in html and "Order #3001" in html and "C-3001" not in html

@@ -1,4 +1,5 @@
 """The dashboard's latest comments cost a few reads, however many answers have no comment."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.core.clock import wall_clock
 from chalicelib.reports import dashboard
 from chalicelib.storage import db
-from chalicelib.core.clock import wall_clock
 from tests.support.surveys import answered
 
 
@@ -47,7 +48,16 @@ def test_latest_comments_read_a_bounded_number_of_items(client: Any, store: dict
     counting = CountingClient(db.table().client)
     db.table().client = counting
     # WHEN the dashboard lists the latest comments of the last 30 days
-    comments = dashboard.latest_comments(db.table(), store["store_id"], (now - timedelta(days=29)).date(), now.date(), "en")
+    comments = dashboard.latest_comments(
+        db.table(), store["store_id"], (now - timedelta(days=29)).date(), now.date(), "en"
+    )
     # THEN the six newest current comments are there, read with a handful of items
-    assert [c["comment"] for c in comments] == ["worse now", "comment 2", "comment 3", "comment 4", "comment 5", "comment 6"]
+    assert [c["comment"] for c in comments] == [
+        "worse now",
+        "comment 2",
+        "comment 3",
+        "comment 4",
+        "comment 5",
+        "comment 6",
+    ]
     assert counting.items_read <= 6 * dashboard.COMMENT_READ_FACTOR * 2

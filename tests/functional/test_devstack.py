@@ -1,8 +1,9 @@
 """The local stack is built from the deployed template, and moves time on request."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -34,19 +35,25 @@ def test_table_queues_and_topics_come_from_the_deployed_template(moto: devstack.
     sqs = boto3.client("sqs")
     for logical in ("SendQueue", "SendDeadLetterQueue"):
         assert sqs.get_queue_url(QueueName=template[logical]["Properties"]["QueueName"])
-    redrive = json.loads(sqs.get_queue_attributes(QueueUrl=moto.queues["SendQueue"], AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"])
+    redrive = json.loads(
+        sqs.get_queue_attributes(QueueUrl=moto.queues["SendQueue"], AttributeNames=["RedrivePolicy"])["Attributes"][
+            "RedrivePolicy"
+        ]
+    )
     assert redrive["deadLetterTargetArn"].endswith(":" + resources.SEND_DLQ)
     topics = {t["TopicArn"].rsplit(":", 1)[1] for t in boto3.client("sns").list_topics()["Topics"]}
-    assert {template[t]["Properties"]["TopicName"] for t in ("EscalationTopic", "InboundSmsTopic", "SesFeedbackTopic")} <= topics
+    assert {
+        template[t]["Properties"]["TopicName"] for t in ("EscalationTopic", "InboundSmsTopic", "SesFeedbackTopic")
+    } <= topics
 
 
 def test_handler_resource_names_match_the_template() -> None:
     template = devstack.template()["Resources"]
-    assert resources.SEND_QUEUE == template["SendQueue"]["Properties"]["QueueName"]
-    assert resources.SEND_DLQ == template["SendDeadLetterQueue"]["Properties"]["QueueName"]
-    assert resources.ESCALATION_TOPIC == template["EscalationTopic"]["Properties"]["TopicName"]
-    assert resources.INBOUND_SMS_TOPIC == template["InboundSmsTopic"]["Properties"]["TopicName"]
-    assert resources.SES_FEEDBACK_TOPIC == template["SesFeedbackTopic"]["Properties"]["TopicName"]
+    assert template["SendQueue"]["Properties"]["QueueName"] == resources.SEND_QUEUE
+    assert template["SendDeadLetterQueue"]["Properties"]["QueueName"] == resources.SEND_DLQ
+    assert template["EscalationTopic"]["Properties"]["TopicName"] == resources.ESCALATION_TOPIC
+    assert template["InboundSmsTopic"]["Properties"]["TopicName"] == resources.INBOUND_SMS_TOPIC
+    assert template["SesFeedbackTopic"]["Properties"]["TopicName"] == resources.SES_FEEDBACK_TOPIC
     env = devstack.stage_environment("local")
     assert env["TABLE_NAME"] == template["Table"]["Properties"]["TableName"]
     assert env["SEND_QUEUE_URL"].endswith("/" + resources.SEND_QUEUE)
@@ -59,6 +66,6 @@ def test_provision_is_idempotent(moto: devstack.Provisioned) -> None:
 
 
 def test_deliver_runs_dispatch_at_the_given_time(app: Any) -> None:
-    now = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     delivered = devstack.deliver(app, now)
     assert delivered.dispatch == [{"due": 0, "queued": 0, "items_read": 0, "out_of_time": False}]

@@ -1,4 +1,5 @@
 """dispatch's cost follows the jobs due, not the jobs pending (bench/dispatch.py, smaller)."""
+
 from __future__ import annotations
 
 import pytest

@@ -2,26 +2,35 @@
 
 Orders arrive through the real generic webhook (signed per Standard Webhooks); time moves
 with devstack.deliver."""
-from __future__ import annotations
 
-import pytest
+from __future__ import annotations
 
 import json
 from typing import Any
 
+import pytest
+
 import devstack
 from chalicelib.storage import keys
 from tests.conftest import auth
-from tests.support.world import at, subjects_to
 from tests.support.orders import DANA, customer, post_order
+from tests.support.world import at, subjects_to
 
 
 @pytest.mark.world_time("2027-03-01T08:00:00Z")
 def test_an_order_gets_each_follow_up_once_at_an_allowed_moment(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN a store whose teapot has usage tips, and Dana (Athens) ordering on a Monday morning
     sid = store["store_id"]
-    put = client.http.put(f"/stores/{sid}/products/TEA-1", headers=auth(store["api_key"]),
-                          body=json.dumps({"tips": "Warm the pot with hot water first.", "tips_links": [{"name": "How-to video", "url": "https://cedarsage.example/v/tea"}]}))
+    put = client.http.put(
+        f"/stores/{sid}/products/TEA-1",
+        headers=auth(store["api_key"]),
+        body=json.dumps(
+            {
+                "tips": "Warm the pot with hot water first.",
+                "tips_links": [{"name": "How-to video", "url": "https://cedarsage.example/v/tea"}],
+            }
+        ),
+    )
     assert put.status_code == 200, put.body
     post_order(client, store, "1001", "created", "2027-03-01T08:00:00Z", customer())  # 10:00 in Athens
 
@@ -74,7 +83,14 @@ def test_an_order_gets_each_follow_up_once_at_an_allowed_moment(app: Any, client
 def test_a_customer_is_greeted_on_their_birthday(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN Mia, whose birthday is 5 March, ordering in February
     sid = store["store_id"]
-    post_order(client, store, "2001", "created", "2027-02-10T09:00:00Z", customer("mia@example.com", first_name="Mia", birthday="1990-03-05"))
+    post_order(
+        client,
+        store,
+        "2001",
+        "created",
+        "2027-02-10T09:00:00Z",
+        customer("mia@example.com", first_name="Mia", birthday="1990-03-05"),
+    )
     devstack.deliver(app, at("2027-02-10T09:01:00Z"))
     # WHEN the day before her birthday passes THEN no greeting yet
     devstack.deliver(app, at("2027-03-04T10:00:00Z"))
@@ -112,7 +128,9 @@ def test_an_answered_survey_gets_no_reminder(app: Any, client: Any, store: dict[
 
     # GIVEN a survey sent after delivery
     post_order(client, store, "4001", "created", "2027-03-01T08:00:00Z", customer("ana@example.com", first_name="Ana"))
-    post_order(client, store, "4001", "delivered", "2027-03-02T08:00:00Z", customer("ana@example.com", first_name="Ana"))
+    post_order(
+        client, store, "4001", "delivered", "2027-03-02T08:00:00Z", customer("ana@example.com", first_name="Ana")
+    )
     devstack.deliver(app, at("2027-03-09T08:01:00Z"))
     assert "How did we do, Ana?" in subjects_to("ana@example.com")
     reminder = db.table().get(keys.job(keys.order_pk(store["store_id"], "4001"), "survey_reminder"), consistent=True)

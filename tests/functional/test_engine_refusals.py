@@ -1,5 +1,6 @@
 """Messages that must not go: each refusal reason through the real send path, a bounce
 turned into a suppression, duplicates, and a provider that keeps failing."""
+
 from __future__ import annotations
 
 import json
@@ -9,14 +10,12 @@ import boto3
 import pytest
 
 import devstack
-from chalicelib.messaging import suppression
+from chalicelib.core.models import OrderStatus
+from chalicelib.messaging import delivery, feedback, suppression
 from chalicelib.platform import aws
 from chalicelib.storage import db, keys
-from chalicelib.core.models import OrderStatus
 from tests.conftest import auth
 from tests.support.world import at, customer_info, ingest, order_event, sms_to, subjects_to
-from chalicelib.messaging import feedback
-from chalicelib.messaging import delivery
 
 # Orders here are placed on Monday 2027-03-01 or the day after; the world starts there.
 pytestmark = pytest.mark.world_time("2027-03-01T07:00:00Z")
@@ -32,12 +31,20 @@ def job_item(store_id: str, order_id: str, sk: str) -> dict[str, Any]:
 
 def order(store: dict[str, Any], order_id: str, when: str, **customer: Any) -> None:
     email = customer.pop("email", "dana@example.com")
-    ingest(store, order_event(store["store_id"], order_id, OrderStatus.CREATED, at(when), customer_info(email, **customer)), at(when))
+    ingest(
+        store,
+        order_event(store["store_id"], order_id, OrderStatus.CREATED, at(when), customer_info(email, **customer)),
+        at(when),
+    )
 
 
 def deliver_order(store: dict[str, Any], order_id: str, when: str, **customer: Any) -> None:
     email = customer.pop("email", "dana@example.com")
-    ingest(store, order_event(store["store_id"], order_id, OrderStatus.DELIVERED, at(when), customer_info(email, **customer)), at(when))
+    ingest(
+        store,
+        order_event(store["store_id"], order_id, OrderStatus.DELIVERED, at(when), customer_info(email, **customer)),
+        at(when),
+    )
 
 
 def test_no_marketing_without_consent(app: Any, store: dict[str, Any]) -> None:
@@ -48,7 +55,9 @@ def test_no_marketing_without_consent(app: Any, store: dict[str, Any]) -> None:
     devstack.deliver(app, at("2027-03-05T08:00:00Z"))
     # THEN no greeting is sent (the thank-you was), and next year's stays planned with the reason
     assert subjects_to("noconsent@example.com") == ["Thank you for your order #1"]
-    birthday = db.table().get(keys.job(keys.customer_pk(store["store_id"], "noconsent@example.com"), "birthday"), consistent=True)
+    birthday = db.table().get(
+        keys.job(keys.customer_pk(store["store_id"], "noconsent@example.com"), "birthday"), consistent=True
+    )
     assert birthday is not None and birthday["last_reason"] == "no_consent" and birthday["due"].startswith("2028-03-05")
 
 
@@ -57,7 +66,9 @@ def test_an_unsubscribed_customer_gets_no_survey(app: Any, store: dict[str, Any]
     order(store, "2", MONDAY)
     deliver_order(store, "2", "2027-03-02T08:00:00Z")
     devstack.deliver(app, at("2027-03-02T08:01:00Z"))
-    suppression.suppress(db.table(), store["store_id"], "dana@example.com", "email", "surveys", "unsubscribe", at("2027-03-02T09:00:00Z"))
+    suppression.suppress(
+        db.table(), store["store_id"], "dana@example.com", "email", "surveys", "unsubscribe", at("2027-03-02T09:00:00Z")
+    )
     # WHEN the survey falls due
     devstack.deliver(app, at("2027-03-09T08:01:00Z"))
     # THEN none is sent, and the job says why
@@ -72,7 +83,11 @@ def test_a_hard_bounce_stops_further_email(app: Any, client: Any, store: dict[st
         "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "Gone@Example.COM"}]},
         "mail": {"tags": {"store_id": [store["store_id"]]}, "destination": ["Gone@example.com"]},
     }
-    topic = [t["TopicArn"] for t in boto3.client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(":aftercare-ses-feedback")][0]
+    topic = [
+        t["TopicArn"]
+        for t in boto3.client("sns").list_topics()["Topics"]
+        if t["TopicArn"].endswith(":aftercare-ses-feedback")
+    ][0]
     boto3.client("sns").publish(TopicArn=topic, Message=json.dumps(notification))
     delivered = devstack.deliver(app, at("2027-03-01T07:00:00Z"))
     assert [handler for handler, _ in delivered.sns] == ["ses_feedback"]
@@ -88,9 +103,16 @@ def test_a_hard_bounce_stops_further_email(app: Any, client: Any, store: dict[st
 
 def test_feedback_not_shaped_like_ses_is_ignored(app: Any, store: dict[str, Any]) -> None:
     odd: list[Any] = [
-        [], "text", 7, {"notificationType": "Bounce", "mail": []},
+        [],
+        "text",
+        7,
+        {"notificationType": "Bounce", "mail": []},
         {"notificationType": "Bounce", "mail": {"tags": ["x"]}},
-        {"notificationType": "Bounce", "mail": {"tags": {"store_id": [store["store_id"]]}}, "bounce": {"bounceType": "Permanent", "bouncedRecipients": ["a@b.c", 5]}},
+        {
+            "notificationType": "Bounce",
+            "mail": {"tags": {"store_id": [store["store_id"]]}},
+            "bounce": {"bounceType": "Permanent", "bouncedRecipients": ["a@b.c", 5]},
+        },
         {"notificationType": "Complaint", "mail": {"headers": ["x", {"name": "X-Aftercare-Store"}]}, "complaint": "no"},
     ]
     for notification in odd:
@@ -98,8 +120,11 @@ def test_feedback_not_shaped_like_ses_is_ignored(app: Any, store: dict[str, Any]
 
 
 def test_a_soft_bounce_suppresses_nothing(app: Any, store: dict[str, Any]) -> None:
-    notification = {"notificationType": "Bounce", "bounce": {"bounceType": "Transient", "bouncedRecipients": [{"emailAddress": "busy@example.com"}]},
-                    "mail": {"tags": {"store_id": [store["store_id"]]}}}
+    notification = {
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": "Transient", "bouncedRecipients": [{"emailAddress": "busy@example.com"}]},
+        "mail": {"tags": {"store_id": [store["store_id"]]}},
+    }
     assert feedback.ses_feedback(db.table(), notification, at(MONDAY)) == 0
     assert suppression.lookup(db.table(), store["store_id"], "busy@example.com", "email") is None
 
@@ -121,7 +146,9 @@ def test_one_survey_per_customer_per_cooldown(app: Any, store: dict[str, Any]) -
 
 def test_the_weekly_cap_holds_messages_back(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN a store that allows one message per customer per week
-    patched = client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps({"weekly_cap": 1}))
+    patched = client.http.patch(
+        f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps({"weekly_cap": 1})
+    )
     assert patched.status_code == 200
     # and two orders delivered the same morning
     for order_id in ("6", "7"):
@@ -134,7 +161,11 @@ def test_the_weekly_cap_holds_messages_back(app: Any, client: Any, store: dict[s
     assert len(checkins) == 1
     held = [job_item(store["store_id"], o, "JOB#delivery_checkin") for o in ("6", "7")]
     waiting = [j for j in held if j["status"] == "pending"]
-    assert len(waiting) == 1 and waiting[0]["deferred_reason"] == "weekly_cap" and waiting[0]["due"] > "2027-03-09T08:01:00Z"
+    assert (
+        len(waiting) == 1
+        and waiting[0]["deferred_reason"] == "weekly_cap"
+        and waiting[0]["due"] > "2027-03-09T08:01:00Z"
+    )
 
 
 def test_quiet_hours_hold_a_message_until_the_morning(app: Any, store: dict[str, Any]) -> None:
@@ -144,7 +175,11 @@ def test_quiet_hours_hold_a_message_until_the_morning(app: Any, store: dict[str,
     # WHEN dispatch runs at night THEN the check-in is moved to 09:00, not sent
     devstack.deliver(app, at("2027-03-02T21:01:00Z"))
     checkin = job_item(store["store_id"], "8", "JOB#delivery_checkin")
-    assert (checkin["status"], checkin["due"], checkin["deferred_reason"]) == ("pending", "2027-03-03T07:00:00Z", "quiet_hours")
+    assert (checkin["status"], checkin["due"], checkin["deferred_reason"]) == (
+        "pending",
+        "2027-03-03T07:00:00Z",
+        "quiet_hours",
+    )
     assert not any(s.startswith("Did your order") for s in subjects_to("dana@example.com"))
 
 
@@ -152,7 +187,12 @@ def test_a_duplicate_queue_message_sends_once(app: Any, store: dict[str, Any]) -
     # GIVEN a due thank-you
     order(store, "9", MONDAY, email="twice@example.com")
     thank_you = job_item(store["store_id"], "9", "JOB#thank_you")
-    message = {"pk": thank_you["PK"], "sk": thank_you["SK"], "due_at": thank_you["due_at"], "now": "2027-03-01T08:01:00Z"}
+    message = {
+        "pk": thank_you["PK"],
+        "sk": thank_you["SK"],
+        "due_at": thank_you["due_at"],
+        "now": "2027-03-01T08:01:00Z",
+    }
     # WHEN the same message is handled twice, and the payment's blind rewrite makes the job pending again
     first = delivery.process(db.table(), aws.clients(), message)
     paid = order_event(store["store_id"], "9", OrderStatus.PAID, at(MONDAY), customer_info("twice@example.com"))
@@ -194,12 +234,20 @@ class BusyClients:
 
         class Throttled:
             def send_email(self, **_: Any) -> Any:
-                raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "SendEmail")
+                raise ClientError(
+                    {
+                        "Error": {"Code": "TooManyRequestsException", "Message": "slow down"},
+                        "ResponseMetadata": {"HTTPStatusCode": 429},
+                    },
+                    "SendEmail",
+                )
 
         return Throttled()
 
 
-def test_a_provider_that_keeps_failing_marks_the_job_failed_in_the_api(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_a_provider_that_keeps_failing_marks_the_job_failed_in_the_api(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     import pytest
 
     from chalicelib.messaging import transports
@@ -220,18 +268,27 @@ def test_a_provider_that_keeps_failing_marks_the_job_failed_in_the_api(app: Any,
     listed = client.http.get(f"/stores/{store['store_id']}/jobs?status=failed", headers=auth(store["api_key"]))
     assert listed.status_code == 200
     jobs = listed.json_body["jobs"]
-    assert [(j["kind"], j["order_id"]) for j in jobs] == [("thank_you", "11")] and "TooManyRequestsException" in jobs[0]["reason"]
+    assert [(j["kind"], j["order_id"]) for j in jobs] == [("thank_you", "11")] and "TooManyRequestsException" in jobs[
+        0
+    ]["reason"]
     assert subjects_to("busy@example.com") == []
 
 
 def test_one_broken_job_does_not_hold_back_its_batch(app: Any, store: dict[str, Any]) -> None:
-    from chalicelib.schedule import jobs
-    from chalicelib.platform.config import settings
     from chalicelib.core.models import JobKind
+    from chalicelib.platform.config import settings
+    from chalicelib.schedule import jobs
 
     # GIVEN a due thank-you and, beside it, a job whose store no longer exists
     order(store, "12", MONDAY, email="fine@example.com")
-    orphan = jobs.job_item(keys.order_pk("stgone", "1"), JobKind.THANK_YOU, at(MONDAY), store_id="stgone", shards=settings().due_shards, order_id="1")
+    orphan = jobs.job_item(
+        keys.order_pk("stgone", "1"),
+        JobKind.THANK_YOU,
+        at(MONDAY),
+        store_id="stgone",
+        shards=settings().due_shards,
+        order_id="1",
+    )
     db.table().put(orphan)
     # WHEN they are dispatched together, and time moves on past each visibility timeout
     delivered = devstack.deliver(app, at("2027-03-01T08:01:00Z"))
@@ -271,9 +328,17 @@ def test_a_busy_provider_is_retried_later_and_later(app: Any, store: dict[str, A
     class Busy(BusyClients):
         sqs = RecordingSqs()
 
-    record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
-              "attributes": {"ApproximateReceiveCount": "2"}, "messageAttributes": {}, "md5OfBody": message["MD5OfBody"],
-              "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:aftercare-send", "awsRegion": "us-east-1"}
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {"ApproximateReceiveCount": "2"},
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:aftercare-send",
+        "awsRegion": "us-east-1",
+    }
     # WHEN the send handler processes it
     answer = delivery.handle_batch({"Records": [record]}, None, db.table(), Busy(aws.clients()))
     # THEN the record is reported failed, and hidden for a minute (the second step of the backoff)
@@ -282,14 +347,23 @@ def test_a_busy_provider_is_retried_later_and_later(app: Any, store: dict[str, A
     assert job_item(store["store_id"], "13", "JOB#thank_you")["status"] == "pending"
 
 
-def test_an_event_invitation_rides_only_on_the_channel_the_customer_consented_to(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_an_event_invitation_rides_only_on_the_channel_the_customer_consented_to(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     from tests.support.world import emails_to
 
     # GIVEN a store that invites to its next event and thanks on both channels
     patch = {"next_event": "Spring tasting evening", "channels": {"thank_you": "both"}}
-    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(patch)).status_code == 200
+    assert (
+        client.http.patch(
+            f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(patch)
+        ).status_code
+        == 200
+    )
     # AND a customer who agreed to marketing texts but never to marketing email
-    order(store, "30", MONDAY, email="textsonly@example.com", phone="+306912345678", sms_consent=True, email_consent=None)
+    order(
+        store, "30", MONDAY, email="textsonly@example.com", phone="+306912345678", sms_consent=True, email_consent=None
+    )
     # WHEN the thank-you goes out
     devstack.deliver(app, at("2027-03-01T08:01:00Z"))
     # THEN the email thanks them without the invitation they never agreed to receive by email
@@ -311,7 +385,12 @@ def test_a_busy_second_channel_never_sends_the_first_one_twice(app: Any, client:
 
     # GIVEN a store that thanks on both channels, and a customer with an email and a phone
     patch = {"channels": {"thank_you": "both"}}
-    assert client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(patch)).status_code == 200
+    assert (
+        client.http.patch(
+            f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(patch)
+        ).status_code
+        == 200
+    )
     order(store, "32", MONDAY, email="twice@example.com", phone="+306912345679", sms_consent=True)
     job = job_item(store["store_id"], "32", "JOB#thank_you")
     message = {"pk": job["PK"], "sk": job["SK"], "due_at": job["due_at"], "now": "2027-03-01T08:01:00Z"}
@@ -327,7 +406,13 @@ def test_a_busy_second_channel_never_sends_the_first_one_twice(app: Any, client:
         def sns_sms(self) -> Any:
             class Throttled:
                 def publish(self, **_: Any) -> Any:
-                    raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "Publish")
+                    raise ClientError(
+                        {
+                            "Error": {"Code": "Throttling", "Message": "slow down"},
+                            "ResponseMetadata": {"HTTPStatusCode": 429},
+                        },
+                        "Publish",
+                    )
 
             return Throttled()
 
@@ -341,4 +426,8 @@ def test_a_busy_second_channel_never_sends_the_first_one_twice(app: Any, client:
     assert [m.subject for m in emails_to("twice@example.com")] == ["Thank you for your order #32"]
     # AND the job records the text it had to give up, and why
     finished = job_item(store["store_id"], "32", "JOB#thank_you")
-    assert finished["status"] == "sent" and finished["channels"] == ["email"] and "ProviderBusy" in finished["given_up"]["sms"]
+    assert (
+        finished["status"] == "sent"
+        and finished["channels"] == ["email"]
+        and "ProviderBusy" in finished["given_up"]["sms"]
+    )

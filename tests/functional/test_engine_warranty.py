@@ -1,24 +1,29 @@
 """Warranty reminders from the store's product settings, for platforms whose orders don't
 carry warranty months (Shopify, WooCommerce)."""
-from __future__ import annotations
 
-import pytest
+from __future__ import annotations
 
 import json
 from typing import Any
 
+import pytest
+
 import devstack
 from chalicelib.storage import db, keys
 from tests.conftest import auth
-from tests.support.world import at, job, subjects_to
 from tests.support.orders import DANA, customer, post_order
+from tests.support.world import at, job, subjects_to
 
 
 @pytest.mark.world_time("2027-03-01T08:00:00Z")
-def test_a_product_warranty_set_in_the_catalogue_gets_its_reminder(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_a_product_warranty_set_in_the_catalogue_gets_its_reminder(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN the store keeps a 12-month warranty for the teapot in its product settings
     sid = store["store_id"]
-    put = client.http.put(f"/stores/{sid}/products/TEA-1", headers=auth(store["api_key"]), body=json.dumps({"warranty_months": 12}))
+    put = client.http.put(
+        f"/stores/{sid}/products/TEA-1", headers=auth(store["api_key"]), body=json.dumps({"warranty_months": 12})
+    )
     assert put.status_code == 200, put.body
     # and an order for it arrives without any warranty in the order itself
     post_order(client, store, "W-1", "created", "2027-03-01T08:00:00Z", customer())

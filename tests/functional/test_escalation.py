@@ -1,25 +1,24 @@
 """Negative answers reach support within the answer's own request: SNS topic and webhook."""
+
 from __future__ import annotations
 
 import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
 
+from chalicelib.platform.aws import clients
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
-
-from chalicelib.platform.aws import clients
+from chalicelib.support import cases, escalation
 from tests.support.cases import alerts_in, answer_survey, open_cases, response, set_store, subscribe_queue
-from chalicelib.support import cases
-from chalicelib.support import escalation
 
-NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # a Tuesday
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # a Tuesday
 
 
 class Webhook:
@@ -32,7 +31,7 @@ class Webhook:
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 hook.received.append(json.loads(self.rfile.read(length)))
                 time.sleep(hook.delay)
@@ -62,7 +61,9 @@ def webhook() -> Iterator[Webhook]:
         yield hook
 
 
-def test_detractor_answer_alerts_topic_and_webhook_within_its_request(client: Any, store: dict[str, Any], webhook: Webhook) -> None:
+def test_detractor_answer_alerts_topic_and_webhook_within_its_request(
+    client: Any, store: dict[str, Any], webhook: Webhook
+) -> None:
     # GIVEN a store with a Slack-compatible webhook and a support queue on the escalation topic
     set_store(client, store, slack_webhook_url=webhook.url)
     queue = subscribe_queue()
@@ -103,7 +104,9 @@ def test_second_bad_answer_updates_the_same_case_without_a_second_alert(client: 
     first = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"]), NOW)
 
     # WHEN the customer changes the answer to another bad one
-    second = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], score=2, comment="Still broken."), NOW)
+    second = escalation.on_response(
+        db.table(), clients(), item, response(store_id=store["store_id"], score=2, comment="Still broken."), NOW
+    )
 
     # THEN it is the same case, carrying the latest answer, and support was alerted once
     assert first is not None and second is not None and second["case_id"] == first["case_id"]
@@ -117,11 +120,26 @@ def test_passive_score_with_negative_comment_opens_a_case(client: Any, store: di
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
 
     # WHEN a passive (8) answers in Arabic that they are not happy
-    case = escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], score=8, category="passive", comment="مش مبسوط من الخدمة", language="ar"), NOW)
+    case = escalation.on_response(
+        db.table(),
+        clients(),
+        item,
+        response(store_id=store["store_id"], score=8, category="passive", comment="مش مبسوط من الخدمة", language="ar"),
+        NOW,
+    )
 
     # THEN a case is opened for support, and a promoter's kind words open nothing
     assert case is not None and case["priority"] == "normal"
-    assert escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], order_id="1002", score=9, comment="بدون مشكلة"), NOW) is None
+    assert (
+        escalation.on_response(
+            db.table(),
+            clients(),
+            item,
+            response(store_id=store["store_id"], order_id="1002", score=9, comment="بدون مشكلة"),
+            NOW,
+        )
+        is None
+    )
 
 
 @pytest.mark.world_time("2026-12-01T10:00:00Z")
@@ -135,7 +153,7 @@ def test_failed_webhook_is_retried_through_the_job_index(client: Any, store: dic
 
     # THEN a retry job for the webhook alone waits in the due index, a minute or two away
     assert case is not None
-    pending = [j for j in db.table().partition(keys.case_pk(store["store_id"], case["case_id"]), "JOB#alert_retry")]
+    pending = list(db.table().partition(keys.case_pk(store["store_id"], case["case_id"]), "JOB#alert_retry"))
     assert len(pending) == 1
     assert pending[0]["data"]["channels"] == ["slack"]
     assert pending[0]["due_at"] == "2026-12-01T10:01:30Z"
@@ -144,8 +162,16 @@ def test_failed_webhook_is_retried_through_the_job_index(client: Any, store: dic
 def test_urgent_words_raise_priority_and_order_the_list(client: Any, store: dict[str, Any]) -> None:
     # GIVEN two negative answers, the later one mentioning a chargeback
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
-    escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], order_id="A", score=5, comment="meh"), NOW)
-    escalation.on_response(db.table(), clients(), item, response(store_id=store["store_id"], order_id="B", score=5, comment="I filed a chargeback with my bank"), NOW)
+    escalation.on_response(
+        db.table(), clients(), item, response(store_id=store["store_id"], order_id="A", score=5, comment="meh"), NOW
+    )
+    escalation.on_response(
+        db.table(),
+        clients(),
+        item,
+        response(store_id=store["store_id"], order_id="B", score=5, comment="I filed a chargeback with my bank"),
+        NOW,
+    )
 
     # WHEN support lists open cases
     listed = cases.list_cases(db.table(), store["store_id"], "open")

@@ -1,4 +1,5 @@
 """A case nobody acknowledges is re-alerted once at the SLA deadline; acknowledging stops it."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import devstack
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import parse_iso
+from chalicelib.storage import db, keys
 from tests.conftest import auth
 from tests.support.cases import alerts_in, answer_survey, open_cases, set_store, subscribe_queue
 
@@ -29,12 +30,24 @@ def sent_mail_to(address: str) -> list[Any]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    return [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if address in json.dumps(getattr(m, "destinations", {}), default=str)]
+    return [
+        m
+        for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        if address in json.dumps(getattr(m, "destinations", {}), default=str)
+    ]
 
 
-def test_unacknowledged_case_is_realerted_exactly_once_and_the_second_contact_told(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_unacknowledged_case_is_realerted_exactly_once_and_the_second_contact_told(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN a store with a second contact, and an open case from a detractor
-    set_store(client, store, second_contact_phone="+302109876543", second_contact_email="lead@cedarsage.example", sla_minutes=60)
+    set_store(
+        client,
+        store,
+        second_contact_phone="+302109876543",
+        second_contact_email="lead@cedarsage.example",
+        sla_minutes=60,
+    )
     queue = subscribe_queue()
     answer_survey(client, store, score=1, comment="Terrible, it leaks.")
     case = open_cases(client, store)[0]
@@ -58,7 +71,9 @@ def test_unacknowledged_case_is_realerted_exactly_once_and_the_second_contact_to
     assert f"#case-{case['case_id']}" in realerts[0]["Message"]
     assert len(sent_sms_to("+302109876543")) == 1
     assert len(sent_mail_to("lead@cedarsage.example")) == 1
-    detail = client.http.get(f"/stores/{store['store_id']}/cases/{case['case_id']}", headers=auth(store["api_key"])).json_body
+    detail = client.http.get(
+        f"/stores/{store['store_id']}/cases/{case['case_id']}", headers=auth(store["api_key"])
+    ).json_body
     assert [e["action"] for e in detail["events"]] == ["opened", "realerted"]
 
 
@@ -73,7 +88,9 @@ def test_acknowledging_before_the_deadline_prevents_the_realert(app: Any, client
 
     # WHEN support acknowledges it, then time runs past the deadline
     answer = client.http.patch(
-        f"/stores/{store['store_id']}/cases/{case['case_id']}", headers=auth(store["api_key"]), body=json.dumps({"action": "acknowledge", "by": "Dana"})
+        f"/stores/{store['store_id']}/cases/{case['case_id']}",
+        headers=auth(store["api_key"]),
+        body=json.dumps({"action": "acknowledge", "by": "Dana"}),
     )
     assert answer.status_code == 200, answer.body
     devstack.deliver(app, due + timedelta(minutes=5))

@@ -2,6 +2,7 @@
 record lost, reproduced with one fault at one place (tests/support/faults.py's Script).
 
 Orders arrive through the real generic webhook; time moves with devstack.deliver."""
+
 from __future__ import annotations
 
 import json
@@ -11,15 +12,14 @@ from typing import Any
 import pytest
 
 import devstack
-
+from chalicelib.core.clock import parse_iso
+from chalicelib.messaging import feedback
 from chalicelib.platform import aws
 from chalicelib.schedule import dispatch
 from chalicelib.storage import db, keys
-from chalicelib.core.clock import parse_iso
 from tests.conftest import auth
 from tests.fixtures import body_of, standard_headers
 from tests.support.faults import Rule, Script
-from chalicelib.messaging import feedback
 
 MONDAY = "2027-03-01T08:00:00Z"  # 10:00 in Athens
 pytestmark = pytest.mark.world_time(MONDAY)
@@ -32,10 +32,25 @@ def at(text: str) -> Any:
     return parse_iso(text)
 
 
-def post_order(client: Any, store: dict[str, Any], order_id: str, status: str = "created", when: str = MONDAY, **who: Any) -> Any:
-    customer = {"email": DANA, "first_name": "Dana", "language": "en", "timezone": "Europe/Athens", "email_consent": True, **who}
-    event = {"order_id": order_id, "status": status, "occurred_at": when, "order_name": f"#{order_id}", "customer": customer,
-             "items": [{"sku": "TEA-1", "title": "Ceramic teapot", "quantity": 1}]}
+def post_order(
+    client: Any, store: dict[str, Any], order_id: str, status: str = "created", when: str = MONDAY, **who: Any
+) -> Any:
+    customer = {
+        "email": DANA,
+        "first_name": "Dana",
+        "language": "en",
+        "timezone": "Europe/Athens",
+        "email_consent": True,
+        **who,
+    }
+    event = {
+        "order_id": order_id,
+        "status": status,
+        "occurred_at": when,
+        "order_name": f"#{order_id}",
+        "customer": customer,
+        "items": [{"sku": "TEA-1", "title": "Ceramic teapot", "quantity": 1}],
+    }
     body = body_of(event)
     headers = standard_headers(store["webhook_secret"], body, f"{order_id}-{status}")
     return client.http.post(f"/webhooks/orders/{store['store_id']}", headers=headers, body=body)
@@ -45,7 +60,11 @@ def emails(address: str = DANA) -> list[str]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    return [m.subject for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if address in (m.destinations or {}).get("ToAddresses", [])]
+    return [
+        m.subject
+        for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        if address in (m.destinations or {}).get("ToAddresses", [])
+    ]
 
 
 def job(store: dict[str, Any], order_id: str, sk: str = "JOB#thank_you") -> dict[str, Any]:
@@ -74,7 +93,9 @@ THANKS = "Thank you for your order #1"
 
 
 # --- storage trouble inside deliver() --------------------------------------------------
-def test_a_storage_error_while_composing_releases_the_claim_and_the_message_goes_later(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_a_storage_error_while_composing_releases_the_claim_and_the_message_goes_later(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN the store's template overrides cannot be read when the thank-you is composed
     faults(Rule("dynamodb", "Query", "connect", marker=b"#TEMPLATE"))
     assert post_order(client, store, "1").status_code == 200
@@ -115,7 +136,9 @@ def test_no_connection_to_ses_is_retried_and_sends_once(app: Any, client: Any, s
 
 
 @pytest.mark.parametrize("kind", ["timeout_after", "reset_after", "server_after"])
-def test_an_email_whose_answer_was_lost_is_never_sent_again(app: Any, client: Any, store: dict[str, Any], kind: str) -> None:
+def test_an_email_whose_answer_was_lost_is_never_sent_again(
+    app: Any, client: Any, store: dict[str, Any], kind: str
+) -> None:
     # GIVEN SES takes the email, and then the answer is lost (timeout, reset, or a 5xx)
     faults(Rule("sesv2", "SendEmail", kind))
     assert post_order(client, store, "1").status_code == 200
@@ -127,7 +150,9 @@ def test_an_email_whose_answer_was_lost_is_never_sent_again(app: Any, client: An
     thank_you = job(store, "1")
     assert thank_you["status"] == "sent" and "not sent again" in thank_you["unconfirmed"]
     rows = listed(client, store)
-    assert [(r["kind"], r["status"]) for r in rows] == [("thank_you", "sent_unconfirmed")] and "unconfirmed" in rows[0]["reason"]
+    assert [(r["kind"], r["status"]) for r in rows] == [("thank_you", "sent_unconfirmed")] and "unconfirmed" in rows[0][
+        "reason"
+    ]
 
 
 def test_botocore_does_not_resend_an_email_after_a_read_timeout(app: Any, client: Any, store: dict[str, Any]) -> None:
@@ -162,9 +187,14 @@ def test_a_claim_whose_answer_was_lost_still_sends_once(app: Any, client: Any, s
     assert emails() == [THANKS] and job(store, "1")["status"] == "sent"
 
 
-def test_a_claim_left_behind_unseen_is_found_after_its_lease_and_sent_once(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_a_claim_left_behind_unseen_is_found_after_its_lease_and_sent_once(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN the claim is applied but its answer is lost, and so is the check that follows
-    faults(Rule("dynamodb", "TransactWriteItems", "timeout_after", marker=b"send_claim"), Rule("dynamodb", "GetItem", "connect", marker=b"CLAIM#"))
+    faults(
+        Rule("dynamodb", "TransactWriteItems", "timeout_after", marker=b"send_claim"),
+        Rule("dynamodb", "GetItem", "connect", marker=b"CLAIM#"),
+    )
     assert post_order(client, store, "1").status_code == 200
     tick(app, at(MONDAY) + LATER)
     assert emails() == [] and job(store, "1")["status"] == "claimed"
@@ -176,7 +206,9 @@ def test_a_claim_left_behind_unseen_is_found_after_its_lease_and_sent_once(app: 
 
 def test_a_failed_release_is_settled_after_the_lease(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN SES throttles the thank-you, and releasing the claim fails
-    faults(Rule("sesv2", "SendEmail", "throttle"), Rule("dynamodb", "TransactWriteItems", "connect", marker=b'"Delete"'))
+    faults(
+        Rule("sesv2", "SendEmail", "throttle"), Rule("dynamodb", "TransactWriteItems", "connect", marker=b'"Delete"')
+    )
     assert post_order(client, store, "1").status_code == 200
     tick(app, at(MONDAY) + LATER)
     assert emails() == [] and job(store, "1")["status"] == "claimed"
@@ -187,7 +219,9 @@ def test_a_failed_release_is_settled_after_the_lease(app: Any, client: Any, stor
 
 
 # --- what cannot be sent fails, with its reason ----------------------------------------
-def test_a_sender_that_cannot_be_encoded_fails_the_job_with_its_reason(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_a_sender_that_cannot_be_encoded_fails_the_job_with_its_reason(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN a store whose saved sender has a non-ASCII local part (saved before senders were checked)
     db.table().update(keys.store(store["store_id"]), db.set_expr({"sender_email": "hellö@example.com"}))
     from chalicelib.stores import registry
@@ -204,10 +238,16 @@ def test_a_sender_that_cannot_be_encoded_fails_the_job_with_its_reason(app: Any,
     assert job(store, "1")["status"] == "failed"
 
 
-def test_a_store_template_that_raises_at_send_time_does_not_strand_the_job(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_a_store_template_that_raises_at_send_time_does_not_strand_the_job(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN a thank-you template that recurses without end for one customer's name only
     source = "{% macro r(n) %}{{ r(n) }}{% endmacro %}{% if first_name == 'Loop' %}{{ r(1) }}{% endif %}Thanks {{ first_name }}"
-    saved = client.http.put(f"/stores/{store['store_id']}/templates/thank_you.subject/en", headers=auth(store["api_key"]), body=json.dumps({"source": source}))
+    saved = client.http.put(
+        f"/stores/{store['store_id']}/templates/thank_you.subject/en",
+        headers=auth(store["api_key"]),
+        body=json.dumps({"source": source}),
+    )
     assert saved.status_code in (200, 201), saved.body
     assert post_order(client, store, "1", first_name="Loop").status_code == 200
     # WHEN it falls due, and time passes
@@ -223,7 +263,9 @@ def test_a_store_template_that_raises_at_send_time_does_not_strand_the_job(app: 
 
 
 # --- the record that must happen together ---------------------------------------------
-def test_a_failed_record_is_finished_later_and_the_fallback_survey_does_not_pretend(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_a_failed_record_is_finished_later_and_the_fallback_survey_does_not_pretend(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN a delivered order, and the survey's record transaction failing three times over
     assert post_order(client, store, "1").status_code == 200
     assert post_order(client, store, "1", "delivered", "2027-03-02T08:00:00Z").status_code == 200
@@ -248,10 +290,16 @@ def test_a_failed_record_is_finished_later_and_the_fallback_survey_does_not_pret
 
 # --- storage and network errors on the API -----------------------------------------------
 @pytest.mark.parametrize("kind", ["connect", "timeout_after", "throttle", "server"])
-def test_a_webhook_meeting_storage_trouble_is_answered_503_with_retry_after(app: Any, client: Any, store: dict[str, Any], kind: str) -> None:
+def test_a_webhook_meeting_storage_trouble_is_answered_503_with_retry_after(
+    app: Any, client: Any, store: dict[str, Any], kind: str
+) -> None:
     faults(Rule("dynamodb", "TransactWriteItems", kind))
     first = post_order(client, store, "1")
-    assert first.status_code == 503 and first.headers.get("Retry-After") and first.json_body["error"]["code"] == "unavailable"
+    assert (
+        first.status_code == 503
+        and first.headers.get("Retry-After")
+        and first.json_body["error"]["code"] == "unavailable"
+    )
     # AND the platform's retry is accepted (a write applied before its answer was lost counts once)
     again = post_order(client, store, "1")
     assert again.status_code == 200 and again.json_body["status"] in ("accepted", "duplicate")
@@ -293,7 +341,9 @@ def test_deliver_keeps_draining_when_a_handler_raises(moto: devstack.Provisioned
 
 # --- SES feedback ------------------------------------------------------------------------
 def test_ses_feedback_with_an_implausible_store_id_is_unattributed(app: Any, store: dict[str, Any]) -> None:
-    notification = {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "gone@example.com"}]},
-                    "mail": {"tags": {"store_id": ["s" * 5000]}}}
+    notification = {
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "gone@example.com"}]},
+        "mail": {"tags": {"store_id": ["s" * 5000]}},
+    }
     assert feedback.ses_feedback(db.table(), notification, at(MONDAY)) == 0
-

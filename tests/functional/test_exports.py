@@ -1,26 +1,25 @@
 """GDPR export and erasure of one customer, and every response of a period as CSV."""
+
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
 
 import devstack
+from chalicelib.core.clock import parse_iso, wall_clock
 from chalicelib.customers import exports
 from chalicelib.messaging import suppression
-from chalicelib.storage import db, keys
-
-from chalicelib.core.clock import parse_iso, wall_clock
 from chalicelib.platform.config import settings
+from chalicelib.storage import db, keys
+from chalicelib.surveys import answers, tokens
 from tests.conftest import auth
 from tests.support.cases import answer_survey, answered, open_cases
 from tests.support.orders import EVENT, send
-from chalicelib.surveys import answers
-from chalicelib.surveys import tokens
 
 NIKOS = "nikos@example.gr"
 HISTORY_STARTS = "2026-11-22T10:05:00Z"  # just after the order in test_webhooks_generic.EVENT
@@ -56,7 +55,9 @@ def a_customer_with_history(client: Any, store: dict[str, Any], app: Any, world:
 
 
 @pytest.mark.world_time(HISTORY_STARTS)
-def test_export_gives_everything_held_about_a_customer_by_email_or_phone(client: Any, store: dict[str, Any], app: Any, world_time: Any) -> None:
+def test_export_gives_everything_held_about_a_customer_by_email_or_phone(
+    client: Any, store: dict[str, Any], app: Any, world_time: Any
+) -> None:
     # GIVEN a customer with an order, messages sent, an answer, a case and a suppression
     case_id = a_customer_with_history(client, store, app, world_time)
     recorder = RecordingClient(db.table().client)
@@ -111,7 +112,9 @@ def due_items() -> list[dict[str, Any]]:
 
 
 @pytest.mark.world_time(HISTORY_STARTS)
-def test_delete_erases_the_customer_their_jobs_and_their_case(client: Any, store: dict[str, Any], app: Any, world_time: Any) -> None:
+def test_delete_erases_the_customer_their_jobs_and_their_case(
+    client: Any, store: dict[str, Any], app: Any, world_time: Any
+) -> None:
     # GIVEN a customer with pending jobs in the due index and an open case
     case_id = a_customer_with_history(client, store, app, world_time)
     store_id = store["store_id"]
@@ -145,7 +148,9 @@ def rows_of(answer: Any) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:])))
 
 
-def test_responses_csv_lists_a_period_newest_first_and_safe_for_spreadsheets(client: Any, store: dict[str, Any]) -> None:
+def test_responses_csv_lists_a_period_newest_first_and_safe_for_spreadsheets(
+    client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN three answers on three days: Arabic, a comment shaped like a formula, and one changed later
     now = wall_clock()
     answered(store, "R-1", "+306944000111", 9, "ممتاز، شكرًا", now - timedelta(days=10), language="ar")
@@ -153,7 +158,9 @@ def test_responses_csv_lists_a_period_newest_first_and_safe_for_spreadsheets(cli
     token = answered(store, "R-3", "maya@example.org", 4, "Late", now - timedelta(days=2))
     survey = tokens.load(db.table(), token, now, consistent=True)
     assert survey is not None
-    answers.record_answer(db.table(), survey, score=8, comment="Late, but fine", via="page", now=now - timedelta(days=1))
+    answers.record_answer(
+        db.table(), survey, score=8, comment="Late, but fine", via="page", now=now - timedelta(days=1)
+    )
 
     # WHEN the store downloads the CSV with its API key
     answer = client.http.get(f"/stores/{store['store_id']}/responses.csv", headers=auth(store["api_key"]))
@@ -163,17 +170,38 @@ def test_responses_csv_lists_a_period_newest_first_and_safe_for_spreadsheets(cli
     assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert answer.headers["Content-Disposition"].startswith('attachment; filename="responses-')
     rows = rows_of(answer)
-    assert rows[0] == ["answered_at", "order_id", "customer", "score", "category", "comment", "language", "channel", "kind", "products"]
+    assert rows[0] == [
+        "answered_at",
+        "order_id",
+        "customer",
+        "score",
+        "category",
+        "comment",
+        "language",
+        "channel",
+        "kind",
+        "products",
+    ]
     assert [r[1] for r in rows[1:]] == ["R-3", "R-2", "R-1"]
     assert rows[1][3:6] == ["8", "passive", "Late, but fine"]
     # AND a formula is shown as text, the phone number too, and Arabic is intact
     assert rows[2][5] == '\'=HYPERLINK("http://evil.example","click")'
-    assert rows[3][2] == "'+306944000111" and rows[3][5] == "ممتاز، شكرًا" and rows[3][6:9] == ["ar", "sms", "post_delivery"]
+    assert (
+        rows[3][2] == "'+306944000111"
+        and rows[3][5] == "ممتاز، شكرًا"
+        and rows[3][6:9] == ["ar", "sms", "post_delivery"]
+    )
 
     # WHEN the store asks for the last three days only, and for nonsense dates
-    recent = client.http.get(f"/stores/{store['store_id']}/responses.csv?" + urlencode({"from": (now - timedelta(days=3)).date().isoformat()}), headers=auth(store["api_key"]))
+    recent = client.http.get(
+        f"/stores/{store['store_id']}/responses.csv?"
+        + urlencode({"from": (now - timedelta(days=3)).date().isoformat()}),
+        headers=auth(store["api_key"]),
+    )
     bad = client.http.get(f"/stores/{store['store_id']}/responses.csv?from=2026-13-01", headers=auth(store["api_key"]))
-    backwards = client.http.get(f"/stores/{store['store_id']}/responses.csv?from=2026-12-01&to=2026-11-01", headers=auth(store["api_key"]))
+    backwards = client.http.get(
+        f"/stores/{store['store_id']}/responses.csv?from=2026-12-01&to=2026-11-01", headers=auth(store["api_key"])
+    )
 
     # THEN only the recent answer is there, and bad ranges are a 400 naming the field
     assert [r[1] for r in rows_of(recent)[1:]] == ["R-3"]
@@ -181,7 +209,9 @@ def test_responses_csv_lists_a_period_newest_first_and_safe_for_spreadsheets(cli
     assert backwards.status_code == 400 and backwards.json_body["error"]["field"] == "from"
 
 
-def test_responses_csv_opens_for_a_signed_in_support_session_and_no_one_else(client: Any, store: dict[str, Any]) -> None:
+def test_responses_csv_opens_for_a_signed_in_support_session_and_no_one_else(
+    client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN an answer and support signed in to the inbox
     answer_survey(client, store, score=10, comment="Lovely", order_id="S-1")
     signed = client.http.post(
@@ -202,12 +232,29 @@ def test_responses_csv_opens_for_a_signed_in_support_session_and_no_one_else(cli
     assert without.status_code == 401 and forged.status_code == 401
 
 
-def test_erased_customers_answers_stay_in_the_csv_without_their_name_or_comment(client: Any, store: dict[str, Any]) -> None:
+def test_erased_customers_answers_stay_in_the_csv_without_their_name_or_comment(
+    client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN a customer's answer, then the customer erased
     answered(store, "E-1", "lena@example.org", 2, "My address is Main St 5", wall_clock() - timedelta(days=1))
-    db.table().put({**keys.customer_order(store["store_id"], "lena@example.org", "E-1"), "type": "customer_order", "order_id": "E-1"})
-    db.table().put({**keys.customer(store["store_id"], "lena@example.org"), "type": "customer", "customer_id": "lena@example.org", "email": "lena@example.org"})
-    assert client.http.delete(customer_url(store, "lena@example.org"), headers=auth(store["api_key"])).status_code == 200
+    db.table().put(
+        {
+            **keys.customer_order(store["store_id"], "lena@example.org", "E-1"),
+            "type": "customer_order",
+            "order_id": "E-1",
+        }
+    )
+    db.table().put(
+        {
+            **keys.customer(store["store_id"], "lena@example.org"),
+            "type": "customer",
+            "customer_id": "lena@example.org",
+            "email": "lena@example.org",
+        }
+    )
+    assert (
+        client.http.delete(customer_url(store, "lena@example.org"), headers=auth(store["api_key"])).status_code == 200
+    )
 
     # WHEN the CSV is downloaded
     rows = rows_of(client.http.get(f"/stores/{store['store_id']}/responses.csv", headers=auth(store["api_key"])))
@@ -223,7 +270,7 @@ def test_a_cell_that_starts_like_a_formula_is_quoted() -> None:
 
 
 def test_the_default_period_is_the_last_90_days_today_included() -> None:
-    now = datetime(2026, 12, 1, 23, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
     span = exports.period({}, now)
     assert (span.start.isoformat(), span.end.isoformat()) == ("2026-09-03", "2026-12-01")
     assert exports.period({"from": "2026-11-01", "to": "2026-11-30"}, now).start.isoformat() == "2026-11-01"

@@ -5,6 +5,7 @@ The injector (tests/support/faults.py) throttles, answers 5xx, refuses connectio
 calls through only to lose their answers (a read timeout after the call was applied).  The
 world (tests/support/fault_world.py) posts every webhook twice, some out of order, retrying
 5xx like a platform.  ``make soak`` runs the same world over 1,000 orders."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,7 +24,12 @@ def test_without_faults_every_follow_up_goes_once(app: Any, client: Any, world_t
     # WHEN the whole timeline passes
     figures = world.run(orders=10)
     # THEN every message went exactly once, and nothing failed
-    assert (figures.duplicates, figures.lost, figures.failed_with_reason, figures.webhooks_not_accepted) == (0, 0, 0, 0), figures.problems
+    assert (figures.duplicates, figures.lost, figures.failed_with_reason, figures.webhooks_not_accepted) == (
+        0,
+        0,
+        0,
+        0,
+    ), figures.problems
     assert figures.sent == figures.expected and figures.sent >= 10 * 5
 
 

@@ -1,5 +1,6 @@
 """`make run` as a newcomer uses it: start, create a store with curl-like requests, look at
 the outbox, move time, press Ctrl-C."""
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,9 @@ def _request(url: str, *, method: str = "GET", body: Any = None, token: str | No
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
-    with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=10) as answer:
+    with urllib.request.urlopen(
+        urllib.request.Request(url, data=data, headers=headers, method=method), timeout=10
+    ) as answer:
         raw = answer.read().decode()
         return answer.status, json.loads(raw) if "json" in answer.headers.get("Content-Type", "") else raw
 
@@ -55,7 +58,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     squatter.listen()
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "devstack", "run", "--moto-port", ports[0], "--api-port", ports[1], "--outbox-port", ports[2], "--state", str(state)],
+            [
+                sys.executable,
+                "-m",
+                "devstack",
+                "run",
+                "--moto-port",
+                ports[0],
+                "--api-port",
+                ports[1],
+                "--outbox-port",
+                ports[2],
+                "--state",
+                str(state),
+            ],
             cwd=devstack.ROOT,
             env=env,
             stdout=out,
@@ -67,7 +83,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             process.kill()
             pytest.fail(f"the stack did not start:\n{log.read_text()}")
         time.sleep(0.3)
-    yield {"process": process, "state": state, "log": log, "endpoints": json.loads(state.read_text()), "env": env, "taken": int(ports[1])}
+    yield {
+        "process": process,
+        "state": state,
+        "log": log,
+        "endpoints": json.loads(state.read_text()),
+        "env": env,
+        "taken": int(ports[1]),
+    }
     squatter.close()
     if process.poll() is None:
         process.kill()
@@ -86,7 +109,9 @@ def test_the_printed_urls_serve_the_api_and_the_outbox(stack: dict[str, Any]) ->
     status, description = _request(f"{endpoints['api']}/openapi.json")
     assert status == 200 and description["servers"] == [{"url": endpoints["api"]}]
     # WHEN a store is created with the operator token and read back with its API key
-    status, created = _request(f"{endpoints['api']}/stores", method="POST", body=STORE, token=endpoints["operator_token"])
+    status, created = _request(
+        f"{endpoints['api']}/stores", method="POST", body=STORE, token=endpoints["operator_token"]
+    )
     assert status == 201
     status, read = _request(f"{endpoints['api']}/stores/{created['store_id']}", token=created["api_key"])
     # THEN it has the settings it was created with
@@ -128,9 +153,15 @@ def test_every_readme_example_runs_as_pasted(stack: dict[str, Any]) -> None:
     # GIVEN the README's shell examples, pasted one after another into one shell, where any
     # failing command or any 4xx/5xx answer stops the run
     script = "\n".join(["set -euo pipefail", 'curl() { command curl --fail-with-body "$@"; }', *readme_examples()])
-    env = {**stack["env"], "DEVSTACK_STATE": str(stack["state"]), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env = {
+        **stack["env"],
+        "DEVSTACK_STATE": str(stack["state"]),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
     # WHEN they run against the stack `make run` started
-    done = subprocess.run(["bash", "-c", script], cwd=devstack.ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=devstack.ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     # THEN every one succeeds, and together they tell the whole story: an order accepted, a
     # survey sent by email and SMS, an answer by SMS that opens a case, the case worked
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -169,10 +200,16 @@ def test_the_outbox_shows_an_email_only_inside_a_sandboxed_frame() -> None:
         "html": "<p class=\"x\">Hi</p><script>alert('x')</script>",
         "text": "Hi Dana",
     }
-    page = render({"emails": [mail], "sms": [{"message_id": "s1", "to": "+302101234567", "body": "Rate us 0-10"}], "notifications": []})
+    page = render(
+        {
+            "emails": [mail],
+            "sms": [{"message_id": "s1", "to": "+302101234567", "body": "Rate us 0-10"}],
+            "notifications": [],
+        }
+    )
     # THEN the HTML appears only escaped in a sandboxed srcdoc (nothing of it runs in the page)
     assert "<script>" not in page
-    assert "<iframe sandbox " in page and "srcdoc=\"&lt;p class=&quot;x&quot;&gt;Hi&lt;/p&gt;&lt;script&gt;" in page
+    assert "<iframe sandbox " in page and 'srcdoc="&lt;p class=&quot;x&quot;&gt;Hi&lt;/p&gt;&lt;script&gt;' in page
     # and the subject, addresses, text part and SMS are shown as text
     assert "Thanks &lt;b&gt;Dana&lt;/b&gt;" in page and "Cedar &amp; Sage &lt;hello@cedarsage.example&gt;" in page
     assert "Hi Dana" in page and "+302101234567" in page and "Rate us 0-10" in page

@@ -1,6 +1,7 @@
 """The deploy section of the README, as far as it goes without AWS: the package builds, the
 merged template passes cfn-lint and is wired to its own resources, and the zip carries the
 templates and compiled translations."""
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,9 @@ def test_the_zip_holds_the_code_templates_and_compiled_translations(built: Path)
     # and every template of the repository sits in templates/ next to app.py
     sources = [p for p in (devstack.ROOT / "templates").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     assert sources, "the repository has message templates"
-    missing = [str(p.relative_to(devstack.ROOT)) for p in sources if p.relative_to(devstack.ROOT).as_posix() not in names]
+    missing = [
+        str(p.relative_to(devstack.ROOT)) for p in sources if p.relative_to(devstack.ROOT).as_posix() not in names
+    ]
     assert missing == []
     # and each catalogue is there compiled
     catalogues = sorted((devstack.ROOT / "templates").glob("locale/*/LC_MESSAGES/*.po"))
@@ -76,14 +79,20 @@ def test_the_merged_template_passes_cfn_lint(built: Path) -> None:
     lint = Path(sys.executable).with_name("cfn-lint")
     # E2533 compares the runtime's deprecation date with today's: a verdict that changes with the
     # calendar, not with the template.  The runtime is pinned and dated by the test below.
-    done = subprocess.run([str(lint), str(built / "sam.json"), "--ignore-checks", "E2533"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(lint), str(built / "sam.json"), "--ignore-checks", "E2533"], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_every_function_runs_on_the_python_the_project_is_built_with(template: dict[str, Any]) -> None:
     # AWS deprecates python3.11 on Lambda on 2027-06-30 (creation blocked from 2027-07-31): the
     # README's deploy section says so; moving on means moving the Makefile's Python too.
-    runtimes = {r["Properties"].get("Runtime") for r in template["Resources"].values() if r["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")}
+    runtimes = {
+        r["Properties"].get("Runtime")
+        for r in template["Resources"].values()
+        if r["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")
+    }
     assert runtimes == {f"python{sys.version_info.major}.{sys.version_info.minor}"}
 
 
@@ -105,7 +114,9 @@ def test_every_function_reads_the_deployed_resources_not_a_placeholder(template:
         assert variables["SESSION_SECRET_PARAM"] == {"Ref": "SessionSecretParameter"}, logical
         assert "RestAPI" in _references(variables["PUBLIC_BASE_URL"]), logical
         assert "OPERATOR_TOKEN" not in variables and "SESSION_SECRET" not in variables, logical
-        left = {name: value for name, value in variables.items() if isinstance(value, str) and PLACEHOLDERS.search(value)}
+        left = {
+            name: value for name, value in variables.items() if isinstance(value, str) and PLACEHOLDERS.search(value)
+        }
         assert left == {}, logical
 
 
@@ -116,7 +127,7 @@ def test_the_send_queue_reports_partial_batch_failures(template: dict[str, Any])
     sqs_handlers = {source.name for source in app.event_sources if type(source).__name__ == "SQSEventConfig"}
     # THEN each one's event source reads the template's queue and reports failed items only
     wired = set()
-    for logical, function in _functions(template).items():
+    for _logical, function in _functions(template).items():
         for event in function["Properties"].get("Events", {}).values():
             if event["Type"] == "SQS":
                 assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -163,7 +174,12 @@ def test_overrides_wire_an_sqs_and_an_sns_handler() -> None:
                     "Events": {
                         "SendSqsEventSource": {
                             "Type": "SQS",
-                            "Properties": {"Queue": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:aftercare-send"}, "BatchSize": 10},
+                            "Properties": {
+                                "Queue": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:aftercare-send"
+                                },
+                                "BatchSize": 10,
+                            },
                         }
                     },
                 },
@@ -175,7 +191,11 @@ def test_overrides_wire_an_sqs_and_an_sns_handler() -> None:
                     "Events": {
                         "InboundSmsSnsSubscription": {
                             "Type": "SNS",
-                            "Properties": {"Topic": {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:aftercare-inbound-sms"}},
+                            "Properties": {
+                                "Topic": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:aftercare-inbound-sms"
+                                }
+                            },
                         }
                     },
                 },
@@ -187,7 +207,9 @@ def test_overrides_wire_an_sqs_and_an_sns_handler() -> None:
     # THEN the queue is referenced, partial failures are on, the topic is referenced
     sqs = result["Send"]["Properties"]["Events"]["SendSqsEventSource"]["Properties"]
     assert sqs == {"Queue": {"Fn::Sub": "${SendQueue.Arn}"}, "FunctionResponseTypes": ["ReportBatchItemFailures"]}
-    assert result["InboundSms"]["Properties"]["Events"]["InboundSmsSnsSubscription"]["Properties"] == {"Topic": {"Fn::Sub": "${InboundSmsTopic}"}}
+    assert result["InboundSms"]["Properties"]["Events"]["InboundSmsSnsSubscription"]["Properties"] == {
+        "Topic": {"Fn::Sub": "${InboundSmsTopic}"}
+    }
     assert result["Send"]["Properties"]["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "Table"}
 
 
@@ -200,22 +222,35 @@ def test_catalogues_compile_to_mo_files_gettext_reads(tmp_path: Path) -> None:
     assert compile_all(tmp_path / "locale") == []
     po = tmp_path / "locale" / "el" / "LC_MESSAGES" / "messages.po"
     po.parent.mkdir(parents=True)
-    po.write_text('msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Thank you"\nmsgstr "Ευχαριστούμε"\n', encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Thank you"\nmsgstr "Ευχαριστούμε"\n',
+        encoding="utf-8",
+    )
     # WHEN compiled
     compiled = compile_all(tmp_path / "locale")
     # THEN gettext reads the translation from the .mo
     assert compiled == [po.with_suffix(".mo")]
-    assert gettext.translation("messages", str(tmp_path / "locale"), languages=["el"]).gettext("Thank you") == "Ευχαριστούμε"
+    assert (
+        gettext.translation("messages", str(tmp_path / "locale"), languages=["el"]).gettext("Thank you")
+        == "Ευχαριστούμε"
+    )
 
 
 def test_ses_feedback_and_sms_replies_are_wired_to_their_topics(template: dict[str, Any]) -> None:
     resources = template["Resources"]
-    destination = next(r for r in resources.values() if r["Type"] == "AWS::SES::ConfigurationSetEventDestination")["Properties"]
+    destination = next(r for r in resources.values() if r["Type"] == "AWS::SES::ConfigurationSetEventDestination")[
+        "Properties"
+    ]
     assert destination["EventDestination"]["SnsDestination"]["TopicARN"] == {"Ref": "SesFeedbackTopic"}
     assert set(destination["EventDestination"]["MatchingEventTypes"]) == {"bounce", "complaint"}
-    policies = {r["Properties"]["Topics"][0]["Ref"]: r["Properties"]["PolicyDocument"]["Statement"][0]["Principal"]["Service"]
-                for r in resources.values() if r["Type"] == "AWS::SNS::TopicPolicy"}
+    policies = {
+        r["Properties"]["Topics"][0]["Ref"]: r["Properties"]["PolicyDocument"]["Statement"][0]["Principal"]["Service"]
+        for r in resources.values()
+        if r["Type"] == "AWS::SNS::TopicPolicy"
+    }
     assert policies == {"SesFeedbackTopic": "ses.amazonaws.com", "InboundSmsTopic": "sms-voice.amazonaws.com"}
     for name, function in resources.items():
         if function["Type"] == "AWS::Serverless::Function":
-            assert function["Properties"]["Environment"]["Variables"]["SES_CONFIGURATION_SET"] == {"Ref": "EmailConfigurationSet"}, name
+            assert function["Properties"]["Environment"]["Variables"]["SES_CONFIGURATION_SET"] == {
+                "Ref": "EmailConfigurationSet"
+            }, name

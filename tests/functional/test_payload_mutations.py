@@ -1,6 +1,7 @@
 """Every reader of outside data, fed its platform's own sample with each field (at every depth)
 replaced by null, a number, a string, a list and an object, signed properly: the answer is a 2xx
 or a 4xx naming the field, a 4xx writes nothing, and the event handlers never raise."""
+
 from __future__ import annotations
 
 import json
@@ -10,20 +11,19 @@ from typing import Any
 
 import pytest
 
-from chalicelib.customers import profiles
-from chalicelib.storage import db, keys
-from chalicelib.stores import registry
-
 from chalicelib.core.clock import epoch, iso, wall_clock
+from chalicelib.core.models import OrderEvent
+from chalicelib.customers import profiles
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake.normalize import Erasure, Notes
-from chalicelib.core.models import OrderEvent
+from chalicelib.storage import db, keys
+from chalicelib.stores import registry
+from chalicelib.surveys import tokens
 from tests.conftest import auth
 from tests.fixtures import payload, shopify_headers, standard_headers, woo_headers
 from tests.support import mutation as m
 from tests.support import tables
 from tests.support.events import sns_event
-from chalicelib.surveys import tokens
 
 WORLD = "2026-11-20T10:00:00Z"
 GROUP = 40  # mutations in one delivery when they are apart
@@ -36,9 +36,14 @@ GENERIC = {
     "ordered_at": "2026-11-20T09:58:00Z",
     "order_name": "#1001",
     "customer": {
-        "email": "eleni@example.com", "phone": "+306912345678", "first_name": "Eleni",
-        "language": "el", "timezone": "Europe/Athens", "birthday": "1988-04-17",
-        "email_consent": True, "sms_consent": False,
+        "email": "eleni@example.com",
+        "phone": "+306912345678",
+        "first_name": "Eleni",
+        "language": "el",
+        "timezone": "Europe/Athens",
+        "birthday": "1988-04-17",
+        "email_consent": True,
+        "sms_consent": False,
     },
     "items": [{"sku": "CS-BOARD-L", "title": "Olive wood cutting board", "quantity": 1, "warranty_months": 24}],
     "total": "64.00",
@@ -78,14 +83,20 @@ class Walk:
         if self.sent % BATCH == 0:
             tables.recreate(self.keep)
 
-    def http(self, sample: Any, mutations: list[m.Mutation], send: Callable[[bytes], Any], reads_through: Callable[[bytes], bool]) -> None:
+    def http(
+        self,
+        sample: Any,
+        mutations: list[m.Mutation],
+        send: Callable[[bytes], Any],
+        reads_through: Callable[[bytes], bool],
+    ) -> None:
         """``reads_through`` tells, without sending, whether one mutation alone is read to the
         end; only those travel in groups (the others answer early and cheaply, one by one)."""
         alone, together = [], []
         for mutation in mutations:
             try:
                 whole = reads_through(m.encode(mutation.body))
-            except Exception:  # noqa: BLE001 - sent alone, where it is judged
+            except Exception:
                 whole = False
             (together if whole else alone).append(mutation)
         for group in m.groups(together, GROUP):
@@ -100,7 +111,7 @@ class Walk:
             return
         try:
             response = send(m.encode(m.combined(sample, group)))
-        except Exception:  # noqa: BLE001 - judged in smaller groups below
+        except Exception:
             response = None
         self.tick()
         if response is not None and read_through(response):
@@ -114,7 +125,7 @@ class Walk:
         before = tables.snapshot()
         try:
             response = send(body)
-        except Exception as exc:  # noqa: BLE001 - what the test reports
+        except Exception as exc:
             self.failures.append(f"{mutation.name}: raised {type(exc).__name__}: {exc}")
             self.tick()
             return
@@ -135,12 +146,14 @@ class Walk:
     def event(self, mutation: m.Mutation, handle: Callable[[str], Any]) -> None:
         try:
             handle(m.encode(mutation.body).decode())
-        except Exception as exc:  # noqa: BLE001 - what the test reports
+        except Exception as exc:
             self.failures.append(f"{mutation.name}: raised {type(exc).__name__}: {exc}")
         self.tick()
 
     def check(self) -> None:
-        assert not self.failures, f"{len(self.failures)} mutations failed ({self.sent} deliveries):\n" + "\n".join(self.failures[:40])
+        assert not self.failures, f"{len(self.failures)} mutations failed ({self.sent} deliveries):\n" + "\n".join(
+            self.failures[:40]
+        )
 
 
 @pytest.fixture
@@ -152,7 +165,9 @@ def _store(store: dict[str, Any]) -> dict[str, Any]:
     return registry.with_defaults(registry.get_store(db.table(), store["store_id"]))
 
 
-def reading(reader: Callable[..., Any], store: dict[str, Any], headers: Callable[[bytes], dict[str, str]]) -> Callable[[bytes], bool]:
+def reading(
+    reader: Callable[..., Any], store: dict[str, Any], headers: Callable[[bytes], dict[str, str]]
+) -> Callable[[bytes], bool]:
     """Whether a body alone is read into an order event (the reader, called directly)."""
     item = _store(store)
     return lambda body: isinstance(reader(item, headers(body), body, wall_clock(), Notes()), (OrderEvent, Erasure))
@@ -165,7 +180,10 @@ def shopify_reading(store: dict[str, Any], topic: str) -> Callable[[bytes], bool
 def shopify_sender(client: Any, store: dict[str, Any], topic: str) -> Callable[[bytes], Any]:
     deliveries = iter(range(1_000_000))
     return lambda body: client.http.post(
-        f"/webhooks/shopify/{store['store_id']}", headers=shopify_headers(store["webhook_secret"], body, topic, f"{topic}-{next(deliveries)}"), body=body)
+        f"/webhooks/shopify/{store['store_id']}",
+        headers=shopify_headers(store["webhook_secret"], body, topic, f"{topic}-{next(deliveries)}"),
+        body=body,
+    )
 
 
 @pytest.mark.world_time(WORLD)
@@ -187,12 +205,15 @@ def test_shopify_fulfillments(client: Any, store: dict[str, Any], walk: Walk) ->
 
 
 @pytest.mark.world_time(WORLD)
-@pytest.mark.parametrize("topic, sample", [
-    ("refunds/create", "refunds_create"),
-    ("customers/redact", "customers_redact"),
-    ("customers/data_request", "customers_data_request"),
-    ("shop/redact", "shop_redact"),
-])
+@pytest.mark.parametrize(
+    "topic, sample",
+    [
+        ("refunds/create", "refunds_create"),
+        ("customers/redact", "customers_redact"),
+        ("customers/data_request", "customers_data_request"),
+        ("shop/redact", "shop_redact"),
+    ],
+)
 def test_shopify_other_topics(client: Any, store: dict[str, Any], walk: Walk, topic: str, sample: str) -> None:
     base = payload(f"shopify/docs/{sample}.json")
     (mutations,) = m.plan(base)
@@ -202,7 +223,10 @@ def test_shopify_other_topics(client: Any, store: dict[str, Any], walk: Walk, to
 
 @pytest.mark.world_time(WORLD)
 def test_woocommerce_orders(client: Any, store: dict[str, Any], walk: Walk) -> None:
-    samples = [payload("woocommerce/docs/order_727_processing.json"), payload("woocommerce/docs/order_727_completed.json")]
+    samples = [
+        payload("woocommerce/docs/order_727_processing.json"),
+        payload("woocommerce/docs/order_727_completed.json"),
+    ]
     deliveries = iter(range(1_000_000))
     walked: set[tuple[Any, ...]] = set()
     for sample in samples:
@@ -210,9 +234,16 @@ def test_woocommerce_orders(client: Any, store: dict[str, Any], walk: Walk) -> N
         (planned,) = m.plan(sample)
         mutations = [mu for mu in planned if (mu.path, mu.kind) not in walked]
         walked |= {(mu.path, mu.kind) for mu in planned}
-        walk.http(sample, mutations, lambda body: client.http.post(
-            f"/webhooks/woocommerce/{store['store_id']}", headers=woo_headers(store["webhook_secret"], body, "order.updated", webhook_id=str(next(deliveries))), body=body),
-            reading(woocommerce.read, store, lambda body: woo_headers(store["webhook_secret"], body, "order.updated")))
+        walk.http(
+            sample,
+            mutations,
+            lambda body: client.http.post(
+                f"/webhooks/woocommerce/{store['store_id']}",
+                headers=woo_headers(store["webhook_secret"], body, "order.updated", webhook_id=str(next(deliveries))),
+                body=body,
+            ),
+            reading(woocommerce.read, store, lambda body: woo_headers(store["webhook_secret"], body, "order.updated")),
+        )
     walk.check()
 
 
@@ -220,17 +251,36 @@ def test_woocommerce_orders(client: Any, store: dict[str, Any], walk: Walk) -> N
 def test_generic_order_events(client: Any, store: dict[str, Any], walk: Walk) -> None:
     (mutations,) = m.plan(GENERIC)
     deliveries = iter(range(1_000_000))
-    walk.http(GENERIC, mutations, lambda body: client.http.post(
-        f"/webhooks/orders/{store['store_id']}", headers=standard_headers(store["webhook_secret"], body, f"msg_{next(deliveries)}", timestamp=int(time.time())), body=body),
-        reading(generic.read, store, lambda body: standard_headers(store["webhook_secret"], body, "msg_classify", timestamp=int(time.time()))))
+    walk.http(
+        GENERIC,
+        mutations,
+        lambda body: client.http.post(
+            f"/webhooks/orders/{store['store_id']}",
+            headers=standard_headers(
+                store["webhook_secret"], body, f"msg_{next(deliveries)}", timestamp=int(time.time())
+            ),
+            body=body,
+        ),
+        reading(
+            generic.read,
+            store,
+            lambda body: standard_headers(store["webhook_secret"], body, "msg_classify", timestamp=int(time.time())),
+        ),
+    )
     walk.check()
 
 
 @pytest.mark.world_time(WORLD)
 def test_customer_sync(client: Any, store: dict[str, Any], walk: Walk) -> None:
     (mutations,) = m.plan(SYNC)
-    walk.http(SYNC, mutations, lambda body: client.http.post(f"/stores/{store['store_id']}/customers", headers=auth(store["api_key"]), body=body),
-              lambda body: bool(profiles.parse_sync(json.loads(body))))
+    walk.http(
+        SYNC,
+        mutations,
+        lambda body: client.http.post(
+            f"/stores/{store['store_id']}/customers", headers=auth(store["api_key"]), body=body
+        ),
+        lambda body: bool(profiles.parse_sync(json.loads(body))),
+    )
     walk.check()
 
 
@@ -240,19 +290,47 @@ def test_inbound_sms(app: Any, store: dict[str, Any]) -> None:
     phone = sample["originationNumber"]
     now = wall_clock()
     # GIVEN the sample's number was texted a survey (so replies reach every branch)
-    db.table().put({**keys.phone_message(phone, iso(now), store["store_id"]), "type": "phone_message", "store_id": store["store_id"],
-                    "customer_id": phone, "kind": "survey", "sent_at": iso(now), "expires_at": epoch(now.replace(year=now.year + 1))})
-    tokens.issue_survey(db.table(), store={**store, "survey_type": "nps"}, customer_id=phone, order_id="1001", kind="nps",
-                         channel="sms", contact=phone, now=now, language="en")
+    db.table().put(
+        {
+            **keys.phone_message(phone, iso(now), store["store_id"]),
+            "type": "phone_message",
+            "store_id": store["store_id"],
+            "customer_id": phone,
+            "kind": "survey",
+            "sent_at": iso(now),
+            "expires_at": epoch(now.replace(year=now.year + 1)),
+        }
+    )
+    tokens.issue_survey(
+        db.table(),
+        store={**store, "survey_type": "nps"},
+        customer_id=phone,
+        order_id="1001",
+        kind="nps",
+        channel="sms",
+        contact=phone,
+        now=now,
+        language="en",
+    )
     walk = Walk(tables.snapshot())
     (mutations,) = m.plan(sample)
     for mutation in mutations:
-        walk.event(mutation, lambda message: app.handler_map["inbound_sms"](sns_event("aftercare-inbound-sms", message), None))
+        walk.event(
+            mutation, lambda message: app.handler_map["inbound_sms"](sns_event("aftercare-inbound-sms", message), None)
+        )
     walk.check()
 
 
-SES_SAMPLES = ("ses_bounce_dsn", "ses_bounce_no_dsn", "ses_complaint_feedback", "ses_complaint_no_feedback", "ses_delivery",
-               "ses_event_bounce", "ses_event_complaint", "ses_event_delivery")
+SES_SAMPLES = (
+    "ses_bounce_dsn",
+    "ses_bounce_no_dsn",
+    "ses_complaint_feedback",
+    "ses_complaint_no_feedback",
+    "ses_delivery",
+    "ses_event_bounce",
+    "ses_event_complaint",
+    "ses_event_delivery",
+)
 
 
 @pytest.mark.world_time(WORLD)
@@ -270,5 +348,8 @@ def test_ses_notifications(app: Any, store: dict[str, Any]) -> None:
             if (kind, mutation.path, mutation.kind) in walked:
                 continue
             walked.add((kind, mutation.path, mutation.kind))
-            walk.event(mutation, lambda message: app.handler_map["ses_feedback"](sns_event("aftercare-ses-feedback", message), None))
+            walk.event(
+                mutation,
+                lambda message: app.handler_map["ses_feedback"](sns_event("aftercare-ses-feedback", message), None),
+            )
     walk.check()

@@ -1,26 +1,27 @@
 """The platforms' own published samples (tests/fixtures/SOURCES.md), delivered as the platform
 delivers them, and what they showed: redaction must follow orders to their customer, a data
 request must be acted on, WooCommerce names arrive HTML-encoded."""
+
 from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 import devstack
-from chalicelib.messaging import suppression
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import wall_clock
 from chalicelib.core.errors import Unauthorized
 from chalicelib.intake import signatures
+from chalicelib.messaging import suppression
+from chalicelib.storage import db, keys
 from tests.conftest import auth
 from tests.fixtures import body_of, payload, raw, shopify_headers, woo_body, woo_headers
-from tests.support.intake import customer, jobs_of, order
 from tests.support.events import sns_event
+from tests.support.intake import customer, jobs_of, order
 from tests.support.mail import emails_to
 from tests.support.tables import snapshot
 
@@ -32,7 +33,11 @@ SUPPORT = "care@cedarsage.example"
 
 
 def shopify(client: Any, store: dict[str, Any], topic: str, body: bytes, event_id: str) -> Any:
-    return client.http.post(f"/webhooks/shopify/{store['store_id']}", headers=shopify_headers(store["webhook_secret"], body, topic, event_id), body=body)
+    return client.http.post(
+        f"/webhooks/shopify/{store['store_id']}",
+        headers=shopify_headers(store["webhook_secret"], body, topic, event_id),
+        body=body,
+    )
 
 
 def sample_order_as(order_id: int) -> bytes:
@@ -41,16 +46,21 @@ def sample_order_as(order_id: int) -> bytes:
 
 
 @pytest.mark.world_time(WORLD)
-@pytest.mark.parametrize("topic, sample, status", [
-    ("orders/create", "orders_create", "created"),
-    ("orders/paid", "orders_paid", "paid"),
-    ("orders/fulfilled", "orders_fulfilled", "fulfilled"),
-    ("orders/cancelled", "orders_cancelled", "cancelled"),
-    ("fulfillments/create", "fulfillments_create", "fulfilled"),
-    ("fulfillments/update", "fulfillments_update", "fulfilled"),
-    ("refunds/create", "refunds_create", "refunded"),
-])
-def test_shopify_samples_are_accepted_as_published(client: Any, store: dict[str, Any], topic: str, sample: str, status: str) -> None:
+@pytest.mark.parametrize(
+    "topic, sample, status",
+    [
+        ("orders/create", "orders_create", "created"),
+        ("orders/paid", "orders_paid", "paid"),
+        ("orders/fulfilled", "orders_fulfilled", "fulfilled"),
+        ("orders/cancelled", "orders_cancelled", "cancelled"),
+        ("fulfillments/create", "fulfillments_create", "fulfilled"),
+        ("fulfillments/update", "fulfillments_update", "fulfilled"),
+        ("refunds/create", "refunds_create", "refunded"),
+    ],
+)
+def test_shopify_samples_are_accepted_as_published(
+    client: Any, store: dict[str, Any], topic: str, sample: str, status: str
+) -> None:
     # WHEN Shopify delivers its own sample, byte for byte
     response = shopify(client, store, topic, raw(f"shopify/docs/{sample}.json"), f"ev-{sample}")
     # THEN it is accepted and the order is stored at the topic's status
@@ -64,7 +74,10 @@ def test_shopify_samples_are_accepted_as_published(client: Any, store: dict[str,
 def test_customers_redact_follows_each_order_to_its_customer(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN Shopify's sample order, placed as one of the orders the sample redaction names: its
     # customer is keyed by the order's email, which is not the redaction's customer.email
-    assert shopify(client, store, "orders/create", sample_order_as(REDACTED_ORDER), "ev-order").json_body["status"] == "accepted"
+    assert (
+        shopify(client, store, "orders/create", sample_order_as(REDACTED_ORDER), "ev-order").json_body["status"]
+        == "accepted"
+    )
     assert customer(store["store_id"], ORDER_EMAIL) is not None
     assert jobs_of(keys.customer_pk(store["store_id"], ORDER_EMAIL))  # anniversary and win-back wait
     # WHEN Shopify's sample customers/redact arrives
@@ -82,9 +95,14 @@ def test_customers_redact_follows_each_order_to_its_customer(app: Any, client: A
 
 
 @pytest.mark.world_time(WORLD)
-def test_customers_data_request_is_recorded_told_to_support_and_in_the_export(client: Any, store: dict[str, Any]) -> None:
+def test_customers_data_request_is_recorded_told_to_support_and_in_the_export(
+    client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN the customer of one of the orders the sample data request names
-    assert shopify(client, store, "orders/create", sample_order_as(REDACTED_ORDER), "ev-order").json_body["status"] == "accepted"
+    assert (
+        shopify(client, store, "orders/create", sample_order_as(REDACTED_ORDER), "ev-order").json_body["status"]
+        == "accepted"
+    )
     # WHEN Shopify's sample customers/data_request arrives (and is retried)
     body = raw("shopify/docs/customers_data_request.json")
     first = shopify(client, store, "customers/data_request", body, "ev-request")
@@ -108,7 +126,9 @@ def test_customers_data_request_is_recorded_told_to_support_and_in_the_export(cl
 
 @pytest.mark.world_time(WORLD)
 def test_a_data_request_for_nobody_we_know_is_still_recorded_and_told(client: Any, store: dict[str, Any]) -> None:
-    response = shopify(client, store, "customers/data_request", raw("shopify/docs/customers_data_request.json"), "ev-request")
+    response = shopify(
+        client, store, "customers/data_request", raw("shopify/docs/customers_data_request.json"), "ev-request"
+    )
     assert response.json_body["status"] == "recorded"
     assert db.table().get(keys.data_request(keys.store_pk(store["store_id"]), "9999")) is not None
     assert "holds no customer" in emails_to(SUPPORT)[0].body
@@ -121,11 +141,19 @@ def test_shop_redact_sample_is_answered(client: Any, store: dict[str, Any]) -> N
 
 
 @pytest.mark.world_time(WORLD)
-@pytest.mark.parametrize("sample, topic", [("order_727_processing", "order.created"), ("order_727_completed", "order.updated")])
-def test_woocommerce_samples_read_names_without_html_entities(client: Any, store: dict[str, Any], sample: str, topic: str) -> None:
+@pytest.mark.parametrize(
+    "sample, topic", [("order_727_processing", "order.created"), ("order_727_completed", "order.updated")]
+)
+def test_woocommerce_samples_read_names_without_html_entities(
+    client: Any, store: dict[str, Any], sample: str, topic: str
+) -> None:
     # WHEN WooCommerce delivers its documented order as it sends it (wp_json_encode, signed)
     body = woo_body(payload(f"woocommerce/docs/{sample}.json"))
-    response = client.http.post(f"/webhooks/woocommerce/{store['store_id']}", headers=woo_headers(store["webhook_secret"], body, topic), body=body)
+    response = client.http.post(
+        f"/webhooks/woocommerce/{store['store_id']}",
+        headers=woo_headers(store["webhook_secret"], body, topic),
+        body=body,
+    )
     assert response.status_code == 200 and response.json_body["status"] == "accepted", response.body
     # THEN the product reads as people read it, not as HTML source
     titles = [item["title"] for item in order(store["store_id"], "woocommerce:727")["items"]]
@@ -134,12 +162,25 @@ def test_woocommerce_samples_read_names_without_html_entities(client: Any, store
 
 
 @pytest.mark.world_time(WORLD)
-def test_generic_webhooks_signed_by_the_standard_webhooks_package_are_accepted(client: Any, store: dict[str, Any]) -> None:
-    body = json.dumps({"order_id": "SW-1", "status": "created", "occurred_at": "2026-11-20T09:00:00Z", "customer": {"email": "eleni@example.com"}})
+def test_generic_webhooks_signed_by_the_standard_webhooks_package_are_accepted(
+    client: Any, store: dict[str, Any]
+) -> None:
+    body = json.dumps(
+        {
+            "order_id": "SW-1",
+            "status": "created",
+            "occurred_at": "2026-11-20T09:00:00Z",
+            "customer": {"email": "eleni@example.com"},
+        }
+    )
     signer = Webhook(store["webhook_secret"])
-    sent_at = datetime.fromtimestamp(int(time.time()), tz=timezone.utc)
-    headers = {"Content-Type": "application/json", "webhook-id": "msg_sw1", "webhook-timestamp": str(int(sent_at.timestamp())),
-               "webhook-signature": signer.sign("msg_sw1", sent_at, body)}
+    sent_at = datetime.fromtimestamp(int(time.time()), tz=UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": "msg_sw1",
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signer.sign("msg_sw1", sent_at, body),
+    }
     response = client.http.post(f"/webhooks/orders/{store['store_id']}", headers=headers, body=body)
     assert response.status_code == 200 and response.json_body == {"status": "accepted", "order_id": "SW-1"}
     # AND the package accepts what it signed, as a second opinion on the headers
@@ -150,12 +191,24 @@ VECTORS = payload("standard_webhooks/vectors.json")
 
 
 def _check(signature: str, *, offset: int = 0, body: str | None = None) -> None:
-    now = datetime.fromtimestamp(VECTORS["timestamp"] + offset, tz=timezone.utc)
-    signatures.require_standard(VECTORS["secret"], VECTORS["msg_id"], str(VECTORS["timestamp"]), signature, (body or VECTORS["payload"]).encode(), now)
+    now = datetime.fromtimestamp(VECTORS["timestamp"] + offset, tz=UTC)
+    signatures.require_standard(
+        VECTORS["secret"],
+        VECTORS["msg_id"],
+        str(VECTORS["timestamp"]),
+        signature,
+        (body or VECTORS["payload"]).encode(),
+        now,
+    )
 
 
 def test_standard_webhooks_test_vectors() -> None:
-    assert signatures.standard_sign(VECTORS["secret"], VECTORS["msg_id"], VECTORS["timestamp"], VECTORS["payload"].encode()) == VECTORS["valid"]
+    assert (
+        signatures.standard_sign(
+            VECTORS["secret"], VECTORS["msg_id"], VECTORS["timestamp"], VECTORS["payload"].encode()
+        )
+        == VECTORS["valid"]
+    )
     _check(VECTORS["valid"])
     _check(" ".join(VECTORS["several"]))
     _check(VECTORS["valid"], offset=VECTORS["tolerance_seconds"] - 1)
@@ -169,11 +222,17 @@ def test_standard_webhooks_test_vectors() -> None:
             _check(VECTORS["valid"], offset=expired)
 
 
-@pytest.mark.parametrize("timestamp", ["9" * 400, "1" + "0" * 20, "-1614265330", "1614265330.5", "1_614_265_330", "\u0661\u0666"])
+@pytest.mark.parametrize(
+    "timestamp", ["9" * 400, "1" + "0" * 20, "-1614265330", "1614265330.5", "1_614_265_330", "\u0661\u0666"]
+)
 def test_an_absurd_webhook_timestamp_is_a_401(client: Any, store: dict[str, Any], timestamp: str) -> None:
     body = b'{"order_id": "A-1"}'
-    headers = {"Content-Type": "application/json", "webhook-id": "msg_1", "webhook-timestamp": timestamp,
-               "webhook-signature": signatures.standard_sign(store["webhook_secret"], "msg_1", timestamp, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": "msg_1",
+        "webhook-timestamp": timestamp,
+        "webhook-signature": signatures.standard_sign(store["webhook_secret"], "msg_1", timestamp, body),
+    }
     response = client.http.post(f"/webhooks/orders/{store['store_id']}", headers=headers, body=body)
     assert response.status_code == 401, response.body
 
@@ -192,14 +251,19 @@ SES = [
 
 @pytest.mark.world_time(WORLD)
 @pytest.mark.parametrize("sample, suppressed", SES)
-def test_ses_samples_suppress_what_bounced_or_complained(app: Any, store: dict[str, Any], sample: str, suppressed: list[str] | None) -> None:
+def test_ses_samples_suppress_what_bounced_or_complained(
+    app: Any, store: dict[str, Any], sample: str, suppressed: list[str] | None
+) -> None:
     notification = payload(f"aws/{sample}.json")
     notification["mail"].setdefault("tags", {})["store_id"] = [store["store_id"]]
     kind = notification.get("notificationType") or notification.get("eventType")
     recipients = {"Bounce": "bounce", "Complaint": "complaint"}.get(kind)
     if suppressed is None:  # the addresses of the sample itself
         feedback = notification[str(recipients)]
-        suppressed = [r["emailAddress"].lower() for r in feedback.get("bouncedRecipients") or feedback.get("complainedRecipients") or []]
+        suppressed = [
+            r["emailAddress"].lower()
+            for r in feedback.get("bouncedRecipients") or feedback.get("complainedRecipients") or []
+        ]
         if feedback.get("bounceType", "Permanent") != "Permanent":
             suppressed = []
     app.handler_map["ses_feedback"](sns_event("aftercare-ses-feedback", json.dumps(notification)), None)
@@ -215,4 +279,3 @@ def test_the_two_way_sms_sample_is_read_without_harm(app: Any, store: dict[str, 
     app.handler_map["inbound_sms"](sns_event("aftercare-inbound-sms", raw("aws/sms_inbound.json").decode()), None)
     # a number nobody texted, and no STOP: nothing to record
     assert snapshot() == before
-

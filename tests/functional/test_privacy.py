@@ -1,18 +1,21 @@
 """Erasing a customer reaches everything that names them, support cases included."""
-from __future__ import annotations
 
-import pytest
+from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from chalicelib.core.clock import wall_clock
 from chalicelib.customers import privacy
 from chalicelib.storage import db, keys
-from chalicelib.core.clock import wall_clock
 from tests.support.cases import answer_survey, open_cases
 from tests.support.orders import EVENT, send
 
 
-def test_erasing_a_customer_removes_their_orders_personal_data_and_their_cases(client: Any, store: dict[str, Any]) -> None:
+def test_erasing_a_customer_removes_their_orders_personal_data_and_their_cases(
+    client: Any, store: dict[str, Any]
+) -> None:
     # GIVEN a customer whose order came through the webhook and who answered a survey angrily
     assert send(client, store, EVENT).json_body["status"] == "accepted"
     answer_survey(client, store, score=1, comment="Cracked on arrival", order_id="A-1001", customer="nikos@example.gr")
@@ -30,12 +33,14 @@ def test_erasing_a_customer_removes_their_orders_personal_data_and_their_cases(c
 
 
 @pytest.mark.world_time("2027-03-01T08:00:00Z")
-def test_erasing_a_customer_also_removes_the_survey_links_sent_to_them(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_erasing_a_customer_also_removes_the_survey_links_sent_to_them(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     import re
 
     import devstack
-    from tests.support.world import at, emails_to
     from tests.support.orders import DANA, customer, post_order
+    from tests.support.world import at, emails_to
 
     # GIVEN Dana was sent a survey by email
     post_order(client, store, "P-1", "created", "2027-03-01T08:00:00Z", customer())

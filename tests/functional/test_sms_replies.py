@@ -1,4 +1,5 @@
 """Replies to survey SMS: scores in any script, STOP/HELP/START in five languages, never a loop."""
+
 from __future__ import annotations
 
 import json
@@ -8,13 +9,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.core.clock import epoch, iso, wall_clock
 from chalicelib.messaging import suppression
 from chalicelib.storage import db, keys
-
-from chalicelib.core.clock import epoch, iso, wall_clock
-from chalicelib.surveys import answers
-from chalicelib.surveys import tokens
 from chalicelib.support import cases
+from chalicelib.surveys import answers, tokens
 
 PHONE = "+306912345678"
 OUR_NUMBER = "+12125550101"
@@ -27,21 +26,62 @@ def sms_sent() -> list[tuple[str, str]]:
     return list(sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values())
 
 
-def texted(store: dict[str, Any], phone: str = PHONE, *, survey_type: str = "nps", language: str = "en", order_id: str = "1001") -> tokens.SurveyLink:
+def texted(
+    store: dict[str, Any], phone: str = PHONE, *, survey_type: str = "nps", language: str = "en", order_id: str = "1001"
+) -> tokens.SurveyLink:
     """GIVEN what the engine leaves when it texts a survey: the survey and the SMS record."""
     now = wall_clock() - timedelta(minutes=5)
-    db.table().put({**keys.phone_message(phone, iso(now), store["store_id"]), "type": "phone_message", "store_id": store["store_id"],
-                    "customer_id": phone, "kind": "survey", "sent_at": iso(now), "expires_at": epoch(now + timedelta(days=90))})
-    return tokens.issue_survey(db.table(), store={**store, "survey_type": survey_type}, customer_id=phone, order_id=order_id, kind=survey_type,
-                                channel="sms", contact=phone, now=now, language=language)
+    db.table().put(
+        {
+            **keys.phone_message(phone, iso(now), store["store_id"]),
+            "type": "phone_message",
+            "store_id": store["store_id"],
+            "customer_id": phone,
+            "kind": "survey",
+            "sent_at": iso(now),
+            "expires_at": epoch(now + timedelta(days=90)),
+        }
+    )
+    return tokens.issue_survey(
+        db.table(),
+        store={**store, "survey_type": survey_type},
+        customer_id=phone,
+        order_id=order_id,
+        kind=survey_type,
+        channel="sms",
+        contact=phone,
+        now=now,
+        language=language,
+    )
 
 
 def reply(app: Any, body: str, phone: str = PHONE, message_id: str | None = None) -> None:
-    payload = {"originationNumber": phone, "destinationNumber": OUR_NUMBER, "messageKeyword": "KEYWORD_123456789012",
-               "messageBody": body, "inboundMessageId": message_id or str(uuid.uuid4()), "previousPublishedMessageId": "prev"}
-    event = {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:aftercare-inbound-sms:sub",
-                          "Sns": {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": "arn:aws:sns:us-east-1:123456789012:aftercare-inbound-sms",
-                                  "Subject": None, "Message": json.dumps(payload), "Timestamp": iso(wall_clock()), "MessageAttributes": {}}}]}
+    payload = {
+        "originationNumber": phone,
+        "destinationNumber": OUR_NUMBER,
+        "messageKeyword": "KEYWORD_123456789012",
+        "messageBody": body,
+        "inboundMessageId": message_id or str(uuid.uuid4()),
+        "previousPublishedMessageId": "prev",
+    }
+    event = {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:aftercare-inbound-sms:sub",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:aftercare-inbound-sms",
+                    "Subject": None,
+                    "Message": json.dumps(payload),
+                    "Timestamp": iso(wall_clock()),
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
     app.handler_map["inbound_sms"](event, None)
 
 
@@ -50,7 +90,9 @@ def answer_of(store: dict[str, Any], kind: str = "nps", order_id: str = "1001") 
 
 
 @pytest.mark.parametrize("body", ["3", "٣", "۳"])
-def test_a_low_score_in_any_script_is_recorded_and_asked_what_went_wrong(app: Any, store: dict[str, Any], body: str) -> None:
+def test_a_low_score_in_any_script_is_recorded_and_asked_what_went_wrong(
+    app: Any, store: dict[str, Any], body: str
+) -> None:
     texted(store)
     reply(app, body)
     stored = answer_of(store)
@@ -67,7 +109,11 @@ def test_a_score_with_words_keeps_the_words_as_the_comment(app: Any, store: dict
     link = texted(store)
     reply(app, "10 great service")
     stored = answer_of(store)
-    assert stored is not None and (stored["score"], stored["comment"], stored["category"]) == (10, "great service", "promoter")
+    assert stored is not None and (stored["score"], stored["comment"], stored["category"]) == (
+        10,
+        "great service",
+        "promoter",
+    )
     assert tokens.is_answered(db.table(), link.token)
     assert sms_sent() == [(PHONE, "Cedar & Sage: thank you for your answer!")]
 
@@ -107,8 +153,13 @@ def test_start_lifts_a_stop(app: Any, store: dict[str, Any]) -> None:
 def test_help_names_the_brand_the_contact_and_the_rates(app: Any, store: dict[str, Any]) -> None:
     texted(store)
     reply(app, "HELP")
-    assert sms_sent() == [(PHONE, "Cedar & Sage order updates and surveys, a few messages per order. Help: +302101234567. "
-                                  "Msg & data rates may apply. Reply STOP to opt out.")]
+    assert sms_sent() == [
+        (
+            PHONE,
+            "Cedar & Sage order updates and surveys, a few messages per order. Help: +302101234567. "
+            "Msg & data rates may apply. Reply STOP to opt out.",
+        )
+    ]
     assert answer_of(store) is None
 
 
@@ -121,11 +172,21 @@ def test_garbage_gets_one_help_message_per_survey_never_a_loop(app: Any, store: 
     assert answer_of(store, "csat") is None
 
 
-def test_a_number_with_no_open_survey_records_nothing_but_stop_and_help_still_work(app: Any, store: dict[str, Any]) -> None:
+def test_a_number_with_no_open_survey_records_nothing_but_stop_and_help_still_work(
+    app: Any, store: dict[str, Any]
+) -> None:
     # GIVEN a number we texted (a thank-you), with no survey open
     now = wall_clock() - timedelta(hours=1)
-    db.table().put({**keys.phone_message(PHONE, iso(now), store["store_id"]), "type": "phone_message", "store_id": store["store_id"],
-                    "customer_id": PHONE, "kind": "thank_you", "sent_at": iso(now)})
+    db.table().put(
+        {
+            **keys.phone_message(PHONE, iso(now), store["store_id"]),
+            "type": "phone_message",
+            "store_id": store["store_id"],
+            "customer_id": PHONE,
+            "kind": "thank_you",
+            "sent_at": iso(now),
+        }
+    )
     reply(app, "8")
     assert sms_sent() == []
     assert list(db.table().partition(keys.order_pk(store["store_id"], "1001"))) == []
@@ -147,10 +208,12 @@ def test_a_redelivered_reply_is_handled_once(app: Any, store: dict[str, Any]) ->
 
 
 @pytest.mark.world_time("2027-03-01T08:00:00Z")
-def test_a_stop_from_a_number_no_store_texted_lately_still_blocks_every_later_sms(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_a_stop_from_a_number_no_store_texted_lately_still_blocks_every_later_sms(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     import devstack
-    from tests.support.world import at, sms_to
     from tests.support.orders import post_order
+    from tests.support.world import at, sms_to
 
     # GIVEN a number whose SMS records have expired (nothing tells which store texted it)
     stranger = "+306998877665"
@@ -158,12 +221,26 @@ def test_a_stop_from_a_number_no_store_texted_lately_still_blocks_every_later_sm
     reply(app, "STOP", phone=stranger)
     assert sms_sent() == []
     # THEN a store that later gets an order from that number sends it no SMS
-    post_order(client, store, "N-1", "created", "2027-03-01T08:00:00Z", {"phone": stranger, "first_name": "Eleni", "sms_consent": True})
+    post_order(
+        client,
+        store,
+        "N-1",
+        "created",
+        "2027-03-01T08:00:00Z",
+        {"phone": stranger, "first_name": "Eleni", "sms_consent": True},
+    )
     devstack.deliver(app, at("2027-03-01T08:01:00Z"))
     assert sms_to(stranger) == []
     # AND START from the number lifts it for the next message
     reply(app, "START", phone=stranger)
-    post_order(client, store, "N-2", "created", "2027-03-02T08:00:00Z", {"phone": stranger, "first_name": "Eleni", "sms_consent": True})
+    post_order(
+        client,
+        store,
+        "N-2",
+        "created",
+        "2027-03-02T08:00:00Z",
+        {"phone": stranger, "first_name": "Eleni", "sms_consent": True},
+    )
     devstack.deliver(app, at("2027-03-02T08:01:00Z"))
     assert len(sms_to(stranger)) == 1
 
@@ -180,7 +257,9 @@ def test_an_auto_responder_that_starts_with_a_digit_gets_no_loop(app: Any, store
     assert len(sms_sent()) == 1
 
 
-@pytest.mark.parametrize("body", ["2 min away, I'll call you back", "5 minutes", "3 pm", "10 more days", "2 دقائق", "5 λεπτά"])
+@pytest.mark.parametrize(
+    "body", ["2 min away, I'll call you back", "5 minutes", "3 pm", "10 more days", "2 دقائق", "5 λεπτά"]
+)
 def test_a_number_that_is_clearly_a_quantity_is_not_a_score(body: str) -> None:
     from chalicelib.messaging.sms_inbound import Intent, read_reply
 
@@ -199,15 +278,28 @@ def test_repeated_score_replies_get_one_thank_you_per_survey(app: Any, store: di
     assert sms_sent() == [(PHONE, "Cedar & Sage: thank you for your answer!")]
 
 
-def test_a_score_by_sms_after_a_comment_on_the_page_keeps_the_comment(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_a_score_by_sms_after_a_comment_on_the_page_keeps_the_comment(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     from urllib.parse import urlencode
 
     # GIVEN a customer who answered 2 on the page and wrote what went wrong
     texted(store)
-    page_link = tokens.issue_survey(db.table(), store=store, customer_id=PHONE, order_id="1001", kind="nps", channel="email",
-                                     contact="dana@example.com", now=wall_clock() - timedelta(minutes=4), language="en")
+    page_link = tokens.issue_survey(
+        db.table(),
+        store=store,
+        customer_id=PHONE,
+        order_id="1001",
+        kind="nps",
+        channel="email",
+        contact="dana@example.com",
+        now=wall_clock() - timedelta(minutes=4),
+        language="en",
+    )
     form = urlencode({"score": "2", "comment": "The teapot arrived cracked", "nonce": answers.nonce(page_link.token)})
-    posted = client.http.post(f"/s/{page_link.token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form)
+    posted = client.http.post(
+        f"/s/{page_link.token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form
+    )
     assert posted.status_code == 200, posted.body
     # WHEN they later text only a score
     reply(app, "1")
@@ -227,4 +319,7 @@ def test_a_score_by_sms_after_a_comment_on_the_page_keeps_the_comment(app: Any, 
     assert stored is not None and stored["comment"] == "And the lid does not fit"
     assert [c["text"] for c in stored["comments"]] == ["The teapot arrived cracked", "And the lid does not fit"]
     case = cases.get(db.table(), store["store_id"], cases.case_id_for(PHONE, "1001"), consistent=True)
-    assert case is not None and [c["text"] for c in case["comments"]] == ["The teapot arrived cracked", "And the lid does not fit"]
+    assert case is not None and [c["text"] for c in case["comments"]] == [
+        "The teapot arrived cracked",
+        "And the lid does not fit",
+    ]

@@ -1,25 +1,33 @@
 """GET /stores/{id}/stats: daily counters summed, one read per day."""
-from __future__ import annotations
 
-import pytest
+from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.reports import stats
-from chalicelib.storage import db
+import pytest
 
 from chalicelib.core.clock import wall_clock
+from chalicelib.reports import stats
+from chalicelib.storage import db
+from chalicelib.surveys import answers, tokens
 from tests.conftest import auth
-from chalicelib.surveys import answers
-from chalicelib.surveys import tokens
 
 
 def answered(store: dict[str, Any], order_id: str, score: int, days_ago: int = 0) -> None:
     when = wall_clock() - timedelta(days=days_ago)
     db.table().transact([stats.sent_op(store["store_id"], "nps", when)])
-    link = tokens.issue_survey(db.table(), store=store, customer_id=f"c{order_id}@example.com", order_id=order_id, kind="nps",
-                                channel="email", contact=f"c{order_id}@example.com", now=when, language="en")
+    link = tokens.issue_survey(
+        db.table(),
+        store=store,
+        customer_id=f"c{order_id}@example.com",
+        order_id=order_id,
+        kind="nps",
+        channel="email",
+        contact=f"c{order_id}@example.com",
+        now=when,
+        language="en",
+    )
     survey = tokens.load(db.table(), link.token, when)
     assert survey is not None
     answers.record_answer(db.table(), survey, score=score, comment="", via="page", now=when)
@@ -64,8 +72,13 @@ def test_stats_read_one_item_per_day_whatever_the_number_of_answers(client: Any,
 
 def test_stats_need_the_store_key_and_a_sane_range(client: Any, store: dict[str, Any]) -> None:
     assert client.http.get(f"/stores/{store['store_id']}/stats").status_code == 401
-    assert client.http.get(f"/stores/{store['store_id']}/stats?days=0", headers=auth(store["api_key"])).status_code == 400
-    assert client.http.get(f"/stores/{store['store_id']}/stats?days=abc", headers=auth(store["api_key"])).status_code == 400
+    assert (
+        client.http.get(f"/stores/{store['store_id']}/stats?days=0", headers=auth(store["api_key"])).status_code == 400
+    )
+    assert (
+        client.http.get(f"/stores/{store['store_id']}/stats?days=abc", headers=auth(store["api_key"])).status_code
+        == 400
+    )
 
 
 def test_a_superscript_digit_as_days_is_a_400_not_a_crash(client: Any, store: dict[str, Any]) -> None:
@@ -87,13 +100,15 @@ def test_csat_stores_get_csat(client: Any, store: dict[str, Any]) -> None:
 
 
 @pytest.mark.world_time("2027-03-01T08:00:00Z")
-def test_surveys_sent_by_the_engine_count_towards_the_response_rate(app: Any, client: Any, store: dict[str, Any]) -> None:
+def test_surveys_sent_by_the_engine_count_towards_the_response_rate(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
     import devstack
+    from chalicelib.reports.stats import summary
     from chalicelib.storage import db
     from chalicelib.stores import registry
-    from chalicelib.reports.stats import summary
-    from tests.support.world import at, subjects_to
     from tests.support.orders import customer, post_order
+    from tests.support.world import at, subjects_to
 
     # GIVEN an order delivered on a Monday morning in Athens
     post_order(client, store, "S-1", "created", "2027-03-01T08:00:00Z", customer())

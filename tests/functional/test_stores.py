@@ -1,4 +1,5 @@
 """Stores: created by the operator, read and changed with the store's own key."""
+
 from __future__ import annotations
 
 import json
@@ -67,10 +68,19 @@ def test_patch_validates_and_changes_only_what_was_sent(client: Any, store: dict
     url = f"/stores/{store['store_id']}"
     bad = client.http.patch(url, headers=auth(store["api_key"]), body=json.dumps({"timezone": "Nowhere/Land"}))
     assert bad.status_code == 400 and bad.json_body["error"]["field"] == "timezone"
-    ok = client.http.patch(url, headers=auth(store["api_key"]), body=json.dumps({"timezone": "Asia/Jerusalem", "language": "he", "survey_type": "csat"}))
+    ok = client.http.patch(
+        url,
+        headers=auth(store["api_key"]),
+        body=json.dumps({"timezone": "Asia/Jerusalem", "language": "he", "survey_type": "csat"}),
+    )
     assert ok.status_code == 200
     again = client.http.get(url, headers=auth(store["api_key"])).json_body
-    assert (again["timezone"], again["language"], again["survey_type"], again["name"]) == ("Asia/Jerusalem", "he", "csat", "Cedar & Sage")
+    assert (again["timezone"], again["language"], again["survey_type"], again["name"]) == (
+        "Asia/Jerusalem",
+        "he",
+        "csat",
+        "Cedar & Sage",
+    )
 
 
 def test_wrong_key_is_401_and_another_stores_key_is_404(client: Any, store: dict[str, Any]) -> None:
@@ -86,7 +96,9 @@ def test_wrong_key_is_401_and_another_stores_key_is_404(client: Any, store: dict
 def test_api_keys_are_stored_hashed(moto: Any, client: Any, store: dict[str, Any]) -> None:
     import boto3
 
-    raw = boto3.client("dynamodb").get_item(TableName=moto.table, Key={"PK": {"S": f"STORE#{store['store_id']}"}, "SK": {"S": "STORE"}})["Item"]
+    raw = boto3.client("dynamodb").get_item(
+        TableName=moto.table, Key={"PK": {"S": f"STORE#{store['store_id']}"}, "SK": {"S": "STORE"}}
+    )["Item"]
     flat = json.dumps(raw)
     assert store["api_key"] not in flat
     assert raw["api_key_hash"]["S"] != store["api_key"]
@@ -110,23 +122,37 @@ def public_dns(host: str) -> list[str]:
     return ["52.1.2.3"] if host == "hooks.slack.com" else []
 
 
-def test_outside_the_local_stage_a_webhook_must_be_a_public_https_address(moto: Any, store: dict[str, Any], monkeypatch: Any) -> None:
+def test_outside_the_local_stage_a_webhook_must_be_a_public_https_address(
+    moto: Any, store: dict[str, Any], monkeypatch: Any
+) -> None:
     import pytest
 
+    from chalicelib.core.clock import wall_clock
+    from chalicelib.core.errors import InvalidInput
     from chalicelib.platform import config
     from chalicelib.storage import db
     from chalicelib.stores import registry
-    from chalicelib.core.clock import wall_clock
-    from chalicelib.core.errors import InvalidInput
 
     # GIVEN a deployed stage (no local webhooks)
     monkeypatch.setenv("ALLOW_LOCAL_WEBHOOKS", "off")
     config.reset()
     # WHEN a store points its alerts at the metadata service THEN it is refused, naming the field
     with pytest.raises(InvalidInput) as refused:
-        registry.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://169.254.169.254/latest"}, wall_clock(), resolve=public_dns)
+        registry.update_store(
+            db.table(),
+            store["store_id"],
+            {"slack_webhook_url": "https://169.254.169.254/latest"},
+            wall_clock(),
+            resolve=public_dns,
+        )
     assert refused.value.field == "slack_webhook_url"
     # AND a public https address is fine
-    item = registry.update_store(db.table(), store["store_id"], {"slack_webhook_url": "https://hooks.slack.com/services/T0/B0/x"}, wall_clock(), resolve=public_dns)
+    item = registry.update_store(
+        db.table(),
+        store["store_id"],
+        {"slack_webhook_url": "https://hooks.slack.com/services/T0/B0/x"},
+        wall_clock(),
+        resolve=public_dns,
+    )
     assert item["slack_webhook_url"] == "https://hooks.slack.com/services/T0/B0/x"
     config.reset()

@@ -1,4 +1,5 @@
 """The survey page: GET shows the form and records nothing; POST records the latest answer."""
+
 from __future__ import annotations
 
 import json
@@ -9,25 +10,38 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.core.clock import wall_clock
+from chalicelib.core.models import JobKind
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
-
-from chalicelib.core.clock import wall_clock
-from chalicelib.core.models import JobKind
+from chalicelib.surveys import answers, pages, tokens
 from tests.conftest import auth
-from chalicelib.surveys import answers
-from chalicelib.surveys import pages
-from chalicelib.surveys import tokens
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def issue(store: dict[str, Any], *, language: str = "en", order_id: str = "1001", now: datetime | None = None, **settings: Any) -> tokens.SurveyLink:
-    db.table().put({**keys.order(store["store_id"], order_id), "type": "order", "order_id": order_id, "items": [{"sku": "LAMP-1", "title": "Desk lamp"}]})
+def issue(
+    store: dict[str, Any], *, language: str = "en", order_id: str = "1001", now: datetime | None = None, **settings: Any
+) -> tokens.SurveyLink:
+    db.table().put(
+        {
+            **keys.order(store["store_id"], order_id),
+            "type": "order",
+            "order_id": order_id,
+            "items": [{"sku": "LAMP-1", "title": "Desk lamp"}],
+        }
+    )
     return tokens.issue_survey(
-        db.table(), store={**store, **settings}, customer_id="ana@example.com", order_id=order_id, kind="nps",
-        channel="email", contact="ana@example.com", now=now or wall_clock(), language=language,
+        db.table(),
+        store={**store, **settings},
+        customer_id="ana@example.com",
+        order_id=order_id,
+        kind="nps",
+        channel="email",
+        contact="ana@example.com",
+        now=now or wall_clock(),
+        language=language,
     )
 
 
@@ -73,20 +87,26 @@ def test_a_scanner_opening_the_link_records_nothing(client: Any, store: dict[str
     assert today_counts(store) == {}
 
 
-def test_the_inline_script_is_allowed_by_its_hash_and_nothing_external_loads(client: Any, store: dict[str, Any]) -> None:
+def test_the_inline_script_is_allowed_by_its_hash_and_nothing_external_loads(
+    client: Any, store: dict[str, Any]
+) -> None:
     link = issue(store)
     page = client.http.get(f"/s/{link.token}?score=3")
     html = page.body.decode()
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'sha256-" in csp and "default-src 'none'" in csp
     assert f"<script>{pages.SCRIPT}</script>" in html
-    assert "src=" not in html.replace('data-question', '') and "http" not in re.sub(r'action="[^"]*"', "", html)
+    assert "src=" not in html.replace("data-question", "") and "http" not in re.sub(r'action="[^"]*"', "", html)
 
 
 def test_a_post_without_the_page_nonce_records_nothing(client: Any, store: dict[str, Any]) -> None:
     link, other = issue(store), issue(store, order_id="1002")
     other_nonce = nonce_of(client.http.get(f"/s/{other.token}").body.decode())
-    for fields in ({"score": "2", "comment": "bad"}, {"score": "2", "nonce": "forged.value"}, {"score": "2", "nonce": other_nonce}):
+    for fields in (
+        {"score": "2", "comment": "bad"},
+        {"score": "2", "nonce": "forged.value"},
+        {"score": "2", "nonce": other_nonce},
+    ):
         answer = post(client, link.token, **fields)
         assert answer.status_code == 403
         assert "Your answer was not saved" in answer.body.decode()
@@ -97,18 +117,32 @@ def test_a_post_without_the_page_nonce_records_nothing(client: Any, store: dict[
 def test_an_answer_is_stored_counted_and_thanked(client: Any, store: dict[str, Any]) -> None:
     # GIVEN a survey with a pending reminder
     link = issue(store)
-    reminder = jobs.job_item(keys.order_pk(store["store_id"], "1001"), JobKind.SURVEY_REMINDER, wall_clock() + timedelta(days=3),
-                             store_id=store["store_id"], shards=4, order_id="1001", data={"token": link.token})
+    reminder = jobs.job_item(
+        keys.order_pk(store["store_id"], "1001"),
+        JobKind.SURVEY_REMINDER,
+        wall_clock() + timedelta(days=3),
+        store_id=store["store_id"],
+        shards=4,
+        order_id="1001",
+        data={"token": link.token},
+    )
     db.table().put(reminder)
     html = client.http.get(f"/s/{link.token}?score=10").body.decode()
     # WHEN the customer sends 10 with a comment holding markup
-    answer = post(client, link.token, score="10", comment="Lovely <b>lamp</b><script>x()</script>", nonce=nonce_of(html))
+    answer = post(
+        client, link.token, score="10", comment="Lovely <b>lamp</b><script>x()</script>", nonce=nonce_of(html)
+    )
     # THEN they are thanked, and the answer is stored as plain text, counted and the reminder cancelled
     assert answer.status_code == 200
     assert "Thank you for your answer!" in answer.body.decode()
     stored = response_item(store)
     assert stored is not None
-    assert (stored["score"], stored["category"], stored["comment"], stored["language"]) == (10, "promoter", "Lovely lamp x()", "en")
+    assert (stored["score"], stored["category"], stored["comment"], stored["language"]) == (
+        10,
+        "promoter",
+        "Lovely lamp x()",
+        "en",
+    )
     assert stored["products"] == [{"sku": "LAMP-1", "title": "Desk lamp"}]
     assert tokens.is_answered(db.table(), link.token)
     assert today_counts(store) == {"responses": 1, "nps_responses": 1, "nps_score_sum": 10, "nps_promoter": 1}
@@ -128,12 +162,26 @@ def test_changing_the_answer_counts_only_the_latest(client: Any, store: dict[str
     # and the day's counters hold it once
     stored = response_item(store)
     assert stored is not None and (stored["score"], stored["category"], stored.get("comment")) == (8, "passive", "late")
-    assert today_counts(store) == {"responses": 1, "nps_responses": 1, "nps_score_sum": 8, "nps_passive": 1, "nps_detractor": 0}
+    assert today_counts(store) == {
+        "responses": 1,
+        "nps_responses": 1,
+        "nps_score_sum": 8,
+        "nps_passive": 1,
+        "nps_detractor": 0,
+    }
 
 
-@pytest.mark.parametrize(("fields", "message"), [({"score": "11"}, "Please choose a score."), ({"score": ""}, "Please choose a score."),
-                                                 ({"score": "5", "comment": "x" * 2001}, "Your comment is too long")])
-def test_invalid_answers_are_refused_and_not_recorded(client: Any, store: dict[str, Any], fields: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"score": "11"}, "Please choose a score."),
+        ({"score": ""}, "Please choose a score."),
+        ({"score": "5", "comment": "x" * 2001}, "Your comment is too long"),
+    ],
+)
+def test_invalid_answers_are_refused_and_not_recorded(
+    client: Any, store: dict[str, Any], fields: dict[str, str], message: str
+) -> None:
     link = issue(store)
     nonce = nonce_of(client.http.get(f"/s/{link.token}").body.decode())
     answer = post(client, link.token, nonce=nonce, **fields)
@@ -142,7 +190,9 @@ def test_invalid_answers_are_refused_and_not_recorded(client: Any, store: dict[s
     assert response_item(store) is None
 
 
-def test_unknown_and_expired_links_get_a_friendly_page_in_the_readers_language(client: Any, store: dict[str, Any]) -> None:
+def test_unknown_and_expired_links_get_a_friendly_page_in_the_readers_language(
+    client: Any, store: dict[str, Any]
+) -> None:
     expired = issue(store, now=wall_clock() - timedelta(days=31))
     for path in (f"/s/{expired.token}", "/s/NoSuchTokenNoSuchToken", "/s/x"):
         page = client.http.get(path, headers={"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.5"})
@@ -156,7 +206,12 @@ def test_unknown_and_expired_links_get_a_friendly_page_in_the_readers_language(c
 
 
 def test_the_page_speaks_the_customers_language_and_direction(client: Any, store: dict[str, Any]) -> None:
-    for language, text in (("ar", "ما مدى احتمال أن تنصح"), ("fa", "چقدر احتمال دارد"), ("he", "מה הסיכוי שתמליצו"), ("el", "Πόσο πιθανό είναι")):
+    for language, text in (
+        ("ar", "ما مدى احتمال أن تنصح"),
+        ("fa", "چقدر احتمال دارد"),
+        ("he", "מה הסיכוי שתמליצו"),
+        ("el", "Πόσο πιθανό είναι"),
+    ):
         link = issue(store, language=language, order_id=f"o-{language}")
         html = client.http.get(f"/s/{link.token}?score=2").body.decode()
         direction = "ltr" if language == "el" else "rtl"
@@ -166,11 +221,15 @@ def test_the_page_speaks_the_customers_language_and_direction(client: Any, store
 
 
 def _patch(client: Any, store: dict[str, Any], **settings: Any) -> None:
-    answer = client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(settings))
+    answer = client.http.patch(
+        f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(settings)
+    )
     assert answer.status_code == 200, answer.body
 
 
-def test_every_respondent_is_invited_to_review_unless_the_store_asks_for_promoters_only(client: Any, store: dict[str, Any]) -> None:
+def test_every_respondent_is_invited_to_review_unless_the_store_asks_for_promoters_only(
+    client: Any, store: dict[str, Any]
+) -> None:
     _patch(client, store, review_links=[{"name": "Google", "url": "https://g.example/review"}])
     link = issue(store)
     nonce = answers.nonce(link.token)
@@ -179,7 +238,9 @@ def test_every_respondent_is_invited_to_review_unless_the_store_asks_for_promote
     _patch(client, store, review_invite="promoters")
     other = issue(store, order_id="1002")
     assert "Review us on" not in post(client, other.token, score="6", nonce=answers.nonce(other.token)).body.decode()
-    assert "Review us on Google" in post(client, other.token, score="10", nonce=answers.nonce(other.token)).body.decode()
+    assert (
+        "Review us on Google" in post(client, other.token, score="10", nonce=answers.nonce(other.token)).body.decode()
+    )
 
 
 def test_csat_and_ces_scales(client: Any, store: dict[str, Any]) -> None:
@@ -193,7 +254,9 @@ def test_csat_and_ces_scales(client: Any, store: dict[str, Any]) -> None:
     assert checked_score(html) is None
 
 
-def test_behind_a_stage_path_the_page_posts_back_under_that_path(client: Any, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_behind_a_stage_path_the_page_posts_back_under_that_path(
+    client: Any, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from chalicelib.messaging import links
     from chalicelib.platform import config
 
@@ -204,7 +267,9 @@ def test_behind_a_stage_path_the_page_posts_back_under_that_path(client: Any, st
     assert link.url.startswith("https://abc123.execute-api.us-east-1.amazonaws.com/api/s/")
     # WHEN the customer opens the survey and the unsubscribe page
     survey = client.http.get(f"/s/{link.token}").body.decode()
-    unsubscribe = client.http.get(f"/u/{links.unsubscribe_token(store['store_id'], 'ana@example.com', 'ana@example.com')}").body.decode()
+    unsubscribe = client.http.get(
+        f"/u/{links.unsubscribe_token(store['store_id'], 'ana@example.com', 'ana@example.com')}"
+    ).body.decode()
     # THEN their forms post back under /api (a path without it is not the API: the answer would be lost)
     assert f'action="/api/s/{link.token}"' in survey
     assert re.search(r'action="/api/u/[^"]+"', unsubscribe)

@@ -1,12 +1,13 @@
 """The /u/{token} pages: confirm on GET, unsubscribe on POST (RFC 8058 one-click or a choice)."""
+
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from chalicelib.core.clock import wall_clock
 from chalicelib.messaging import links, suppression
 from chalicelib.storage import db, keys
-from chalicelib.core.clock import wall_clock
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 EMAIL = "ana@example.com"
@@ -71,8 +72,13 @@ def status_of(html: str) -> dict[str, str]:
 
 def test_opening_the_link_again_shows_what_the_person_receives_now(client: Any, store: dict[str, Any]) -> None:
     # GIVEN a customer with an email and a phone, who first stops surveys by email
-    db.table().put({**keys.customer(store["store_id"], EMAIL), "type": "customer", "email": EMAIL, "phone": "+306912345678"})
-    assert status_of(client.http.get(f"/u/{token_for(store)}").body.decode()) == {"email": "everything", "sms": "everything"}
+    db.table().put(
+        {**keys.customer(store["store_id"], EMAIL), "type": "customer", "email": EMAIL, "phone": "+306912345678"}
+    )
+    assert status_of(client.http.get(f"/u/{token_for(store)}").body.decode()) == {
+        "email": "everything",
+        "sms": "everything",
+    }
     client.http.post(f"/u/{token_for(store)}", headers=FORM, body="choice=surveys")
     # WHEN they open the link again
     html = client.http.get(f"/u/{token_for(store)}").body.decode()
@@ -105,7 +111,9 @@ def test_resubscribe_needs_the_pages_nonce_and_lifts_the_email_suppression(clien
 
 
 def test_one_click_wins_over_anything_else_in_the_body(client: Any, store: dict[str, Any]) -> None:
-    answer = client.http.post(f"/u/{token_for(store)}", headers=FORM, body="List-Unsubscribe=One-Click&resubscribe=email")
+    answer = client.http.post(
+        f"/u/{token_for(store)}", headers=FORM, body="List-Unsubscribe=One-Click&resubscribe=email"
+    )
     assert answer.status_code == 200
     item = suppression.lookup(db.table(), store["store_id"], EMAIL, "email")
     assert item is not None and item["scope"] == "all"

@@ -1,4 +1,5 @@
 """The generic order endpoint (Standard Webhooks): signatures, schema, the life of an order."""
+
 from __future__ import annotations
 
 import time
@@ -23,7 +24,12 @@ def test_a_signed_event_creates_the_order_once(client: Any, store: dict[str, Any
     assert len(orders(store["store_id"])) == 1
     person = customer(store["store_id"], "nikos@example.gr")
     assert person is not None
-    assert (person["phone"], person["language"], person["timezone"], person["birthday"]) == ("+306944000111", "el", "Europe/Athens", "02-29")
+    assert (person["phone"], person["language"], person["timezone"], person["birthday"]) == (
+        "+306944000111",
+        "el",
+        "Europe/Athens",
+        "02-29",
+    )
     assert person["email_consent"] is True and "sms_consent" not in person
     # a warranty reminder and a birthday greeting are planned
     assert any(sk.startswith("JOB#warranty") for sk in jobs_of(keys.order_pk(store["store_id"], "A-1001")))
@@ -71,12 +77,17 @@ def test_wrong_signatures_and_stale_timestamps_are_refused(client: Any, store: d
         ({"currency": "euro"}, "currency"),
     ],
 )
-def test_schema_errors_name_the_field_and_write_nothing(client: Any, store: dict[str, Any], change: dict[str, Any], field: str) -> None:
+def test_schema_errors_name_the_field_and_write_nothing(
+    client: Any, store: dict[str, Any], change: dict[str, Any], field: str
+) -> None:
     before = count_items()
     response = send(client, store, {**EVENT, **change})
     assert response.status_code == 400
     assert response.json_body["error"]["field"] == field
-    assert field in response.json_body["error"]["message"] or field.split(".")[-1] in response.json_body["error"]["message"]
+    assert (
+        field in response.json_body["error"]["message"]
+        or field.split(".")[-1] in response.json_body["error"]["message"]
+    )
     assert count_items() == before
 
 
@@ -90,11 +101,14 @@ def test_unusable_contact_data_is_dropped_with_a_warning_and_the_order_kept(clie
     event = {**EVENT, "customer": {"email": "nikos(at)example", "phone": "12", "first_name": "Nikos"}}
     response = send(client, store, event)
     assert response.status_code == 200
-    assert response.json_body["warnings"] == ["customer.email: not a valid email address", "customer.phone: not a valid phone number"]
+    assert response.json_body["warnings"] == [
+        "customer.email: not a valid email address",
+        "customer.phone: not a valid phone number",
+    ]
     stored = order(store["store_id"], "A-1001")
     assert stored is not None and "customer_id" not in stored
     # no customer, so no messages
-    assert [i for i in jobs_of(keys.order_pk(store["store_id"], "A-1001"))] == []
+    assert list(jobs_of(keys.order_pk(store["store_id"], "A-1001"))) == []
 
 
 def test_a_delivered_then_cancelled_order(client: Any, store: dict[str, Any]) -> None:
@@ -109,11 +123,16 @@ def test_a_delivered_then_cancelled_order(client: Any, store: dict[str, Any]) ->
 
 # --- the README example, pasted into bash against `make run` ---------------------------------
 @pytest.mark.parametrize("when", ["9999-12-31T23:00:00Z", "0001-01-01T00:00:00+05:00", "1066-10-14T09:00:00Z"])
-def test_an_event_time_outside_any_plausible_range_is_a_400_and_writes_nothing(client: Any, store: dict[str, Any], when: str) -> None:
+def test_an_event_time_outside_any_plausible_range_is_a_400_and_writes_nothing(
+    client: Any, store: dict[str, Any], when: str
+) -> None:
     # GIVEN a correctly signed order event dated in year 9999, or before the year 1 once read as UTC, or in 1066
     before = count_items()
     # WHEN the platform sends it, as created and as delivered
-    answers = [send(client, store, {**EVENT, "status": status, "occurred_at": when}, message_id=f"msg-{status}") for status in ("created", "delivered")]
+    answers = [
+        send(client, store, {**EVENT, "status": status, "occurred_at": when}, message_id=f"msg-{status}")
+        for status in ("created", "delivered")
+    ]
     # THEN each gets a 400 naming occurred_at (not a 500 from date arithmetic), and nothing is written
     assert [a.status_code for a in answers] == [400, 400]
     assert all(a.json_body["error"]["field"] == "occurred_at" for a in answers)

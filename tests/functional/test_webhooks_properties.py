@@ -1,5 +1,6 @@
 """Arbitrary bytes, headers and JSON at every webhook route: never a 5xx, and never a write
 without a valid signature."""
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures import payload, shopify_headers, standard_headers, woo_headers
-from tests.support.intake import count_items
 from tests.support.fuzzing import examples
+from tests.support.intake import count_items
 
-ROUTES = {"shopify": "/webhooks/shopify/{}", "woocommerce": "/webhooks/woocommerce/{}", "generic": "/webhooks/orders/{}"}
+ROUTES = {
+    "shopify": "/webhooks/shopify/{}",
+    "woocommerce": "/webhooks/woocommerce/{}",
+    "generic": "/webhooks/orders/{}",
+}
 HEADER_NAMES = [
     "Content-Type",
     "X-Shopify-Hmac-Sha256",
@@ -28,12 +33,35 @@ HEADER_NAMES = [
     "webhook-timestamp",
     "webhook-signature",
 ]
-SHOPIFY_TOPICS = ["orders/create", "orders/paid", "orders/fulfilled", "orders/cancelled", "fulfillments/create", "fulfillments/update", "refunds/create", "customers/redact", "shop/redact", "customers/data_request", "orders/updated", "nonsense"]
+SHOPIFY_TOPICS = [
+    "orders/create",
+    "orders/paid",
+    "orders/fulfilled",
+    "orders/cancelled",
+    "fulfillments/create",
+    "fulfillments/update",
+    "refunds/create",
+    "customers/redact",
+    "shop/redact",
+    "customers/data_request",
+    "orders/updated",
+    "nonsense",
+]
 WOO_TOPICS = ["order.created", "order.updated", "order.deleted", "product.created", "nonsense"]
 FIXTURES = {
-    "shopify": ["shopify/orders_create.json", "shopify/fulfillments_update.json", "shopify/refunds_create.json", "shopify/customers_redact.json",
-                "shopify/docs/orders_create.json", "shopify/docs/customers_data_request.json"],
-    "woocommerce": ["woocommerce/order_processing.json", "woocommerce/order_refunded.json", "woocommerce/docs/order_727_processing.json"],
+    "shopify": [
+        "shopify/orders_create.json",
+        "shopify/fulfillments_update.json",
+        "shopify/refunds_create.json",
+        "shopify/customers_redact.json",
+        "shopify/docs/orders_create.json",
+        "shopify/docs/customers_data_request.json",
+    ],
+    "woocommerce": [
+        "woocommerce/order_processing.json",
+        "woocommerce/order_refunded.json",
+        "woocommerce/docs/order_727_processing.json",
+    ],
     "generic": [],
 }
 GENERIC = {
@@ -64,10 +92,20 @@ SIGNED = settings(max_examples=examples(50))
 def _mutated(source: str) -> st.SearchStrategy[dict[str, Any]]:
     bases = [payload(name) for name in FIXTURES[source]] or [GENERIC]
     return st.builds(
-        lambda base, patch, nested: {**base, **patch, **({"customer": {**base.get("customer", {}), **nested}} if isinstance(base.get("customer"), dict) else {})},
+        lambda base, patch, nested: {
+            **base,
+            **patch,
+            **({"customer": {**base.get("customer", {}), **nested}} if isinstance(base.get("customer"), dict) else {}),
+        },
         st.sampled_from(bases),
         st.dictionaries(st.sampled_from(sorted({k for b in bases for k in b})), json_values, max_size=4),
-        st.dictionaries(st.sampled_from(["email", "phone", "first_name", "birthday", "email_consent", "language", "timezone", "nickname"]), json_values, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                ["email", "phone", "first_name", "birthday", "email_consent", "language", "timezone", "nickname"]
+            ),
+            json_values,
+            max_size=3,
+        ),
     )
 
 
@@ -81,7 +119,9 @@ def bodies(source: str) -> st.SearchStrategy[bytes]:
 
 
 def headers() -> st.SearchStrategy[dict[str, str]]:
-    return st.dictionaries(st.one_of(st.sampled_from(HEADER_NAMES), header_text.filter(lambda k: k.strip() != "")), header_text, max_size=8)
+    return st.dictionaries(
+        st.one_of(st.sampled_from(HEADER_NAMES), header_text.filter(lambda k: k.strip() != "")), header_text, max_size=8
+    )
 
 
 def _check_unsigned(client: Any, store: dict[str, Any], source: str, body: bytes, sent: dict[str, str]) -> None:
@@ -128,7 +168,9 @@ def test_signed_arbitrary_payloads_never_fail(client: Any, store: dict[str, Any]
     @SIGNED
     @example(body=NOTE_ATTRIBUTES_NUMBER, topic="orders/create", event_id="pinned-1")  # TypeError iterating a number
     @example(body=META_DATA_NUMBER, topic="order.updated", event_id="pinned-2")  # the same in WooCommerce's meta_data
-    @example(body=LONE_SURROGATE_STATUS, topic="order.updated", event_id="pinned-3")  # an answer that could not be encoded
+    @example(
+        body=LONE_SURROGATE_STATUS, topic="order.updated", event_id="pinned-3"
+    )  # an answer that could not be encoded
     @given(body=bodies(source), topic=st.sampled_from(topics), event_id=header_text)
     def check(body: bytes, topic: str, event_id: str) -> None:
         if source == "shopify":

@@ -1,4 +1,5 @@
 """Shopify webhooks: real-shaped payloads in every topic, each delivered twice."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ def post(client: Any, store: dict[str, Any], body: bytes, headers: dict[str, str
     return client.http.post(f"/webhooks/shopify/{store['store_id']}", headers=headers, body=body)
 
 
-def deliver(client: Any, store: dict[str, Any], fixture: str, topic: str, event_id: str, secret: str | None = None) -> Any:
+def deliver(
+    client: Any, store: dict[str, Any], fixture: str, topic: str, event_id: str, secret: str | None = None
+) -> Any:
     body = raw(f"shopify/{fixture}.json")
     return post(client, store, body, shopify_headers(secret or store["webhook_secret"], body, topic, event_id))
 
@@ -47,7 +50,12 @@ def test_each_topic_delivered_twice_stores_one_order_and_refuses_a_bad_signature
     body = raw(f"shopify/{fixture}.json")
     # GIVEN a delivery signed with the wrong secret, or tampered with after signing
     forged = post(client, store, body, shopify_headers("not-the-secret", body, topic, "ev-1"))
-    tampered = post(client, store, body.replace(b"5720349812345", b"5720349812346", 1), shopify_headers(store["webhook_secret"], body, topic, "ev-1"))
+    tampered = post(
+        client,
+        store,
+        body.replace(b"5720349812345", b"5720349812346", 1),
+        shopify_headers(store["webhook_secret"], body, topic, "ev-1"),
+    )
     # THEN both are refused and nothing is written
     assert forged.status_code == 401 and tampered.status_code == 401
     assert forged.json_body["error"]["code"] == "unauthorized"
@@ -132,7 +140,10 @@ def test_events_out_of_order_never_move_an_order_back(client: Any, store: dict[s
     # GIVEN the payment arrives before the creation, and the delivery before the fulfillment
     assert deliver(client, store, "orders_paid", "orders/paid", "ev-paid").json_body["status"] == "accepted"
     late_create = deliver(client, store, "orders_create", "orders/create", "ev-create")
-    assert deliver(client, store, "fulfillments_update", "fulfillments/update", "ev-delivered").json_body["status"] == "accepted"
+    assert (
+        deliver(client, store, "fulfillments_update", "fulfillments/update", "ev-delivered").json_body["status"]
+        == "accepted"
+    )
     late_fulfilled = deliver(client, store, "orders_fulfilled", "orders/fulfilled", "ev-fulfilled")
     # THEN the late events are answered 200 "stale" and change nothing
     assert late_create.status_code == 200 and late_create.json_body["status"] == "stale"
@@ -164,11 +175,20 @@ def test_a_refund_cancels_the_survey(client: Any, store: dict[str, Any]) -> None
 
 def test_the_shopify_client_secret_signs_once_the_store_saves_it(client: Any, store: dict[str, Any]) -> None:
     # GIVEN the store saves its Shopify app's client secret
-    patched = client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps({"shopify_webhook_secret": "shpss_cedar_sage_client_secret"}))
+    patched = client.http.patch(
+        f"/stores/{store['store_id']}",
+        headers=auth(store["api_key"]),
+        body=json.dumps({"shopify_webhook_secret": "shpss_cedar_sage_client_secret"}),
+    )
     assert patched.status_code == 200
     # THEN deliveries signed with it are accepted and those signed with the webhook secret are not
     assert deliver(client, store, "orders_create", "orders/create", "ev-a").status_code == 401
-    assert deliver(client, store, "orders_create", "orders/create", "ev-b", secret="shpss_cedar_sage_client_secret").status_code == 200
+    assert (
+        deliver(
+            client, store, "orders_create", "orders/create", "ev-b", secret="shpss_cedar_sage_client_secret"
+        ).status_code
+        == 200
+    )
 
 
 def test_the_same_action_in_two_topics_is_not_taken_for_a_duplicate(client: Any, store: dict[str, Any]) -> None:
@@ -187,9 +207,16 @@ def test_bad_requests_get_a_clear_4xx_and_write_nothing(client: Any, store: dict
         headers = {**shopify_headers(secret, body, topic, "ev-x"), **changes}
         return post(client, store, body, headers)
 
-    unknown_store = client.http.post("/webhooks/shopify/stnosuchstore000", headers=shopify_headers(secret, good, "orders/create", "e"), body=good)
+    unknown_store = client.http.post(
+        "/webhooks/shopify/stnosuchstore000", headers=shopify_headers(secret, good, "orders/create", "e"), body=good
+    )
     assert unknown_store.status_code == 404
-    missing = post(client, store, good, {k: v for k, v in shopify_headers(secret, good, "orders/create", "e").items() if k != "X-Shopify-Hmac-Sha256"})
+    missing = post(
+        client,
+        store,
+        good,
+        {k: v for k, v in shopify_headers(secret, good, "orders/create", "e").items() if k != "X-Shopify-Hmac-Sha256"},
+    )
     assert missing.status_code == 401 and "X-Shopify-Hmac-Sha256" in missing.json_body["error"]["message"]
     malformed = signed(b'{"id": 5720349812345, ')
     assert malformed.status_code == 400 and "malformed JSON" in malformed.json_body["error"]["message"]
@@ -224,7 +251,9 @@ def test_customers_redact_erases_the_customer_and_scrubs_the_order(client: Any, 
     assert response.status_code == 200 and response.json_body["status"] == "erased"
     assert customer(store_id, ELENI) is None
     leftovers = [i for i in all_items() if i.get("store_id") == store_id and i.get("type") != "store"]
-    assert leftovers and all(i.get("type") == "order" or str(i["SK"]).startswith("EVENT") or i.get("type") == "event" for i in leftovers)
+    assert leftovers and all(
+        i.get("type") == "order" or str(i["SK"]).startswith("EVENT") or i.get("type") == "event" for i in leftovers
+    )
     stored = order(store_id, ORDER_ID)
     assert stored is not None and "customer_id" not in stored and stored["erased_at"]
     assert not jobs_of(keys.order_pk(store_id, ORDER_ID))
@@ -235,7 +264,12 @@ def test_customers_redact_erases_the_customer_and_scrubs_the_order(client: Any, 
 def test_shop_redact_erases_every_customer_of_the_store(client: Any, store: dict[str, Any]) -> None:
     deliver(client, store, "orders_create", "orders/create", "ev-1")
     other = payload("shopify/orders_create.json")
-    other.update(id=5720349899999, email="nikos@example.gr", contact_email="nikos@example.gr", customer={**other["customer"], "email": "nikos@example.gr"})
+    other.update(
+        id=5720349899999,
+        email="nikos@example.gr",
+        contact_email="nikos@example.gr",
+        customer={**other["customer"], "email": "nikos@example.gr"},
+    )
     body = body_of(other)
     post(client, store, body, shopify_headers(store["webhook_secret"], body, "orders/create", "ev-2"))
     assert customer(store["store_id"], "nikos@example.gr") is not None
@@ -258,7 +292,9 @@ def _metrics(text: str) -> list[tuple[str, dict[str, str]]]:
     return found
 
 
-def test_metrics_count_received_duplicates_and_rejections_by_reason(client: Any, store: dict[str, Any], capfd: pytest.CaptureFixture[str]) -> None:
+def test_metrics_count_received_duplicates_and_rejections_by_reason(
+    client: Any, store: dict[str, Any], capfd: pytest.CaptureFixture[str]
+) -> None:
     import io
     import logging
 

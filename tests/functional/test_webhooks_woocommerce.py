@@ -1,4 +1,5 @@
 """WooCommerce webhooks: the creation ping, every handled status, each delivered twice."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,7 +33,14 @@ def test_the_creation_ping_is_answered_and_changes_nothing(client: Any, store: d
     assert response.json_body == {"status": "ignored", "reason": "ping"}
     assert count_items() == before
     # an unknown store is still unknown, even for a ping
-    assert client.http.post("/webhooks/woocommerce/stnosuchstore000", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=b"webhook_id=17").status_code == 404
+    assert (
+        client.http.post(
+            "/webhooks/woocommerce/stnosuchstore000",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=b"webhook_id=17",
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize(
@@ -44,11 +52,18 @@ def test_the_creation_ping_is_answered_and_changes_nothing(client: Any, store: d
         ("order.updated", "order_refunded", "refunded"),
     ],
 )
-def test_each_status_delivered_twice_stores_one_order_and_refuses_a_bad_signature(client: Any, store: dict[str, Any], topic: str, fixture: str, status: str) -> None:
+def test_each_status_delivered_twice_stores_one_order_and_refuses_a_bad_signature(
+    client: Any, store: dict[str, Any], topic: str, fixture: str, status: str
+) -> None:
     before = count_items()
     body = raw(f"woocommerce/{fixture}.json")
     forged = post(client, store, body, woo_headers("wrong-secret", body, topic))
-    unsigned = post(client, store, body, {k: v for k, v in woo_headers(store["webhook_secret"], body, topic).items() if k != "X-WC-Webhook-Signature"})
+    unsigned = post(
+        client,
+        store,
+        body,
+        {k: v for k, v in woo_headers(store["webhook_secret"], body, topic).items() if k != "X-WC-Webhook-Signature"},
+    )
     assert forged.status_code == 401 and unsigned.status_code == 401
     assert count_items() == before
     # WHEN WooCommerce delivers the same state twice (each attempt has a new delivery id)
@@ -85,16 +100,25 @@ def test_meta_data_keys_come_from_the_store_settings(client: Any, store: dict[st
 
     from tests.conftest import auth
 
-    client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps({"birthday_field": "date_of_birth", "email_consent_field": "newsletter"}))
+    client.http.patch(
+        f"/stores/{store['store_id']}",
+        headers=auth(store["api_key"]),
+        body=json.dumps({"birthday_field": "date_of_birth", "email_consent_field": "newsletter"}),
+    )
     order_json = payload("woocommerce/order_processing.json")
-    order_json["meta_data"] = [{"id": 1, "key": "_date_of_birth", "value": "17/04/1988"}, {"id": 2, "key": "newsletter", "value": "no"}]
+    order_json["meta_data"] = [
+        {"id": 1, "key": "_date_of_birth", "value": "17/04/1988"},
+        {"id": 2, "key": "newsletter", "value": "no"},
+    ]
     body = body_of(order_json)
     assert post(client, store, body, woo_headers(store["webhook_secret"], body, "order.created")).status_code == 200
     person = customer(store["store_id"], ELENI)
     assert person is not None and person["birthday"] == "1988-04-17" and person["email_consent"] is False
 
 
-def test_an_unpaid_order_waits_and_a_repeated_processing_update_is_not_a_second_order(client: Any, store: dict[str, Any]) -> None:
+def test_an_unpaid_order_waits_and_a_repeated_processing_update_is_not_a_second_order(
+    client: Any, store: dict[str, Any]
+) -> None:
     before = count_items()
     pending = deliver(client, store, "order_pending", "order.created")
     assert pending.json_body == {"status": "ignored", "reason": "status pending"}
@@ -114,7 +138,11 @@ def test_an_unpaid_order_waits_and_a_repeated_processing_update_is_not_a_second_
 def test_the_same_person_through_shopify_and_woocommerce_is_one_customer(client: Any, store: dict[str, Any]) -> None:
     deliver(client, store, "order_processing", "order.created")
     body = raw("shopify/orders_create.json")
-    client.http.post(f"/webhooks/shopify/{store['store_id']}", headers=shopify_headers(store["webhook_secret"], body, "orders/create", "ev-1"), body=body)
+    client.http.post(
+        f"/webhooks/shopify/{store['store_id']}",
+        headers=shopify_headers(store["webhook_secret"], body, "orders/create", "ev-1"),
+        body=body,
+    )
     person = customer(store["store_id"], ELENI)
     assert person is not None and person["orders_count"] == 2
     assert len(orders(store["store_id"])) == 2

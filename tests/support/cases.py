@@ -1,5 +1,6 @@
 """Answers, cases and alerts as support meets them: a store's settings changed through the
 API, a survey answered through its page, the cases listed, the alerts a support queue gets."""
+
 from __future__ import annotations
 
 import json
@@ -7,15 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from chalicelib.core.clock import wall_clock
+from chalicelib.platform.aws import clients
+from chalicelib.platform.config import settings
 from chalicelib.storage import db
 from chalicelib.stores import registry
-
-from chalicelib.platform.aws import clients
-from chalicelib.core.clock import wall_clock
-from chalicelib.platform.config import settings
+from chalicelib.surveys import answers, tokens
 from tests.conftest import auth
-from chalicelib.surveys import answers
-from chalicelib.surveys import tokens
 
 
 def subscribe_queue() -> str:
@@ -30,7 +29,9 @@ def subscribe_queue() -> str:
 def alerts_in(url: str) -> list[dict[str, Any]]:
     out = []
     while True:
-        messages = clients().sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        messages = (
+            clients().sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        )
         if not messages:
             return out
         for message in messages:
@@ -57,20 +58,40 @@ def response(**overrides: Any) -> dict[str, Any]:
 
 
 def set_store(client: Any, store: dict[str, Any], **settings_: Any) -> dict[str, Any]:
-    answer = client.http.patch(f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(settings_))
+    answer = client.http.patch(
+        f"/stores/{store['store_id']}", headers=auth(store["api_key"]), body=json.dumps(settings_)
+    )
     assert answer.status_code == 200, answer.body
     return registry.get_store(db.table(), store["store_id"], fresh=True)
 
 
-def answer_survey(client: Any, store: dict[str, Any], *, score: int, comment: str, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en") -> Any:
+def answer_survey(
+    client: Any,
+    store: dict[str, Any],
+    *,
+    score: int,
+    comment: str,
+    order_id: str = "1001",
+    customer: str = "maya@example.org",
+    language: str = "en",
+) -> Any:
     """Issue a survey for an order and answer it through the survey page's form."""
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
     link = tokens.issue_survey(
-        db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
-        channel="email", contact=customer, now=wall_clock(), language=language,
+        db.table(),
+        store=item,
+        customer_id=customer,
+        order_id=order_id,
+        kind="post_delivery",
+        channel="email",
+        contact=customer,
+        now=wall_clock(),
+        language=language,
     )
     form = urlencode({"score": str(score), "comment": comment, "nonce": answers.nonce(link.token)})
-    answer = client.http.post(f"/s/{link.token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form)
+    answer = client.http.post(
+        f"/s/{link.token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form
+    )
     assert answer.status_code == 200, answer.body
     return answer
 
@@ -81,12 +102,21 @@ def open_cases(client: Any, store: dict[str, Any], status: str = "open") -> list
     return list(answer.json_body["cases"])
 
 
-def answered(store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: datetime, language: str = "en") -> str:
+def answered(
+    store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: datetime, language: str = "en"
+) -> str:
     """A survey for an order, answered at ``at`` (as the survey page records it)."""
     item = set_store_item(store)
     link = tokens.issue_survey(
-        db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
-        channel="sms" if customer.startswith("+") else "email", contact=customer, now=at - timedelta(hours=1), language=language,
+        db.table(),
+        store=item,
+        customer_id=customer,
+        order_id=order_id,
+        kind="post_delivery",
+        channel="sms" if customer.startswith("+") else "email",
+        contact=customer,
+        now=at - timedelta(hours=1),
+        language=language,
     )
     survey = tokens.load(db.table(), link.token, at, consistent=True)
     assert survey is not None

@@ -16,6 +16,7 @@ every job of the store is judged:
 
 ``run`` is shared by the fast test (``make test``) and the soak (``make soak``, bench/soak.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,13 +29,12 @@ from random import Random
 from typing import Any
 
 import devstack
-
-from chalicelib.platform import aws
-from chalicelib.storage import db, keys
 from chalicelib.core.clock import iso, parse_iso
+from chalicelib.core.models import JobKind
+from chalicelib.platform import aws
 from chalicelib.schedule import jobs
 from chalicelib.schedule.dispatch import LEASE
-from chalicelib.core.models import JobKind
+from chalicelib.storage import db, keys
 from tests.conftest import STORE_BODY
 from tests.fixtures import body_of, standard_headers
 from tests.support.faults import Faults
@@ -65,7 +65,20 @@ class Figures:
     problems: list[str] = field(default_factory=list)
 
     def add(self, other: Figures) -> None:
-        for name in ("orders", "calls", "webhooks", "webhook_retries", "webhooks_not_accepted", "webhook_500s", "expected", "sent", "duplicates", "lost", "failed_with_reason", "unconfirmed"):
+        for name in (
+            "orders",
+            "calls",
+            "webhooks",
+            "webhook_retries",
+            "webhooks_not_accepted",
+            "webhook_500s",
+            "expected",
+            "sent",
+            "duplicates",
+            "lost",
+            "failed_with_reason",
+            "unconfirmed",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rate = other.rate
         for mine, theirs in ((self.faults, other.faults), (self.faults_by_service, other.faults_by_service)):
@@ -86,7 +99,9 @@ def without_stream_records() -> None:
 
 
 class World:
-    def __init__(self, client: Any, app: Any, move_clock: Callable[[datetime], None], faults: Faults, *, seed: int) -> None:
+    def __init__(
+        self, client: Any, app: Any, move_clock: Callable[[datetime], None], faults: Faults, *, seed: int
+    ) -> None:
         without_stream_records()
         self.client, self.app, self.faults = client, app, faults
         # A timestamp, not a datetime: moving the clock must not touch the process's TZ.
@@ -100,9 +115,20 @@ class World:
             self.store = created.json_body
             sid = self.store["store_id"]
             key = {"Authorization": f"Bearer {self.store['api_key']}", "Content-Type": "application/json"}
-            product = {"tips": "Warm the pot with hot water first.", "tips_links": [{"name": "How-to", "url": "https://cedarsage.example/v/tea"}]}
-            assert client.http.put(f"/stores/{sid}/products/TEA-1", headers=key, body=json.dumps(product)).status_code == 200
-            assert client.http.patch(f"/stores/{sid}", headers=key, body=json.dumps({"channels": {"survey": "both"}})).status_code == 200
+            product = {
+                "tips": "Warm the pot with hot water first.",
+                "tips_links": [{"name": "How-to", "url": "https://cedarsage.example/v/tea"}],
+            }
+            assert (
+                client.http.put(f"/stores/{sid}/products/TEA-1", headers=key, body=json.dumps(product)).status_code
+                == 200
+            )
+            assert (
+                client.http.patch(
+                    f"/stores/{sid}", headers=key, body=json.dumps({"channels": {"survey": "both"}})
+                ).status_code
+                == 200
+            )
 
     # -- webhooks, as a platform sends them ----------------------------------------------
     def post(self, event: dict[str, Any], message_id: str) -> None:
@@ -121,7 +147,12 @@ class World:
         self.figures.webhooks_not_accepted += 1
 
     def customer(self, i: int) -> dict[str, Any]:
-        who: dict[str, Any] = {"first_name": f"C{i}", "language": "en", "timezone": "Europe/Athens", "email_consent": True}
+        who: dict[str, Any] = {
+            "first_name": f"C{i}",
+            "language": "en",
+            "timezone": "Europe/Athens",
+            "email_consent": True,
+        }
         if i % 4 == 3:  # known by phone only
             return {**who, "phone": f"+3069{i:08d}", "sms_consent": True}
         who["email"] = f"c{i}@example.com"
@@ -132,8 +163,12 @@ class World:
     def event(self, i: int, status: str, when: datetime) -> tuple[dict[str, Any], str]:
         order_id = f"{i}"
         event = {
-            "order_id": order_id, "status": status, "occurred_at": iso(when), "order_name": f"#{order_id}",
-            "customer": self.customer(i), "items": [{"sku": "TEA-1", "title": "Ceramic teapot", "quantity": 1}],
+            "order_id": order_id,
+            "status": status,
+            "occurred_at": iso(when),
+            "order_name": f"#{order_id}",
+            "customer": self.customer(i),
+            "items": [{"sku": "TEA-1", "title": "Ceramic teapot", "quantity": 1}],
         }
         return event, f"{order_id}-{status}"
 
@@ -194,13 +229,22 @@ class World:
                 seen[(phone, _sms_signature(body))] += 1
             f.duplicates = sum(n - 1 for n in seen.values() if n > 1)
             f.problems += [f"duplicate: {who} {what!r} x{n}" for (who, what), n in seen.items() if n > 1][:20]
-            listed = {(j.get("order_id"), j.get("customer_id"), j.get("kind"), j.get("due")) for j in jobs.failed_jobs(db.table(), self.store["store_id"], limit=10_000)}
+            listed = {
+                (j.get("order_id"), j.get("customer_id"), j.get("kind"), j.get("due"))
+                for j in jobs.failed_jobs(db.table(), self.store["store_id"], limit=10_000)
+            }
             self._judge_jobs(listed, emails, texts)
         return f
 
-    def _judge_jobs(self, listed: set[tuple[Any, ...]], emails: dict[str, Any], texts: dict[str, tuple[str, str]]) -> None:
+    def _judge_jobs(
+        self, listed: set[tuple[Any, ...]], emails: dict[str, Any], texts: dict[str, tuple[str, str]]
+    ) -> None:
         f = self.figures
-        jobs = [j for j in _items() if j.get("type") == "job" and j.get("store_id") == self.store["store_id"] and j.get("kind") in MESSAGE_KINDS]
+        jobs = [
+            j
+            for j in _items()
+            if j.get("type") == "job" and j.get("store_id") == self.store["store_id"] and j.get("kind") in MESSAGE_KINDS
+        ]
         by_occurrence_sent: set[str] = set()
         for job in jobs:
             if job.get("message_ids") or job.get("unconfirmed"):
@@ -221,7 +265,9 @@ class World:
             elif ids:
                 f.expected += channels
                 for channel, message_id in ids.items():
-                    if (channel == "email" and message_id not in emails) or (channel == "sms" and message_id not in texts):
+                    if (channel == "email" and message_id not in emails) or (
+                        channel == "sms" and message_id not in texts
+                    ):
                         self._lose(f"{name}: recorded sent on {channel} ({message_id}) but nothing went")
             if status == "claimed":
                 self._lose(f"{name}: left claimed")
@@ -257,7 +303,9 @@ def _outbox() -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
     from moto.sns.models import sns_backends
 
     emails = {str(m.id): m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages}
-    texts = {str(k): (str(v[0]), str(v[1])) for k, v in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.items()}
+    texts = {
+        str(k): (str(v[0]), str(v[1])) for k, v in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.items()
+    }
     return emails, texts
 
 

@@ -19,6 +19,7 @@ tests that need one fault at one place.
 app sees every fault.  ``where="send"`` fails the HTTP send in ``before-send`` (ahead of moto's
 own stub), so botocore's retry policy of the client applies, as it would against AWS.
 """
+
 from __future__ import annotations
 
 import random
@@ -33,7 +34,12 @@ from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, 
 KINDS = ("throttle", "server", "connect", "timeout_after", "reset_after", "server_after")
 SEND_KINDS = ("server", "connect", "timeout_after", "reset_after")  # what can be faked below the retry loop
 SERVICES = ("dynamodb", "sqs", "sesv2", "sns", "pinpoint-sms-voice-v2")
-_THROTTLE_CODES = {"dynamodb": "ThrottlingException", "sqs": "RequestThrottled", "sesv2": "TooManyRequestsException", "sns": "Throttling"}
+_THROTTLE_CODES = {
+    "dynamodb": "ThrottlingException",
+    "sqs": "RequestThrottled",
+    "sesv2": "TooManyRequestsException",
+    "sns": "Throttling",
+}
 _FLAG = "fault_injected_after"
 
 
@@ -112,25 +118,40 @@ class Faults:
 
     def _before_call(self, model: Any, context: dict[str, Any], params: Any = None, **_: Any) -> Any:
         body = params.get("body", b"") if isinstance(params, dict) else b""
-        kind = self._draw(_service_name(model), str(model.name), body if isinstance(body, bytes) else str(body).encode())
+        kind = self._draw(
+            _service_name(model), str(model.name), body if isinstance(body, bytes) else str(body).encode()
+        )
         if kind is None:
             return None
         if kind == "throttle":
             code = _THROTTLE_CODES.get(_service_name(model), "ThrottlingException")
             status = 429 if _service_name(model) == "sesv2" else 400
-            return _Status(status), {"Error": {"Code": code, "Message": "injected throttling"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+            return _Status(status), {
+                "Error": {"Code": code, "Message": "injected throttling"},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+            }
         if kind == "server":
-            return _Status(500), {"Error": {"Code": "InternalFailure", "Message": "injected 5xx"}, "ResponseMetadata": {"HTTPStatusCode": 500}}
+            return _Status(500), {
+                "Error": {"Code": "InternalFailure", "Message": "injected 5xx"},
+                "ResponseMetadata": {"HTTPStatusCode": 500},
+            }
         if kind == "connect":
             raise EndpointConnectionError(endpoint_url=f"https://{_service_name(model)}.injected")
         context[_FLAG] = kind  # let the call through, lose its answer afterwards
         return None
 
-    def _after_call(self, context: dict[str, Any], model: Any, http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+    def _after_call(
+        self, context: dict[str, Any], model: Any, http_response: Any = None, parsed: Any = None, **_: Any
+    ) -> None:
         kind = context.pop(_FLAG, None)
         if kind == "server_after" and isinstance(parsed, dict) and http_response is not None:
             parsed.clear()
-            parsed.update({"Error": {"Code": "InternalFailure", "Message": "injected 5xx after applying"}, "ResponseMetadata": {"HTTPStatusCode": 500}})
+            parsed.update(
+                {
+                    "Error": {"Code": "InternalFailure", "Message": "injected 5xx after applying"},
+                    "ResponseMetadata": {"HTTPStatusCode": 500},
+                }
+            )
             http_response.status_code = 500
             return
         if kind == "timeout_after":

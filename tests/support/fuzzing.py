@@ -1,5 +1,6 @@
 """How hard property tests look: a fixed, derandomized budget in CI, twenty times more from
 fresh seeds under ``make fuzz``."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """What the intake tests look at: the table's items, as a user of the stored data would."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The app served over real HTTP in a thread (inside whatever moto the test runs in)."""
+
 from __future__ import annotations
 
 import threading
@@ -15,7 +16,9 @@ def serve(app: Any) -> Iterator[str]:
     from chalice.config import Config
     from chalice.local import LocalDevServer
 
-    server = LocalDevServer(app, Config.create(chalice_stage="local", app_name="aftercare", project_dir=str(devstack.ROOT)), "127.0.0.1", 0)
+    server = LocalDevServer(
+        app, Config.create(chalice_stage="local", app_name="aftercare", project_dir=str(devstack.ROOT)), "127.0.0.1", 0
+    )
     thread = threading.Thread(target=server.server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -7,6 +7,7 @@ of a sample with every replacement kind exactly once and spreads the pairs over 
 that share the sample (Shopify's four order topics carry the same order), so the whole walk is
 covered once, deterministically.
 """
+
 from __future__ import annotations
 
 import copy
@@ -128,7 +129,12 @@ def names_the_field(field: Any, path: Path) -> bool:
     if not isinstance(field, str) or not field:
         return False
     mutated = dotted(path)
-    return mutated == field or mutated.startswith(field + ".") or mutated.startswith(field + "[") or field.startswith(mutated)
+    return (
+        mutated == field
+        or mutated.startswith(field + ".")
+        or mutated.startswith(field + "[")
+        or field.startswith(mutated)
+    )
 
 
 def encode(body: Any) -> bytes:

@@ -1,41 +1,60 @@
 """Surveys as the engine leaves them, and answers posted the way the survey page posts them."""
+
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
 
+from chalicelib.core.clock import wall_clock
 from chalicelib.storage import db
 from chalicelib.stores import registry
-
-from chalicelib.core.clock import wall_clock
-from chalicelib.surveys import answers
-from chalicelib.surveys import tokens
+from chalicelib.surveys import answers, tokens
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def issue(store: dict[str, Any], *, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en") -> tokens.SurveyLink:
+def issue(
+    store: dict[str, Any], *, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en"
+) -> tokens.SurveyLink:
     """A survey sent for an order by email, as the send path issues it."""
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
     return tokens.issue_survey(
-        db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
-        channel="email", contact=customer, now=wall_clock(), language=language,
+        db.table(),
+        store=item,
+        customer_id=customer,
+        order_id=order_id,
+        kind="post_delivery",
+        channel="email",
+        contact=customer,
+        now=wall_clock(),
+        language=language,
     )
 
 
 def post_answer(client: Any, token: str, *, score: int | str, comment: str = "", nonce: str | None = None) -> Any:
-    form = urlencode({"score": str(score), "comment": comment, "nonce": answers.nonce(token) if nonce is None else nonce})
+    form = urlencode(
+        {"score": str(score), "comment": comment, "nonce": answers.nonce(token) if nonce is None else nonce}
+    )
     return client.http.post(f"/s/{token}", headers=FORM, body=form)
 
 
-def answered(store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: Any, language: str = "en") -> str:
+def answered(
+    store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: Any, language: str = "en"
+) -> str:
     """A survey for an order, answered at ``at`` (as the survey page records it)."""
     from datetime import timedelta
 
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
     link = tokens.issue_survey(
-        db.table(), store=item, customer_id=customer, order_id=order_id, kind="post_delivery",
-        channel="email", contact=customer, now=at - timedelta(hours=1), language=language,
+        db.table(),
+        store=item,
+        customer_id=customer,
+        order_id=order_id,
+        kind="post_delivery",
+        channel="email",
+        contact=customer,
+        now=at - timedelta(hours=1),
+        language=language,
     )
     survey = tokens.load(db.table(), link.token, at, consistent=True)
     assert survey is not None

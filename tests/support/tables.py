@@ -3,6 +3,7 @@
 moto copies the whole table, stream records included, for every operation of a transaction,
 and keeps every stream record: a test that writes thousands of times recreates the table
 (without a stream) now and then to stay fast and small."""
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,9 @@ def recreate(keep: list[str]) -> None:
     table = db.table()
     client = table.client
     client.delete_table(TableName=table.name)
-    props = next(r["Properties"] for r in devstack.template()["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")
+    props = next(
+        r["Properties"] for r in devstack.template()["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"
+    )
     devstack._create_table(client, {k: v for k, v in props.items() if k != "StreamSpecification"})
     for item in keep:
         client.put_item(TableName=table.name, Item=json.loads(item)["Attributes"])

@@ -1,4 +1,5 @@
 """Unit-test fixtures."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,17 +1,18 @@
 """The SLA deadline counts only the store's business hours, in the store's time zone."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.support.cases import Change, parse_change, case_id_for
 from chalicelib.core.errors import InvalidInput
+from chalicelib.support.cases import Change, case_id_for, parse_change
 from chalicelib.support.escalation import sla_deadline
 
 
 def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def test_within_business_hours_the_deadline_is_an_hour_later() -> None:
@@ -37,7 +38,12 @@ def test_early_morning_case_waits_for_opening() -> None:
 def test_store_business_days_and_hours_are_respected() -> None:
     # A store working Sunday to Thursday 08:00-16:00 in Tel Aviv; Friday noon -> Sunday 09:00
     deadline = sla_deadline(
-        utc("2026-12-04T10:00:00"), 60, "Asia/Jerusalem", business_start="08:00", business_end="16:00", business_days=[6, 0, 1, 2, 3]
+        utc("2026-12-04T10:00:00"),
+        60,
+        "Asia/Jerusalem",
+        business_start="08:00",
+        business_end="16:00",
+        business_days=[6, 0, 1, 2, 3],
     )
     assert deadline == utc("2026-12-06T07:00:00")
 
@@ -53,9 +59,9 @@ def test_case_id_is_stable_per_customer_and_order() -> None:
 
 
 def test_change_validation_names_what_is_wrong() -> None:
-    assert parse_change({"action": "resolve", "outcome": "refunded", "note": "Refunded in full", "by": "Dana"}) == Change(
-        "resolve", "Dana", None, "refunded", "Refunded in full"
-    )
+    assert parse_change(
+        {"action": "resolve", "outcome": "refunded", "note": "Refunded in full", "by": "Dana"}
+    ) == Change("resolve", "Dana", None, "refunded", "Refunded in full")
     with pytest.raises(InvalidInput) as bad_outcome:
         parse_change({"action": "resolve", "outcome": "shrugged"})
     assert bad_outcome.value.field == "outcome"

@@ -1,18 +1,23 @@
 """One digit system per language in pages, emails and SMS; text of the other direction set
 apart; right-to-left SMS that start right to left and stay within their segments."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from chalicelib.messaging import transports, sms_inbound
+from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
+from chalicelib.messaging import compose, sms_inbound, transports
 from chalicelib.stores import overrides
 from chalicelib.web import templating
-from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
-from chalicelib.messaging import compose
 
-STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedarsage.example", "sender_email": "hello@cedarsage.example"}
+STORE = {
+    "store_id": "st1",
+    "name": "Cedar & Sage",
+    "support_email": "care@cedarsage.example",
+    "sender_email": "hello@cedarsage.example",
+}
 PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"

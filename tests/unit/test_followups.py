@@ -1,18 +1,19 @@
 """Planning follow-ups: which jobs an order event writes, when they fall due, and that the
 writes stay blind (no reads, no conditions) so intake remains one request."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 from chalicelib.schedule import followups
 from chalicelib.storage import keys
-from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
 
 STORE: dict[str, Any] = {"store_id": "st1", "timezone": "Europe/Athens", "language": "en"}
-ORDERED = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+ORDERED = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +73,7 @@ def test_win_back_lives_with_the_customer_so_each_order_moves_it() -> None:
 
 
 def test_delivery_plans_check_in_tips_and_a_separate_survey_job() -> None:
-    delivered = datetime(2027, 3, 3, 19, 30, tzinfo=timezone.utc)
+    delivered = datetime(2027, 3, 3, 19, 30, tzinfo=UTC)
     jobs = planned(followups.plan_order_event(event(OrderStatus.DELIVERED, delivered), STORE, delivered).ops)
     assert jobs["JOB#delivery_checkin"]["due"] == "2027-03-03T19:30:00Z"
     assert jobs["JOB#usage_tips"]["due"] == "2027-03-06T19:30:00Z"
@@ -131,10 +132,14 @@ def test_recurring_jobs_come_back_next_year() -> None:
     from chalicelib.core.clock import iso
 
     birthday = {"kind": "birthday", "data": {"occurrence": "2027", "birthday": "02-29"}}
-    due, occurrence = followups.next_year(birthday, STORE, ZoneInfo("Europe/Athens"), datetime(2027, 2, 28, 8, tzinfo=timezone.utc)) or (None, None)
+    due, occurrence = followups.next_year(
+        birthday, STORE, ZoneInfo("Europe/Athens"), datetime(2027, 2, 28, 8, tzinfo=UTC)
+    ) or (None, None)
     assert due is not None and (iso(due), occurrence) == ("2028-02-29T08:00:00Z", "2028")
     anniversary = {"kind": "anniversary", "data": {"occurrence": "2028", "first_order_at": "2027-03-01T08:00:00Z"}}
-    due, occurrence = followups.next_year(anniversary, STORE, ZoneInfo("Europe/Athens"), datetime(2028, 3, 1, 8, tzinfo=timezone.utc)) or (None, None)
+    due, occurrence = followups.next_year(
+        anniversary, STORE, ZoneInfo("Europe/Athens"), datetime(2028, 3, 1, 8, tzinfo=UTC)
+    ) or (None, None)
     assert due is not None and (iso(due), occurrence) == ("2029-03-01T08:00:00Z", "2029")
 
 
@@ -144,10 +149,18 @@ def late_markers(ops: list[Any]) -> dict[str, dict[str, Any]]:
 
 def test_an_order_from_years_ago_plans_nothing_in_the_past_and_says_why() -> None:
     # GIVEN an order placed in 2021, received in 2027 (an import, or a platform's sample)
-    now = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
-    old = OrderEvent("api", "e-old", "st1", "1001", OrderStatus.CREATED, datetime(2021, 9, 30, 12, 0, tzinfo=timezone.utc),
-                     CustomerInfo(email="dana@example.com", timezone="Europe/Athens", birthday="05-17"),
-                     ordered_at=datetime(2021, 9, 30, 12, 0, tzinfo=timezone.utc), items=(LineItem("KET-1", "Kettle", warranty_months=24),))
+    now = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+    old = OrderEvent(
+        "api",
+        "e-old",
+        "st1",
+        "1001",
+        OrderStatus.CREATED,
+        datetime(2021, 9, 30, 12, 0, tzinfo=UTC),
+        CustomerInfo(email="dana@example.com", timezone="Europe/Athens", birthday="05-17"),
+        ordered_at=datetime(2021, 9, 30, 12, 0, tzinfo=UTC),
+        items=(LineItem("KET-1", "Kettle", warranty_months=24),),
+    )
     plan = followups.plan_order_event(old, STORE, now)
     jobs = {sk: job for sk, job in planned(plan.ops).items() if sk.startswith("JOB#")}
     # THEN no thank-you, survey or win-back is written at all: nothing would go out in a burst

@@ -1,22 +1,24 @@
 """Hebrew reads as one voice: prefixes attach to their word (never "מ-חנות", never a prefix
 before a placeholder that may hold any name), and customers are addressed in the plural
 (שלכם) everywhere, never in the singular (שלך) or with a slash (מחובר/ת)."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 
-
+from chalicelib.messaging import compose
 from chalicelib.stores import overrides
 from chalicelib.web import templating
-from chalicelib.messaging import compose
 
 HEBREW = templating.LOCALE / "he" / "LC_MESSAGES"
 # one prefix letter (ב ה ו כ ל מ ש) standing alone before a hyphen or maqaf
 PREFIX_HYPHEN = re.compile(r"(?<![\u05d0-\u05ea])[בהוכלמש][-\u05be]")
 PREFIX_ON_PLACEHOLDER = re.compile(r"(?<![\u05d0-\u05ea])[בהוכלמש][-\u05be]?%\(")
-SINGULAR = re.compile(r"(?<![\u05d0-\u05ea])(שלך|אותך|איתך|אליך|לך|בשבילך|ממך|עליך|חוות דעתך|[\u05d0-\u05ea]+ת/ת)(?![\u05d0-\u05ea])")
+SINGULAR = re.compile(
+    r"(?<![\u05d0-\u05ea])(שלך|אותך|איתך|אליך|לך|בשבילך|ממך|עליך|חוות דעתך|[\u05d0-\u05ea]+ת/ת)(?![\u05d0-\u05ea])"
+)
 
 
 def hebrew_messages() -> list[tuple[str, str]]:
@@ -41,7 +43,16 @@ def test_customers_are_addressed_in_the_plural_everywhere() -> None:
 
 @pytest.mark.parametrize("kind", ["survey", "thank_you", "winback", "anniversary"])
 def test_a_hebrew_store_name_reads_without_a_hyphen(kind: str) -> None:
-    store = {"store_id": "st1", "name": "חנות הזית", "support_email": "care@olive.example", "sender_email": "hi@olive.example"}
+    store = {
+        "store_id": "st1",
+        "name": "חנות הזית",
+        "support_email": "care@olive.example",
+        "sender_email": "hi@olive.example",
+    }
     email = compose.compose_email(kind, "he", overrides.sample_context(kind), store, unsubscribe=None)
-    text = " ".join([email.subject, email.text, re.sub(r"<[^>]+>", "", email.html)]).replace("\u2068", "").replace("\u2069", "")
+    text = (
+        " ".join([email.subject, email.text, re.sub(r"<[^>]+>", "", email.html)])
+        .replace("\u2068", "")
+        .replace("\u2069", "")
+    )
     assert "-חנות" not in text and "\u05beחנות" not in text

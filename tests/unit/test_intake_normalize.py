@@ -1,4 +1,5 @@
 """Normalising what platforms send: contacts, languages, birthdays, consents."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,7 +27,10 @@ def test_the_phone_is_the_identity_when_there_is_no_email() -> None:
     assert info.customer_id == "+306944000111"
 
 
-@pytest.mark.parametrize("locale,expected", [("el", "el"), ("ar-SA", "ar"), ("fa_IR", "fa"), ("HE", "he"), ("de-DE", None), (None, None), (7, None)])
+@pytest.mark.parametrize(
+    "locale,expected",
+    [("el", "el"), ("ar-SA", "ar"), ("fa_IR", "fa"), ("HE", "he"), ("de-DE", None), (None, None), (7, None)],
+)
 def test_languages_come_from_locales(locale: object, expected: str | None) -> None:
     assert n.language(locale) == expected
 

@@ -1,19 +1,20 @@
 """The one transaction of a webhook, and CRM sync's chunks, checked without AWS."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import create_autospec
 
 import pytest
 
-from chalicelib.customers import profiles
-from chalicelib.storage import db, keys
-from chalicelib.intake import service
 from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.customers import profiles
+from chalicelib.intake import service
+from chalicelib.storage import db, keys
 from chalicelib.stores.registry import with_defaults
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 STORE = with_defaults({"store_id": "st1", "timezone": "Europe/Athens"})
 
 
@@ -29,7 +30,7 @@ def event(status: OrderStatus = OrderStatus.CREATED, **changes: Any) -> OrderEve
         store_id="st1",
         order_id="A-1",
         status=status,
-        occurred_at=datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc),
+        occurred_at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
         customer=CustomerInfo(email="eleni@example.com", phone="+306944000111", first_name="Eleni", birthday="04-17"),
         items=(LineItem("CS-BOARD-L", "Board", 1, warranty_months=24),),
     )
@@ -48,7 +49,12 @@ def test_marker_first_order_second_then_customer_contacts_link_and_jobs_once_eac
     assert found[0] == (marker["PK"], marker["SK"]) and ops[0].condition is not None
     assert found[1] == (order["PK"], order["SK"])
     assert len(set(found)) == len(found) <= 100
-    for key in (keys.customer("st1", "eleni@example.com"), keys.contact("st1", "eleni@example.com"), keys.contact("st1", "+306944000111"), keys.customer_order("st1", "eleni@example.com", "A-1")):
+    for key in (
+        keys.customer("st1", "eleni@example.com"),
+        keys.contact("st1", "eleni@example.com"),
+        keys.contact("st1", "+306944000111"),
+        keys.customer_order("st1", "eleni@example.com", "A-1"),
+    ):
         assert (key["PK"], key["SK"]) in found
     assert any(sk.startswith("JOB#") for _, sk in found)
     # the marker expires after about 30 days
@@ -73,7 +79,11 @@ def test_an_order_without_contact_is_stored_without_customer_or_messages() -> No
 
 def test_sync_of_500_customers_writes_transactions_of_at_most_100_items() -> None:
     table = create_autospec(db.Table, instance=True)
-    body = {"customers": [{"email": f"c{i}@example.com", "phone": f"+3069440{i:05d}", "birthday": "06-15"} for i in range(500)]}
+    body = {
+        "customers": [
+            {"email": f"c{i}@example.com", "phone": f"+3069440{i:05d}", "birthday": "06-15"} for i in range(500)
+        ]
+    }
     result = profiles.sync(table, STORE, body, NOW)
     sizes = [len(call.args[0]) for call in table.transact.call_args_list]
     assert result == profiles.SyncResult(received=500, written=500, transactions=len(sizes))

@@ -1,10 +1,11 @@
 """Webhook signatures: Standard Webhooks' published test vector, rotation, replay window."""
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,7 +18,7 @@ VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
 VECTOR_TS = "1614265330"
 VECTOR_BODY = b'{"test": 2432232314}'
 VECTOR_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-SIGNED_AT = datetime.fromtimestamp(1614265330, timezone.utc)
+SIGNED_AT = datetime.fromtimestamp(1614265330, UTC)
 
 
 def test_signing_reproduces_the_specifications_test_vector() -> None:
@@ -44,7 +45,9 @@ def test_the_vector_verifies_alone_and_among_rotated_signatures() -> None:
         (VECTOR_ID, VECTOR_TS, "", VECTOR_BODY, SIGNED_AT),
     ],
 )
-def test_anything_else_is_refused(message_id: str | None, timestamp: str, signature: str, body: bytes, now: datetime) -> None:
+def test_anything_else_is_refused(
+    message_id: str | None, timestamp: str, signature: str, body: bytes, now: datetime
+) -> None:
     with pytest.raises(Unauthorized):
         require_standard(VECTOR_SECRET, message_id, timestamp, signature, body, now)
 
@@ -55,6 +58,8 @@ def test_platform_hmac_is_over_the_raw_bytes() -> None:
     require_body_hmac("s3cret", body, good, "X-Shopify-Hmac-Sha256")
     # the same JSON re-serialised differently is not the same delivery
     with pytest.raises(Unauthorized):
-        require_body_hmac("s3cret", b'{"name":"\\u0395\\u03bb\\u03ad\\u03bd\\u03b7","total":"106.00"}', good, "X-Shopify-Hmac-Sha256")
+        require_body_hmac(
+            "s3cret", b'{"name":"\\u0395\\u03bb\\u03ad\\u03bd\\u03b7","total":"106.00"}', good, "X-Shopify-Hmac-Sha256"
+        )
     with pytest.raises(Unauthorized, match="missing X-WC-Webhook-Signature"):
         require_body_hmac("s3cret", body, None, "X-WC-Webhook-Signature")

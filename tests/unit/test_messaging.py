@@ -1,15 +1,28 @@
 """The transports' request shapes, and how provider errors are sorted."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from chalicelib.messaging import transports
 
-STORE = {"store_id": "st1", "name": "Κεραμικά Σοφίας", "sender_email": "hello@sofia.example", "support_email": "care@sofia.example", "sms_origination": "+15555550100"}
+STORE = {
+    "store_id": "st1",
+    "name": "Κεραμικά Σοφίας",
+    "sender_email": "hello@sofia.example",
+    "support_email": "care@sofia.example",
+    "sms_origination": "+15555550100",
+}
 
 
 class Recorder:
@@ -83,7 +96,15 @@ def test_sms_through_sns(transport: Any) -> None:
 
 def test_email_request_is_utf8_with_headers_and_the_store_tag() -> None:
     ses = Recorder({"MessageId": "ses-1"})
-    transports.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "Χρόνια πολλά!", "<p>Γεια</p>", "Γεια", {"List-Unsubscribe": "<https://x/u/t>"})
+    transports.send_email(
+        Clients(sesv2=ses),
+        STORE,
+        "dana@example.com",
+        "Χρόνια πολλά!",
+        "<p>Γεια</p>",
+        "Γεια",
+        {"List-Unsubscribe": "<https://x/u/t>"},
+    )
     operation, kwargs = ses.calls[0]
     assert operation == "send_email"
     simple = kwargs["Content"]["Simple"]
@@ -96,27 +117,35 @@ def test_email_request_is_utf8_with_headers_and_the_store_tag() -> None:
     assert kwargs["ReplyToAddresses"] == ["care@sofia.example"]
 
 
-@pytest.mark.parametrize(("code", "status", "kind"), [
-    ("TooManyRequestsException", 429, transports.ProviderBusy),
-    ("ThrottlingException", 400, transports.ProviderBusy),
-    ("InternalFailure", 500, transports.Ambiguous),
-    ("ServiceUnavailable", 503, transports.Ambiguous),
-    ("MessageRejected", 400, transports.Rejected),
-    ("ValidationException", 400, transports.Rejected),
-])
+@pytest.mark.parametrize(
+    ("code", "status", "kind"),
+    [
+        ("TooManyRequestsException", 429, transports.ProviderBusy),
+        ("ThrottlingException", 400, transports.ProviderBusy),
+        ("InternalFailure", 500, transports.Ambiguous),
+        ("ServiceUnavailable", 503, transports.Ambiguous),
+        ("MessageRejected", 400, transports.Rejected),
+        ("ValidationException", 400, transports.Rejected),
+    ],
+)
 def test_provider_errors_are_sorted_into_retry_or_give_up(code: str, status: int, kind: type) -> None:
     ses = Recorder(error=error(code, status))
     with pytest.raises(kind):
         transports.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "h", "t")
 
 
-@pytest.mark.parametrize(("exc", "kind"), [
-    (EndpointConnectionError(endpoint_url="https://email.example"), transports.ProviderBusy),
-    (ConnectTimeoutError(endpoint_url="https://email.example"), transports.ProviderBusy),
-    (ReadTimeoutError(endpoint_url="https://email.example"), transports.Ambiguous),
-    (ConnectionClosedError(endpoint_url="https://email.example"), transports.Ambiguous),
-])
-def test_network_errors_are_sorted_by_whether_the_request_may_have_arrived(transport: Any, exc: Exception, kind: type) -> None:
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (EndpointConnectionError(endpoint_url="https://email.example"), transports.ProviderBusy),
+        (ConnectTimeoutError(endpoint_url="https://email.example"), transports.ProviderBusy),
+        (ReadTimeoutError(endpoint_url="https://email.example"), transports.Ambiguous),
+        (ConnectionClosedError(endpoint_url="https://email.example"), transports.Ambiguous),
+    ],
+)
+def test_network_errors_are_sorted_by_whether_the_request_may_have_arrived(
+    transport: Any, exc: Exception, kind: type
+) -> None:
     transport("sns")
     # GIVEN a provider call that fails in the network: before the request left, or after
     for send in (
@@ -132,9 +161,13 @@ def test_a_sender_that_cannot_be_written_in_a_header_is_unsendable() -> None:
     # an international domain is written in its ASCII form; an international local part cannot be
     ses = Recorder()
     with pytest.raises(transports.Unsendable):
-        transports.send_email(Clients(sesv2=ses), {**STORE, "sender_email": "hellö@example.com"}, "dana@example.com", "s", "h", "t")
+        transports.send_email(
+            Clients(sesv2=ses), {**STORE, "sender_email": "hellö@example.com"}, "dana@example.com", "s", "h", "t"
+        )
     assert ses.calls == []
-    assert transports.sender({**STORE, "sender_email": "hello@bücher.example"}).endswith("<hello@xn--bcher-kva.example>")
+    assert transports.sender({**STORE, "sender_email": "hello@bücher.example"}).endswith(
+        "<hello@xn--bcher-kva.example>"
+    )
 
 
 def test_ses_account_suppression_lookup() -> None:
@@ -156,7 +189,15 @@ def test_the_requests_match_the_service_models(transport: Any) -> None:
     transport("eum")
     sms, ses = Recorder(), Recorder()
     transports.send_sms(Clients(sms=sms), STORE, "+306912345678", "Γεια")
-    transports.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "<p>h</p>", "t", {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    transports.send_email(
+        Clients(sesv2=ses),
+        STORE,
+        "dana@example.com",
+        "s",
+        "<p>h</p>",
+        "t",
+        {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
     for service, (operation, kwargs) in (("pinpoint-sms-voice-v2", sms.calls[0]), ("sesv2", ses.calls[0])):
         model = boto3.client(service, region_name="us-east-1").meta.service_model
         name = "".join(part.capitalize() for part in operation.split("_"))

@@ -1,4 +1,5 @@
 """The API description lists every route the app registers, as a client generator reads it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -63,7 +64,9 @@ def test_an_unknown_route_still_gets_an_operation() -> None:
     assert [p["name"] for p in operation["parameters"]] == ["store_id", "widget_id"]
     assert operation["security"] == [{"storeApiKey": []}]
     assert "application/json" in operation["requestBody"]["content"]
-    assert operation["responses"]["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert operation["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
 
 
 def test_the_description_is_served_at_openapi_json(client: Any) -> None:
@@ -91,8 +94,16 @@ def test_the_description_is_precise_enough_for_a_schema_driven_tester() -> None:
             if "requestBody" in operation:
                 assert {"413", "415"} <= set(operation["responses"]), (method, path)
     # path parameters have their shapes: template names, tokens, ids
-    parameters = {p["name"]: p["schema"] for p in paths["/stores/{store_id}/templates/{name}/{lang}"]["put"]["parameters"]}
-    assert "survey" in parameters["name"]["pattern"] and set(parameters["lang"]["enum"]) == {"en", "ar", "fa", "he", "el"}
+    parameters = {
+        p["name"]: p["schema"] for p in paths["/stores/{store_id}/templates/{name}/{lang}"]["put"]["parameters"]
+    }
+    assert "survey" in parameters["name"]["pattern"] and set(parameters["lang"]["enum"]) == {
+        "en",
+        "ar",
+        "fa",
+        "he",
+        "el",
+    }
     token = next(p for p in survey_post["parameters"] if p["name"] == "token")
     assert token["schema"]["pattern"] == "^[0-9A-Za-z]{22}$"
     # and the credential each route accepts

@@ -1,16 +1,17 @@
 """The one decision before every send: each refusal reason, quiet hours and caps."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.messaging import policy
-from chalicelib.stores import registry
 from chalicelib.messaging.policy import Reason, Situation, decide
+from chalicelib.stores import registry
 
 STORE = registry.with_defaults({"store_id": "st1", "name": "Cedar", "timezone": "Europe/Athens", "language": "en"})
 # Wednesday 3 March 2027, 12:00 in Athens
-NOON = datetime(2027, 3, 3, 10, 0, tzinfo=timezone.utc)
+NOON = datetime(2027, 3, 3, 10, 0, tzinfo=UTC)
 
 
 def customer(**fields: Any) -> dict[str, Any]:
@@ -18,7 +19,13 @@ def customer(**fields: Any) -> dict[str, Any]:
 
 
 def situation(kind: str = "survey", **fields: Any) -> Situation:
-    values: dict[str, Any] = {"kind": kind, "store": STORE, "customer": customer(), "now": NOON, "order": {"status": "delivered"}}
+    values: dict[str, Any] = {
+        "kind": kind,
+        "store": STORE,
+        "customer": customer(),
+        "now": NOON,
+        "order": {"status": "delivered"},
+    }
     values.update(fields)
     return Situation(**values)
 
@@ -73,36 +80,38 @@ def test_the_weekly_cap_holds_a_message_until_a_slot_frees_up() -> None:
 
 
 def test_at_night_a_message_waits_for_the_morning_in_the_customers_zone() -> None:
-    night = datetime(2027, 3, 3, 20, 30, tzinfo=timezone.utc)  # 22:30 Athens, 01:00 in Tehran
+    night = datetime(2027, 3, 3, 20, 30, tzinfo=UTC)  # 22:30 Athens, 01:00 in Tehran
     decision = decide(situation(now=night))
     assert (decision.action, decision.reason) == ("later", Reason.QUIET_HOURS)
-    assert decision.at == datetime(2027, 3, 4, 7, 0, tzinfo=timezone.utc)  # 09:00 Athens
+    assert decision.at == datetime(2027, 3, 4, 7, 0, tzinfo=UTC)  # 09:00 Athens
     tehran = decide(situation(now=night, customer=customer(timezone="Asia/Tehran")))
-    assert tehran.at == datetime(2027, 3, 4, 5, 30, tzinfo=timezone.utc)  # 09:00 Tehran
+    assert tehran.at == datetime(2027, 3, 4, 5, 30, tzinfo=UTC)  # 09:00 Tehran
 
 
 def test_sunday_is_skipped_by_default() -> None:
-    saturday_night = datetime(2027, 3, 6, 19, 0, tzinfo=timezone.utc)
+    saturday_night = datetime(2027, 3, 6, 19, 0, tzinfo=UTC)
     decision = decide(situation(now=saturday_night))
-    assert decision.at == datetime(2027, 3, 8, 7, 0, tzinfo=timezone.utc)  # Monday 09:00
+    assert decision.at == datetime(2027, 3, 8, 7, 0, tzinfo=UTC)  # Monday 09:00
 
 
 def test_the_thank_you_is_not_held_by_quiet_hours() -> None:
-    night = datetime(2027, 3, 3, 22, 0, tzinfo=timezone.utc)
+    night = datetime(2027, 3, 3, 22, 0, tzinfo=UTC)
     assert decide(situation("thank_you", now=night)).send
 
 
 def test_a_thank_you_by_sms_waits_for_the_morning() -> None:
     # GIVEN an order placed at midnight in Athens by a customer who has only a phone
-    night = datetime(2027, 3, 3, 22, 0, tzinfo=timezone.utc)
-    decision = decide(situation("thank_you", now=night, customer={"phone": "+306912345678", "timezone": "Europe/Athens"}))
+    night = datetime(2027, 3, 3, 22, 0, tzinfo=UTC)
+    decision = decide(
+        situation("thank_you", now=night, customer={"phone": "+306912345678", "timezone": "Europe/Athens"})
+    )
     # THEN the text waits for 09:00 rather than waking them
     assert (decision.action, decision.reason) == ("later", Reason.QUIET_HOURS)
-    assert decision.at == datetime(2027, 3, 4, 7, 0, tzinfo=timezone.utc)
+    assert decision.at == datetime(2027, 3, 4, 7, 0, tzinfo=UTC)
 
 
 def test_a_thank_you_on_both_channels_at_night_goes_by_email_only() -> None:
-    night = datetime(2027, 3, 3, 22, 0, tzinfo=timezone.utc)
+    night = datetime(2027, 3, 3, 22, 0, tzinfo=UTC)
     store = {**STORE, "channels": {"thank_you": "both"}}
     decision = decide(situation("thank_you", now=night, store=store, customer=customer(phone="+306912345678")))
     assert decision.send and decision.channels == ("email",)
@@ -131,8 +140,8 @@ def test_both_channels_when_the_store_asks_for_both() -> None:
 
 def test_store_tuned_window() -> None:
     store = {**STORE, "quiet_start": "11:00", "quiet_end": "13:00", "send_days": [0, 1, 2, 3, 4, 5, 6]}
-    early = datetime(2027, 3, 7, 7, 0, tzinfo=timezone.utc)  # Sunday 09:00 Athens
-    assert decide(situation(store=store, now=early)).at == datetime(2027, 3, 7, 9, 0, tzinfo=timezone.utc)
+    early = datetime(2027, 3, 7, 7, 0, tzinfo=UTC)  # Sunday 09:00 Athens
+    assert decide(situation(store=store, now=early)).at == datetime(2027, 3, 7, 9, 0, tzinfo=UTC)
 
 
 def test_next_allowed_keeps_a_moment_inside_the_window() -> None:

@@ -1,4 +1,5 @@
 """The negative lexicon, per language, with negation, and the score thresholds."""
+
 from __future__ import annotations
 
 import pytest

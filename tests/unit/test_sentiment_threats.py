@@ -2,6 +2,7 @@
 chargeback, consumer protection, a regulator, a public review.  A negation inside a condition
 ("if you don't answer…") does not cancel the threat that follows it; "no need for a lawyer"
 is not a threat."""
+
 from __future__ import annotations
 
 import pytest
@@ -71,7 +72,11 @@ URGENT = {
 }
 
 NOT_URGENT = {
-    "en": ["No need for a lawyer, it was just late", "I don't need a lawyer for this, just a reply", "Not going to sue anyone, it was fine"],
+    "en": [
+        "No need for a lawyer, it was just late",
+        "I don't need a lawyer for this, just a reply",
+        "Not going to sue anyone, it was fine",
+    ],
     "ar": ["لا داعي للمحامي، فقط تأخر قليلاً", "مش محتاج محامي، بس ردوا علي"],
     "fa": ["نیازی به وکیل نیست، فقط دیر رسید"],
     "he": ["אין צורך בעורך דין, רק תענו לי", "לא אתבע אף אחד, הכל בסדר"],
@@ -97,7 +102,12 @@ def test_a_negation_in_the_condition_still_negates_the_condition_itself() -> Non
 
 @pytest.mark.parametrize(
     "comment",
-    ["Found you on social media and love the teapot", "وجدتكم على السوشيال ميديا، المنتج رائع", "מצאתי אתכם ברשתות החברתיות, מוצר מעולה", "Σας βρήκα στα social media, τέλειο"],
+    [
+        "Found you on social media and love the teapot",
+        "وجدتكم على السوشيال ميديا، المنتج رائع",
+        "מצאתי אתכם ברשתות החברתיות, מוצר מעולה",
+        "Σας βρήκα στα social media, τέλειο",
+    ],
 )
 def test_going_public_is_urgent_only_in_a_negative_answer(comment: str) -> None:
     # praise that mentions social media is no threat; the same words in a complaint are

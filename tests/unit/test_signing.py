@@ -1,4 +1,5 @@
 """Signed tokens: one spelling only, so no altered token passes as genuine."""
+
 from __future__ import annotations
 
 import string

@@ -1,4 +1,5 @@
 """Reading SMS replies: keywords in five languages, scores in any script."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,32 @@ from chalicelib.messaging.sms_inbound import Intent, Reply, fold, read_reply
 
 @pytest.mark.parametrize(
     "body",
-    ["STOP", "stop", " Stop! ", "END", "CANCEL", "UNSUBSCRIBE", "QUIT", "STOPALL", "REVOKE", "OPTOUT", "opt-out",
-     "توقف", "توقّف", "إلغاء", "الغاء", "لغو", "ایست", "עצור", "הסר", "ביטול", "ΣΤΟΠ", "στόπ", "ΔΙΑΓΡΑΦΗ", "Διαγραφή"],
+    [
+        "STOP",
+        "stop",
+        " Stop! ",
+        "END",
+        "CANCEL",
+        "UNSUBSCRIBE",
+        "QUIT",
+        "STOPALL",
+        "REVOKE",
+        "OPTOUT",
+        "opt-out",
+        "توقف",
+        "توقّف",
+        "إلغاء",
+        "الغاء",
+        "لغو",
+        "ایست",
+        "עצור",
+        "הסר",
+        "ביטול",
+        "ΣΤΟΠ",
+        "στόπ",
+        "ΔΙΑΓΡΑΦΗ",
+        "Διαγραφή",
+    ],
 )
 def test_opt_out_keywords_in_every_language_stop_messages(body: str) -> None:
     assert read_reply(body).intent is Intent.STOP
@@ -17,8 +42,16 @@ def test_opt_out_keywords_in_every_language_stop_messages(body: str) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ["please stop texting me", "Stop sending me these messages!", "unsubscribe me please", "لطفا لغو کنید",
-     "أرجو التوقف", "من فضلك توقف", "תפסיקו לשלוח לי הודעות", "Σταματήστε να μου στέλνετε"],
+    [
+        "please stop texting me",
+        "Stop sending me these messages!",
+        "unsubscribe me please",
+        "لطفا لغو کنید",
+        "أرجو التوقف",
+        "من فضلك توقف",
+        "תפסיקו לשלוח לי הודעות",
+        "Σταματήστε να μου στέλνετε",
+    ],
 )
 def test_a_short_phrase_around_an_opt_out_word_stops_messages(body: str) -> None:
     assert read_reply(body).intent is Intent.STOP
@@ -57,7 +90,17 @@ def test_scores_in_any_script_with_the_rest_as_comment(body: str, score: int, co
     assert read_reply(body) == Reply(Intent.SCORE, score, comment)
 
 
-@pytest.mark.parametrize("body", ["asdf qwerty", "", "100", "what is this?", "cancel my order, it's late", "I can't stop smiling at this lamp, it is just the best gift ever"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "asdf qwerty",
+        "",
+        "100",
+        "what is this?",
+        "cancel my order, it's late",
+        "I can't stop smiling at this lamp, it is just the best gift ever",
+    ],
+)
 def test_anything_else_is_neither_a_score_nor_an_opt_out(body: str) -> None:
     assert read_reply(body).intent is Intent.OTHER
 
@@ -68,7 +111,9 @@ def test_folding_merges_spellings() -> None:
     assert fold("مساعدة") == fold("مساعده")
 
 
-@pytest.mark.parametrize("body", ["3rd order, all great", "2nd time it broke", "1st class service", "5x better than before"])
+@pytest.mark.parametrize(
+    "body", ["3rd order, all great", "2nd time it broke", "1st class service", "5x better than before"]
+)
 def test_a_number_inside_a_word_is_not_a_score(body: str) -> None:
     # GIVEN a reply that starts with a number glued to letters (an ordinal, "5x")
     # WHEN it is read

@@ -1,22 +1,36 @@
 """Pure survey rules: categories, score and comment validation, nonces, stats arithmetic."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.reports import stats
-
 from chalicelib.core.errors import InvalidInput
-from chalicelib.surveys import answers
-from chalicelib.surveys import tokens
+from chalicelib.reports import stats
+from chalicelib.surveys import answers, tokens
 
 
 @pytest.mark.parametrize(
     ("survey_type", "score", "expected"),
-    [("nps", 10, "promoter"), ("nps", 9, "promoter"), ("nps", 8, "passive"), ("nps", 7, "passive"), ("nps", 6, "detractor"), ("nps", 0, "detractor"),
-     ("csat", 5, "satisfied"), ("csat", 4, "satisfied"), ("csat", 3, "neutral"), ("csat", 2, "unsatisfied"), ("csat", 1, "unsatisfied"),
-     ("ces", 1, "low_effort"), ("ces", 3, "low_effort"), ("ces", 4, "neutral"), ("ces", 5, "high_effort"), ("ces", 7, "high_effort")],
+    [
+        ("nps", 10, "promoter"),
+        ("nps", 9, "promoter"),
+        ("nps", 8, "passive"),
+        ("nps", 7, "passive"),
+        ("nps", 6, "detractor"),
+        ("nps", 0, "detractor"),
+        ("csat", 5, "satisfied"),
+        ("csat", 4, "satisfied"),
+        ("csat", 3, "neutral"),
+        ("csat", 2, "unsatisfied"),
+        ("csat", 1, "unsatisfied"),
+        ("ces", 1, "low_effort"),
+        ("ces", 3, "low_effort"),
+        ("ces", 4, "neutral"),
+        ("ces", 5, "high_effort"),
+        ("ces", 7, "high_effort"),
+    ],
 )
 def test_each_score_falls_in_its_category(survey_type: str, score: int, expected: str) -> None:
     assert answers.category(survey_type, score) == expected
@@ -25,7 +39,17 @@ def test_each_score_falls_in_its_category(survey_type: str, score: int, expected
 def test_scores_outside_the_scale_are_refused() -> None:
     assert answers.parse_score("10", "nps") == 10
     assert answers.parse_score("٣", "csat") == 3
-    for bad, kind in (("11", "nps"), ("0", "csat"), ("8", "ces"), ("", "nps"), ("-1", "nps"), ("3.5", "nps"), (None, "nps"), ("1e1", "nps"), ("²", "nps")):
+    for bad, kind in (
+        ("11", "nps"),
+        ("0", "csat"),
+        ("8", "ces"),
+        ("", "nps"),
+        ("-1", "nps"),
+        ("3.5", "nps"),
+        (None, "nps"),
+        ("1e1", "nps"),
+        ("²", "nps"),
+    ):
         with pytest.raises(InvalidInput):
             answers.parse_score(bad, kind)
 
@@ -68,15 +92,20 @@ def _ops(ops: list) -> dict[str, dict[str, int]]:
 
 
 def test_a_changed_answer_moves_its_counts_from_the_old_answer() -> None:
-    monday = datetime(2026, 12, 7, 9, tzinfo=timezone.utc)
-    tuesday = datetime(2026, 12, 8, 9, tzinfo=timezone.utc)
+    monday = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    tuesday = datetime(2026, 12, 8, 9, tzinfo=UTC)
     first = stats.Counted("nps", 3, "detractor", monday)
     # the same day: one update that nets out
     same_day = _ops(stats.response_ops("st1", stats.Counted("nps", 9, "promoter", monday), first))
     assert same_day == {"DAY#2026-12-07": {"nps_score_sum": 6, "nps_promoter": 1, "nps_detractor": -1}}
     # the next day: the old day loses one answer, the new day gains one
     next_day = _ops(stats.response_ops("st1", stats.Counted("nps", 9, "promoter", tuesday), first))
-    assert next_day["DAY#2026-12-07"] == {"responses": -1, "nps_responses": -1, "nps_score_sum": -3, "nps_detractor": -1}
+    assert next_day["DAY#2026-12-07"] == {
+        "responses": -1,
+        "nps_responses": -1,
+        "nps_score_sum": -3,
+        "nps_detractor": -1,
+    }
     assert next_day["DAY#2026-12-08"] == {"responses": 1, "nps_responses": 1, "nps_score_sum": 9, "nps_promoter": 1}
 
 
@@ -88,18 +117,20 @@ def test_nps_csat_and_ces_summaries() -> None:
 
 
 def test_an_answers_comments_keep_every_one_given_and_the_latest_wins() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from chalicelib.surveys.answers import MAX_COMMENTS, _comments_with
 
-    now = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
     first = _comments_with(None, "Cracked lid", "page", now)
     assert first == [{"text": "Cracked lid", "via": "page", "at": "2027-03-01T08:00:00Z"}]
     # a score alone, or the same words again, adds nothing
     assert _comments_with({"comments": first}, "", "sms", now) == first
     assert _comments_with({"comments": first}, "Cracked lid", "sms", now) == first
     # an answer stored before comments were kept counts its comment as the first
-    assert [c["text"] for c in _comments_with({"comment": "Late", "answered_via": "page"}, "Broken too", "sms", now) or []] == ["Late", "Broken too"]
+    assert [
+        c["text"] for c in _comments_with({"comment": "Late", "answered_via": "page"}, "Broken too", "sms", now) or []
+    ] == ["Late", "Broken too"]
     many: list[dict[str, object]] | None = None
     for i in range(MAX_COMMENTS + 5):
         many = _comments_with({"comments": many}, f"note {i}", "sms", now)

@@ -1,4 +1,5 @@
 """Pure parts of the pages: language negotiation, the script's CSP hash, unsubscribe scope."""
+
 from __future__ import annotations
 
 import base64
@@ -6,7 +7,6 @@ import hashlib
 
 from chalicelib.messaging import unsubscribe
 from chalicelib.surveys import pages
-
 
 
 def test_the_readers_first_supported_language_wins() -> None:

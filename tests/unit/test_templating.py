@@ -1,5 +1,6 @@
 """Rendered messages in five languages: direction, language, unsubscribe headers, no English
 left in the translated ones, SMS within two segments; store overrides checked when saved."""
+
 from __future__ import annotations
 
 import re
@@ -7,13 +8,17 @@ from typing import Any
 
 import pytest
 
-from chalicelib.messaging import transports
+from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
+from chalicelib.messaging import compose, transports
 from chalicelib.stores import overrides
 from chalicelib.web import templating
-from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
-from chalicelib.messaging import compose
 
-STORE = {"store_id": "st1", "name": "Cedar & Sage", "support_email": "care@cedarsage.example", "sender_email": "hello@cedarsage.example"}
+STORE = {
+    "store_id": "st1",
+    "name": "Cedar & Sage",
+    "support_email": "care@cedarsage.example",
+    "sender_email": "hello@cedarsage.example",
+}
 UNSUBSCRIBE = "https://aftercare.example/u/abc.def"
 
 
@@ -78,7 +83,10 @@ def test_every_catalogue_translates_every_message() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_non_transactional_emails_carry_one_click_unsubscribe(language: str) -> None:
     email = compose.compose_email("survey", language, sample("survey"), STORE, unsubscribe=UNSUBSCRIBE)
-    assert email.headers == {"List-Unsubscribe": f"<{UNSUBSCRIBE}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    assert email.headers == {
+        "List-Unsubscribe": f"<{UNSUBSCRIBE}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
     assert UNSUBSCRIBE in email.html and UNSUBSCRIBE in email.text
 
 
@@ -100,7 +108,9 @@ def test_store_names_are_escaped_in_html_but_not_in_text() -> None:
 @pytest.mark.parametrize("kind", overrides.KINDS)
 def test_sms_stay_within_two_segments_even_with_long_names(kind: str, language: str) -> None:
     store = {**STORE, "name": "The Very Long Name Of A Family Tea And Ceramics Shop"}
-    context = sample(kind, product="An Extraordinarily Long Handmade Ceramic Teapot With Bamboo Handle", order_name="#100000000001")
+    context = sample(
+        kind, product="An Extraordinarily Long Handmade Ceramic Teapot With Bamboo Handle", order_name="#100000000001"
+    )
     context["survey"] = {**context["survey"], "url": "https://feedback.cedarsage.example/s/" + "A" * 22}
     body = compose.compose_sms(kind, language, context, store)
     assert transports.segments(body) <= 2, body
@@ -112,22 +122,34 @@ def test_segments_count_gsm_and_ucs2() -> None:
     assert transports.segments("a" * 160) == 1 and transports.segments("a" * 161) == 2
     assert transports.segments("a" * 306) == 2 and transports.segments("a" * 307) == 3
     assert transports.segments("{" * 80) == 1 and transports.segments("{" * 81) == 2  # escaped chars count twice
-    assert transports.segments("ش" * 70) == 1 and transports.segments("ش" * 134) == 2 and transports.segments("ش" * 135) == 3
+    assert (
+        transports.segments("ش" * 70) == 1
+        and transports.segments("ش" * 134) == 2
+        and transports.segments("ش" * 135) == 3
+    )
     assert transports.segments("Ωραία") == 1  # Greek capitals in the GSM set
     assert transports.segments("ω" * 134) == 2 and transports.segments("ω" * 135) == 3
 
 
 def test_valid_overrides_pass_and_broken_ones_name_the_line() -> None:
-    ok = templating.validate_override("email/winback.txt", "en", "Hi {{ first_name }}!\n{{ _('Hello,') }}", overrides.sample_context("winback"))
+    ok = templating.validate_override(
+        "email/winback.txt", "en", "Hi {{ first_name }}!\n{{ _('Hello,') }}", overrides.sample_context("winback")
+    )
     assert ok is None
-    syntax = templating.validate_override("email/winback.txt", "en", "line one\n{% if %}", overrides.sample_context("winback"))
+    syntax = templating.validate_override(
+        "email/winback.txt", "en", "line one\n{% if %}", overrides.sample_context("winback")
+    )
     assert syntax is not None and syntax.line == 2
-    unknown = templating.validate_override("email/winback.txt", "en", "a\nb\n{{ nothing.here }}", overrides.sample_context("winback"))
+    unknown = templating.validate_override(
+        "email/winback.txt", "en", "a\nb\n{{ nothing.here }}", overrides.sample_context("winback")
+    )
     assert unknown is not None and unknown.line == 3 and "nothing" in unknown.error
 
 
 def test_overrides_cannot_reach_python_internals() -> None:
-    problem = templating.validate_override("email/winback.txt", "en", "{{ first_name.__class__.__mro__ }}", overrides.sample_context("winback"))
+    problem = templating.validate_override(
+        "email/winback.txt", "en", "{{ first_name.__class__.__mro__ }}", overrides.sample_context("winback")
+    )
     assert problem is not None
 
 
@@ -139,7 +161,16 @@ def test_an_override_replaces_the_built_in_text() -> None:
 
 @pytest.mark.parametrize(
     ("wanted", "languages", "chosen"),
-    [("ar", None, "ar"), ("ar-EG", ["en", "el"], "en"), ("el-GR", ["en", "el"], "el"), ("xx", None, "en"), (None, ["en"], "en"), ("he", "he", "he")],
+    [
+        ("ar", None, "ar"),
+        ("ar-EG", ["en", "el"], "en"),
+        ("el-GR", ["en", "el"], "el"),
+        ("xx", None, "en"),
+        (None, ["en"], "en"),
+        ("he", "he", "he"),
+    ],
 )
-def test_customers_are_written_to_in_their_language_when_the_store_speaks_it(wanted: str | None, languages: Any, chosen: str) -> None:
+def test_customers_are_written_to_in_their_language_when_the_store_speaks_it(
+    wanted: str | None, languages: Any, chosen: str
+) -> None:
     assert templating.language_for(wanted, {"language": "en", "languages": languages}) == chosen

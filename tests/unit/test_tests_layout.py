@@ -1,5 +1,6 @@
 """Tests share helpers through ``tests/support/`` only: no test module imports another test
 module or a conftest, so each reads on its own and a helper has one home."""
+
 from __future__ import annotations
 
 import ast
@@ -12,10 +13,18 @@ def imports_of_test_modules(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):
-        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        names = (
+            [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else []
+        )
         for name in names:
             parts = name.split(".")
-            if parts[0] == "tests" and (any(p.startswith("test_") for p in parts[1:]) or parts[-1] == "conftest" and len(parts) > 2):
+            if parts[0] == "tests" and (
+                any(p.startswith("test_") for p in parts[1:]) or (parts[-1] == "conftest" and len(parts) > 2)
+            ):
                 found.append(name)
     return found
 

@@ -1,4 +1,5 @@
 """The type hints are checked: mypy, configured in ``mypy.ini``, finds no error in the code."""
+
 from __future__ import annotations
 
 import subprocess

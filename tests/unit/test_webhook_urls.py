@@ -1,4 +1,5 @@
 """Outbound webhook addresses: public https only outside the local stage, and no redirects."""
+
 from __future__ import annotations
 
 import threading
@@ -10,10 +11,9 @@ from typing import Any
 import pytest
 
 from chalicelib.core import validate
-from chalicelib.platform import outbound
 from chalicelib.core.errors import InvalidInput
+from chalicelib.platform import outbound
 from chalicelib.support.alerts import post_webhook
-
 
 PUBLIC = "52.1.2.3"
 DNS = {
@@ -36,36 +36,39 @@ def fake_dns(host: str) -> list[str]:
     return DNS.get(host, [])
 
 
-@pytest.mark.parametrize("address", [
-    "http://hooks.slack.com/services/T0/B0/x",  # not https
-    "https://localhost/hook",
-    "https://localhost./hook",
-    "https://127.0.0.1:8443/hook",
-    "https://2130706433/",  # 127.0.0.1 as one number
-    "https://127.1/",
-    "https://0x7f000001/",
-    "https://0177.0.0.1/",
-    "https://169.254.169.254/latest/meta-data",  # the instance metadata service
-    "https://169.254.169.254./latest/meta-data",
-    "https://10.0.0.5/hook",
-    "https://[::1]/hook",
-    "https://[::ffff:7f00:1]/hook",
-    "https://metadata.google.internal/",
-    "https://hooks.slack.com./services/T0/B0/x",  # trailing dot
-    "https://hooks.slack.com:8443/services",  # another port
-    "https://user:pw@hooks.slack.com/services",
-    "https://rebind.example.com/hook",  # resolves to loopback
-    "https://private.example.com/hook",
-    "https://metadata.example.com/hook",
-    "https://mixed.example.com/hook",  # one private answer is enough to refuse
-    "https://mapped.example.com/hook",
-    "https://v6local.example.com/hook",
-    "https://cgnat.example.com/hook",
-    "https://reserved.example.com/hook",
-    "https://zero.example.com/hook",
-    "https://nowhere.example.com/hook",  # does not resolve
-    "https://1.2.3.4.nip.io.0/hook",  # numeric top-level label
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "http://hooks.slack.com/services/T0/B0/x",  # not https
+        "https://localhost/hook",
+        "https://localhost./hook",
+        "https://127.0.0.1:8443/hook",
+        "https://2130706433/",  # 127.0.0.1 as one number
+        "https://127.1/",
+        "https://0x7f000001/",
+        "https://0177.0.0.1/",
+        "https://169.254.169.254/latest/meta-data",  # the instance metadata service
+        "https://169.254.169.254./latest/meta-data",
+        "https://10.0.0.5/hook",
+        "https://[::1]/hook",
+        "https://[::ffff:7f00:1]/hook",
+        "https://metadata.google.internal/",
+        "https://hooks.slack.com./services/T0/B0/x",  # trailing dot
+        "https://hooks.slack.com:8443/services",  # another port
+        "https://user:pw@hooks.slack.com/services",
+        "https://rebind.example.com/hook",  # resolves to loopback
+        "https://private.example.com/hook",
+        "https://metadata.example.com/hook",
+        "https://mixed.example.com/hook",  # one private answer is enough to refuse
+        "https://mapped.example.com/hook",
+        "https://v6local.example.com/hook",
+        "https://cgnat.example.com/hook",
+        "https://reserved.example.com/hook",
+        "https://zero.example.com/hook",
+        "https://nowhere.example.com/hook",  # does not resolve
+        "https://1.2.3.4.nip.io.0/hook",  # numeric top-level label
+    ],
+)
 def test_private_numeric_or_plain_http_addresses_are_refused_outside_the_local_stage(address: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         validate.webhook_url(address, "slack_webhook_url", allow_local=False, resolve=fake_dns)
@@ -73,7 +76,9 @@ def test_private_numeric_or_plain_http_addresses_are_refused_outside_the_local_s
 
 
 def test_a_public_https_address_is_accepted_and_local_ones_only_where_allowed() -> None:
-    assert validate.webhook_url("https://hooks.slack.com/services/T0/B0/x", "f", allow_local=False, resolve=fake_dns).startswith("https://hooks.slack.com")
+    assert validate.webhook_url(
+        "https://hooks.slack.com/services/T0/B0/x", "f", allow_local=False, resolve=fake_dns
+    ).startswith("https://hooks.slack.com")
     assert validate.webhook_url("http://127.0.0.1:9000/hook", "f", allow_local=True) == "http://127.0.0.1:9000/hook"
 
 
@@ -83,7 +88,7 @@ class _Server:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 server.hits += 1
                 self.send_response(status)
                 if location:
@@ -115,7 +120,9 @@ def test_a_webhook_that_redirects_is_not_followed(servers: tuple[_Server, _Serve
     assert (bouncer.hits, target.hits) == (1, 0)
 
 
-def test_at_send_time_the_name_is_resolved_again_and_a_private_answer_is_never_contacted(servers: tuple[_Server, _Server]) -> None:
+def test_at_send_time_the_name_is_resolved_again_and_a_private_answer_is_never_contacted(
+    servers: tuple[_Server, _Server],
+) -> None:
     # GIVEN a listener on this machine, and a name that resolved public when the store saved it
     _bouncer, listener = servers
     answers = iter([[PUBLIC], ["127.0.0.1"]])
@@ -133,7 +140,9 @@ def test_at_send_time_the_name_is_resolved_again_and_a_private_answer_is_never_c
     assert listener.hits == 0
 
 
-def test_outside_the_local_stage_the_opener_speaks_https_to_checked_addresses_only(servers: tuple[_Server, _Server]) -> None:
+def test_outside_the_local_stage_the_opener_speaks_https_to_checked_addresses_only(
+    servers: tuple[_Server, _Server],
+) -> None:
     _bouncer, listener = servers
     strict = outbound.opener(allow_local=False, resolve=fake_dns)
     with pytest.raises(urllib.error.URLError):
@@ -154,4 +163,3 @@ def test_the_pinned_connection_goes_to_the_checked_address_with_the_name_for_tls
         outbound.opener(allow_local=False, resolve=dns).open("https://loop.example.com/x", timeout=1)
     assert isinstance(refused.value.reason, outbound.RefusedConnection)
     assert seen == ["loop.example.com"]
-

@@ -1,8 +1,9 @@
 """Weekends are local: a store's defaults follow its zone's week, a customer is messaged on
 their own zone's days, and a stated choice always wins."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -45,7 +46,7 @@ def test_a_stated_week_wins_over_the_local_one() -> None:
 def test_a_customer_is_messaged_on_their_own_week() -> None:
     # GIVEN a Greek store and an Israeli customer, on a Saturday morning in Tel Aviv
     greek = registry.with_defaults({"timezone": "Europe/Athens"})
-    saturday = datetime(2027, 3, 6, 8, 0, tzinfo=timezone.utc)  # 10:00 in Jerusalem
+    saturday = datetime(2027, 3, 6, 8, 0, tzinfo=UTC)  # 10:00 in Jerusalem
     # THEN the Greek week would send, the customer's week waits for Sunday morning
     assert SAT in policy.send_days(greek, ZoneInfo("Europe/Athens"))
     days = policy.send_days(greek, ZoneInfo("Asia/Jerusalem"))
@@ -57,7 +58,7 @@ def test_a_customer_is_messaged_on_their_own_week() -> None:
 def test_support_hours_are_counted_on_the_stores_week() -> None:
     # GIVEN a case opened on Thursday 16:30 in Riyadh with a 60-minute SLA and 09:00-17:00 hours
     riyadh = registry.with_defaults({"timezone": "Asia/Riyadh", "store_id": "st1"})
-    opened = datetime(2027, 3, 4, 13, 30, tzinfo=timezone.utc)  # Thursday 16:30 local
+    opened = datetime(2027, 3, 4, 13, 30, tzinfo=UTC)  # Thursday 16:30 local
     due = store_sla_deadline(riyadh, opened).astimezone(ZoneInfo("Asia/Riyadh"))
     # THEN the 30 minutes left run on Sunday, not on the Friday-Saturday weekend
     assert due.strftime("%a %H:%M") == "Sun 09:30"

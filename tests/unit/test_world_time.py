@@ -1,6 +1,7 @@
 """No test mixes fixed dates with the real clock: a functional or browser test that names a
 calendar date states the world time it runs at (``@pytest.mark.world_time``), so it passes on
 any day (CI runs the suite a second time with the clock 400 days ahead)."""
+
 from __future__ import annotations
 
 import ast
@@ -32,7 +33,8 @@ def unpinned() -> list[str]:
         source = path.read_text(encoding="utf-8")
         tree = ast.parse(source)
         module_pinned = any(
-            isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in n.targets)
+            isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in n.targets)
             and "world_time" in (ast.get_source_segment(source, n) or "")
             for n in tree.body
         )
