@@ -71,16 +71,10 @@ def use_local_environment(endpoint: str | None = None) -> dict[str, str]:
 
 
 def reset_caches() -> None:
-    """Forget every per-process cache (clients, settings, stores), as a new Lambda would."""
-    from chalicelib.core import signing
-    from chalicelib.platform import aws, config
-    from chalicelib.storage import db
-    from chalicelib.stores import registry
-    from chalicelib.web import auth, openapi, templating
+    """Forget everything the process built (clients, settings, table, secrets, stores), as a new Lambda would."""
+    from chalicelib.platform.process import PROCESS
 
-    for module in (auth, aws, config, db, openapi, signing, templating):
-        module.reset()
-    registry.clear_cache()
+    PROCESS.reset()
 
 
 @dataclass

@@ -6,29 +6,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import Any
 
 from chalicelib.platform.aws import clients
 from chalicelib.platform.config import ConfigError, settings
+from chalicelib.platform.process import PROCESS
 
-_secret: bytes | None = None
+
+def _read_secret() -> bytes:
+    cfg = settings()
+    if cfg.session_secret_param:
+        parameter = clients().ssm.get_parameter(Name=cfg.session_secret_param, WithDecryption=True)
+        return str(parameter["Parameter"]["Value"]).encode()
+    if cfg.session_secret:
+        return cfg.session_secret.encode()
+    raise ConfigError("set SESSION_SECRET (local) or SESSION_SECRET_PARAM (prod)")
 
 
-def _key(ssm: Any | None) -> bytes:
-    global _secret
-    if _secret is None:
-        cfg = settings()
-        if cfg.session_secret_param:
-            if ssm is None:
-                ssm = clients().ssm
-            _secret = ssm.get_parameter(Name=cfg.session_secret_param, WithDecryption=True)["Parameter"][
-                "Value"
-            ].encode()
-        elif cfg.session_secret:
-            _secret = cfg.session_secret.encode()
-        else:
-            raise ConfigError("set SESSION_SECRET (local) or SESSION_SECRET_PARAM (prod)")
-    return _secret
+def _key() -> bytes:
+    """The stage's secret, read once per process."""
+    return PROCESS.once(_read_secret)
 
 
 def _b64(raw: bytes) -> str:
@@ -39,19 +35,19 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign(purpose: str, payload: str, *, ssm: Any | None = None, mac_bytes: int = 16) -> str:
+def sign(purpose: str, payload: str, *, mac_bytes: int = 16) -> str:
     """``<payload b64>.<mac b64>``; ``purpose`` keeps a token of one kind from passing as another."""
     body = _b64(payload.encode())
-    mac = hmac.new(_key(ssm), f"{purpose}|{body}".encode(), hashlib.sha256).digest()[:mac_bytes]
+    mac = hmac.new(_key(), f"{purpose}|{body}".encode(), hashlib.sha256).digest()[:mac_bytes]
     return f"{body}.{_b64(mac)}"
 
 
-def verify(purpose: str, token: str, *, ssm: Any | None = None, mac_bytes: int = 16) -> str | None:
+def verify(purpose: str, token: str, *, mac_bytes: int = 16) -> str | None:
     """The payload when the token is genuine, else None."""
     if not isinstance(token, str) or token.count(".") != 1 or len(token) > 1024:
         return None
     body, mac_text = token.split(".")
-    expected = hmac.new(_key(ssm), f"{purpose}|{body}".encode(), hashlib.sha256).digest()[:mac_bytes]
+    expected = hmac.new(_key(), f"{purpose}|{body}".encode(), hashlib.sha256).digest()[:mac_bytes]
     # The MAC's text is compared, not its decoded bytes: base64 decoding ignores the spare bits
     # of the last character, so another spelling of the same bytes would pass.
     if not hmac.compare_digest(mac_text.encode(), _b64(expected).encode()):
@@ -60,8 +56,3 @@ def verify(purpose: str, token: str, *, ssm: Any | None = None, mac_bytes: int =
         return _unb64(body).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-def reset() -> None:
-    global _secret
-    _secret = None

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.platform.process import PROCESS
+
 if TYPE_CHECKING:  # pragma: no cover
     from botocore.config import _RetryDict
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -93,17 +95,6 @@ class Clients:
         return self._client("ssm")
 
 
-_clients: Clients | None = None
-
-
 def clients() -> Clients:
-    global _clients
-    if _clients is None:
-        _clients = Clients()
-    return _clients
-
-
-def reset() -> None:
-    """Drop every cached client (tests start each case with fresh clients)."""
-    global _clients
-    _clients = None
+    """The process's clients, each built at its first use."""
+    return PROCESS.once(Clients)

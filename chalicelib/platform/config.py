@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from functools import cached_property
 
+from chalicelib.platform.process import PROCESS
+
 
 class ConfigError(RuntimeError):
     """A required environment variable is missing or malformed."""
@@ -111,17 +113,6 @@ class Settings:
         return os.environ.get(name) or None
 
 
-_settings: Settings | None = None
-
-
 def settings() -> Settings:
-    global _settings
-    if _settings is None:
-        _settings = Settings()
-    return _settings
-
-
-def reset() -> None:
-    """Forget cached values (tests switch environments between cases)."""
-    global _settings
-    _settings = None
+    """The process's settings, read from the environment at first use."""
+    return PROCESS.once(Settings)

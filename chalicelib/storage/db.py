@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from chalicelib.core.errors import AlreadyExists, Unavailable
 from chalicelib.platform.aws import clients
 from chalicelib.platform.config import settings
+from chalicelib.platform.process import PROCESS
 from chalicelib.storage.keys import Key
 
 Item = dict[str, Any]
@@ -335,17 +336,10 @@ def _translate(exc: ClientError | BotoCoreError) -> Exception:
     return exc
 
 
-_table: Table | None = None
+def _build_table() -> Table:
+    return Table(clients().dynamodb, settings().table_name)
 
 
 def table() -> Table:
     """The process-wide table, built at first use."""
-    global _table
-    if _table is None:
-        _table = Table(clients().dynamodb, settings().table_name)
-    return _table
-
-
-def reset() -> None:
-    global _table
-    _table = None
+    return PROCESS.once(_build_table)

@@ -24,6 +24,7 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput, NotFound, Unauthorized
 from chalicelib.platform import outbound
 from chalicelib.platform.config import settings
+from chalicelib.platform.process import PROCESS
 from chalicelib.storage import db, keys
 
 Validator = Callable[[Any, str], Any]
@@ -267,7 +268,7 @@ def create_store(
         "updated_at": iso(now),
     }
     table.create(item)
-    _cache.put(store_id, item)
+    _cache().put(store_id, item)
     return NewStore(store_id, api_key, support_key, webhook_secret, item)
 
 
@@ -298,11 +299,11 @@ def update_store(
     except db.ConditionFailed:
         raise NotFound("no such store") from None
     assert item is not None
-    _cache.put(store_id, item)
+    _cache().put(store_id, item)
     return item
 
 
-class _StoreCache:
+class StoreCache:
     """Stores are read on every webhook; keep them for a minute per warm process."""
 
     ttl_seconds = 60.0
@@ -323,17 +324,14 @@ class _StoreCache:
         self._items.clear()
 
 
-_cache = _StoreCache()
-
-
-def clear_cache() -> None:
-    _cache.clear()
+def _cache() -> StoreCache:
+    return PROCESS.once(StoreCache)
 
 
 def get_store(table: db.Table, store_id: str, *, fresh: bool = False) -> dict[str, Any]:
     """The store item (cached up to a minute unless ``fresh``), or NotFound."""
     if not fresh:
-        hit = _cache.get(store_id)
+        hit = _cache().get(store_id)
         if hit is not None:
             return hit
     if not store_id or len(store_id) > 64:
@@ -341,7 +339,7 @@ def get_store(table: db.Table, store_id: str, *, fresh: bool = False) -> dict[st
     item = table.get(keys.store(store_id), consistent=fresh)
     if item is None:
         raise NotFound("no such store")
-    _cache.put(store_id, item)
+    _cache().put(store_id, item)
     return item
 
 

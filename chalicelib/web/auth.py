@@ -8,22 +8,22 @@ from typing import Any
 
 from chalicelib.core.errors import Unauthorized
 from chalicelib.platform.config import ConfigError, settings
+from chalicelib.platform.process import PROCESS
 
-_operator_token: str | None = None
+
+def _read_operator_token(ssm: Any) -> str:
+    cfg = settings()
+    if cfg.operator_token_param:
+        raw = ssm.get_parameter(Name=cfg.operator_token_param, WithDecryption=True)
+        return str(raw["Parameter"]["Value"])
+    if cfg.operator_token:
+        return cfg.operator_token
+    raise ConfigError("set OPERATOR_TOKEN (local) or OPERATOR_TOKEN_PARAM (prod)")
 
 
 def operator_token(ssm: Any) -> str:
-    global _operator_token
-    if _operator_token is None:
-        cfg = settings()
-        if cfg.operator_token_param:
-            raw = ssm.get_parameter(Name=cfg.operator_token_param, WithDecryption=True)
-            _operator_token = raw["Parameter"]["Value"]
-        elif cfg.operator_token:
-            _operator_token = cfg.operator_token
-        else:
-            raise ConfigError("set OPERATOR_TOKEN (local) or OPERATOR_TOKEN_PARAM (prod)")
-    return _operator_token
+    """The operator token, read once per process."""
+    return PROCESS.once(lambda: _read_operator_token(ssm), key=_read_operator_token)
 
 
 def require_operator(presented: str | None, ssm: Any) -> None:
@@ -42,8 +42,3 @@ def bearer(headers: Any) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-def reset() -> None:
-    global _operator_token
-    _operator_token = None

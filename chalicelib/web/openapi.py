@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.core.models import LANGUAGES
+from chalicelib.platform.process import PROCESS
 from chalicelib.stores.overrides import KINDS, PARTS
 
 OPERATOR = "operator"
@@ -366,7 +367,6 @@ DOCS: dict[tuple[str, str], Doc] = {
 }
 
 _PARAMETER = re.compile(r"{([^}]+)}")
-_document: dict[str, Any] | None = None
 
 
 def _default_security(path: str) -> tuple[str, ...]:
@@ -488,12 +488,4 @@ def build(routes: dict[str, dict[str, Any]], server_url: str | None = None) -> d
 
 def document(routes: dict[str, dict[str, Any]], server_url: str | None = None) -> dict[str, Any]:
     """:func:`build`, once per process."""
-    global _document
-    if _document is None:
-        _document = build(routes, server_url)
-    return _document
-
-
-def reset() -> None:
-    global _document
-    _document = None
+    return PROCESS.once(lambda: build(routes, server_url), key=build)

@@ -28,13 +28,17 @@ from chalicelib.core.errors import TemplateBudgetExceeded
 from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 from chalicelib.core.validate import one_line
 from chalicelib.platform.observability import count, logger
+from chalicelib.platform.process import PROCESS
 from chalicelib.web import sandbox
 from chalicelib.web.sandbox import BudgetedSandbox
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LOCALE = TEMPLATES / "locale"
 
-_environments: dict[tuple[str, bool, bool], Any] = {}
+
+def _environments() -> dict[tuple[str, bool, bool], Any]:
+    """Jinja environments by (language, autoescape, sandboxed), kept for the process."""
+    return PROCESS.once(dict, key="templating.environments")
 
 
 class _I18nEnvironment(Protocol):
@@ -43,7 +47,10 @@ class _I18nEnvironment(Protocol):
     def install_gettext_translations(self, translations: Any, newstyle: bool | None = None) -> None: ...
 
 
-_translations: dict[str, Any] = {}
+def _translations() -> dict[str, Any]:
+    """Compiled catalogues by language, kept for the process."""
+    return PROCESS.once(dict, key="templating.translations")
+
 
 # The digits each language writes: Persian readers expect Persian digits everywhere; Arabic
 # stores sell across regions where Western digits are the ones commerce uses (order
@@ -134,7 +141,7 @@ def language_for(wanted: str | None, store: Mapping[str, Any]) -> str:
 
 def translations(language: str) -> Any:
     """Every domain's catalog for ``language``, merged (built once per process)."""
-    if language not in _translations:
+    if language not in _translations():
         from babel.support import NullTranslations  # lazy: heavy at import (make bench, import time)
 
         merged: Any = None
@@ -150,8 +157,8 @@ def translations(language: str) -> Any:
                 merged = catalog
             else:
                 merged.merge(catalog)
-        _translations[language] = merged if merged is not None else NullTranslations()
-    return _translations[language]
+        _translations()[language] = merged if merged is not None else NullTranslations()
+    return _translations()[language]
 
 
 def _load_domain(folder: Path, domain: str) -> Any:
@@ -181,7 +188,7 @@ def environment(language: str, *, sandboxed: bool = False, html: bool = True) ->
     """The Jinja environment of a language (cached).  The sandboxed ones are for store
     overrides: one that escapes (HTML) and one that does not (text, SMS)."""
     key = (language, sandboxed, html if sandboxed else True)
-    if key not in _environments:
+    if key not in _environments():
         import jinja2  # lazy: heavy at import (make bench, import time)
 
         cls = BudgetedSandbox if sandboxed else jinja2.Environment
@@ -203,8 +210,8 @@ def environment(language: str, *, sandboxed: bool = False, html: bool = True) ->
         )
         if isinstance(env, BudgetedSandbox):
             env.guard_filters()
-        _environments[key] = env
-    return _environments[key]
+        _environments()[key] = env
+    return _environments()[key]
 
 
 def _truncate(value: Any, length: int = 40) -> str:
@@ -338,8 +345,3 @@ def _deepest_line(source: str) -> int:
             elif tag.startswith("end"):
                 depth -= 1
     return where
-
-
-def reset() -> None:
-    _environments.clear()
-    _translations.clear()

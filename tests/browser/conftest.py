@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import devstack
+from chalicelib.platform.process import PROCESS
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,14 +33,12 @@ def live_server(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from chalice.config import Config
     from chalice.local import LocalDevServer
 
-    from chalicelib.platform import config
-
     server = LocalDevServer(
         app, Config.create(chalice_stage="local", app_name="aftercare", project_dir=str(devstack.ROOT)), "127.0.0.1", 0
     )
     url = f"http://127.0.0.1:{server.server.server_address[1]}"
     monkeypatch.setenv("PUBLIC_BASE_URL", url)
-    config.reset()
+    PROCESS.reset()
     thread = threading.Thread(target=server.server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -15,6 +15,7 @@ import devstack
 from chalicelib.core.clock import parse_iso
 from chalicelib.messaging import feedback
 from chalicelib.platform import aws
+from chalicelib.platform.process import PROCESS
 from chalicelib.schedule import dispatch
 from chalicelib.storage import db, keys
 from tests.conftest import auth
@@ -224,9 +225,8 @@ def test_a_sender_that_cannot_be_encoded_fails_the_job_with_its_reason(
 ) -> None:
     # GIVEN a store whose saved sender has a non-ASCII local part (saved before senders were checked)
     db.table().update(keys.store(store["store_id"]), db.set_expr({"sender_email": "hellö@example.com"}))
-    from chalicelib.stores import registry
 
-    registry.clear_cache()
+    PROCESS.reset()
     assert post_order(client, store, "1").status_code == 200
     # WHEN the thank-you falls due, and time passes
     for minutes in (1, 15, 30):

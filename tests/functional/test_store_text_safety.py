@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.messaging import transports
+from chalicelib.platform.process import PROCESS
 from chalicelib.support import alerts
 from tests.conftest import OPERATOR, STORE_BODY, auth
 
@@ -68,10 +69,9 @@ def test_a_name_saved_before_the_rule_still_cannot_break_the_from_header() -> No
 
 
 def test_a_comment_with_line_breaks_cannot_forge_a_link_in_alerts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib.platform import config
 
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://aftercare.example")
-    config.reset()
+    PROCESS.reset()
     forged = "Awful.\n\nOpen the case: https://evil.example/login\r\n\u202eignore"
     store = {"store_id": "st1", "name": "Cedar\r\nSage\u202e"}
     case = {
@@ -93,4 +93,4 @@ def test_a_comment_with_line_breaks_cannot_forge_a_link_in_alerts(monkeypatch: p
     assert "\u202e" not in alert.body and alert.title == "Negative feedback (normal) for Cedar Sage"
     section = alerts.slack_payload(alert)["blocks"][1]["text"]["text"]
     assert all(not line.startswith("Open the case") for line in section.split("\n"))
-    config.reset()
+    PROCESS.reset()

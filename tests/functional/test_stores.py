@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.platform.process import PROCESS
 from tests.conftest import OPERATOR, STORE_BODY, auth
 
 
@@ -129,13 +130,12 @@ def test_outside_the_local_stage_a_webhook_must_be_a_public_https_address(
 
     from chalicelib.core.clock import wall_clock
     from chalicelib.core.errors import InvalidInput
-    from chalicelib.platform import config
     from chalicelib.storage import db
     from chalicelib.stores import registry
 
     # GIVEN a deployed stage (no local webhooks)
     monkeypatch.setenv("ALLOW_LOCAL_WEBHOOKS", "off")
-    config.reset()
+    PROCESS.reset()
     # WHEN a store points its alerts at the metadata service THEN it is refused, naming the field
     with pytest.raises(InvalidInput) as refused:
         registry.update_store(
@@ -155,4 +155,4 @@ def test_outside_the_local_stage_a_webhook_must_be_a_public_https_address(
         resolve=public_dns,
     )
     assert item["slack_webhook_url"] == "https://hooks.slack.com/services/T0/B0/x"
-    config.reset()
+    PROCESS.reset()

@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.core.clock import wall_clock
 from chalicelib.core.models import JobKind
+from chalicelib.platform.process import PROCESS
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
@@ -258,11 +259,10 @@ def test_behind_a_stage_path_the_page_posts_back_under_that_path(
     client: Any, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from chalicelib.messaging import links
-    from chalicelib.platform import config
 
     # GIVEN the API deployed under API Gateway's stage path, as the stack's PUBLIC_BASE_URL says
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://abc123.execute-api.us-east-1.amazonaws.com/api")
-    config.reset()
+    PROCESS.reset()
     link = issue(store)
     assert link.url.startswith("https://abc123.execute-api.us-east-1.amazonaws.com/api/s/")
     # WHEN the customer opens the survey and the unsubscribe page
@@ -276,4 +276,4 @@ def test_behind_a_stage_path_the_page_posts_back_under_that_path(
     # AND after answering, "change my answer" leads back under /api too
     thanks = post(client, link.token, score="9", comment="", nonce=nonce_of(survey)).body.decode()
     assert f'href="/api/s/{link.token}"' in thanks
-    config.reset()
+    PROCESS.reset()

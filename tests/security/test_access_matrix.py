@@ -15,6 +15,7 @@ import pytest
 from chalicelib.core import signing
 from chalicelib.core.clock import wall_clock
 from chalicelib.messaging import links
+from chalicelib.platform.process import PROCESS
 from chalicelib.storage import db
 from chalicelib.surveys import answers, tokens
 from tests.conftest import OPERATOR, STORE_BODY, auth
@@ -307,12 +308,11 @@ def test_inbox_and_dashboard_refuse_tampered_and_foreign_cookies(client: Any, wo
 def test_a_store_cannot_point_alerts_at_internal_addresses(
     client: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, address: str
 ) -> None:
-    from chalicelib.platform import config
 
     monkeypatch.setenv(
         "ALLOW_LOCAL_WEBHOOKS", "off"
     )  # the deployed stages' rule (the test client would restore the local one)
-    config.reset()
+    PROCESS.reset()
     from chalicelib.core.errors import InvalidInput
     from chalicelib.stores import registry
 
@@ -324,4 +324,4 @@ def test_a_store_cannot_point_alerts_at_internal_addresses(
             db.table(), world["a"]["store_id"], {"slack_webhook_url": address}, wall_clock(), resolve=public_dns
         )
     assert refusal.value.field == "slack_webhook_url"
-    config.reset()
+    PROCESS.reset()

@@ -14,6 +14,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.platform.process import PROCESS
 from chalicelib.support import cases
 from chalicelib.web import openapi
 from tests.conftest import OPERATOR, STORE_BODY
@@ -31,7 +32,7 @@ def live(app: Any, client: Any) -> Iterator[dict[str, Any]]:
     store = dict(created.json_body)
     link = issue(store)
     post_answer(client, link.token, score=1, comment="broken")
-    openapi.reset()
+    PROCESS.reset()
     with serve(app) as url:
         session = requests.post(
             f"{url}/stores/{store['store_id']}/inbox/session",
@@ -45,7 +46,7 @@ def live(app: Any, client: Any) -> Iterator[dict[str, Any]]:
             "token": link.token,
         }
         yield {"url": url, "store": store, "cookie": session.cookies.get("aftercare_support"), "real": real}
-    openapi.reset()
+    PROCESS.reset()
 
 
 def credentials(operation: Any, live: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.platform.process import PROCESS
 from chalicelib.schedule import followups
 from chalicelib.storage import keys
 
@@ -18,10 +19,9 @@ ORDERED = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def shards(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib.platform import config
 
     monkeypatch.setenv("DUE_SHARDS", "4")
-    config.reset()
+    PROCESS.reset()
 
 
 def event(status: OrderStatus = OrderStatus.CREATED, at: datetime = ORDERED, **customer: Any) -> OrderEvent:

@@ -15,6 +15,7 @@ from botocore.exceptions import (
 )
 
 from chalicelib.messaging import transports
+from chalicelib.platform.process import PROCESS
 
 STORE = {
     "store_id": "st1",
@@ -54,14 +55,13 @@ def error(code: str, status: int) -> ClientError:
 
 @pytest.fixture
 def transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from chalicelib.platform import config
 
     def use(value: str) -> None:
         monkeypatch.setenv("SMS_TRANSPORT", value)
-        config.reset()
+        PROCESS.reset()
 
     yield use
-    config.reset()
+    PROCESS.reset()
 
 
 def test_sms_through_end_user_messaging(transport: Any) -> None:
@@ -205,15 +205,14 @@ def test_the_requests_match_the_service_models(transport: Any) -> None:
 
 
 def test_deployed_email_goes_through_the_feedback_configuration_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib.platform import config
 
     # GIVEN a deployed stage whose configuration set publishes bounces and complaints
     monkeypatch.setenv("SES_CONFIGURATION_SET", "aftercare")
-    config.reset()
+    PROCESS.reset()
     ses = Recorder({"MessageId": "ses-2"})
     # WHEN an email is sent
     transports.send_email(Clients(sesv2=ses), STORE, "dana@example.com", "s", "<p>h</p>", "t")
-    config.reset()
+    PROCESS.reset()
     # THEN SES is told to use it, so a bounce reaches ses_feedback
     assert ses.calls[0][1]["ConfigurationSetName"] == "aftercare"
 

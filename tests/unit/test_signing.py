@@ -8,17 +8,17 @@ from collections.abc import Iterator
 import pytest
 
 from chalicelib.core import signing
-from chalicelib.platform import config
+from chalicelib.platform.process import PROCESS
 
 
 @pytest.fixture(autouse=True)
 def secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SESSION_SECRET", "unit-test-secret")
-    config.reset()
-    signing.reset()
+    PROCESS.reset()
+    PROCESS.reset()
     yield
-    signing.reset()
-    config.reset()
+    PROCESS.reset()
+    PROCESS.reset()
 
 
 def test_a_genuine_token_gives_its_payload_back() -> None:
