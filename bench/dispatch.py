@@ -78,7 +78,7 @@ def measure(pending: int = PENDING, due: int = DUE) -> dict[str, Any]:
     now = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
     devstack.provision()
     cfg = settings()
-    plain = db.Table(boto3.client("dynamodb"), cfg.table_name)
+    plain = db.Table(boto3.client("dynamodb"), cfg.table_name, due_shards=cfg.due_shards)
     started = time.monotonic()
     _write_jobs(plain, pending, now + timedelta(days=30), "p", cfg.due_shards)
     _write_jobs(plain, due, now - timedelta(minutes=1), "d", cfg.due_shards)
@@ -89,7 +89,9 @@ def measure(pending: int = PENDING, due: int = DUE) -> dict[str, Any]:
     for client in (counting.client, sqs):
         meter.attach(client)
     started, cpu = time.perf_counter(), time.process_time()
-    result = dispatch.run(db.Table(counting, cfg.table_name), sqs, cfg.send_queue_url, now, cfg.due_shards)
+    result = dispatch.run(
+        db.Table(counting, cfg.table_name, due_shards=cfg.due_shards), sqs, cfg.send_queue_url, now, cfg.due_shards
+    )
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return {
         "pending": pending,

@@ -205,7 +205,7 @@ def sync(table: db.Table, store: Mapping[str, Any], body: Mapping[str, Any], now
     written = in_chunk = transactions = 0
     for info in records:
         ops = upsert_ops(store_id, info, now)
-        ops += followups.plan_customer(str(info.customer_id), info, store, now)
+        ops += followups.plan_customer(str(info.customer_id), info, store, now, shards=table.due_shards)
         if len(chunk) + len(ops) > MAX_TRANSACTION:
             table.transact(chunk)
             transactions += 1

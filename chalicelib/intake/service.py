@@ -235,6 +235,7 @@ def build(
     *,
     first_sight: bool,
     cancels: list[db.TransactOp],
+    shards: int,
     late_creation: bool = False,
 ) -> list[db.TransactOp]:
     """Every write of one event, marker first and order second (their failures are told apart
@@ -248,7 +249,7 @@ def build(
         ordered_at=event.ordered_at or event.occurred_at,
         new_order=first_sight,
     )
-    ops += followups.plan_order_event(event, store, now).ops
+    ops += followups.plan_order_event(event, store, now, shards=shards).ops
     ops += cancels
     unique: dict[tuple[str, str], db.TransactOp] = {}
     for op in ops:
@@ -274,6 +275,7 @@ def ingest(table: db.Table, event: OrderEvent, store: Mapping[str, Any], now: da
             now,
             first_sight=first_sight and not late_creation,
             cancels=cancels,
+            shards=table.due_shards,
             late_creation=late_creation,
         )
         try:

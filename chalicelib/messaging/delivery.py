@@ -237,6 +237,7 @@ def _plan_warranties(table: db.Table, job: Mapping[str, Any], store: Mapping[str
         parse_iso(str(data["ordered_at"])),
         items,
         now,
+        shards=table.due_shards,
     )
     done = db.set_expr(
         {
@@ -437,7 +438,7 @@ def _release(
 
     back = {
         "status": JobStatus.PENDING.value,
-        "due_pk": keys.due_shard(str(job["PK"]), str(job["SK"]), settings().due_shards),
+        "due_pk": keys.due_shard(str(job["PK"]), str(job["SK"]), table.due_shards),
         "due_at": iso(due or now + LEASE),
     }
     try:
@@ -533,7 +534,7 @@ def _reschedule(table: db.Table, job: Mapping[str, Any], at: datetime, reason: s
 
 
 def _next_occurrence(
-    job: Mapping[str, Any], store: Mapping[str, Any], customer: Mapping[str, Any] | None, now: datetime
+    job: Mapping[str, Any], store: Mapping[str, Any], customer: Mapping[str, Any] | None, now: datetime, shards: int
 ) -> dict[str, Any] | None:
     """For a recurring kind, the attributes that make it pending again for next year."""
     if job["kind"] not in followups.RECURRING:
@@ -546,7 +547,7 @@ def _next_occurrence(
         "status": JobStatus.PENDING.value,
         "due": iso(due),
         "due_at": iso(due),
-        "due_pk": keys.due_shard(str(job["PK"]), str(job["SK"]), settings().due_shards),
+        "due_pk": keys.due_shard(str(job["PK"]), str(job["SK"]), shards),
         "data": {**(job.get("data") or {}), "occurrence": occurrence},
     }
 
@@ -554,7 +555,7 @@ def _next_occurrence(
 def _finish_without_sending(
     table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, reason: str, now: datetime
 ) -> None:
-    again = _next_occurrence(job, store, facts.customer, now)
+    again = _next_occurrence(job, store, facts.customer, now, table.due_shards)
     if again is not None:
         update = db.set_expr({**again, "last_reason": reason, "last_finished_at": iso(now)})
     else:
@@ -810,7 +811,7 @@ def _record_sent(
             condition=not_yet_sent,
         ),
     ]
-    again = _next_occurrence(job, store, customer, now)
+    again = _next_occurrence(job, store, customer, now, table.due_shards)
     finished: dict[str, Any] = {
         "message_ids": sent.message_ids,
         "last_sent_at": iso(now),
@@ -883,7 +884,7 @@ def _record_sent(
             JobKind.SURVEY_REMINDER,
             due,
             store_id=store_id,
-            shards=settings().due_shards,
+            shards=table.due_shards,
             customer_id=customer_id,
             order_id=job.get("order_id"),
             data={"token": sent.survey_token, "channel": sent.survey_channel, "language": language},

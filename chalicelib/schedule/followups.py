@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import CustomerInfo, JobKind, JobStatus, OrderEvent, OrderStatus
-from chalicelib.platform.config import settings
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
 from chalicelib.stores.registry import FIELDS
@@ -59,6 +58,7 @@ class _Owner(TypedDict):
     event_store: str
     customer_id: str
     now: datetime
+    shards: int  # the due index's shard count (the table's layout)
 
 
 class _OrderOwner(_Owner):
@@ -147,6 +147,7 @@ def _job(
     customer_id: str | None,
     order_id: str | None,
     now: datetime,
+    shards: int,
     discriminator: str = "",
     data: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -155,7 +156,7 @@ def _job(
         kind,
         due,
         store_id=event_store,
-        shards=settings().due_shards,
+        shards=shards,
         customer_id=customer_id,
         order_id=order_id,
         discriminator=discriminator,
@@ -186,6 +187,8 @@ def warranty_jobs(
     items: list[tuple[str, str, int]],
     now: datetime,
     plan: Plan | None = None,
+    *,
+    shards: int,
 ) -> list[dict[str, Any]]:
     """A reminder per (sku, title, warranty months), ``warranty_notice_days`` before it ends;
     one whose moment has passed is not planned (and is recorded in ``plan`` when given)."""
@@ -207,6 +210,7 @@ def warranty_jobs(
                 customer_id=customer_id,
                 order_id=order_id,
                 now=now,
+                shards=shards,
                 discriminator=sku,
                 data={"sku": sku, "title": title, "warranty_ends": iso(ends)},
             )
@@ -218,13 +222,14 @@ def is_catalogue_lookup(job: Mapping[str, Any]) -> bool:
     return job.get("kind") == JobKind.WARRANTY.value and str(job.get("SK", "")).endswith(f"#{CATALOGUE}")
 
 
-def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime) -> Plan:
-    """Blind job writes for one normalised order event (no reads, no conditions)."""
+def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime, *, shards: int) -> Plan:
+    """Blind job writes for one normalised order event (no reads, no conditions); ``shards``
+    is the due index's shard count, given by the table the plan is written to."""
     plan = Plan()
     if event.status in (OrderStatus.CREATED, OrderStatus.PAID):
-        _plan_new_order(plan, event, store, now)
+        _plan_new_order(plan, event, store, now, shards)
     elif event.status is OrderStatus.DELIVERED:
-        _plan_delivered(plan, event, store, now)
+        _plan_delivered(plan, event, store, now, shards)
     for name, moment in sorted(plan.late.items()):
         plan.ops.append(
             db.put(
@@ -244,14 +249,14 @@ def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime)
     return plan
 
 
-def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now: datetime) -> None:
+def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now: datetime, shards: int) -> None:
     customer_id = event.customer.customer_id
     if customer_id is None:
         return  # nobody to write to
     order_pk = keys.order_pk(event.store_id, event.order_id)
     customer_pk = keys.customer_pk(event.store_id, customer_id)
     ordered_at = event.ordered_at or event.occurred_at
-    common: _Owner = {"event_store": event.store_id, "customer_id": customer_id, "now": now}
+    common: _Owner = {"event_store": event.store_id, "customer_id": customer_id, "now": now, "shards": shards}
     ops = plan.ops
 
     # The thank-you belongs to the moment of the order: an order days old is not thanked now.
@@ -269,7 +274,9 @@ def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
             )
     if enabled(store, JobKind.WARRANTY):
         stated = [(item.sku, item.title, item.warranty_months) for item in event.items if item.warranty_months]
-        for job in warranty_jobs(store, event.store_id, event.order_id, customer_id, ordered_at, stated, now, plan):
+        for job in warranty_jobs(
+            store, event.store_id, event.order_id, customer_id, ordered_at, stated, now, plan, shards=shards
+        ):
             ops.append(jobs.schedule(job))
         unstated = {item.sku: item.title for item in event.items if item.sku and not item.warranty_months}
         if unstated:
@@ -324,10 +331,10 @@ def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
                 )
             )
         )
-    ops.extend(plan_customer(customer_id, event.customer, {**store, "store_id": event.store_id}, now))
+    ops.extend(plan_customer(customer_id, event.customer, {**store, "store_id": event.store_id}, now, shards=shards))
 
 
-def _plan_delivered(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now: datetime) -> None:
+def _plan_delivered(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now: datetime, shards: int) -> None:
     customer_id = event.customer.customer_id
     if customer_id is None:
         return
@@ -338,6 +345,7 @@ def _plan_delivered(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
         "customer_id": customer_id,
         "order_id": event.order_id,
         "now": now,
+        "shards": shards,
     }
     if enabled(store, JobKind.DELIVERY_CHECKIN) and (
         due := plan.due(JobKind.DELIVERY_CHECKIN.value, delivered_at, now)
@@ -354,7 +362,9 @@ def _plan_delivered(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
             plan.ops.append(jobs.schedule(_job(order_pk, JobKind.SURVEY, due, discriminator=DELIVERED, **common)))
 
 
-def plan_customer(customer_id: str, info: CustomerInfo, store: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
+def plan_customer(
+    customer_id: str, info: CustomerInfo, store: Mapping[str, Any], now: datetime, *, shards: int
+) -> list[db.TransactOp]:
     """The birthday greeting of a customer whose birthday is known (orders and CRM sync)."""
     if not enabled(store, JobKind.BIRTHDAY) or not info.birthday:
         return []
@@ -370,6 +380,7 @@ def plan_customer(customer_id: str, info: CustomerInfo, store: Mapping[str, Any]
         customer_id=customer_id,
         order_id=None,
         now=now,
+        shards=shards,
         data={"occurrence": str(due.year), "birthday": info.birthday},
     )
     return [jobs.schedule(job)]

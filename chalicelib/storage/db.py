@@ -72,9 +72,10 @@ class Expr:
 class Table:
     """The single table.  ``client`` is a boto3 DynamoDB client (moto in tests)."""
 
-    def __init__(self, client: Any, name: str) -> None:
+    def __init__(self, client: Any, name: str, *, due_shards: int) -> None:
         self.client = client
         self.name = name
+        self.due_shards = due_shards  # the due index's layout: every job written here uses it
         self._ser = _serializer()
         self._de = _deserializer()
 
@@ -337,7 +338,7 @@ def _translate(exc: ClientError | BotoCoreError) -> Exception:
 
 
 def _build_table() -> Table:
-    return Table(clients().dynamodb, settings().table_name)
+    return Table(clients().dynamodb, settings().table_name, due_shards=settings().due_shards)
 
 
 def table() -> Table:

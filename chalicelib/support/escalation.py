@@ -20,7 +20,6 @@ from chalicelib.core import weekends
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import JobKind, JobStatus
 from chalicelib.messaging import transports
-from chalicelib.platform.config import settings
 from chalicelib.platform.observability import MetricUnit, count, logger, metrics
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
@@ -101,14 +100,14 @@ def store_sla_deadline(store: Mapping[str, Any], opened: datetime) -> datetime:
     )
 
 
-def realert_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def realert_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime, *, shards: int) -> dict[str, Any]:
     due = store_sla_deadline(store, parse_iso(str(case["opened_at"])))
     return jobs.job_item(
         keys.case_pk(str(case["store_id"]), str(case["case_id"])),
         JobKind.CASE_REALERT,
         due,
         store_id=str(case["store_id"]),
-        shards=settings().due_shards,
+        shards=shards,
         customer_id=str(case["customer_id"]),
         order_id=str(case["order_id"]),
         discriminator=_stamp(str(case["opened_at"])),
@@ -118,7 +117,7 @@ def realert_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime
 
 
 def retry_job(
-    case: Mapping[str, Any], reason: str, channels: Sequence[str], attempt: int, now: datetime
+    case: Mapping[str, Any], reason: str, channels: Sequence[str], attempt: int, now: datetime, *, shards: int
 ) -> dict[str, Any]:
     delay = RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)]
     return jobs.job_item(
@@ -126,7 +125,7 @@ def retry_job(
         JobKind.ALERT_RETRY,
         now + delay,
         store_id=str(case["store_id"]),
-        shards=settings().due_shards,
+        shards=shards,
         customer_id=str(case["customer_id"]),
         order_id=str(case["order_id"]),
         discriminator=keys.retry_discriminator(_stamp(iso(now)), attempt),
@@ -135,7 +134,9 @@ def retry_job(
     )
 
 
-def made_it_right_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def made_it_right_job(
+    store: Mapping[str, Any], case: Mapping[str, Any], now: datetime, *, shards: int
+) -> dict[str, Any]:
     """A day after resolution the engine asks the customer whether we made it right; the
     answer comes back through :func:`on_response` with kind ``made_it_right``."""
     return jobs.job_item(
@@ -143,7 +144,7 @@ def made_it_right_job(store: Mapping[str, Any], case: Mapping[str, Any], now: da
         JobKind.MADE_IT_RIGHT,
         now + timedelta(days=1),
         store_id=str(case["store_id"]),
-        shards=settings().due_shards,
+        shards=shards,
         customer_id=str(case["customer_id"]),
         order_id=str(case["order_id"]),
         discriminator=_stamp(str(case.get("opened_at") or iso(now))),
@@ -163,7 +164,7 @@ def _alert_now(
 ) -> None:
     failed = deliver_alert(clients, store, case, reason, opener=opener)
     if failed:
-        table.put(retry_job(case, reason, failed, 1, now))
+        table.put(retry_job(case, reason, failed, 1, now, shards=table.due_shards))
 
 
 # --- entry points -----------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def on_response(
             "case opened",
             extra={"store_id": store_id, "case_id": case_id, "priority": case["priority"], "reason": reason},
         )
-        table.put(realert_job(conf, case, now))
+        table.put(realert_job(conf, case, now, shards=table.due_shards))
         _alert_now(table, clients, conf, case, reason, now, opener)
     elif opened.escalated:
         _alert_now(table, clients, conf, case, "escalated", now, opener)
@@ -296,7 +297,7 @@ def _run(
         failed = deliver_alert(clients, conf, case, "realert", opener=opener)
         notified = notify_second_contact(clients, conf, case)
         if failed:
-            table.put(retry_job(case, "realert", failed, 1, now))
+            table.put(retry_job(case, "realert", failed, 1, now, shards=table.due_shards))
         table.update(
             keys.case(str(case["store_id"]), str(case["case_id"])),
             _append_event({"action": "realerted", "by": "aftercare", "at": iso(now), "notified": notified}, now),
@@ -314,7 +315,7 @@ def _run(
         if attempt >= len(RETRY_DELAYS):
             count("alerts_abandoned")
             return "gave_up: " + ", ".join(failed)
-        table.put(retry_job(case, str(data.get("reason") or "new"), failed, attempt + 1, now))
+        table.put(retry_job(case, str(data.get("reason") or "new"), failed, attempt + 1, now, shards=table.due_shards))
         return "retry_scheduled"
     raise ValueError(f"escalation does not run {job['kind']} jobs")
 
@@ -388,4 +389,4 @@ def after_change(
             metrics.add_metric(name="time_to_resolve", unit=MetricUnit.Seconds, value=took)
         count("cases_resolved", outcome=str(after.get("outcome") or "other"))
         if conf.get("made_it_right") and after.get("outcome") != "unreachable":
-            table.put(made_it_right_job(conf, after, now))
+            table.put(made_it_right_job(conf, after, now, shards=table.due_shards))

@@ -139,7 +139,11 @@ def test_did_we_make_it_right_asks_on_a_one_to_five_scale(app: Any, store: dict[
         "language": "en",
         "outcome": "refunded",
     }
-    db.table().put(escalation.made_it_right_job(registry.get_store(db.table(), sid), case, at("2027-03-04T09:00:00Z")))
+    db.table().put(
+        escalation.made_it_right_job(
+            registry.get_store(db.table(), sid), case, at("2027-03-04T09:00:00Z"), shards=db.table().due_shards
+        )
+    )
     # WHEN a day passes
     devstack.deliver(app, at("2027-03-05T09:01:00Z"))
     # THEN the customer is asked, with five buttons to answer

@@ -44,7 +44,7 @@ def planned(ops: list[Any]) -> dict[str, dict[str, Any]]:
 
 def test_a_new_order_plans_thank_you_survey_fallback_warranty_winback_and_anniversary() -> None:
     now = ORDERED
-    jobs = planned(followups.plan_order_event(event(), STORE, now).ops)
+    jobs = planned(followups.plan_order_event(event(), STORE, now, shards=4).ops)
     assert jobs["JOB#thank_you"]["due"] == "2027-03-01T08:00:00Z"
     assert jobs["JOB#survey#fallback"]["due"] == "2027-03-13T08:00:00Z"  # 5 days transit + 7
     assert jobs["JOB#warranty#KET-1"]["due"] == "2029-01-30T08:00:00Z"  # 24 months, 30 days before
@@ -55,26 +55,26 @@ def test_a_new_order_plans_thank_you_survey_fallback_warranty_winback_and_annive
 
 
 def test_planned_writes_are_blind() -> None:
-    ops = followups.plan_order_event(event(birthday="05-17"), STORE, ORDERED).ops
+    ops = followups.plan_order_event(event(birthday="05-17"), STORE, ORDERED, shards=4).ops
     assert ops and all(op.condition is None for op in ops)
 
 
 def test_the_anniversary_is_written_only_where_none_is_yet() -> None:
-    ops = followups.plan_order_event(event(), STORE, ORDERED).ops
+    ops = followups.plan_order_event(event(), STORE, ORDERED, shards=4).ops
     anniversary = next(op for op in ops if (op.key or {}).get("SK") == "JOB#anniversary")
     assert anniversary.action == "update" and anniversary.condition is None
     assert anniversary.update.text.count("if_not_exists") == len(anniversary.update.names)
 
 
 def test_win_back_lives_with_the_customer_so_each_order_moves_it() -> None:
-    ops = followups.plan_order_event(event(), STORE, ORDERED).ops
+    ops = followups.plan_order_event(event(), STORE, ORDERED, shards=4).ops
     winback = next(op for op in ops if op.action == "put" and op.item["SK"] == "JOB#winback")
     assert winback.item["PK"] == keys.customer_pk("st1", "dana@example.com")
 
 
 def test_delivery_plans_check_in_tips_and_a_separate_survey_job() -> None:
     delivered = datetime(2027, 3, 3, 19, 30, tzinfo=UTC)
-    jobs = planned(followups.plan_order_event(event(OrderStatus.DELIVERED, delivered), STORE, delivered).ops)
+    jobs = planned(followups.plan_order_event(event(OrderStatus.DELIVERED, delivered), STORE, delivered, shards=4).ops)
     assert jobs["JOB#delivery_checkin"]["due"] == "2027-03-03T19:30:00Z"
     assert jobs["JOB#usage_tips"]["due"] == "2027-03-06T19:30:00Z"
     assert jobs["JOB#survey#delivered"]["due"] == "2027-03-10T19:30:00Z"
@@ -88,12 +88,12 @@ def test_both_survey_jobs_claim_the_same_occurrence() -> None:
 
 def test_switched_off_kinds_are_not_planned() -> None:
     store = {**STORE, "followups": {"thank_you": False, "winback": False}}
-    jobs = planned(followups.plan_order_event(event(), store, ORDERED).ops)
+    jobs = planned(followups.plan_order_event(event(), store, ORDERED, shards=4).ops)
     assert "JOB#thank_you" not in jobs and "JOB#winback" not in jobs and "JOB#survey#fallback" in jobs
 
 
 def test_cancelled_events_plan_nothing() -> None:
-    assert followups.plan_order_event(event(OrderStatus.CANCELLED), STORE, ORDERED).ops == []
+    assert followups.plan_order_event(event(OrderStatus.CANCELLED), STORE, ORDERED, shards=4).ops == []
 
 
 @pytest.mark.parametrize(
@@ -116,14 +116,14 @@ def test_the_next_birthday_is_10_am_in_the_customers_zone(birthday: str, zone: s
 
 def test_crm_sync_plans_the_birthday() -> None:
     info = CustomerInfo(email="mia@example.com", birthday="03-05", timezone="Europe/Athens")
-    jobs = planned(followups.plan_customer("mia@example.com", info, STORE, ORDERED))
+    jobs = planned(followups.plan_customer("mia@example.com", info, STORE, ORDERED, shards=4))
     assert jobs["JOB#birthday"]["due"] == "2027-03-05T08:00:00Z"
     assert jobs["JOB#birthday"]["PK"] == keys.customer_pk("st1", "mia@example.com")
 
 
 def test_an_impossible_birthday_plans_nothing() -> None:
     info = CustomerInfo(email="mia@example.com", birthday="02-30")
-    assert followups.plan_customer("mia@example.com", info, STORE, ORDERED) == []
+    assert followups.plan_customer("mia@example.com", info, STORE, ORDERED, shards=4) == []
 
 
 def test_recurring_jobs_come_back_next_year() -> None:
@@ -161,7 +161,7 @@ def test_an_order_from_years_ago_plans_nothing_in_the_past_and_says_why() -> Non
         ordered_at=datetime(2021, 9, 30, 12, 0, tzinfo=UTC),
         items=(LineItem("KET-1", "Kettle", warranty_months=24),),
     )
-    plan = followups.plan_order_event(old, STORE, now)
+    plan = followups.plan_order_event(old, STORE, now, shards=4)
     jobs = {sk: job for sk, job in planned(plan.ops).items() if sk.startswith("JOB#")}
     # THEN no thank-you, survey or win-back is written at all: nothing would go out in a burst
     assert set(jobs) == {"JOB#anniversary", "JOB#birthday"}
@@ -178,8 +178,8 @@ def test_an_order_from_years_ago_plans_nothing_in_the_past_and_says_why() -> Non
 
 
 def test_a_thank_you_is_sent_for_an_order_a_day_old_but_not_for_one_a_week_old() -> None:
-    day_old = followups.plan_order_event(event(), STORE, ORDERED + followups.LATE_GRACE - timedelta(hours=1))
-    week_old = followups.plan_order_event(event(), STORE, ORDERED + timedelta(days=7))
+    day_old = followups.plan_order_event(event(), STORE, ORDERED + followups.LATE_GRACE - timedelta(hours=1), shards=4)
+    week_old = followups.plan_order_event(event(), STORE, ORDERED + timedelta(days=7), shards=4)
     assert "JOB#thank_you" in planned(day_old.ops) and not late_markers(day_old.ops)
     assert "JOB#thank_you" not in planned(week_old.ops)
     assert set(late_markers(week_old.ops)) == {"thank_you"}  # the survey (12 days) is still ahead
@@ -188,6 +188,8 @@ def test_a_thank_you_is_sent_for_an_order_a_day_old_but_not_for_one_a_week_old()
 
 def test_a_delivery_reported_two_weeks_late_asks_nothing_stale() -> None:
     delivered = ORDERED + timedelta(days=3)
-    plan = followups.plan_order_event(event(OrderStatus.DELIVERED, delivered), STORE, delivered + timedelta(days=14))
+    plan = followups.plan_order_event(
+        event(OrderStatus.DELIVERED, delivered), STORE, delivered + timedelta(days=14), shards=4
+    )
     assert not [sk for sk in planned(plan.ops) if sk.startswith("JOB#")]
     assert set(late_markers(plan.ops)) == {"delivery_checkin", "usage_tips", "survey:delivered"}

@@ -43,7 +43,7 @@ def keys_of(ops: list[db.TransactOp]) -> list[tuple[str, str]]:
 
 
 def test_marker_first_order_second_then_customer_contacts_link_and_jobs_once_each() -> None:
-    ops = service.build(event(), STORE, NOW, first_sight=True, cancels=[])
+    ops = service.build(event(), STORE, NOW, first_sight=True, cancels=[], shards=4)
     found = keys_of(ops)
     marker, order = keys.event_marker("st1", "generic", "msg_1"), keys.order("st1", "A-1")
     assert found[0] == (marker["PK"], marker["SK"]) and ops[0].condition is not None
@@ -62,8 +62,8 @@ def test_marker_first_order_second_then_customer_contacts_link_and_jobs_once_eac
 
 
 def test_a_new_order_counts_once_and_a_later_event_only_moves_forward() -> None:
-    first = service.build(event(), STORE, NOW, first_sight=True, cancels=[])
-    later = service.build(event(OrderStatus.DELIVERED), STORE, NOW, first_sight=False, cancels=[])
+    first = service.build(event(), STORE, NOW, first_sight=True, cancels=[], shards=4)
+    later = service.build(event(OrderStatus.DELIVERED), STORE, NOW, first_sight=False, cancels=[], shards=4)
     assert first[1].condition is not None and first[1].condition.text == "attribute_not_exists(PK)"
     assert later[1].condition is not None and "attribute_exists(PK)" in later[1].condition.text
     customer_first = next(op for op in first if op.key == keys.customer("st1", "eleni@example.com"))
@@ -73,12 +73,15 @@ def test_a_new_order_counts_once_and_a_later_event_only_moves_forward() -> None:
 
 
 def test_an_order_without_contact_is_stored_without_customer_or_messages() -> None:
-    ops = service.build(event(customer=CustomerInfo(first_name="Anon")), STORE, NOW, first_sight=True, cancels=[])
+    ops = service.build(
+        event(customer=CustomerInfo(first_name="Anon")), STORE, NOW, first_sight=True, cancels=[], shards=4
+    )
     assert len(ops) == 2  # the marker and the order, nothing else
 
 
 def test_sync_of_500_customers_writes_transactions_of_at_most_100_items() -> None:
     table = create_autospec(db.Table, instance=True)
+    table.due_shards = 4
     body = {
         "customers": [
             {"email": f"c{i}@example.com", "phone": f"+3069440{i:05d}", "birthday": "06-15"} for i in range(500)
