@@ -19,6 +19,7 @@ from chalicelib.messaging import delivery, feedback, sms_inbound, transports, un
 from chalicelib.platform import aws, resources
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import event_middleware, http_middleware, logger
+from chalicelib.rendering import templating
 from chalicelib.reports import dashboard as dashboards
 from chalicelib.reports import stats
 from chalicelib.schedule import dispatch as dispatching
@@ -28,7 +29,7 @@ from chalicelib.stores import overrides, products, registry
 from chalicelib.support import alerts, cases, escalation, sessions
 from chalicelib.support import inbox as inbox_page
 from chalicelib.surveys import pages
-from chalicelib.web import http, openapi, templating
+from chalicelib.web import http, openapi
 from chalicelib.web.auth import bearer, require_operator
 
 app = Chalice(app_name="aftercare", configure_logs=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -10,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.models import LANGUAGES
-from chalicelib.platform import outbound
 
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -170,20 +170,6 @@ def links(value: Any, field: str, *, most: int = 5, name_length: int = 80) -> li
     return out
 
 
-def webhook_url(value: Any, field: str, *, allow_local: bool, resolve: Any | None = None) -> str:
-    """An outbound webhook address.  Outside the local stage it must be a public https name
-    that resolves to public addresses only (see :mod:`chalicelib.platform.outbound`), so a store cannot
-    point Aftercare's requests at this machine, the metadata service or a private network."""
-
-    address = url(value, field)
-    if allow_local:
-        return address
-    try:
-        return outbound.check(address, resolve or outbound.system_resolver)
-    except outbound.RefusedAddress as exc:
-        raise InvalidInput(f"{field} {exc}", field=field) from None
-
-
 def as_dict(value: Any) -> dict[str, Any]:
     """A part of a foreign payload read leniently: a JSON object, or empty when it is not one."""
     return value if isinstance(value, dict) else {}
@@ -192,3 +178,27 @@ def as_dict(value: Any) -> dict[str, Any]:
 def as_list(value: Any) -> list[Any]:
     """Likewise for a JSON array."""
     return value if isinstance(value, list) else []
+
+
+def parse_json(body: bytes, *, want: type = dict) -> Any:
+    """A JSON body, or InvalidInput naming the problem.
+
+    Besides malformed JSON this refuses what makes ``json.loads`` fail in other ways
+    (nesting deeper than the recursion limit, integers of thousands of digits): bad input
+    is a 400, never a 500.
+    """
+    if not body:
+        raise InvalidInput("empty body: send a JSON object")
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput("body is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError:
+        raise InvalidInput("malformed JSON: a number is too long") from None
+    except RecursionError:
+        raise InvalidInput("malformed JSON: nested too deeply") from None
+    if not isinstance(value, want):
+        raise InvalidInput(f"body must be a JSON {'object' if want is dict else 'array'}")
+    return value

@@ -25,10 +25,10 @@ from typing import Any
 
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
+from chalicelib.core.validate import parse_json
 from chalicelib.customers import profiles
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_standard
-from chalicelib.web.http import parse_json
 
 SOURCE = "generic"
 FIELDS = ("order_id", "status", "occurred_at", "ordered_at", "order_name", "customer", "items", "total", "currency")

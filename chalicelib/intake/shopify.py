@@ -14,10 +14,9 @@ from typing import Any
 
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStatus
-from chalicelib.core.validate import as_dict, as_list
+from chalicelib.core.validate import as_dict, as_list, parse_json
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
-from chalicelib.web.http import parse_json
 
 SOURCE = "shopify"
 SIGNATURE = "X-Shopify-Hmac-Sha256"

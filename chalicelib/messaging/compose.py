@@ -10,8 +10,8 @@ from typing import Any
 from chalicelib.core.clock import parse_iso
 from chalicelib.messaging import policy, transports
 from chalicelib.messaging.facts import Facts
+from chalicelib.rendering import templating
 from chalicelib.stores import products as product_settings
-from chalicelib.web import templating
 
 
 # --- message content -----------------------------------------------------------------

@@ -11,10 +11,10 @@ from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import Channel, JobKind
 from chalicelib.messaging import policy, suppression, transports
 from chalicelib.platform.config import settings
+from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
 from chalicelib.stores import products as product_settings
 from chalicelib.surveys import tokens
-from chalicelib.web import templating
 
 
 # --- facts ---------------------------------------------------------------------------

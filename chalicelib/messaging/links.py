@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from chalicelib.core import signing
+from chalicelib.platform import signing
 from chalicelib.platform.config import settings
 
 UNSUBSCRIBE = "unsubscribe"

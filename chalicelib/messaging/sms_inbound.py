@@ -24,11 +24,11 @@ from chalicelib.core.clock import epoch, parse_iso
 from chalicelib.core.errors import InvalidInput
 from chalicelib.messaging import suppression, transports
 from chalicelib.platform.observability import count
+from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
 from chalicelib.support import escalation
 from chalicelib.surveys import answers, tokens
-from chalicelib.web import templating
 
 
 class Intent(str, Enum):

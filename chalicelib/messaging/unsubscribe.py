@@ -14,15 +14,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core import signing
 from chalicelib.core.errors import NotFound
 from chalicelib.messaging import links, suppression
+from chalicelib.platform import signing
 from chalicelib.platform.observability import count
+from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
 from chalicelib.surveys.pages import Page, not_found_page, preferred_language, render_page
 from chalicelib.surveys.tokens import page_path
-from chalicelib.web import templating
 
 ONE_CLICK = "List-Unsubscribe"
 CHOICES = {"surveys": "surveys", "everything": "all"}

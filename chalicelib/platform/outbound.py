@@ -23,6 +23,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from chalicelib.core import validate
+from chalicelib.core.errors import InvalidInput
+
 Resolver = Callable[[str], Sequence[str]]
 
 LOCAL_SUFFIXES = (
@@ -171,3 +174,17 @@ def opener(*, allow_local: bool, resolve: Resolver = system_resolver) -> urllib.
     return urllib.request.build_opener(
         urllib.request.ProxyHandler({}), _NoRedirect(), _PinnedHTTPSHandler(resolve), _NoPlainHTTP()
     )
+
+
+def webhook_url(value: Any, field: str, *, allow_local: bool, resolve: Any | None = None) -> str:
+    """An outbound webhook address.  Outside the local stage it must be a public https name
+    that resolves to public addresses only (see :func:`check`), so a store cannot
+    point Aftercare's requests at this machine, the metadata service or a private network."""
+
+    address = validate.url(value, field)
+    if allow_local:
+        return address
+    try:
+        return check(address, resolve or system_resolver)
+    except RefusedAddress as exc:
+        raise InvalidInput(f"{field} {exc}", field=field) from None

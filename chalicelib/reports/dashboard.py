@@ -21,11 +21,11 @@ from urllib.parse import urlparse
 
 from chalicelib.core.clock import parse_iso
 from chalicelib.core.models import RTL_LANGUAGES
+from chalicelib.rendering import templating
+from chalicelib.rendering.templating import format_number, format_share, numerals
 from chalicelib.reports import stats
 from chalicelib.storage import db, keys
 from chalicelib.support import cases, inbox
-from chalicelib.web import templating
-from chalicelib.web.templating import format_number, format_share, numerals
 
 PERIODS = (30, 90)
 DEFAULT_DAYS = 30

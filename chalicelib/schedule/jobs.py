@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core import signing
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.models import JobKind, JobStatus
+from chalicelib.platform import signing
 from chalicelib.storage import db, keys
 
 

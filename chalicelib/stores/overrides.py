@@ -14,8 +14,8 @@ from typing import Any
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.models import LANGUAGES
+from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
-from chalicelib.web import templating
 
 KINDS = (
     "thank_you",

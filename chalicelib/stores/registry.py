@@ -192,7 +192,7 @@ def validate_settings(
             raise InvalidInput(f"{name} is required", field=name)
     for name in WEBHOOK_FIELDS:
         if out.get(name):
-            out[name] = validate.webhook_url(
+            out[name] = outbound.webhook_url(
                 out[name], name, allow_local=settings().allow_local_webhooks, resolve=resolve
             )
     return out

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core import signing, validate
+from chalicelib.core import validate
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
+from chalicelib.platform import signing
 from chalicelib.storage import db, keys
 from chalicelib.stores.registry import _plain
 from chalicelib.support.sentiment import PRIORITY_RANK, Verdict, higher

@@ -10,10 +10,10 @@ from urllib.parse import urlparse
 from chalicelib.core.errors import NotFound
 from chalicelib.core.validate import region_of_zone
 from chalicelib.customers import exports
+from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
 from chalicelib.support.cases import ACKNOWLEDGED, OPEN, RESOLVED, case_id_for, elapsed_seconds, list_cases
 from chalicelib.support.sentiment import PRIORITY_RANK
-from chalicelib.web import templating
 
 
 # --- the support inbox page ------------------------------------------------------------------

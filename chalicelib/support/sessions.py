@@ -2,7 +2,7 @@
 
 Signing in with the store's support key yields a cookie holding the store, an expiry 12
 hours ahead, the name support typed and a random nonce, signed with the stage secret
-(:mod:`chalicelib.core.signing`).  It is HttpOnly, SameSite=Strict, Secure when the public URL
+(:mod:`chalicelib.platform.signing`).  It is HttpOnly, SameSite=Strict, Secure when the public URL
 is https, and scoped to the store's pages (inbox, dashboard, CSV export).  Forms carry a CSRF token derived from the
 nonce, so a page of another site cannot post actions even if the cookie travelled.
 """
@@ -18,9 +18,9 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlparse, urlsplit
 
-from chalicelib.core import signing
 from chalicelib.core.clock import epoch
 from chalicelib.core.errors import Forbidden
+from chalicelib.platform import signing
 
 COOKIE = "aftercare_support"
 LIFETIME = timedelta(hours=12)

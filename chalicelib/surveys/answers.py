@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.core import signing
 from chalicelib.core.clock import epoch, iso, parse_iso
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.models import JobKind, JobStatus
+from chalicelib.platform import signing
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys

@@ -13,6 +13,8 @@ from chalicelib.core.clock import epoch
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.models import LANGUAGES
 from chalicelib.platform.observability import count
+from chalicelib.rendering import templating
+from chalicelib.rendering.templating import HTML_HEADERS
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
 from chalicelib.support import escalation
@@ -26,8 +28,6 @@ from chalicelib.surveys.answers import (
     sentiment,
 )
 from chalicelib.surveys.tokens import load, page_path, scale
-from chalicelib.web import templating
-from chalicelib.web.http import HTML_HEADERS
 
 # --- pages -----------------------------------------------------------------------------
 # The one inline script: it only swaps the comment question when another score is picked.

@@ -14,18 +14,12 @@ from urllib.parse import parse_qsl
 from chalice import Response
 
 from chalicelib.core.errors import AftercareError, InvalidInput, PayloadTooLarge, Unavailable
+from chalicelib.core.validate import parse_json
+from chalicelib.rendering.templating import HTML_HEADERS
 
 MAX_BODY_BYTES = 1_000_000
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
-HTML_HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",  # no token in a Referer to other sites; our own forms keep their Origin
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-}
 
 
 def _default(value: Any) -> Any:
@@ -67,30 +61,6 @@ def raw_body(request: Any) -> bytes:
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body over {MAX_BODY_BYTES} bytes")
     return body
-
-
-def parse_json(body: bytes, *, want: type = dict) -> Any:
-    """A JSON body, or InvalidInput naming the problem.
-
-    Besides malformed JSON this refuses what makes ``json.loads`` fail in other ways
-    (nesting deeper than the recursion limit, integers of thousands of digits): bad input
-    is a 400, never a 500.
-    """
-    if not body:
-        raise InvalidInput("empty body: send a JSON object")
-    try:
-        value = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInput("body is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except ValueError:
-        raise InvalidInput("malformed JSON: a number is too long") from None
-    except RecursionError:
-        raise InvalidInput("malformed JSON: nested too deeply") from None
-    if not isinstance(value, want):
-        raise InvalidInput(f"body must be a JSON {'object' if want is dict else 'array'}")
-    return value
 
 
 def json_body(request: Any) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.core import signing
 from chalicelib.core.clock import wall_clock
 from chalicelib.messaging import links
+from chalicelib.platform import signing
 from chalicelib.platform.process import PROCESS
 from chalicelib.storage import db
 from chalicelib.surveys import answers, tokens

@@ -9,8 +9,8 @@ import pytest
 
 from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 from chalicelib.messaging import compose, sms_inbound, transports
+from chalicelib.rendering import templating
 from chalicelib.stores import overrides
-from chalicelib.web import templating
 
 STORE = {
     "store_id": "st1",

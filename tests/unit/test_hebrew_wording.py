@@ -9,8 +9,8 @@ import re
 import pytest
 
 from chalicelib.messaging import compose
+from chalicelib.rendering import templating
 from chalicelib.stores import overrides
-from chalicelib.web import templating
 
 HEBREW = templating.LOCALE / "he" / "LC_MESSAGES"
 # one prefix letter (ב ה ו כ ל מ ש) standing alone before a hyphen or maqaf

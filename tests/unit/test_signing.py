@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.core import signing
+from chalicelib.platform import signing
 from chalicelib.platform.process import PROCESS
 
 

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from chalicelib.core.errors import TemplateBudgetExceeded
+from chalicelib.rendering import templating
 from chalicelib.stores import overrides
-from chalicelib.web import templating
 
 NESTED_LOOPS = "Hello\n{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}"
 CHEAP_FOR_DANA = (

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib.core import validate
 from chalicelib.core.errors import InvalidInput
 from chalicelib.platform import outbound
 from chalicelib.support.alerts import post_webhook
@@ -71,15 +70,15 @@ def fake_dns(host: str) -> list[str]:
 )
 def test_private_numeric_or_plain_http_addresses_are_refused_outside_the_local_stage(address: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        validate.webhook_url(address, "slack_webhook_url", allow_local=False, resolve=fake_dns)
+        outbound.webhook_url(address, "slack_webhook_url", allow_local=False, resolve=fake_dns)
     assert refused.value.field == "slack_webhook_url"
 
 
 def test_a_public_https_address_is_accepted_and_local_ones_only_where_allowed() -> None:
-    assert validate.webhook_url(
+    assert outbound.webhook_url(
         "https://hooks.slack.com/services/T0/B0/x", "f", allow_local=False, resolve=fake_dns
     ).startswith("https://hooks.slack.com")
-    assert validate.webhook_url("http://127.0.0.1:9000/hook", "f", allow_local=True) == "http://127.0.0.1:9000/hook"
+    assert outbound.webhook_url("http://127.0.0.1:9000/hook", "f", allow_local=True) == "http://127.0.0.1:9000/hook"
 
 
 class _Server:
@@ -131,7 +130,7 @@ def test_at_send_time_the_name_is_resolved_again_and_a_private_answer_is_never_c
         return next(answers)
 
     url = f"https://hooks.example.com/hook?port={listener.http.server_port}"
-    assert validate.webhook_url(url, "slack_webhook_url", allow_local=False, resolve=rebinding_dns) == url
+    assert outbound.webhook_url(url, "slack_webhook_url", allow_local=False, resolve=rebinding_dns) == url
     # WHEN an alert is posted and the name now resolves to loopback
     with pytest.raises(urllib.error.URLError) as refused:
         post_webhook(outbound.opener(allow_local=False, resolve=rebinding_dns), url, {"text": "case opened"})

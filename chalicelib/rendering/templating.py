@@ -29,11 +29,21 @@ from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 from chalicelib.core.validate import one_line
 from chalicelib.platform.observability import count, logger
 from chalicelib.platform.process import PROCESS
-from chalicelib.web import sandbox
-from chalicelib.web.sandbox import BudgetedSandbox
+from chalicelib.rendering import sandbox
+from chalicelib.rendering.sandbox import BudgetedSandbox
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LOCALE = TEMPLATES / "locale"
+
+# The headers every page is served with; the survey page hashes its one script into the CSP.
+HTML_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # no token in a Referer to other sites; our own forms keep their Origin
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+}
 
 
 def _environments() -> dict[tuple[str, bool, bool], Any]:
