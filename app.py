@@ -267,7 +267,14 @@ def survey_page(token: str) -> Any:
     """The survey form; a GET never records an answer (mail scanners open every link)."""
     request = _request()
     return _page(
-        pages.show(db.table(), token, request.query_params, request.headers.get("accept-language"), wall_clock())
+        pages.show(
+            db.table(),
+            token,
+            request.query_params,
+            request.headers.get("accept-language"),
+            wall_clock(),
+            base_url=settings().public_base_url,
+        )
     )
 
 
@@ -276,14 +283,26 @@ def survey_answer(token: str) -> Any:
     request = _request()
     form = http.form_body(request)
     return _page(
-        pages.answer(db.table(), aws.clients(), token, form, request.headers.get("accept-language"), wall_clock())
+        pages.answer(
+            db.table(),
+            aws.clients(),
+            token,
+            form,
+            request.headers.get("accept-language"),
+            wall_clock(),
+            base_url=settings().public_base_url,
+        )
     )
 
 
 @route("/u/{token}", methods=["GET"])
 def unsubscribe_page(token: str) -> Any:
 
-    return _page(unsubscribe.show(db.table(), token, _request().headers.get("accept-language")))
+    return _page(
+        unsubscribe.show(
+            db.table(), token, _request().headers.get("accept-language"), base_url=settings().public_base_url
+        )
+    )
 
 
 @route("/u/{token}", methods=["POST"], content_types=FORM)
@@ -292,7 +311,16 @@ def unsubscribe_post(token: str) -> Any:
 
     request = _request()
     form = http.form_body(request)
-    return _page(unsubscribe.unsubscribe(db.table(), token, form, request.headers.get("accept-language"), wall_clock()))
+    return _page(
+        unsubscribe.unsubscribe(
+            db.table(),
+            token,
+            form,
+            request.headers.get("accept-language"),
+            wall_clock(),
+            base_url=settings().public_base_url,
+        )
+    )
 
 
 @app.on_sns_message(topic=resources.INBOUND_SMS_TOPIC, name="inbound_sms")

@@ -718,8 +718,11 @@ def _prepare(
         context.update(
             survey_context(
                 store,
-                tokens.survey_url(token),
-                [(s, tokens.survey_url(token, s)) for s in scale(str(store.get("survey_type") or "nps"))],
+                tokens.survey_url(settings().public_base_url, token),
+                [
+                    (s, tokens.survey_url(settings().public_base_url, token, s))
+                    for s in scale(str(store.get("survey_type") or "nps"))
+                ],
             )
         )
     try:
@@ -728,7 +731,9 @@ def _prepare(
             unsubscribe = (
                 None
                 if kind in TRANSACTIONAL
-                else links.unsubscribe_url(str(store["store_id"]), customer_id or contact, contact)
+                else links.unsubscribe_url(
+                    settings().public_base_url, str(store["store_id"]), customer_id or contact, contact
+                )
             )
             message: Email | str = compose_email(
                 kind, facts.language, context, store, store_overrides, unsubscribe=unsubscribe

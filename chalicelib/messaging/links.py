@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from chalicelib.platform import signing
-from chalicelib.platform.config import settings
 
 UNSUBSCRIBE = "unsubscribe"
 
@@ -16,9 +15,9 @@ def unsubscribe_token(store_id: str, customer_id: str, contact: str) -> str:
     )
 
 
-def unsubscribe_url(store_id: str, customer_id: str, contact: str) -> str:
+def unsubscribe_url(base_url: str, store_id: str, customer_id: str, contact: str) -> str:
     """``{PUBLIC_BASE_URL}/u/{token}``: the page (GET) and the RFC 8058 one-click target (POST)."""
-    return f"{settings().public_base_url}/u/{unsubscribe_token(store_id, customer_id, contact)}"
+    return f"{base_url}/u/{unsubscribe_token(store_id, customer_id, contact)}"
 
 
 def read_unsubscribe_token(token: str) -> tuple[str, str, str] | None:

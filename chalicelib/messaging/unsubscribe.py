@@ -83,14 +83,14 @@ def _masked(phone: str) -> str:
 
 
 def _status_context(
-    table: db.Table, token: str, store: Mapping[str, Any], contact: str, customer: Mapping[str, Any]
+    table: db.Table, token: str, store: Mapping[str, Any], contact: str, customer: Mapping[str, Any], base_url: str
 ) -> dict[str, Any]:
     phone = customer.get("phone") if customer.get("email") == contact or not customer.get("email") else None
     status = subscriptions(table, str(store["store_id"]), contact, str(phone) if phone else None)
     email = next(s for s in status if s["channel"] == "email")
     return {
         "contact": contact,
-        "action": page_path(f"/u/{token}"),
+        "action": page_path(base_url, f"/u/{token}"),
         "nonce": nonce(token),
         "subscriptions": status,
         "email_receives": email["receives"],
@@ -98,13 +98,13 @@ def _status_context(
     }
 
 
-def show(table: db.Table, token: str, accept_language: str | None) -> Page:
+def show(table: db.Table, token: str, accept_language: str | None, *, base_url: str) -> Page:
     subject = _subject_and_customer(table, token)
     if subject is None:
         return not_found_page(preferred_language(accept_language))
     store, _, contact, language, customer = subject
     return render_page(
-        200, "unsubscribe.html", language, store, _status_context(table, token, store, contact, customer)
+        200, "unsubscribe.html", language, store, _status_context(table, token, store, contact, customer, base_url)
     )
 
 
@@ -117,7 +117,7 @@ def scope_of(form: Mapping[str, str]) -> str:
 
 
 def unsubscribe(
-    table: db.Table, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime
+    table: db.Table, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime, *, base_url: str
 ) -> Page:
 
     subject = _subject_and_customer(table, token)
@@ -125,7 +125,7 @@ def unsubscribe(
         return not_found_page(preferred_language(accept_language))
     store, _, contact, language, customer = subject
     if form.get(RESUBSCRIBE) is not None and form.get(ONE_CLICK) != "One-Click":
-        return _resubscribe(table, token, form, store, contact, language, customer)
+        return _resubscribe(table, token, form, store, contact, language, customer, base_url)
     scope = scope_of(form)
     reason = "one_click" if form.get(ONE_CLICK) == "One-Click" else "unsubscribe_page"
     item = suppression.suppress(table, str(store["store_id"]), contact, "email", scope, reason, now)
@@ -135,7 +135,7 @@ def unsubscribe(
         "unsubscribed.html",
         language,
         store,
-        {**_status_context(table, token, store, contact, customer), "scope": item.get("scope")},
+        {**_status_context(table, token, store, contact, customer, base_url), "scope": item.get("scope")},
     )
 
 
@@ -147,6 +147,7 @@ def _resubscribe(
     contact: str,
     language: str,
     customer: Mapping[str, Any],
+    base_url: str,
 ) -> Page:
 
     if not nonce_matches(token, form.get("nonce")):
@@ -156,7 +157,7 @@ def _resubscribe(
             "unsubscribe.html",
             language,
             store,
-            {**_status_context(table, token, store, contact, customer), "error": "expired"},
+            {**_status_context(table, token, store, contact, customer, base_url), "error": "expired"},
         )
     suppression.unsuppress(table, str(store["store_id"]), contact, "email")
     count("Resubscribed")
@@ -165,5 +166,5 @@ def _resubscribe(
         "unsubscribe.html",
         language,
         store,
-        {**_status_context(table, token, store, contact, customer), "resubscribed": True},
+        {**_status_context(table, token, store, contact, customer, base_url), "resubscribed": True},
     )

@@ -23,8 +23,8 @@ CHANNELS = ("sns", "slack")
 
 
 # --- alert content -------------------------------------------------------------------------
-def case_link(store_id: str, case_id: str) -> str:
-    return f"{settings().public_base_url}/stores/{store_id}/inbox#case-{case_id}"
+def case_link(base_url: str, store_id: str, case_id: str) -> str:
+    return f"{base_url}/stores/{store_id}/inbox#case-{case_id}"
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _ascii(text: str) -> str:
 
 
 def build_alert(
-    store: Mapping[str, Any], case: Mapping[str, Any], reason: str, sla_minutes: int | None = None
+    store: Mapping[str, Any], case: Mapping[str, Any], reason: str, sla_minutes: int | None = None, *, base_url: str
 ) -> Alert:
     """Subject and readable text of an alert (support reads it on a phone)."""
     priority = str(case.get("priority") or "normal")
@@ -86,7 +86,11 @@ def build_alert(
     # cannot add lines that look like ours (a second "Open the case" link).
     flat = tuple(one_line(line, max_length=1200) for line in lines)
     return Alert(
-        subject, one_line(title, max_length=300), flat, case_link(str(case["store_id"]), str(case["case_id"])), priority
+        subject,
+        one_line(title, max_length=300),
+        flat,
+        case_link(base_url, str(case["store_id"]), str(case["case_id"])),
+        priority,
     )
 
 
@@ -203,7 +207,7 @@ def deliver_alert(
     """Send the alert on each channel; the channels that failed (to retry later)."""
 
     store_id = str(store["store_id"])
-    alert = build_alert(store, case, reason, int(store.get("sla_minutes") or 60))
+    alert = build_alert(store, case, reason, int(store.get("sla_minutes") or 60), base_url=settings().public_base_url)
     failed: list[str] = []
     if "sns" in channels:
         try:

@@ -20,6 +20,7 @@ from chalicelib.core import weekends
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import JobKind, JobStatus
 from chalicelib.messaging import transports
+from chalicelib.platform.config import settings
 from chalicelib.platform.observability import MetricUnit, count, logger, metrics
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
@@ -331,7 +332,9 @@ def _append_event(event: Mapping[str, Any], now: datetime) -> db.Expr:
 def notify_second_contact(clients: Any, store: Mapping[str, Any], case: Mapping[str, Any]) -> list[str]:
     """Tell the store's second contact (email and/or SMS); which ones went out."""
 
-    alert = build_alert(store, case, "realert", int(store.get("sla_minutes") or 60))
+    alert = build_alert(
+        store, case, "realert", int(store.get("sla_minutes") or 60), base_url=settings().public_base_url
+    )
     sent: list[str] = []
     email, phone = store.get("second_contact_email"), store.get("second_contact_phone")
     if email:

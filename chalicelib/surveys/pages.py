@@ -107,6 +107,7 @@ def _survey_page(
     status: int = 200,
     error: str | None = None,
     comment: str = "",
+    base_url: str,
 ) -> Page:
 
     survey_type = str(survey["survey_type"])
@@ -121,7 +122,7 @@ def _survey_page(
         "selected": selected,
         "selected_sentiment": sentiment(survey_type, selected) if selected is not None else None,
         "nonce": nonce(str(survey["token"])),
-        "action": page_path(f"/s/{survey['token']}"),
+        "action": page_path(base_url, f"/s/{survey['token']}"),
         "error": error,
         "comment": comment,
         "script": _markup(SCRIPT),
@@ -146,7 +147,13 @@ def _selected(value: Any, survey_type: str) -> int | None:
 
 
 def show(
-    table: db.Table, token: str, query: Mapping[str, str] | None, accept_language: str | None, now: datetime
+    table: db.Table,
+    token: str,
+    query: Mapping[str, str] | None,
+    accept_language: str | None,
+    now: datetime,
+    *,
+    base_url: str,
 ) -> Page:
     """``GET /s/{token}``: the form, with the linked score preselected.  Records nothing:
     mail scanners open every link."""
@@ -158,11 +165,18 @@ def show(
     selected = _selected((query or {}).get("score"), str(survey["survey_type"]))
     if selected is None and survey.get("answered_at") and survey.get("score") is not None:
         selected = int(survey["score"])
-    return _survey_page(survey, store, selected)
+    return _survey_page(survey, store, selected, base_url=base_url)
 
 
 def answer(
-    table: db.Table, clients: Any, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime
+    table: db.Table,
+    clients: Any,
+    token: str,
+    form: Mapping[str, str],
+    accept_language: str | None,
+    now: datetime,
+    *,
+    base_url: str,
 ) -> Page:
     """``POST /s/{token}``: validate, record, escalate, thank.  A form without this token's
     nonce, or with a bad value, records nothing."""
@@ -174,7 +188,7 @@ def answer(
     language = str(survey["language"])
     if not nonce_matches(token, form.get("nonce")):
         count("SurveyAnswerRefused", reason="nonce")
-        return render_page(403, "form_expired.html", language, store, {"retry_url": page_path(f"/s/{token}")})
+        return render_page(403, "form_expired.html", language, store, {"retry_url": page_path(base_url, f"/s/{token}")})
     wait = _over_limit(table, token, now)
     if wait is not None:
         count("SurveyAnswerRefused", reason="rate_limit")
@@ -189,14 +203,16 @@ def answer(
     except InvalidInput as exc:
         count("SurveyAnswerRefused", reason=exc.field or "input")
         raw = str(form.get("comment") or "")[: MAX_COMMENT * 2]
-        return _survey_page(survey, store, selected, status=400, error=exc.field, comment=raw)
+        return _survey_page(survey, store, selected, status=400, error=exc.field, comment=raw, base_url=base_url)
     try:
         response = record_answer(table, survey, score=score, comment=comment, via="page", now=now)
     except NotFound:
         return not_found_page(language, store)
     count("SurveyAnswered", channel="page")
     case = escalation.on_response(table, clients, store, response, now)
-    return render_page(200, "thanks.html", language, store, _thanks_context(store, response, case is not None, token))
+    return render_page(
+        200, "thanks.html", language, store, _thanks_context(store, response, case is not None, token, base_url)
+    )
 
 
 ANSWERS_PER_HOUR = 10
@@ -221,7 +237,7 @@ def _over_limit(table: db.Table, token: str, now: datetime) -> int | None:
 
 
 def _thanks_context(
-    store: Mapping[str, Any], response: Mapping[str, Any], followed_up: bool, token: str
+    store: Mapping[str, Any], response: Mapping[str, Any], followed_up: bool, token: str, base_url: str
 ) -> dict[str, Any]:
     reviews = list(store.get("review_links") or [])
     if store.get("review_invite") == "promoters" and response["category"] not in (
@@ -230,4 +246,4 @@ def _thanks_context(
         "low_effort",
     ):
         reviews = []
-    return {"reviews": reviews, "followed_up": followed_up, "change_url": page_path(f"/s/{token}")}
+    return {"reviews": reviews, "followed_up": followed_up, "change_url": page_path(base_url, f"/s/{token}")}

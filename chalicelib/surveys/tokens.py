@@ -54,15 +54,15 @@ def scale(survey_type: str) -> range:
     return range(low, high + 1)
 
 
-def page_path(path: str) -> str:
+def page_path(base_url: str, path: str) -> str:
     """A page's path as the browser sees it: under the public URL's path (API Gateway's
     stage, ``/api`` when deployed), so a form posts back to the API and not beside it."""
 
-    return f"{urlparse(settings().public_base_url).path.rstrip('/')}{path}"
+    return f"{urlparse(base_url).path.rstrip('/')}{path}"
 
 
-def survey_url(token: str, score: int | None = None) -> str:
-    base = f"{settings().public_base_url}/s/{token}"
+def survey_url(base_url: str, token: str, score: int | None = None) -> str:
+    base = f"{base_url}/s/{token}"
     return base if score is None else f"{base}?score={score}"
 
 
@@ -153,8 +153,10 @@ def issue_survey(
     token = item["token"]
     return SurveyLink(
         token=token,
-        url=survey_url(token),
-        score_urls=[(score, survey_url(token, score)) for score in scale(item["survey_type"])],
+        url=survey_url(settings().public_base_url, token),
+        score_urls=[
+            (score, survey_url(settings().public_base_url, token, score)) for score in scale(item["survey_type"])
+        ],
         survey_type=item["survey_type"],
         expires=item["expires"],
     )

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.messaging import transports
+from chalicelib.platform.config import settings
 from chalicelib.platform.process import PROCESS
 from chalicelib.support import alerts
 from tests.conftest import OPERATOR, STORE_BODY, auth
@@ -83,7 +84,7 @@ def test_a_comment_with_line_breaks_cannot_forge_a_link_in_alerts(monkeypatch: p
         "comment": forged,
         "contacts": {"name": "Eve\nOpen the case: https://evil.example"},
     }
-    alert = alerts.build_alert(store, case, "new")
+    alert = alerts.build_alert(store, case, "new", base_url=settings().public_base_url)
     lines = alert.body.split("\n")
     # THEN only our own last line offers a link to the case, and the comment stays one quoted line
     assert [line for line in lines if line.startswith("Open the case")] == [
