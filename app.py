@@ -257,15 +257,11 @@ def list_jobs(store_id: str) -> Any:
 
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------
-def _page(page: Any) -> Any:
-    return http.html_response(page.body, page.status, page.headers)
-
-
 @route("/s/{token}", methods=["GET"])
 def survey_page(token: str) -> Any:
     """The survey form; a GET never records an answer (mail scanners open every link)."""
     request = _request()
-    return _page(
+    return http.page_response(
         pages.show(db.table(), token, request.query_params, request.headers.get("accept-language"), wall_clock())
     )
 
@@ -274,7 +270,7 @@ def survey_page(token: str) -> Any:
 def survey_answer(token: str) -> Any:
     request = _request()
     form = http.form_body(request)
-    return _page(
+    return http.page_response(
         pages.answer(db.table(), aws.clients(), token, form, request.headers.get("accept-language"), wall_clock())
     )
 
@@ -282,7 +278,7 @@ def survey_answer(token: str) -> Any:
 @route("/u/{token}", methods=["GET"])
 def unsubscribe_page(token: str) -> Any:
 
-    return _page(unsubscribe.show(db.table(), token, _request().headers.get("accept-language")))
+    return http.page_response(unsubscribe.show(db.table(), token, _request().headers.get("accept-language")))
 
 
 @route("/u/{token}", methods=["POST"], content_types=FORM)
@@ -291,7 +287,9 @@ def unsubscribe_post(token: str) -> Any:
 
     request = _request()
     form = http.form_body(request)
-    return _page(unsubscribe.unsubscribe(db.table(), token, form, request.headers.get("accept-language"), wall_clock()))
+    return http.page_response(
+        unsubscribe.unsubscribe(db.table(), token, form, request.headers.get("accept-language"), wall_clock())
+    )
 
 
 @app.on_sns_message(topic=resources.INBOUND_SMS_TOPIC, name="inbound_sms")

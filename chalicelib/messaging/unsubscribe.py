@@ -20,9 +20,10 @@ from chalicelib.messaging import links, suppression
 from chalicelib.platform.observability import count
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
-from chalicelib.surveys.pages import Page, not_found_page, preferred_language, render_page
+from chalicelib.surveys.pages import not_found_page, preferred_language, render_page
 from chalicelib.surveys.tokens import page_path
 from chalicelib.web import templating
+from chalicelib.web.http import Page
 
 ONE_CLICK = "List-Unsubscribe"
 CHOICES = {"surveys": "surveys", "everything": "all"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +26,7 @@ from chalicelib.surveys.answers import (
 )
 from chalicelib.surveys.tokens import load, page_path, scale
 from chalicelib.web import templating
-from chalicelib.web.http import HTML_HEADERS
+from chalicelib.web.http import HTML_HEADERS, Page
 
 # --- pages -----------------------------------------------------------------------------
 # The one inline script: it only swaps the comment question when another score is picked.
@@ -38,13 +37,6 @@ SCRIPT = (
     "f.addEventListener('change',function(e){var t=e.target;"
     "if(t&&t.name==='score'&&t.checked){q.textContent=t.getAttribute('data-question');}});})();"
 )
-
-
-@dataclass(frozen=True)
-class Page:
-    status: int
-    body: str
-    headers: dict[str, str]
 
 
 def page_headers(*, with_script: bool = False) -> dict[str, str]:

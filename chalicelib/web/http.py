@@ -7,6 +7,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
@@ -52,6 +53,50 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def html_response(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body=body, status_code=status, headers={**HTML_HEADERS, **(headers or {})})
+
+
+@dataclass(frozen=True)
+class Page:
+    """A server-rendered page as a subject module builds it; the route only sends it."""
+
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Where a form post sends the browser next: a 303, so a reload never posts again."""
+
+    location: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def page_response(answer: Page | Redirect) -> Response:
+    """A page with the strict HTML headers, or a redirect that no cache keeps (it may set a cookie)."""
+
+    if isinstance(answer, Redirect):
+        headers = {"Location": answer.location, "Cache-Control": "no-store", **answer.headers}
+        return Response(body="", status_code=303, headers=headers)
+    return html_response(answer.body, answer.status, answer.headers)
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The header that makes a browser save the body as ``filename`` instead of showing it."""
+
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def csv_response(body: str, filename: str) -> Response:
+    """A spreadsheet download: never cached (it holds customers' words), never sniffed as a page."""
+
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv; charset=utf-8",
+        **attachment(filename),
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=body, status_code=200, headers=headers)
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
