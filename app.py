@@ -8,10 +8,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, Rate
 
 from chalicelib.core.clock import event_time, wall_clock
-from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.core.validate import region_of_zone
 from chalicelib.customers import exports, privacy, profiles
 from chalicelib.intake import service as intake
@@ -26,9 +25,9 @@ from chalicelib.schedule import jobs
 from chalicelib.storage import db
 from chalicelib.stores import overrides, products, registry
 from chalicelib.support import alerts, cases, escalation, sessions
-from chalicelib.support import inbox as inbox_page
+from chalicelib.support import inbox as support_inbox
 from chalicelib.surveys import pages
-from chalicelib.web import http, openapi, templating
+from chalicelib.web import http, openapi
 from chalicelib.web.auth import bearer, require_operator
 
 app = Chalice(app_name="aftercare", configure_logs=False)
@@ -326,9 +325,7 @@ def store_stats(store_id: str) -> Any:
 # --- cases, alerts, inbox, stats, dashboard, privacy -----------------------------------
 def _store_for_support(store_id: str) -> dict[str, Any]:
     """The store, for its API key or its support key (support works cases too)."""
-    token = bearer(_request().headers)
-    kind = "support" if token and token.startswith("sk_") else "api"
-    return registry.authenticate(db.table(), store_id, token, kind=kind)
+    return registry.authenticate_api_or_support(db.table(), store_id, bearer(_request().headers))
 
 
 @route("/stores/{store_id}/cases", methods=["GET"])
@@ -357,128 +354,41 @@ def change_case(store_id: str, case_id: str) -> Any:
     )
 
 
-def _inbox_session(store_id: str) -> Any:
-
-    return sessions.read(store_id, sessions.cookie_value(_request().headers), wall_clock())
-
-
-def _see_inbox(
-    store_id: str, headers: dict[str, str] | None = None, message: str | None = None, case_id: str | None = None
-) -> Any:
-
-    location = inbox_page.inbox_url(settings().public_base_url, store_id)
-    query = f"?done={message}" if message else ""
-    anchor = f"#case-{case_id}" if case_id else ""
-    return Response(
-        body="",
-        status_code=303,
-        headers={"Location": location + query + anchor, "Cache-Control": "no-store", **(headers or {})},
-    )
-
-
 @route("/stores/{store_id}/inbox", methods=["GET"])
 def inbox(store_id: str) -> Any:
-
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    session = _inbox_session(store_id)
-    base = settings().public_base_url
-    if session is None:
-        return http.html_response(inbox_page.signin_page(store, base_url=base))
-    language = templating.language_or(store.get("language"), "en")
-    params = _request().query_params or {}
-    notice = inbox_page.inbox_message(params.get("done"), language)
-    page = inbox_page.inbox_page(
-        db.table(),
-        store,
-        signed_in_as=session.name,
-        csrf=session.csrf,
-        base_url=base,
-        now=wall_clock(),
-        notice=notice,
-        view=params.get("view") or inbox_page.ACTIVE,
-        query=params.get("q"),
+    request = _request()
+    page = support_inbox.show(
+        db.table(), store_id, request.headers, request.query_params, settings().public_base_url, wall_clock()
     )
-    return http.html_response(page)
+    return http.page_response(page)
 
 
 @route("/stores/{store_id}/inbox/session", methods=["POST"], content_types=FORM)
 def inbox_sign_in(store_id: str) -> Any:
-
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    form = http.form_body(_request())
-    base = settings().public_base_url
-    if not _support_key_ok(store_id, form):
-        _ = templating.translations(templating.language_or(store.get("language"), "en")).gettext
-        page = inbox_page.signin_page(
-            store, base_url=base, error=_("That support key is not right."), name=form.get("name")
-        )
-        return http.html_response(page, 401)
-    return _see_inbox(store_id, _session_cookie(store_id, form.get("name") or ""))
-
-
-def _support_key_ok(store_id: str, form: dict[str, str]) -> bool:
-
-    sessions.require_same_origin(_request().headers)
-    try:
-        registry.authenticate(db.table(), store_id, (form.get("support_key") or "").strip() or None, kind="support")
-    except (Unauthorized, NotFound):
-        return False
-    return True
-
-
-def _session_cookie(store_id: str, name: str) -> dict[str, str]:
-    """A new support session (inbox, dashboard and CSV export share it)."""
-
-    _session, token = sessions.issue(store_id, name, wall_clock())
-    return {"Set-Cookie": sessions.set_cookie(token, settings().public_base_url, store_id)}
+    request = _request()
+    form = http.form_body(request)
+    answer = support_inbox.sign_in(
+        db.table(), store_id, form, request.headers, settings().public_base_url, wall_clock()
+    )
+    return http.page_response(answer)
 
 
 @route("/stores/{store_id}/inbox/signout", methods=["POST"], content_types=FORM)
 def inbox_sign_out(store_id: str) -> Any:
-
-    session = _inbox_session(store_id)
-    if session is not None and not session.csrf_ok(http.form_body(_request()).get("csrf")):
-        return http.error_response(403, "forbidden", "this form is out of date; reload the inbox")
-    return _see_inbox(store_id, {"Set-Cookie": sessions.clear_cookie(settings().public_base_url, store_id)})
+    request = _request()
+    form = http.form_body(request)
+    answer = support_inbox.sign_out(store_id, request.headers, form, settings().public_base_url, wall_clock())
+    return http.page_response(answer)
 
 
 @route("/stores/{store_id}/inbox/cases/{case_id}", methods=["POST"], content_types=FORM)
 def inbox_change_case(store_id: str, case_id: str) -> Any:
-
-    session = _inbox_session(store_id)
-    if session is None:
-        return _see_inbox(store_id)
-    form = http.form_body(_request())
-    if not session.csrf_ok(form.pop("csrf", None)):
-        return http.error_response(403, "forbidden", "this form is out of date; reload the inbox")
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    fields = {k: v for k, v in form.items() if v != "" and k in ("action", "assignee", "outcome", "note")}
-    try:
-        change = cases.parse_change({**fields, "by": session.name})
-        escalation.change_case(db.table(), store, case_id, change, wall_clock())
-    except (Conflict, InvalidInput) as exc:
-        page = inbox_page.inbox_page(
-            db.table(),
-            store,
-            signed_in_as=session.name,
-            csrf=session.csrf,
-            base_url=settings().public_base_url,
-            now=wall_clock(),
-            error=exc.message,
-        )
-        return http.html_response(page, exc.status)
-    done = {"acknowledge": "acknowledged", "resolve": "resolved", "assign": "assigned"}[change.action]
-    return _see_inbox(store_id, message=done, case_id=case_id)
-
-
-def _store_for_reader(store_id: str) -> dict[str, Any]:
-    """The store, for its API key or a signed-in support session (a download from a page)."""
-
-    if bearer(_request().headers):
-        return _store_for_request(store_id)
-    if _inbox_session(store_id) is None:
-        raise Unauthorized("missing credentials: send Authorization: Bearer <API key>, or sign in to the inbox")
-    return registry.get_store(db.table(), store_id)
+    request = _request()
+    form = http.form_body(request)
+    answer = support_inbox.change_case(
+        db.table(), store_id, case_id, request.headers, form, settings().public_base_url, wall_clock()
+    )
+    return http.page_response(answer)
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["GET"])
@@ -488,7 +398,7 @@ def export_customer(store_id: str, email_or_phone: str) -> Any:
     store = _store_for_request(store_id)
     customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
     body = exports.customer_export(db.table(), store_id, customer_id, wall_clock())
-    return http.json_response(body, headers={"Content-Disposition": 'attachment; filename="customer-export.json"'})
+    return http.json_response(body, headers=http.attachment("customer-export.json"))
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["DELETE"])
@@ -505,56 +415,31 @@ def erase_customer(store_id: str, email_or_phone: str) -> Any:
 def responses_csv(store_id: str) -> Any:
     """Every survey response of a period as CSV, newest first (``from``/``to``, default 90 days)."""
 
-    _store_for_reader(store_id)
-    span = exports.period(_request().query_params, wall_clock())
-    body = exports.responses_csv(exports.responses_between(db.table(), store_id, span))
-    headers: dict[str, str | list[str]] = {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{exports.csv_filename(store_id, span)}"',
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return Response(body=body, status_code=200, headers=headers)
+    request = _request()
+    sessions.store_for_reader(db.table(), store_id, request.headers, wall_clock())
+    download = exports.responses_download(db.table(), store_id, request.query_params, wall_clock())
+    return http.csv_response(download.body, download.filename)
 
 
 @route("/stores/{store_id}/dashboard", methods=["GET"])
 def dashboard(store_id: str) -> Any:
     """The trend dashboard (HTML): score per week, response rate, categories, open cases, comments."""
 
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    days = dashboards.period_days((_request().query_params or {}).get("days"))
-    session = _inbox_session(store_id)
-    base = settings().public_base_url
-    if session is None:
-        return http.html_response(dashboards.signin_page(store, base_url=base, days=days))
-    page = dashboards.page(
-        db.table(), store, days=days, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock()
+    request = _request()
+    page = dashboards.show(
+        db.table(), store_id, request.headers, request.query_params, settings().public_base_url, wall_clock()
     )
-    return http.html_response(page)
+    return http.page_response(page)
 
 
 @route("/stores/{store_id}/dashboard/session", methods=["POST"], content_types=FORM)
 def dashboard_sign_in(store_id: str) -> Any:
     """Sign in to the dashboard with the support key (the same session as the inbox)."""
 
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    form = http.form_body(_request())
-    base = settings().public_base_url
-    days = dashboards.period_days(form.get("days"))
-    if not _support_key_ok(store_id, form):
-        return http.html_response(
-            dashboards.signin_page(store, base_url=base, days=days, failed=True, name=form.get("name")), 401
-        )
-    location = dashboards.dashboard_url(base, store_id, days)
-    return Response(
-        body="",
-        status_code=303,
-        headers={
-            "Location": location,
-            "Cache-Control": "no-store",
-            **_session_cookie(store_id, form.get("name") or ""),
-        },
-    )
+    request = _request()
+    form = http.form_body(request)
+    answer = dashboards.sign_in(db.table(), store_id, form, request.headers, settings().public_base_url, wall_clock())
+    return http.page_response(answer)
 
 
 # --- API description --------------------------------------------------------------------

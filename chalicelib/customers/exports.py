@@ -302,3 +302,16 @@ def responses_csv(rows: Iterator[Mapping[str, Any]]) -> str:
 
 def csv_filename(store_id: str, span: Period) -> str:
     return f"responses-{store_id}-{span.start.isoformat()}-{span.end.isoformat()}.csv"
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    body: str
+
+
+def responses_download(table: db.Table, store_id: str, query: Mapping[str, str] | None, now: datetime) -> Download:
+    """The CSV of the period the query asks for, named after the store and the period, so
+    files downloaded month after month sort and never overwrite each other."""
+    span = period(query, now)
+    return Download(csv_filename(store_id, span), responses_csv(responses_between(table, store_id, span)))

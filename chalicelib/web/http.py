@@ -76,7 +76,11 @@ def page_response(answer: Page | Redirect) -> Response:
     """A page with the strict HTML headers, or a redirect that no cache keeps (it may set a cookie)."""
 
     if isinstance(answer, Redirect):
-        headers = {"Location": answer.location, "Cache-Control": "no-store", **answer.headers}
+        headers: dict[str, str | list[str]] = {
+            "Location": answer.location,
+            "Cache-Control": "no-store",
+            **answer.headers,
+        }
         return Response(body="", status_code=303, headers=headers)
     return html_response(answer.body, answer.status, answer.headers)
 
