@@ -6,25 +6,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import unquote
 
 from chalice import Chalice, Rate
 
 from chalicelib.core.clock import event_time, wall_clock
-from chalicelib.core.validate import region_of_zone
 from chalicelib.customers import exports, privacy, profiles
 from chalicelib.intake import service as intake
-from chalicelib.messaging import delivery, feedback, sms_inbound, transports, unsubscribe
+from chalicelib.messaging import delivery, feedback, sms_inbound, unsubscribe
 from chalicelib.platform import aws, resources
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import event_middleware, http_middleware, logger
 from chalicelib.reports import dashboard as dashboards
 from chalicelib.reports import stats
 from chalicelib.schedule import dispatch as dispatching
-from chalicelib.schedule import jobs
+from chalicelib.schedule import listing
 from chalicelib.storage import db
-from chalicelib.stores import overrides, products, registry
-from chalicelib.support import alerts, cases, escalation, sessions
+from chalicelib.stores import onboarding, overrides, products, registry
+from chalicelib.support import cases, escalation, sessions
 from chalicelib.support import inbox as support_inbox
 from chalicelib.surveys import pages
 from chalicelib.web import http, openapi
@@ -61,17 +59,8 @@ def _store_for_request(store_id: str) -> dict[str, Any]:
 @route("/stores", methods=["POST"], content_types=JSON)
 def create_store() -> Any:
     require_operator(bearer(_request().headers), aws.clients().ssm)
-    created = registry.create_store(db.table(), http.json_body(_request()), wall_clock())
-    logger.info("store created", extra={"store_id": created.store_id})
-    _request_sender_identity(created.store["sender_email"])
-    _route_alerts(created.store)
-    body = {
-        **registry.public_view(created.store),
-        "api_key": created.api_key,
-        "support_key": created.support_key,
-        "webhook_secret": created.webhook_secret,
-    }
-    return http.json_response(body, 201, {"Location": f"/stores/{created.store_id}"})
+    body = onboarding.create(db.table(), aws.clients(), http.json_body(_request()), wall_clock())
+    return http.json_response(body, 201, {"Location": f"/stores/{body['store_id']}"})
 
 
 @route("/stores/{store_id}", methods=["GET"])
@@ -83,12 +72,7 @@ def get_store(store_id: str) -> Any:
 def update_store(store_id: str) -> Any:
     _store_for_request(store_id)
     body = http.json_body(_request())
-    item = registry.update_store(db.table(), store_id, body, wall_clock())
-    if "sender_email" in body:
-        _request_sender_identity(item["sender_email"])
-    if {"support_email", "support_phone"} & set(body):
-        _route_alerts(item)
-    return http.json_response(registry.public_view(item))
+    return http.json_response(onboarding.update(db.table(), aws.clients(), store_id, body, wall_clock()))
 
 
 # --- scheduled work -------------------------------------------------------------------
@@ -155,17 +139,6 @@ def sync_customers(store_id: str) -> Any:
 
 
 # --- follow-up engine (send, SES feedback, products, templates) ------------------------
-def _route_alerts(store: dict[str, Any]) -> None:
-    """Support's email and phone receive this store's alerts (SNS, filtered by store)."""
-    alerts.route_alerts(db.table(), aws.clients().sns, store)
-
-
-def _request_sender_identity(sender_email: str) -> None:
-    """Ask SES to verify a store's sender (SES sends from verified identities only)."""
-
-    transports.ensure_sender(aws.clients().sesv2, sender_email)
-
-
 @app.on_sqs_message(queue=resources.SEND_QUEUE, batch_size=10, name="send")
 def send(event: Any) -> Mapping[str, Any]:
     """Deliver due jobs; failed records are reported one by one (partial batch failures)."""
@@ -189,7 +162,7 @@ def put_product(store_id: str, sku: str) -> Any:
     """Set a product's usage tips, tip links, warranty months and review link."""
 
     _store_for_request(store_id)
-    item = products.put_product(db.table(), store_id, unquote(sku), http.json_body(_request()), wall_clock())
+    item = products.put_product(db.table(), store_id, http.path_param(sku), http.json_body(_request()), wall_clock())
     return http.json_response(products.public_view(item))
 
 
@@ -198,7 +171,7 @@ def get_product(store_id: str, sku: str) -> Any:
     """A product's settings."""
 
     _store_for_request(store_id)
-    return http.json_response(products.public_view(products.get_product(db.table(), store_id, unquote(sku))))
+    return http.json_response(products.public_view(products.get_product(db.table(), store_id, http.path_param(sku))))
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["PUT"], content_types=JSON)
@@ -233,26 +206,7 @@ def list_jobs(store_id: str) -> Any:
     store's failed ones (``status=failed``), newest first, each with its reason."""
 
     store = _store_for_request(store_id)
-    params = _request().query_params or {}
-    status = params.get("status")
-    if status is not None and status not in jobs.STATUSES:
-        return http.error_response(
-            400, "invalid_input", f"status must be one of {', '.join(sorted(jobs.STATUSES))}", "status"
-        )
-    order_id, contact = params.get("order_id"), params.get("customer")
-    if order_id or contact:
-        customer_id = (
-            exports.resolve(db.table(), store_id, contact, region_of_zone(store.get("timezone"))) if contact else None
-        )
-        rows = jobs.schedule_view(db.table(), store_id, order_id=order_id, customer_id=customer_id, status=status)
-        limit = http.int_param(params, "limit", default=100, low=1, high=100)
-        page, cursor = jobs.schedule_page(
-            rows, limit=limit, after=params.get("after"), scope=f"{order_id}|{customer_id}|{status}"
-        )
-        return http.json_response({"jobs": page, "next": cursor})
-    if status != "failed":
-        return http.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
-    return http.json_response({"jobs": jobs.failed_jobs(db.table(), store_id)})
+    return http.json_response(listing.jobs_listing(db.table(), store, _request().query_params))
 
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------
@@ -396,7 +350,7 @@ def export_customer(store_id: str, email_or_phone: str) -> Any:
     """Everything stored about one customer, as JSON (GDPR access request)."""
 
     store = _store_for_request(store_id)
-    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
+    customer_id = exports.customer_of(db.table(), store, http.path_param(email_or_phone))
     body = exports.customer_export(db.table(), store_id, customer_id, wall_clock())
     return http.json_response(body, headers=http.attachment("customer-export.json"))
 
@@ -406,7 +360,7 @@ def erase_customer(store_id: str, email_or_phone: str) -> Any:
     """Erase one customer (GDPR): profile, contacts, jobs, messages and cases go; answers stay, anonymised."""
 
     store = _store_for_request(store_id)
-    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
+    customer_id = exports.customer_of(db.table(), store, http.path_param(email_or_phone))
     erased = privacy.erase_customer(db.table(), store_id, customer_id, wall_clock())
     return http.json_response(exports.erasure_view(erased))
 

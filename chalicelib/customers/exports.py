@@ -86,6 +86,13 @@ def resolve(table: db.Table, store_id: str, email_or_phone: str, region: str | N
     raise NotFound("no such customer")
 
 
+def customer_of(table: db.Table, store: Mapping[str, Any], email_or_phone: str) -> str:
+    """The customer id behind what a store's staff typed; a national number is theirs, so it is
+    read in the store's country (from its time zone)."""
+
+    return resolve(table, str(store["store_id"]), email_or_phone, validate.region_of_zone(store.get("timezone")))
+
+
 def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in item.items():

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from chalice import Response
 
@@ -158,6 +158,13 @@ def form_body(request: Any) -> dict[str, str]:
         return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=50))
     except ValueError:
         raise InvalidInput("form body has more than 50 fields") from None
+
+
+def path_param(raw: str) -> str:
+    """A path segment as the caller meant it, percent-decoded: a SKU, an email or a phone may
+    hold characters a URL must encode ("/", "+", " ")."""
+
+    return unquote(raw)
 
 
 def int_param(query: Mapping[str, str], name: str, *, default: int, low: int, high: int) -> int:
