@@ -285,12 +285,7 @@ def _store_for_support(store_id: str) -> dict[str, Any]:
 @route("/stores/{store_id}/cases", methods=["GET"])
 def list_cases(store_id: str) -> Any:
     _store_for_support(store_id)
-    query = _request().query_params or {}
-    limit = http.int_param(query, "limit", default=100, low=1, high=100)
-    items, cursor = cases.cases_page(
-        db.table(), store_id, query.get("status") or "open", limit=limit, after=query.get("after")
-    )
-    return http.json_response({"cases": [cases.public_view(item) for item in items], "next": cursor})
+    return http.json_response(cases.listing(db.table(), store_id, _request().query_params))
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["GET"])

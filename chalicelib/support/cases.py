@@ -21,6 +21,7 @@ from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.storage import db, keys
 from chalicelib.stores.registry import _plain
 from chalicelib.support.sentiment import PRIORITY_RANK, Verdict, higher
+from chalicelib.web import http
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -350,6 +351,15 @@ def cases_page(
     items, last = _query_cases(table, store_id, status, limit, start)
     cursor = signing.sign("cases-cursor", json.dumps(last, sort_keys=True)) if last else None
     return items, cursor
+
+
+def listing(table: db.Table, store_id: str, query: Mapping[str, str] | None) -> dict[str, Any]:
+    """``GET /stores/{store_id}/cases``: a page of one status (open unless asked), as the API shows cases."""
+
+    params = query or {}
+    limit = http.int_param(params, "limit", default=100, low=1, high=100)
+    items, cursor = cases_page(table, store_id, params.get("status") or OPEN, limit=limit, after=params.get("after"))
+    return {"cases": [public_view(item) for item in items], "next": cursor}
 
 
 def erase(table: db.Table, store_id: str, customer_id: str, order_ids: Sequence[str]) -> int:
