@@ -35,7 +35,6 @@ for _kind in ("scheduled", "sqs", "sns"):
 
 JSON = ["application/json"]
 FORM = ["application/x-www-form-urlencoded", "multipart/form-data"]
-ANY_BODY = ["application/json", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream"]
 
 
 def route(path: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:

@@ -358,16 +358,12 @@ def signin_target(base_url: str, store_id: str, days: int) -> sessions.SignInTar
     )
 
 
-def _store(table: db.Table, store_id: str) -> dict[str, Any]:
-    return registry.with_defaults(registry.get_store(table, store_id))
-
-
 def show(
     table: db.Table, store_id: str, headers: Any, query: Mapping[str, str] | None, base_url: str, now: datetime
 ) -> Page:
     """The dashboard of ``days`` for a signed-in session, else the sign-in form for it."""
 
-    store = _store(table, store_id)
+    store = registry.with_defaults(registry.get_store(table, store_id))
     days = period_days((query or {}).get("days"))
     session = sessions.current(store_id, headers, now)
     if session is None:
@@ -381,5 +377,6 @@ def sign_in(
 ) -> Page | Redirect:
     """The shared sign-in (the same session as the inbox), keeping the period the form carried."""
 
+    store = registry.with_defaults(registry.get_store(table, store_id))
     target = signin_target(base_url, store_id, period_days(form.get("days")))
-    return sessions.sign_in(table, _store(table, store_id), form, headers, target, base_url, now)
+    return sessions.sign_in(table, store, form, headers, target, base_url, now)

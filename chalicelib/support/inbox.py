@@ -206,17 +206,13 @@ def signin_target(base_url: str, store_id: str) -> sessions.SignInTarget:
     return sessions.SignInTarget("inbox", f"{inbox_path(base_url, store_id)}/session", inbox_url(base_url, store_id))
 
 
-def _store(table: db.Table, store_id: str) -> dict[str, Any]:
-    return registry.with_defaults(registry.get_store(table, store_id))
-
-
 def show(
     table: db.Table, store_id: str, headers: Any, query: Mapping[str, str] | None, base_url: str, now: datetime
 ) -> Page:
     """The inbox for a signed-in session, else the sign-in form; ``done`` names the action
     just taken (it travels in the redirect after a form), ``view`` and ``q`` narrow the list."""
 
-    store = _store(table, store_id)
+    store = registry.with_defaults(registry.get_store(table, store_id))
     session = sessions.current(store_id, headers, now)
     if session is None:
         return sessions.signin_page(store, signin_target(base_url, store_id))
@@ -241,9 +237,8 @@ def sign_in(
 ) -> Page | Redirect:
     """The shared sign-in, leading back to the inbox."""
 
-    return sessions.sign_in(
-        table, _store(table, store_id), form, headers, signin_target(base_url, store_id), base_url, now
-    )
+    store = registry.with_defaults(registry.get_store(table, store_id))
+    return sessions.sign_in(table, store, form, headers, signin_target(base_url, store_id), base_url, now)
 
 
 def sign_out(store_id: str, headers: Any, form: Mapping[str, str], base_url: str, now: datetime) -> Redirect:
@@ -275,7 +270,7 @@ def change_case(
         return Redirect(inbox_url(base_url, store_id))
     if not session.csrf_ok(form.get("csrf")):
         raise Forbidden(OUT_OF_DATE)
-    store = _store(table, store_id)
+    store = registry.with_defaults(registry.get_store(table, store_id))
     fields = {k: v for k, v in form.items() if v != "" and k in CASE_FIELDS}
     try:
         change = parse_change({**fields, "by": session.name})

@@ -1,4 +1,4 @@
-"""The support inbox's sign-in: a signed cookie, no session table.
+"""The support sign-in (inbox, dashboard, CSV export): a signed cookie, no session table.
 
 Signing in with the store's support key yields a cookie holding the store, an expiry 12
 hours ahead, the name support typed and a random nonce, signed with the stage secret
