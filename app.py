@@ -314,9 +314,8 @@ def inbox(store_id: str) -> Any:
 @route("/stores/{store_id}/inbox/session", methods=["POST"], content_types=FORM)
 def inbox_sign_in(store_id: str) -> Any:
     request = _request()
-    form = http.form_body(request)
     answer = support_inbox.sign_in(
-        db.table(), store_id, form, request.headers, settings().public_base_url, wall_clock()
+        db.table(), store_id, lambda: http.form_body(request), request.headers, settings().public_base_url, wall_clock()
     )
     return http.page_response(answer)
 
@@ -324,17 +323,23 @@ def inbox_sign_in(store_id: str) -> Any:
 @route("/stores/{store_id}/inbox/signout", methods=["POST"], content_types=FORM)
 def inbox_sign_out(store_id: str) -> Any:
     request = _request()
-    form = http.form_body(request)
-    answer = support_inbox.sign_out(store_id, request.headers, form, settings().public_base_url, wall_clock())
+    answer = support_inbox.sign_out(
+        store_id, request.headers, lambda: http.form_body(request), settings().public_base_url, wall_clock()
+    )
     return http.page_response(answer)
 
 
 @route("/stores/{store_id}/inbox/cases/{case_id}", methods=["POST"], content_types=FORM)
 def inbox_change_case(store_id: str, case_id: str) -> Any:
     request = _request()
-    form = http.form_body(request)
     answer = support_inbox.change_case(
-        db.table(), store_id, case_id, request.headers, form, settings().public_base_url, wall_clock()
+        db.table(),
+        store_id,
+        case_id,
+        request.headers,
+        lambda: http.form_body(request),
+        settings().public_base_url,
+        wall_clock(),
     )
     return http.page_response(answer)
 
@@ -385,8 +390,9 @@ def dashboard_sign_in(store_id: str) -> Any:
     """Sign in to the dashboard with the support key (the same session as the inbox)."""
 
     request = _request()
-    form = http.form_body(request)
-    answer = dashboards.sign_in(db.table(), store_id, form, request.headers, settings().public_base_url, wall_clock())
+    answer = dashboards.sign_in(
+        db.table(), store_id, lambda: http.form_body(request), request.headers, settings().public_base_url, wall_clock()
+    )
     return http.page_response(answer)
 
 

@@ -373,10 +373,11 @@ def show(
 
 
 def sign_in(
-    table: db.Table, store_id: str, form: Mapping[str, str], headers: Any, base_url: str, now: datetime
+    table: db.Table, store_id: str, read_form: inbox.FormReader, headers: Any, base_url: str, now: datetime
 ) -> Page | Redirect:
     """The shared sign-in (the same session as the inbox), keeping the period the form carried."""
 
     store = registry.with_defaults(registry.get_store(table, store_id))
+    form = read_form()
     target = signin_target(base_url, store_id, period_days(form.get("days")))
     return sessions.sign_in(table, store, form, headers, target, base_url, now)

@@ -3,7 +3,7 @@ forms (sign in, sign out, act on a case) with the page or redirect each one answ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -232,21 +232,24 @@ def show(
     return Page(200, body)
 
 
+FormReader = Callable[[], Mapping[str, str]]  # reads the posted form when it is needed, not before
+
+
 def sign_in(
-    table: db.Table, store_id: str, form: Mapping[str, str], headers: Any, base_url: str, now: datetime
+    table: db.Table, store_id: str, read_form: FormReader, headers: Any, base_url: str, now: datetime
 ) -> Page | Redirect:
-    """The shared sign-in, leading back to the inbox."""
+    """The shared sign-in, leading back to the inbox (an unknown store is a 404 whatever was posted)."""
 
     store = registry.with_defaults(registry.get_store(table, store_id))
-    return sessions.sign_in(table, store, form, headers, signin_target(base_url, store_id), base_url, now)
+    return sessions.sign_in(table, store, read_form(), headers, signin_target(base_url, store_id), base_url, now)
 
 
-def sign_out(store_id: str, headers: Any, form: Mapping[str, str], base_url: str, now: datetime) -> Redirect:
+def sign_out(store_id: str, headers: Any, read_form: FormReader, base_url: str, now: datetime) -> Redirect:
     """Clear the cookie.  A live session must send its CSRF token, so another site cannot sign
     support out; an expired one is cleared without (there is nothing left to protect)."""
 
     session = sessions.current(store_id, headers, now)
-    if session is not None and not session.csrf_ok(form.get("csrf")):
+    if session is not None and not session.csrf_ok(read_form().get("csrf")):
         raise Forbidden(OUT_OF_DATE)
     return Redirect(inbox_url(base_url, store_id), {"Set-Cookie": sessions.clear_cookie(base_url, store_id)})
 
@@ -256,7 +259,7 @@ def change_case(
     store_id: str,
     case_id: str,
     headers: Any,
-    form: Mapping[str, str],
+    read_form: FormReader,
     base_url: str,
     now: datetime,
 ) -> Page | Redirect:
@@ -268,6 +271,7 @@ def change_case(
     session = sessions.current(store_id, headers, now)
     if session is None:
         return Redirect(inbox_url(base_url, store_id))
+    form = read_form()
     if not session.csrf_ok(form.get("csrf")):
         raise Forbidden(OUT_OF_DATE)
     store = registry.with_defaults(registry.get_store(table, store_id))
