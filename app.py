@@ -6,31 +6,29 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import unquote
 
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, Rate
 
+from chalicelib.core import validate
 from chalicelib.core.clock import event_time, wall_clock
-from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from chalicelib.core.validate import region_of_zone
+from chalicelib.core.validate import bearer
 from chalicelib.customers import exports, privacy, profiles
 from chalicelib.intake import service as intake
-from chalicelib.messaging import delivery, feedback, sms_inbound, transports, unsubscribe
+from chalicelib.messaging import delivery, feedback, onboarding, sms_inbound, unsubscribe
 from chalicelib.platform import aws, resources
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import event_middleware, http_middleware, logger
-from chalicelib.rendering import templating
 from chalicelib.reports import dashboard as dashboards
+from chalicelib.reports import schedule as schedule_listing
 from chalicelib.reports import stats
 from chalicelib.schedule import dispatch as dispatching
-from chalicelib.schedule import jobs
 from chalicelib.storage import db
 from chalicelib.stores import overrides, products, registry
-from chalicelib.support import alerts, cases, escalation, sessions
-from chalicelib.support import inbox as inbox_page
+from chalicelib.support import cases, escalation, sessions
+from chalicelib.support import inbox as support_inbox
 from chalicelib.surveys import pages
 from chalicelib.web import http, openapi
-from chalicelib.web.auth import bearer, require_operator
+from chalicelib.web.auth import require_operator
 
 app = Chalice(app_name="aftercare", configure_logs=False)
 app.register_middleware(http_middleware(http.reshape_chalice_error), "http")
@@ -39,7 +37,6 @@ for _kind in ("scheduled", "sqs", "sns"):
 
 JSON = ["application/json"]
 FORM = ["application/x-www-form-urlencoded", "multipart/form-data"]
-ANY_BODY = ["application/json", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream"]
 
 
 def route(path: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
@@ -63,17 +60,8 @@ def _store_for_request(store_id: str) -> dict[str, Any]:
 @route("/stores", methods=["POST"], content_types=JSON)
 def create_store() -> Any:
     require_operator(bearer(_request().headers), aws.clients().ssm)
-    created = registry.create_store(db.table(), http.json_body(_request()), wall_clock())
-    logger.info("store created", extra={"store_id": created.store_id})
-    _request_sender_identity(created.store["sender_email"])
-    _route_alerts(created.store)
-    body = {
-        **registry.public_view(created.store),
-        "api_key": created.api_key,
-        "support_key": created.support_key,
-        "webhook_secret": created.webhook_secret,
-    }
-    return http.json_response(body, 201, {"Location": f"/stores/{created.store_id}"})
+    body = onboarding.create(db.table(), aws.clients(), http.json_body(_request()), wall_clock())
+    return http.json_response(body, 201, {"Location": f"/stores/{body['store_id']}"})
 
 
 @route("/stores/{store_id}", methods=["GET"])
@@ -85,12 +73,7 @@ def get_store(store_id: str) -> Any:
 def update_store(store_id: str) -> Any:
     _store_for_request(store_id)
     body = http.json_body(_request())
-    item = registry.update_store(db.table(), store_id, body, wall_clock())
-    if "sender_email" in body:
-        _request_sender_identity(item["sender_email"])
-    if {"support_email", "support_phone"} & set(body):
-        _route_alerts(item)
-    return http.json_response(registry.public_view(item))
+    return http.json_response(onboarding.update(db.table(), aws.clients(), store_id, body, wall_clock()))
 
 
 # --- scheduled work -------------------------------------------------------------------
@@ -157,17 +140,6 @@ def sync_customers(store_id: str) -> Any:
 
 
 # --- follow-up engine (send, SES feedback, products, templates) ------------------------
-def _route_alerts(store: dict[str, Any]) -> None:
-    """Support's email and phone receive this store's alerts (SNS, filtered by store)."""
-    alerts.route_alerts(db.table(), aws.clients().sns, store)
-
-
-def _request_sender_identity(sender_email: str) -> None:
-    """Ask SES to verify a store's sender (SES sends from verified identities only)."""
-
-    transports.ensure_sender(aws.clients().sesv2, sender_email)
-
-
 @app.on_sqs_message(queue=resources.SEND_QUEUE, batch_size=10, name="send")
 def send(event: Any) -> Mapping[str, Any]:
     """Deliver due jobs; failed records are reported one by one (partial batch failures)."""
@@ -191,7 +163,7 @@ def put_product(store_id: str, sku: str) -> Any:
     """Set a product's usage tips, tip links, warranty months and review link."""
 
     _store_for_request(store_id)
-    item = products.put_product(db.table(), store_id, unquote(sku), http.json_body(_request()), wall_clock())
+    item = products.put_product(db.table(), store_id, http.path_param(sku), http.json_body(_request()), wall_clock())
     return http.json_response(products.public_view(item))
 
 
@@ -200,7 +172,7 @@ def get_product(store_id: str, sku: str) -> Any:
     """A product's settings."""
 
     _store_for_request(store_id)
-    return http.json_response(products.public_view(products.get_product(db.table(), store_id, unquote(sku))))
+    return http.json_response(products.public_view(products.get_product(db.table(), store_id, http.path_param(sku))))
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["PUT"], content_types=JSON)
@@ -235,38 +207,15 @@ def list_jobs(store_id: str) -> Any:
     store's failed ones (``status=failed``), newest first, each with its reason."""
 
     store = _store_for_request(store_id)
-    params = _request().query_params or {}
-    status = params.get("status")
-    if status is not None and status not in jobs.STATUSES:
-        return http.error_response(
-            400, "invalid_input", f"status must be one of {', '.join(sorted(jobs.STATUSES))}", "status"
-        )
-    order_id, contact = params.get("order_id"), params.get("customer")
-    if order_id or contact:
-        customer_id = (
-            exports.resolve(db.table(), store_id, contact, region_of_zone(store.get("timezone"))) if contact else None
-        )
-        rows = jobs.schedule_view(db.table(), store_id, order_id=order_id, customer_id=customer_id, status=status)
-        limit = http.int_param(params, "limit", default=100, low=1, high=100)
-        page, cursor = jobs.schedule_page(
-            rows, limit=limit, after=params.get("after"), scope=f"{order_id}|{customer_id}|{status}"
-        )
-        return http.json_response({"jobs": page, "next": cursor})
-    if status != "failed":
-        return http.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
-    return http.json_response({"jobs": jobs.failed_jobs(db.table(), store_id)})
+    return http.json_response(schedule_listing.jobs_listing(db.table(), store, _request().query_params))
 
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------
-def _page(page: Any) -> Any:
-    return http.html_response(page.body, page.status, page.headers)
-
-
 @route("/s/{token}", methods=["GET"])
 def survey_page(token: str) -> Any:
     """The survey form; a GET never records an answer (mail scanners open every link)."""
     request = _request()
-    return _page(
+    return http.page_response(
         pages.show(
             db.table(),
             token,
@@ -282,7 +231,7 @@ def survey_page(token: str) -> Any:
 def survey_answer(token: str) -> Any:
     request = _request()
     form = http.form_body(request)
-    return _page(
+    return http.page_response(
         pages.answer(
             db.table(),
             aws.clients(),
@@ -298,7 +247,7 @@ def survey_answer(token: str) -> Any:
 @route("/u/{token}", methods=["GET"])
 def unsubscribe_page(token: str) -> Any:
 
-    return _page(
+    return http.page_response(
         unsubscribe.show(
             db.table(), token, _request().headers.get("accept-language"), base_url=settings().public_base_url
         )
@@ -311,7 +260,7 @@ def unsubscribe_post(token: str) -> Any:
 
     request = _request()
     form = http.form_body(request)
-    return _page(
+    return http.page_response(
         unsubscribe.unsubscribe(
             db.table(),
             token,
@@ -350,27 +299,20 @@ def store_stats(store_id: str) -> Any:
     """Daily counters summed over ``days`` (default 30): one read per day, never a scan."""
 
     store = registry.with_defaults(_store_for_request(store_id))
-    days = http.int_param(_request().query_params or {}, "days", default=30, low=1, high=stats.MAX_DAYS)
+    days = validate.int_param(_request().query_params or {}, "days", default=30, low=1, high=stats.MAX_DAYS)
     return http.json_response(stats.summary(db.table(), store, days, wall_clock()))
 
 
 # --- cases, alerts, inbox, stats, dashboard, privacy -----------------------------------
 def _store_for_support(store_id: str) -> dict[str, Any]:
     """The store, for its API key or its support key (support works cases too)."""
-    token = bearer(_request().headers)
-    kind = "support" if token and token.startswith("sk_") else "api"
-    return registry.authenticate(db.table(), store_id, token, kind=kind)
+    return registry.authenticate_api_or_support(db.table(), store_id, bearer(_request().headers))
 
 
 @route("/stores/{store_id}/cases", methods=["GET"])
 def list_cases(store_id: str) -> Any:
     _store_for_support(store_id)
-    query = _request().query_params or {}
-    limit = http.int_param(query, "limit", default=100, low=1, high=100)
-    items, cursor = cases.cases_page(
-        db.table(), store_id, query.get("status") or "open", limit=limit, after=query.get("after")
-    )
-    return http.json_response({"cases": [cases.public_view(item) for item in items], "next": cursor})
+    return http.json_response(cases.listing(db.table(), store_id, _request().query_params))
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["GET"])
@@ -388,128 +330,46 @@ def change_case(store_id: str, case_id: str) -> Any:
     )
 
 
-def _inbox_session(store_id: str) -> Any:
-
-    return sessions.read(store_id, sessions.cookie_value(_request().headers), wall_clock())
-
-
-def _see_inbox(
-    store_id: str, headers: dict[str, str] | None = None, message: str | None = None, case_id: str | None = None
-) -> Any:
-
-    location = inbox_page.inbox_url(settings().public_base_url, store_id)
-    query = f"?done={message}" if message else ""
-    anchor = f"#case-{case_id}" if case_id else ""
-    return Response(
-        body="",
-        status_code=303,
-        headers={"Location": location + query + anchor, "Cache-Control": "no-store", **(headers or {})},
-    )
-
-
 @route("/stores/{store_id}/inbox", methods=["GET"])
 def inbox(store_id: str) -> Any:
-
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    session = _inbox_session(store_id)
-    base = settings().public_base_url
-    if session is None:
-        return http.html_response(inbox_page.signin_page(store, base_url=base))
-    language = templating.language_or(store.get("language"), "en")
-    params = _request().query_params or {}
-    notice = inbox_page.inbox_message(params.get("done"), language)
-    page = inbox_page.inbox_page(
-        db.table(),
-        store,
-        signed_in_as=session.name,
-        csrf=session.csrf,
-        base_url=base,
-        now=wall_clock(),
-        notice=notice,
-        view=params.get("view") or inbox_page.ACTIVE,
-        query=params.get("q"),
+    request = _request()
+    page = support_inbox.show(
+        db.table(), store_id, request.headers, request.query_params, settings().public_base_url, wall_clock()
     )
-    return http.html_response(page)
+    return http.page_response(page)
 
 
 @route("/stores/{store_id}/inbox/session", methods=["POST"], content_types=FORM)
 def inbox_sign_in(store_id: str) -> Any:
-
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    form = http.form_body(_request())
-    base = settings().public_base_url
-    if not _support_key_ok(store_id, form):
-        _ = templating.translations(templating.language_or(store.get("language"), "en")).gettext
-        page = inbox_page.signin_page(
-            store, base_url=base, error=_("That support key is not right."), name=form.get("name")
-        )
-        return http.html_response(page, 401)
-    return _see_inbox(store_id, _session_cookie(store_id, form.get("name") or ""))
-
-
-def _support_key_ok(store_id: str, form: dict[str, str]) -> bool:
-
-    sessions.require_same_origin(_request().headers)
-    try:
-        registry.authenticate(db.table(), store_id, (form.get("support_key") or "").strip() or None, kind="support")
-    except (Unauthorized, NotFound):
-        return False
-    return True
-
-
-def _session_cookie(store_id: str, name: str) -> dict[str, str]:
-    """A new support session (inbox, dashboard and CSV export share it)."""
-
-    _session, token = sessions.issue(store_id, name, wall_clock())
-    return {"Set-Cookie": sessions.set_cookie(token, settings().public_base_url, store_id)}
+    request = _request()
+    answer = support_inbox.sign_in(
+        db.table(), store_id, lambda: http.form_body(request), request.headers, settings().public_base_url, wall_clock()
+    )
+    return http.page_response(answer)
 
 
 @route("/stores/{store_id}/inbox/signout", methods=["POST"], content_types=FORM)
 def inbox_sign_out(store_id: str) -> Any:
-
-    session = _inbox_session(store_id)
-    if session is not None and not session.csrf_ok(http.form_body(_request()).get("csrf")):
-        return http.error_response(403, "forbidden", "this form is out of date; reload the inbox")
-    return _see_inbox(store_id, {"Set-Cookie": sessions.clear_cookie(settings().public_base_url, store_id)})
+    request = _request()
+    answer = support_inbox.sign_out(
+        store_id, request.headers, lambda: http.form_body(request), settings().public_base_url, wall_clock()
+    )
+    return http.page_response(answer)
 
 
 @route("/stores/{store_id}/inbox/cases/{case_id}", methods=["POST"], content_types=FORM)
 def inbox_change_case(store_id: str, case_id: str) -> Any:
-
-    session = _inbox_session(store_id)
-    if session is None:
-        return _see_inbox(store_id)
-    form = http.form_body(_request())
-    if not session.csrf_ok(form.pop("csrf", None)):
-        return http.error_response(403, "forbidden", "this form is out of date; reload the inbox")
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    fields = {k: v for k, v in form.items() if v != "" and k in ("action", "assignee", "outcome", "note")}
-    try:
-        change = cases.parse_change({**fields, "by": session.name})
-        escalation.change_case(db.table(), store, case_id, change, wall_clock())
-    except (Conflict, InvalidInput) as exc:
-        page = inbox_page.inbox_page(
-            db.table(),
-            store,
-            signed_in_as=session.name,
-            csrf=session.csrf,
-            base_url=settings().public_base_url,
-            now=wall_clock(),
-            error=exc.message,
-        )
-        return http.html_response(page, exc.status)
-    done = {"acknowledge": "acknowledged", "resolve": "resolved", "assign": "assigned"}[change.action]
-    return _see_inbox(store_id, message=done, case_id=case_id)
-
-
-def _store_for_reader(store_id: str) -> dict[str, Any]:
-    """The store, for its API key or a signed-in support session (a download from a page)."""
-
-    if bearer(_request().headers):
-        return _store_for_request(store_id)
-    if _inbox_session(store_id) is None:
-        raise Unauthorized("missing credentials: send Authorization: Bearer <API key>, or sign in to the inbox")
-    return registry.get_store(db.table(), store_id)
+    request = _request()
+    answer = support_inbox.change_case(
+        db.table(),
+        store_id,
+        case_id,
+        request.headers,
+        lambda: http.form_body(request),
+        settings().public_base_url,
+        wall_clock(),
+    )
+    return http.page_response(answer)
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["GET"])
@@ -517,9 +377,9 @@ def export_customer(store_id: str, email_or_phone: str) -> Any:
     """Everything stored about one customer, as JSON (GDPR access request)."""
 
     store = _store_for_request(store_id)
-    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
+    customer_id = exports.customer_of(db.table(), store, http.path_param(email_or_phone))
     body = exports.customer_export(db.table(), store_id, customer_id, wall_clock())
-    return http.json_response(body, headers={"Content-Disposition": 'attachment; filename="customer-export.json"'})
+    return http.json_response(body, headers=http.attachment("customer-export.json"))
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["DELETE"])
@@ -527,7 +387,7 @@ def erase_customer(store_id: str, email_or_phone: str) -> Any:
     """Erase one customer (GDPR): profile, contacts, jobs, messages and cases go; answers stay, anonymised."""
 
     store = _store_for_request(store_id)
-    customer_id = exports.resolve(db.table(), store_id, unquote(email_or_phone), region_of_zone(store.get("timezone")))
+    customer_id = exports.customer_of(db.table(), store, http.path_param(email_or_phone))
     erased = privacy.erase_customer(db.table(), store_id, customer_id, wall_clock())
     return http.json_response(exports.erasure_view(erased))
 
@@ -536,56 +396,32 @@ def erase_customer(store_id: str, email_or_phone: str) -> Any:
 def responses_csv(store_id: str) -> Any:
     """Every survey response of a period as CSV, newest first (``from``/``to``, default 90 days)."""
 
-    _store_for_reader(store_id)
-    span = exports.period(_request().query_params, wall_clock())
-    body = exports.responses_csv(exports.responses_between(db.table(), store_id, span))
-    headers: dict[str, str | list[str]] = {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{exports.csv_filename(store_id, span)}"',
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return Response(body=body, status_code=200, headers=headers)
+    request = _request()
+    sessions.store_for_reader(db.table(), store_id, request.headers, wall_clock())
+    download = exports.responses_download(db.table(), store_id, request.query_params, wall_clock())
+    return http.csv_response(download.body, download.filename)
 
 
 @route("/stores/{store_id}/dashboard", methods=["GET"])
 def dashboard(store_id: str) -> Any:
     """The trend dashboard (HTML): score per week, response rate, categories, open cases, comments."""
 
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    days = dashboards.period_days((_request().query_params or {}).get("days"))
-    session = _inbox_session(store_id)
-    base = settings().public_base_url
-    if session is None:
-        return http.html_response(dashboards.signin_page(store, base_url=base, days=days))
-    page = dashboards.page(
-        db.table(), store, days=days, signed_in_as=session.name, csrf=session.csrf, base_url=base, now=wall_clock()
+    request = _request()
+    page = dashboards.show(
+        db.table(), store_id, request.headers, request.query_params, settings().public_base_url, wall_clock()
     )
-    return http.html_response(page)
+    return http.page_response(page)
 
 
 @route("/stores/{store_id}/dashboard/session", methods=["POST"], content_types=FORM)
 def dashboard_sign_in(store_id: str) -> Any:
     """Sign in to the dashboard with the support key (the same session as the inbox)."""
 
-    store = registry.with_defaults(registry.get_store(db.table(), store_id))
-    form = http.form_body(_request())
-    base = settings().public_base_url
-    days = dashboards.period_days(form.get("days"))
-    if not _support_key_ok(store_id, form):
-        return http.html_response(
-            dashboards.signin_page(store, base_url=base, days=days, failed=True, name=form.get("name")), 401
-        )
-    location = dashboards.dashboard_url(base, store_id, days)
-    return Response(
-        body="",
-        status_code=303,
-        headers={
-            "Location": location,
-            "Cache-Control": "no-store",
-            **_session_cookie(store_id, form.get("name") or ""),
-        },
+    request = _request()
+    answer = dashboards.sign_in(
+        db.table(), store_id, lambda: http.form_body(request), request.headers, settings().public_base_url, wall_clock()
     )
+    return http.page_response(answer)
 
 
 # --- API description --------------------------------------------------------------------

@@ -94,3 +94,20 @@ class OrderEvent:
     total: str | None = None
     currency: str | None = None
     order_name: str | None = None  # what the customer sees, e.g. "#1001"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A server-rendered page as a subject module builds it; the route only sends it."""
+
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Where a form post sends the browser next: a 303, so a reload never posts again."""
+
+    location: str
+    headers: dict[str, str] = field(default_factory=dict)

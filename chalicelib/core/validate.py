@@ -202,3 +202,24 @@ def parse_json(body: bytes, *, want: type = dict) -> Any:
     if not isinstance(value, want):
         raise InvalidInput(f"body must be a JSON {'object' if want is dict else 'array'}")
     return value
+
+
+def int_param(query: Mapping[str, str], name: str, *, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter in range (ASCII digits only), or InvalidInput naming it."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(raw)
+
+
+def bearer(headers: Any) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    value = headers.get("authorization") if headers else None
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

@@ -86,6 +86,13 @@ def resolve(table: db.Table, store_id: str, email_or_phone: str, region: str | N
     raise NotFound("no such customer")
 
 
+def customer_of(table: db.Table, store: Mapping[str, Any], email_or_phone: str) -> str:
+    """The customer id behind what a store's staff typed; a national number is theirs, so it is
+    read in the store's country (from its time zone)."""
+
+    return resolve(table, str(store["store_id"]), email_or_phone, validate.region_of_zone(store.get("timezone")))
+
+
 def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in item.items():
@@ -302,3 +309,16 @@ def responses_csv(rows: Iterator[Mapping[str, Any]]) -> str:
 
 def csv_filename(store_id: str, span: Period) -> str:
     return f"responses-{store_id}-{span.start.isoformat()}-{span.end.isoformat()}.csv"
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    body: str
+
+
+def responses_download(table: db.Table, store_id: str, query: Mapping[str, str] | None, now: datetime) -> Download:
+    """The CSV of the period the query asks for, named after the store and the period, so
+    files downloaded month after month sort and never overwrite each other."""
+    span = period(query, now)
+    return Download(csv_filename(store_id, span), responses_csv(responses_between(table, store_id, span)))

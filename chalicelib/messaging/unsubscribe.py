@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.errors import NotFound
+from chalicelib.core.models import Page
 from chalicelib.messaging import links, suppression
 from chalicelib.platform import signing
 from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
-from chalicelib.surveys.pages import Page, not_found_page, preferred_language, render_page
+from chalicelib.surveys.pages import not_found_page, preferred_language, render_page
 from chalicelib.surveys.tokens import page_path
 
 ONE_CLICK = "List-Unsubscribe"

@@ -20,12 +20,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 from chalicelib.core.clock import parse_iso
-from chalicelib.core.models import RTL_LANGUAGES
+from chalicelib.core.models import RTL_LANGUAGES, Page, Redirect
 from chalicelib.rendering import templating
 from chalicelib.rendering.templating import format_number, format_share, numerals
 from chalicelib.reports import stats
 from chalicelib.storage import db, keys
-from chalicelib.support import cases, inbox
+from chalicelib.stores import registry
+from chalicelib.support import cases, inbox, sessions
 
 PERIODS = (30, 90)
 DEFAULT_DAYS = 30
@@ -345,19 +346,37 @@ def page(
     return templating.render("pages/dashboard.html", language, context, store)
 
 
-def signin_page(
-    store: Mapping[str, Any], *, base_url: str, days: int = DEFAULT_DAYS, failed: bool = False, name: str | None = None
-) -> str:
-    """The dashboard's sign-in form (the support key, as for the inbox)."""
+def signin_target(base_url: str, store_id: str, days: int) -> sessions.SignInTarget:
+    """The shared sign-in, leading to the dashboard of the period asked for."""
 
-    language = templating.language_or(store.get("language"), "en")
-    _ = templating.translations(language).gettext
-    context = {
-        "store_name": store.get("name"),
-        "signin": True,
-        "error": _("That support key is not right.") if failed else None,
-        "name": name,
-        "days": days,
-        "action": f"{dashboard_path(base_url, str(store['store_id']))}/session",
-    }
-    return templating.render("pages/dashboard.html", language, context, store)
+    return sessions.SignInTarget(
+        "dashboard",
+        f"{dashboard_path(base_url, store_id)}/session",
+        dashboard_url(base_url, store_id, days),
+        {"days": str(days)},
+    )
+
+
+def show(
+    table: db.Table, store_id: str, headers: Any, query: Mapping[str, str] | None, base_url: str, now: datetime
+) -> Page:
+    """The dashboard of ``days`` for a signed-in session, else the sign-in form for it."""
+
+    store = registry.with_defaults(registry.get_store(table, store_id))
+    days = period_days((query or {}).get("days"))
+    session = sessions.current(store_id, headers, now)
+    if session is None:
+        return sessions.signin_page(store, signin_target(base_url, store_id, days))
+    body = page(table, store, days=days, signed_in_as=session.name, csrf=session.csrf, base_url=base_url, now=now)
+    return Page(200, body)
+
+
+def sign_in(
+    table: db.Table, store_id: str, read_form: inbox.FormReader, headers: Any, base_url: str, now: datetime
+) -> Page | Redirect:
+    """The shared sign-in (the same session as the inbox), keeping the period the form carried."""
+
+    store = registry.with_defaults(registry.get_store(table, store_id))
+    form = read_form()
+    target = signin_target(base_url, store_id, period_days(form.get("days")))
+    return sessions.sign_in(table, store, form, headers, target, base_url, now)

@@ -353,6 +353,15 @@ def cases_page(
     return items, cursor
 
 
+def listing(table: db.Table, store_id: str, query: Mapping[str, str] | None) -> dict[str, Any]:
+    """``GET /stores/{store_id}/cases``: a page of one status (open unless asked), as the API shows cases."""
+
+    params = query or {}
+    limit = validate.int_param(params, "limit", default=100, low=1, high=100)
+    items, cursor = cases_page(table, store_id, params.get("status") or OPEN, limit=limit, after=params.get("after"))
+    return {"cases": [public_view(item) for item in items], "next": cursor}
+
+
 def erase(table: db.Table, store_id: str, customer_id: str, order_ids: Sequence[str]) -> int:
     """Delete a customer's cases (and their jobs) for erasure requests; how many items went.
     Case ids follow from customer and order, so nothing needs to be looked up first."""

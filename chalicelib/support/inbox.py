@@ -1,18 +1,30 @@
-"""The support inbox page: open and acknowledged cases as cards, search, the sign-in form and its messages."""
+"""The support inbox page: open and acknowledged cases as cards, search, and the inbox's
+forms (sign in, sign out, act on a case) with the page or redirect each one answers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.core.models import Page, Redirect
 from chalicelib.core.validate import region_of_zone
 from chalicelib.customers import exports
 from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
-from chalicelib.support.cases import ACKNOWLEDGED, OPEN, RESOLVED, case_id_for, elapsed_seconds, list_cases
+from chalicelib.stores import registry
+from chalicelib.support import escalation, sessions
+from chalicelib.support.cases import (
+    ACKNOWLEDGED,
+    OPEN,
+    RESOLVED,
+    case_id_for,
+    elapsed_seconds,
+    list_cases,
+    parse_change,
+)
 from chalicelib.support.sentiment import PRIORITY_RANK
 
 
@@ -172,18 +184,6 @@ def inbox_page(
     return templating.render("pages/inbox.html", language, context, store)
 
 
-def signin_page(store: Mapping[str, Any], *, base_url: str, error: str | None = None, name: str | None = None) -> str:
-
-    language = templating.language_or(store.get("language"), "en")
-    context = {
-        "store_name": store.get("name"),
-        "error": error,
-        "name": name,
-        "inbox_path": inbox_path(base_url, str(store["store_id"])),
-    }
-    return templating.render("pages/signin.html", language, context, store)
-
-
 def inbox_message(code: str | None, language: str) -> str | None:
     """The sentence shown after an inbox action (the code travels in the redirect)."""
 
@@ -194,3 +194,94 @@ def inbox_message(code: str | None, language: str) -> str | None:
         "assigned": _("Assigned."),
     }
     return messages.get(code or "")
+
+
+# --- the inbox's requests ----------------------------------------------------------------------
+CASE_FIELDS = ("action", "assignee", "outcome", "note")  # what a case's form may change
+DONE = {"acknowledge": "acknowledged", "resolve": "resolved", "assign": "assigned"}  # action → message code
+OUT_OF_DATE = "this form is out of date; reload the inbox"
+
+
+def signin_target(base_url: str, store_id: str) -> sessions.SignInTarget:
+    return sessions.SignInTarget("inbox", f"{inbox_path(base_url, store_id)}/session", inbox_url(base_url, store_id))
+
+
+def show(
+    table: db.Table, store_id: str, headers: Any, query: Mapping[str, str] | None, base_url: str, now: datetime
+) -> Page:
+    """The inbox for a signed-in session, else the sign-in form; ``done`` names the action
+    just taken (it travels in the redirect after a form), ``view`` and ``q`` narrow the list."""
+
+    store = registry.with_defaults(registry.get_store(table, store_id))
+    session = sessions.current(store_id, headers, now)
+    if session is None:
+        return sessions.signin_page(store, signin_target(base_url, store_id))
+    params = query or {}
+    language = templating.language_or(store.get("language"), "en")
+    body = inbox_page(
+        table,
+        store,
+        signed_in_as=session.name,
+        csrf=session.csrf,
+        base_url=base_url,
+        now=now,
+        notice=inbox_message(params.get("done"), language),
+        view=params.get("view") or ACTIVE,
+        query=params.get("q"),
+    )
+    return Page(200, body)
+
+
+FormReader = Callable[[], Mapping[str, str]]  # reads the posted form when it is needed, not before
+
+
+def sign_in(
+    table: db.Table, store_id: str, read_form: FormReader, headers: Any, base_url: str, now: datetime
+) -> Page | Redirect:
+    """The shared sign-in, leading back to the inbox (an unknown store is a 404 whatever was posted)."""
+
+    store = registry.with_defaults(registry.get_store(table, store_id))
+    return sessions.sign_in(table, store, read_form(), headers, signin_target(base_url, store_id), base_url, now)
+
+
+def sign_out(store_id: str, headers: Any, read_form: FormReader, base_url: str, now: datetime) -> Redirect:
+    """Clear the cookie.  A live session must send its CSRF token, so another site cannot sign
+    support out; an expired one is cleared without (there is nothing left to protect)."""
+
+    session = sessions.current(store_id, headers, now)
+    if session is not None and not session.csrf_ok(read_form().get("csrf")):
+        raise Forbidden(OUT_OF_DATE)
+    return Redirect(inbox_url(base_url, store_id), {"Set-Cookie": sessions.clear_cookie(base_url, store_id)})
+
+
+def change_case(
+    table: db.Table,
+    store_id: str,
+    case_id: str,
+    headers: Any,
+    read_form: FormReader,
+    base_url: str,
+    now: datetime,
+) -> Page | Redirect:
+    """Acknowledge, assign or resolve a case from its card, under the signed-in name.  Done:
+    back to the card with a message; refused (already done, a missing note): the inbox again
+    with the reason, so nothing typed is lost to an error page.  Blank fields are fields not
+    given; anything else the form sends is ignored."""
+
+    session = sessions.current(store_id, headers, now)
+    if session is None:
+        return Redirect(inbox_url(base_url, store_id))
+    form = read_form()
+    if not session.csrf_ok(form.get("csrf")):
+        raise Forbidden(OUT_OF_DATE)
+    store = registry.with_defaults(registry.get_store(table, store_id))
+    fields = {k: v for k, v in form.items() if v != "" and k in CASE_FIELDS}
+    try:
+        change = parse_change({**fields, "by": session.name})
+        escalation.change_case(table, store, case_id, change, now)
+    except (Conflict, InvalidInput) as exc:
+        body = inbox_page(
+            table, store, signed_in_as=session.name, csrf=session.csrf, base_url=base_url, now=now, error=exc.message
+        )
+        return Page(exc.status, body)
+    return Redirect(f"{inbox_url(base_url, store_id)}?done={DONE[change.action]}#case-{case_id}")

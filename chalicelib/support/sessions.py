@@ -1,10 +1,14 @@
-"""The support inbox's sign-in: a signed cookie, no session table.
+"""The support sign-in (inbox, dashboard, CSV export): a signed cookie, no session table.
 
 Signing in with the store's support key yields a cookie holding the store, an expiry 12
 hours ahead, the name support typed and a random nonce, signed with the stage secret
 (:mod:`chalicelib.platform.signing`).  It is HttpOnly, SameSite=Strict, Secure when the public URL
 is https, and scoped to the store's pages (inbox, dashboard, CSV export).  Forms carry a CSRF token derived from the
 nonce, so a page of another site cannot post actions even if the cookie travelled.
+
+The inbox and the dashboard share one sign-in: one form (``pages/signin.html``), one check of
+the support key, one message when it is wrong; each page only says where it leads
+(:class:`SignInTarget`).
 """
 
 from __future__ import annotations
@@ -12,15 +16,21 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlparse, urlsplit
 
 from chalicelib.core.clock import epoch
-from chalicelib.core.errors import Forbidden
+from chalicelib.core.errors import Forbidden, NotFound, Unauthorized
+from chalicelib.core.models import Page, Redirect
+from chalicelib.core.validate import bearer
 from chalicelib.platform import signing
+from chalicelib.rendering import templating
+from chalicelib.storage import db
+from chalicelib.stores import registry
 
 COOKIE = "aftercare_support"
 LIFETIME = timedelta(hours=12)
@@ -113,3 +123,74 @@ def require_same_origin(headers: Any) -> None:
     host = (headers.get("host") or "").lower()
     if urlsplit(origin).netloc.lower() != host:
         raise Forbidden("sign-in must come from this site's own page")
+
+
+def current(store_id: str, headers: Any, now: datetime) -> Session | None:
+    """The session of the request's cookie, when it is a live one for this store."""
+
+    return read(store_id, cookie_value(headers), now)
+
+
+def store_for_reader(table: db.Table, store_id: str, headers: Any, now: datetime) -> dict[str, Any]:
+    """The store, for its API key or a signed-in support session (a download from a page)."""
+
+    api_key = bearer(headers)
+    if api_key:
+        return registry.authenticate(table, store_id, api_key)
+    if current(store_id, headers, now) is None:
+        raise Unauthorized("missing credentials: send Authorization: Bearer <API key>, or sign in to the inbox")
+    return registry.get_store(table, store_id)
+
+
+# --- the one sign-in form --------------------------------------------------------------------
+@dataclass(frozen=True)
+class SignInTarget:
+    """Where a sign-in leads: the page it opens (``inbox`` or ``dashboard``: the form's heading
+    and words), the path the form posts to, the URL the browser goes to once signed in, and the
+    fields the form carries through (the dashboard's period)."""
+
+    page: str
+    action: str
+    after: str
+    carry: Mapping[str, str] = field(default_factory=dict)
+
+
+def signin_page(
+    store: Mapping[str, Any], target: SignInTarget, *, failed: bool = False, name: str | None = None
+) -> Page:
+    """The sign-in form, in the store's language; after a wrong key, a 401 that says so and keeps the name."""
+
+    language = templating.language_or(store.get("language"), "en")
+    context = {
+        "store_name": store.get("name"),
+        "page": target.page,
+        "action": target.action,
+        "carry": dict(target.carry),
+        "failed": failed,
+        "name": name,
+    }
+    return Page(401 if failed else 200, templating.render("pages/signin.html", language, context, store))
+
+
+def sign_in(
+    table: db.Table,
+    store: Mapping[str, Any],
+    form: Mapping[str, str],
+    headers: Any,
+    target: SignInTarget,
+    base_url: str,
+    now: datetime,
+) -> Page | Redirect:
+    """A session for whoever types the store's support key (never its API key) on the store's
+    own page; a wrong key shows the form again.  The cookie opens the inbox, the dashboard and
+    the CSV export alike."""
+
+    require_same_origin(headers)
+    store_id = str(store["store_id"])
+    presented = (form.get("support_key") or "").strip() or None
+    try:
+        registry.authenticate(table, store_id, presented, kind="support")
+    except (Unauthorized, NotFound):
+        return signin_page(store, target, failed=True, name=form.get("name"))
+    _session, token = issue(store_id, form.get("name") or "", now)
+    return Redirect(target.after, {"Set-Cookie": set_cookie(token, base_url, store_id)})

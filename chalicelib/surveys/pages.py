@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.core.clock import epoch
 from chalicelib.core.errors import InvalidInput, NotFound
-from chalicelib.core.models import LANGUAGES
+from chalicelib.core.models import LANGUAGES, Page
 from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
 from chalicelib.rendering.templating import HTML_HEADERS
@@ -38,13 +37,6 @@ SCRIPT = (
     "f.addEventListener('change',function(e){var t=e.target;"
     "if(t&&t.name==='score'&&t.checked){q.textContent=t.getAttribute('data-question');}});})();"
 )
-
-
-@dataclass(frozen=True)
-class Page:
-    status: int
-    body: str
-    headers: dict[str, str]
 
 
 def page_headers(*, with_script: bool = False) -> dict[str, str]:

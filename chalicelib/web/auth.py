@@ -31,14 +31,3 @@ def require_operator(presented: str | None, ssm: Any) -> None:
         raise Unauthorized("missing credentials: send Authorization: Bearer <operator token>")
     if not hmac.compare_digest(presented.encode(), operator_token(ssm).encode()):
         raise Unauthorized("invalid credentials")
-
-
-def bearer(headers: Any) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header, or None."""
-    value = headers.get("authorization") if headers else None
-    if not value:
-        return None
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()

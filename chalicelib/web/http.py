@@ -6,14 +6,15 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from chalice import Response
 
 from chalicelib.core.errors import AftercareError, InvalidInput, PayloadTooLarge, Unavailable
+from chalicelib.core.models import Page, Redirect
 from chalicelib.core.validate import parse_json
 from chalicelib.rendering.templating import HTML_HEADERS
 
@@ -46,6 +47,37 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def html_response(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body=body, status_code=status, headers={**HTML_HEADERS, **(headers or {})})
+
+
+def page_response(answer: Page | Redirect) -> Response:
+    """A page with the strict HTML headers, or a redirect that no cache keeps (it may set a cookie)."""
+
+    if isinstance(answer, Redirect):
+        headers: dict[str, str | list[str]] = {
+            "Location": answer.location,
+            "Cache-Control": "no-store",
+            **answer.headers,
+        }
+        return Response(body="", status_code=303, headers=headers)
+    return html_response(answer.body, answer.status, answer.headers)
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The header that makes a browser save the body as ``filename`` instead of showing it."""
+
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def csv_response(body: str, filename: str) -> Response:
+    """A spreadsheet download: never cached (it holds customers' words), never sniffed as a page."""
+
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv; charset=utf-8",
+        **attachment(filename),
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=body, status_code=200, headers=headers)
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
@@ -81,14 +113,11 @@ def form_body(request: Any) -> dict[str, str]:
         raise InvalidInput("form body has more than 50 fields") from None
 
 
-def int_param(query: Mapping[str, str], name: str, *, default: int, low: int, high: int) -> int:
-    """A whole-number query parameter in range (ASCII digits only), or InvalidInput naming it."""
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not low <= int(raw) <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}", field=name)
-    return int(raw)
+def path_param(raw: str) -> str:
+    """A path segment as the caller meant it, percent-decoded: a SKU, an email or a phone may
+    hold characters a URL must encode ("/", "+", " ")."""
+
+    return unquote(raw)
 
 
 def translate_errors(view: Callable[..., Any]) -> Callable[..., Any]:
