@@ -6,15 +6,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.platform.aws import clients
 from chalicelib.platform.config import ConfigError, settings
 
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
 _secret: bytes | None = None
 
 
-def _key(ssm: Any | None) -> bytes:
+def _key(ssm: SSMClient | None) -> bytes:
     global _secret
     if _secret is None:
         cfg = settings()
@@ -39,14 +42,14 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign(purpose: str, payload: str, *, ssm: Any | None = None, mac_bytes: int = 16) -> str:
+def sign(purpose: str, payload: str, *, ssm: SSMClient | None = None, mac_bytes: int = 16) -> str:
     """``<payload b64>.<mac b64>``; ``purpose`` keeps a token of one kind from passing as another."""
     body = _b64(payload.encode())
     mac = hmac.new(_key(ssm), f"{purpose}|{body}".encode(), hashlib.sha256).digest()[:mac_bytes]
     return f"{body}.{_b64(mac)}"
 
 
-def verify(purpose: str, token: str, *, ssm: Any | None = None, mac_bytes: int = 16) -> str | None:
+def verify(purpose: str, token: str, *, ssm: SSMClient | None = None, mac_bytes: int = 16) -> str | None:
     """The payload when the token is genuine, else None."""
     if not isinstance(token, str) or token.count(".") != 1 or len(token) > 1024:
         return None

@@ -30,6 +30,7 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unavailable
 from chalicelib.customers import profiles
 from chalicelib.messaging import transports
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import logger
 from chalicelib.storage import db, keys
 from chalicelib.support import cases
@@ -163,7 +164,7 @@ class AccessRequest:
 
 
 def record_data_request(
-    table: db.Table, clients: Any, store: Mapping[str, Any], request: DataRequest, now: datetime, *, base_url: str
+    table: db.Table, clients: Clients, store: Mapping[str, Any], request: DataRequest, now: datetime, *, base_url: str
 ) -> AccessRequest:
     """Record a platform's request for a customer's data and tell the store's support what was
     asked and where the export is.  The record sits with each customer found (so the

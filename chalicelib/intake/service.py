@@ -35,6 +35,7 @@ from chalicelib.customers import privacy, profiles
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake import normalize as n
 from chalicelib.platform import aws
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.schedule import followups
@@ -103,7 +104,7 @@ def receive(
     headers: Mapping[str, str],
     read_body: Callable[[], bytes],
     now: datetime,
-    clients: Any = None,
+    clients: Clients | None = None,
 ) -> Outcome:
     """The whole webhook path for one delivery; domain errors carry the HTTP status.  ``clients``
     (AWS clients, built on first need) are used only to tell support of a data request."""

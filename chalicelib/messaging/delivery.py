@@ -66,8 +66,10 @@ from chalicelib.stores import registry
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from mypy_boto3_sqs import SQSClient
 from chalicelib.messaging.compose import Email, compose_email, compose_sms, message_context, survey_context
 from chalicelib.messaging.facts import Facts, gather
+from chalicelib.platform.aws import Clients
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
 from chalicelib.schedule.dispatch import LEASE
@@ -99,7 +101,9 @@ class Outcome:
 
 
 # --- the batch handler ---------------------------------------------------------------
-def handle_batch(event: Mapping[str, Any], context: Any, table: db.Table, clients: Any) -> PartialItemFailureResponse:
+def handle_batch(
+    event: Mapping[str, Any], context: Any, table: db.Table, clients: Clients
+) -> PartialItemFailureResponse:
     """Process an SQS batch with Powertools' batch processor; failed records are reported
     one by one (``ReportBatchItemFailures``), so one busy provider does not redo the batch."""
     from aws_lambda_powertools.utilities.batch import (  # lazy: heavy at import (make bench, import time)
@@ -130,7 +134,7 @@ def retry_delay(receives: int) -> int:
     return int(min(900, 30 * 2 ** max(0, receives - 1)))
 
 
-def _back_off(sqs: Any, receipt_handle: str, receives: int) -> None:
+def _back_off(sqs: SQSClient, receipt_handle: str, receives: int) -> None:
     """Hide the message for :func:`retry_delay`; if SQS refuses, its visibility timeout stands."""
     from botocore.exceptions import BotoCoreError, ClientError  # lazy: heavy at import (make bench, import time)
 
@@ -143,7 +147,7 @@ def _back_off(sqs: Any, receipt_handle: str, receives: int) -> None:
 
 
 def process(
-    table: db.Table, clients: Any, message: Mapping[str, Any], *, receives: int = 1, max_receives: int = 5
+    table: db.Table, clients: Clients, message: Mapping[str, Any], *, receives: int = 1, max_receives: int = 5
 ) -> Outcome:
     key = {"PK": str(message["pk"]), "SK": str(message["sk"])}
     now = parse_iso(str(message["now"]))
@@ -171,7 +175,7 @@ def process(
         raise
 
 
-def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) -> Outcome:
+def _process(table: db.Table, clients: Clients, job: dict[str, Any], now: datetime) -> Outcome:
     store = registry.with_defaults(registry.get_store(table, str(job["store_id"])))
     if job["kind"] in ESCALATION_KINDS:
         result = escalation.run_job(table, clients, store, job, now)
@@ -610,7 +614,7 @@ class Sent:
 
 def deliver(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     job: Mapping[str, Any],
     store: Mapping[str, Any],
     facts: Facts,

@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import Channel, JobKind
 from chalicelib.messaging import policy, suppression, transports
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.storage import db, keys
 from chalicelib.stores import products as product_settings
@@ -27,7 +28,7 @@ class Facts:
     language: str
 
 
-def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping[str, Any], now: datetime) -> Facts:
+def gather(table: db.Table, clients: Clients, job: Mapping[str, Any], store: Mapping[str, Any], now: datetime) -> Facts:
     store_id = str(job["store_id"])
     customer_id = job.get("customer_id")
     order_id = job.get("order_id")

@@ -23,6 +23,7 @@ from chalicelib.core import validate
 from chalicelib.core.clock import epoch, parse_iso
 from chalicelib.core.errors import InvalidInput
 from chalicelib.messaging import suppression, transports
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import count
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
@@ -390,7 +391,7 @@ def _open_survey(table: db.Table, phone: str, now: datetime) -> dict[str, Any] |
     return None
 
 
-def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime) -> Outcome:
+def handle(table: db.Table, clients: Clients, payload: dict[str, str], now: datetime) -> Outcome:
     """Act on one inbound SMS: opt out, help, opt back in, or record a survey answer."""
 
     reply = read_reply(payload.get("messageBody", ""))
@@ -431,7 +432,7 @@ def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime
 
 def _act(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     reply: Reply,
     survey: dict[str, Any] | None,
     store_ids: list[str],
@@ -488,7 +489,7 @@ def _number_only(table: db.Table, reply: Reply, phone: str, now: datetime) -> Ou
 
 def _stop(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     store: dict[str, Any],
     store_ids: list[str],
     phone: str,
@@ -511,7 +512,7 @@ def _stop(
 
 def _start(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     store: dict[str, Any],
     store_ids: list[str],
     phone: str,
@@ -537,7 +538,7 @@ def _start(
 
 def _answer(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     store: dict[str, Any],
     survey: dict[str, Any],
     reply: Reply,
@@ -589,7 +590,7 @@ def _first(table: db.Table, survey: dict[str, Any], flag: str) -> bool:
 
 
 def _help_once(
-    table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], phone: str, outcome: Outcome
+    table: db.Table, clients: Clients, store: dict[str, Any], survey: dict[str, Any], phone: str, outcome: Outcome
 ) -> Outcome:
     """One "please reply with a number" per survey: an auto-responder gets no second one."""
     if not _first(table, survey, "sms_help_sent"):
@@ -600,7 +601,7 @@ def _help_once(
 
 
 def _send(
-    clients: Any, store: dict[str, Any], phone: str, language: str, reply: str, outcome: Outcome, **extra: Any
+    clients: Clients, store: dict[str, Any], phone: str, language: str, reply: str, outcome: Outcome, **extra: Any
 ) -> Outcome:
 
     support = store.get("support_phone") or store.get("support_email") or ""

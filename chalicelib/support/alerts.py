@@ -8,15 +8,19 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.core.validate import one_line
 from chalicelib.platform import outbound
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.storage import db, keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
 
 SLACK_TIMEOUT_SECONDS = 3
 CHANNELS = ("sns", "slack")
@@ -122,7 +126,7 @@ def default_opener() -> Any:
 SUPPORT_CONTACTS = (("support_email", "email"), ("support_phone", "sms"))
 
 
-def route_alerts(table: db.Table, sns: Any, store: Mapping[str, Any]) -> dict[str, str]:
+def route_alerts(table: db.Table, sns: SNSClient, store: Mapping[str, Any]) -> dict[str, str]:
     """Subscribe the store's support email and phone to the escalation topic, filtered to this
     store's alerts, and drop subscriptions of contacts it no longer has.  SNS mails the address
     a confirmation link first.  A failure is logged, never undoes the store's change: saving
@@ -165,7 +169,7 @@ def route_alerts(table: db.Table, sns: Any, store: Mapping[str, Any]) -> dict[st
     return now_subscribed
 
 
-def publish(sns: Any, alert: Alert, store_id: str, reason: str) -> str:
+def publish(sns: SNSClient, alert: Alert, store_id: str, reason: str) -> str:
     answer = sns.publish(
         TopicArn=settings().escalation_topic_arn,
         Subject=alert.subject,
@@ -192,7 +196,7 @@ def post_webhook(opener: Any, url: str, payload: Mapping[str, Any], timeout: flo
 
 
 def deliver_alert(
-    clients: Any,
+    clients: Clients,
     store: Mapping[str, Any],
     case: Mapping[str, Any],
     reason: str,

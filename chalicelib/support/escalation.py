@@ -20,6 +20,7 @@ from chalicelib.core import weekends
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import JobKind, JobStatus
 from chalicelib.messaging import transports
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import MetricUnit, count, logger, metrics
 from chalicelib.schedule import jobs
@@ -154,7 +155,7 @@ def made_it_right_job(store: Mapping[str, Any], case: Mapping[str, Any], now: da
 
 def _alert_now(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     store: Mapping[str, Any],
     case: Mapping[str, Any],
     reason: str,
@@ -169,7 +170,7 @@ def _alert_now(
 # --- entry points -----------------------------------------------------------------------------
 def on_response(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     store: Mapping[str, Any],
     response: Mapping[str, Any],
     now: datetime,
@@ -234,7 +235,7 @@ def on_response(
 
 def run_job(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     store: Mapping[str, Any],
     job: Mapping[str, Any],
     now: datetime,
@@ -280,7 +281,12 @@ def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
 
 
 def _run(
-    table: db.Table, clients: Any, store: Mapping[str, Any], job: Mapping[str, Any], now: datetime, opener: Any | None
+    table: db.Table,
+    clients: Clients,
+    store: Mapping[str, Any],
+    job: Mapping[str, Any],
+    now: datetime,
+    opener: Any | None,
 ) -> str:
 
     conf = with_defaults(store)
@@ -327,7 +333,7 @@ def _append_event(event: Mapping[str, Any], now: datetime) -> db.Expr:
     return expr
 
 
-def notify_second_contact(clients: Any, store: Mapping[str, Any], case: Mapping[str, Any]) -> list[str]:
+def notify_second_contact(clients: Clients, store: Mapping[str, Any], case: Mapping[str, Any]) -> list[str]:
     """Tell the store's second contact (email and/or SMS); which ones went out."""
 
     alert = build_alert(store, case, "realert", int(store.get("sla_minutes") or 60))

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.core.clock import epoch
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.models import LANGUAGES
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import count
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
@@ -162,7 +163,7 @@ def show(
 
 
 def answer(
-    table: db.Table, clients: Any, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime
+    table: db.Table, clients: Clients, token: str, form: Mapping[str, str], accept_language: str | None, now: datetime
 ) -> Page:
     """``POST /s/{token}``: validate, record, escalate, thank.  A form without this token's
     nonce, or with a bad value, records nothing."""

@@ -4,15 +4,18 @@ parameter named by ``OPERATOR_TOKEN_PARAM`` (read once per process, decrypted)."
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.errors import Unauthorized
 from chalicelib.platform.config import ConfigError, settings
 
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
 _operator_token: str | None = None
 
 
-def operator_token(ssm: Any) -> str:
+def operator_token(ssm: SSMClient) -> str:
     global _operator_token
     if _operator_token is None:
         cfg = settings()
@@ -26,7 +29,7 @@ def operator_token(ssm: Any) -> str:
     return _operator_token
 
 
-def require_operator(presented: str | None, ssm: Any) -> None:
+def require_operator(presented: str | None, ssm: SSMClient) -> None:
     if not presented:
         raise Unauthorized("missing credentials: send Authorization: Bearer <operator token>")
     if not hmac.compare_digest(presented.encode(), operator_token(ssm).encode()):
@@ -35,7 +38,7 @@ def require_operator(presented: str | None, ssm: Any) -> None:
 
 def bearer(headers: Any) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, or None."""
-    value = headers.get("authorization") if headers else None
+    value: str | None = headers.get("authorization") if headers else None
     if not value:
         return None
     scheme, _, token = value.partition(" ")
