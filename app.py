@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from chalice import Chalice, Rate, Response
+from chalice.app import Chalice, Rate, Response
 
 from chalicelib.core.clock import event_time, wall_clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized

@@ -115,10 +115,10 @@ def language(value: Any, field: str) -> str:
 def text(value: Any, field: str, *, max_length: int, min_length: int = 1) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be text", field=field)
-    value = value.strip()
-    if not min_length <= len(value) <= max_length:
+    stripped = value.strip()
+    if not min_length <= len(stripped) <= max_length:
         raise InvalidInput(f"{field} must be {min_length} to {max_length} characters", field=field)
-    return value
+    return stripped
 
 
 def integer(value: Any, field: str, *, low: int, high: int) -> int:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.core.errors import AftercareError, InvalidInput, PayloadTooLarge, Unavailable
 
@@ -94,7 +94,8 @@ def parse_json(body: bytes, *, want: type = dict) -> Any:
 
 
 def json_body(request: Any) -> dict[str, Any]:
-    return parse_json(raw_body(request))
+    body: dict[str, Any] = parse_json(raw_body(request))
+    return body
 
 
 def form_body(request: Any) -> dict[str, str]:

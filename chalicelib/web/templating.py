@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from chalicelib.core.errors import TemplateBudgetExceeded
 from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
@@ -31,10 +31,13 @@ from chalicelib.platform.observability import count, logger
 from chalicelib.web import sandbox
 from chalicelib.web.sandbox import BudgetedSandbox
 
+if TYPE_CHECKING:
+    import jinja2
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LOCALE = TEMPLATES / "locale"
 
-_environments: dict[tuple[str, bool, bool], Any] = {}
+_environments: dict[tuple[str, bool, bool], jinja2.Environment] = {}
 
 
 class _I18nEnvironment(Protocol):
@@ -177,7 +180,7 @@ def _is_html(name: str | None) -> bool:
     return bool(name) and str(name).endswith((".html", ".htm"))
 
 
-def environment(language: str, *, sandboxed: bool = False, html: bool = True) -> Any:
+def environment(language: str, *, sandboxed: bool = False, html: bool = True) -> jinja2.Environment:
     """The Jinja environment of a language (cached).  The sandboxed ones are for store
     overrides: one that escapes (HTML) and one that does not (text, SMS)."""
     key = (language, sandboxed, html if sandboxed else True)
