@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.core.clock import parse_iso
 from chalicelib.messaging import policy, transports
 from chalicelib.messaging.facts import Facts
+from chalicelib.storage.items import line_items
 from chalicelib.stores import products as product_settings
 from chalicelib.web import templating
 
@@ -37,10 +38,7 @@ def message_context(
     """What a template may use, in plain values (no items from the table leak in)."""
     customer, order, data = facts.customer or {}, facts.order or {}, job.get("data") or {}
     zone = policy.zone_of(facts.customer, store)
-    items: list[dict[str, Any]] = [
-        {"sku": str(i.get("sku") or ""), "title": str(i.get("title") or ""), "quantity": int(i.get("quantity") or 1)}
-        for i in order.get("items") or []
-    ]
+    items = line_items(order.get("items"))
     tips = []
     for item in items:
         product = facts.products.get(item["sku"])

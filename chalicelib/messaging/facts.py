@@ -13,6 +13,7 @@ from chalicelib.messaging import policy, suppression, transports
 from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import line_items
 from chalicelib.stores import products as product_settings
 from chalicelib.surveys import tokens
 from chalicelib.web import templating
@@ -44,7 +45,7 @@ def gather(table: db.Table, clients: Clients, job: Mapping[str, Any], store: Map
     products: dict[str, dict[str, Any]] = {}
     if order and kind in (JobKind.DELIVERY_CHECKIN.value, JobKind.USAGE_TIPS.value):
         products = product_settings.products_for(
-            table, store_id, (str(i.get("sku") or "") for i in order.get("items") or [])
+            table, store_id, (line["sku"] for line in line_items(order.get("items")))
         )
 
     nothing_to_say = None

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.core import weekends
 from chalicelib.core.clock import parse_iso
 from chalicelib.core.models import Channel, JobKind
+from chalicelib.storage import items
 
 MARKETING = frozenset({JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value, JobKind.WINBACK.value})
 # Answers to the customer's own action: sent at once by email, never held by the weekly cap
@@ -130,18 +131,13 @@ def send_days(store: Mapping[str, Any], zone: ZoneInfo) -> list[int]:
     return weekends.week_of(zone.key).send_days
 
 
-def _hhmm(text: str) -> time:
-    hours, minutes = str(text).split(":")
-    return time(int(hours), int(minutes))
-
-
 def next_allowed(moment: datetime, zone: ZoneInfo, start: str, end: str, days: Sequence[int]) -> datetime:
     """``moment`` when it falls in the sending window, else the window's next opening.
 
     The window is ``start``–``end`` local time on ``days`` (0 = Monday); an ``end`` at or
     before ``start`` runs past midnight.
     """
-    opens, closes = _hhmm(start), _hhmm(end)
+    opens, closes = items.hhmm(start), items.hhmm(end)
     local = moment.astimezone(zone)
     allowed_days = {int(d) for d in days}
     for offset in range(-1, 9):

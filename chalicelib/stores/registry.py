@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from chalicelib.core import validate, weekends
@@ -24,7 +23,7 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput, NotFound, Unauthorized
 from chalicelib.platform import outbound
 from chalicelib.platform.config import settings
-from chalicelib.storage import db, keys
+from chalicelib.storage import db, items, keys
 
 Validator = Callable[[Any, str], Any]
 
@@ -210,23 +209,11 @@ def public_view(store: Mapping[str, Any]) -> dict[str, Any]:
     week = weekends.week_of(str(settings.get("timezone") or ""))
     settings["send_days"] = settings.get("send_days") or week.send_days
     settings["business_days"] = settings.get("business_days") or week.business_days
-    shown = {name: _plain(settings.get(name)) for name, spec in FIELDS.items() if not spec.secret}
+    shown = {name: items.plain(settings.get(name)) for name, spec in FIELDS.items() if not spec.secret}
     shown["store_id"] = store["store_id"]
     shown["created_at"] = store.get("created_at")
     shown["shopify_webhook_secret_set"] = bool(store.get("shopify_webhook_secret"))
     return shown
-
-
-def _plain(value: Any) -> Any:
-    """Numbers come back from DynamoDB as Decimal; JSON wants int."""
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 def hash_secret(secret: str) -> str:

@@ -18,6 +18,7 @@ from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import line_labels
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -81,7 +82,7 @@ def build_alert(
     who = [str(v) for v in (contacts.get("name"), contacts.get("email"), contacts.get("phone")) if v]
     if who:
         lines.append("Customer: " + ", ".join(who))
-    items = [str(i.get("title") or i.get("sku")) for i in case.get("items") or [] if isinstance(i, Mapping)]
+    items = line_labels(case.get("items"))
     if items:
         lines.append("Items: " + ", ".join(items))
     if case.get("language"):

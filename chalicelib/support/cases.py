@@ -19,7 +19,7 @@ from chalicelib.core import signing, validate
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.storage import db, keys
-from chalicelib.stores.registry import _plain
+from chalicelib.storage.items import LineView, line_items, plain
 from chalicelib.support.sentiment import PRIORITY_RANK, Verdict, higher
 
 OPEN = "open"
@@ -53,19 +53,8 @@ def contacts_of(customer_id: str, customer: Mapping[str, Any] | None, response: 
     return {"email": email, "phone": phone, "name": customer.get("first_name") or customer.get("name")}
 
 
-def items_of(order: Mapping[str, Any] | None, response: Mapping[str, Any]) -> list[dict[str, Any]]:
-    lines = (order or {}).get("items") or response.get("products") or []
-    out = []
-    for line in lines:
-        if isinstance(line, Mapping):
-            out.append(
-                {
-                    "sku": str(line.get("sku") or ""),
-                    "title": str(line.get("title") or ""),
-                    "quantity": int(line.get("quantity") or 1),
-                }
-            )
-    return out
+def items_of(order: Mapping[str, Any] | None, response: Mapping[str, Any]) -> list[LineView]:
+    return line_items((order or {}).get("items") or response.get("products"))
 
 
 def sent_history(table: db.Table, store_id: str, customer_id: str, limit: int = MAX_HISTORY) -> list[dict[str, Any]]:
@@ -474,4 +463,4 @@ def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
     """What the API shows of a case (no keys, no index attributes)."""
 
     hidden = {"PK", "SK", "gsi1pk", "gsi1sk", "type", "version", "realert_job", "alert"}
-    return {k: _plain(v) for k, v in item.items() if k not in hidden}
+    return {k: plain(v) for k, v in item.items() if k not in hidden}

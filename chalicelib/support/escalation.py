@@ -24,7 +24,7 @@ from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import MetricUnit, count, logger, metrics
 from chalicelib.schedule import jobs
-from chalicelib.storage import db, keys
+from chalicelib.storage import db, items, keys
 from chalicelib.stores.registry import with_defaults
 from chalicelib.support import cases, sentiment
 from chalicelib.support.alerts import CHANNELS, build_alert, deliver_alert
@@ -33,11 +33,6 @@ RETRY_DELAYS = (timedelta(seconds=90), timedelta(minutes=5), timedelta(minutes=1
 
 
 # --- SLA in business hours -----------------------------------------------------------------
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def sla_deadline(
     opened: datetime,
     minutes: int,
@@ -55,7 +50,7 @@ def sla_deadline(
     """
 
     zone = ZoneInfo(zone_name)
-    start, end = _hhmm(business_start), _hhmm(business_end)
+    start, end = items.hhmm(business_start), items.hhmm(business_end)
     days = {int(d) for d in business_days} or {0, 1, 2, 3, 4}
     cursor = opened.astimezone(zone).replace(tzinfo=None)
     remaining = timedelta(minutes=int(minutes))

@@ -11,6 +11,7 @@ from chalicelib.core.errors import NotFound
 from chalicelib.core.validate import region_of_zone
 from chalicelib.customers import exports
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import line_labels
 from chalicelib.support.cases import ACKNOWLEDGED, OPEN, RESOLVED, case_id_for, elapsed_seconds, list_cases
 from chalicelib.support.sentiment import PRIORITY_RANK
 from chalicelib.web import templating
@@ -37,7 +38,7 @@ def _waiting(since: str | None, now: datetime, language: str) -> str:
 def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict[str, Any]:
     contacts = item.get("contacts") or {}
     labels = {"urgent": _("Urgent"), "high": _("High"), "normal": _("Normal")}
-    items = ", ".join(str(i.get("title") or i.get("sku")) for i in item.get("items") or [] if isinstance(i, Mapping))
+    items = ", ".join(line_labels(item.get("items")))
     return {
         "case_id": item["case_id"],
         "status": item["status"],

@@ -16,6 +16,7 @@ from chalicelib.core.models import JobKind, JobStatus
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import line_items
 from chalicelib.surveys.tokens import scale
 
 # --- answers ---------------------------------------------------------------------------
@@ -99,11 +100,7 @@ def parse_comment(value: Any) -> str:
 def _products(order: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     if not order:
         return []
-    out = []
-    for line in order.get("items") or []:
-        if isinstance(line, Mapping) and line.get("sku"):
-            out.append({"sku": str(line["sku"]), "title": str(line.get("title") or "")})
-    return out
+    return [{"sku": line["sku"], "title": line["title"]} for line in line_items(order.get("items")) if line["sku"]]
 
 
 def _counted(item: Mapping[str, Any]) -> Any:

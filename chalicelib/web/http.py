@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from chalice.app import Response
 
 from chalicelib.core.errors import AftercareError, InvalidInput, PayloadTooLarge, Unavailable
+from chalicelib.storage import items
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -30,7 +31,7 @@ HTML_HEADERS = {
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return items.number(value)
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
