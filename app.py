@@ -24,6 +24,7 @@ from chalicelib.reports import stats
 from chalicelib.schedule import dispatch as dispatching
 from chalicelib.schedule import jobs
 from chalicelib.storage import db
+from chalicelib.storage.items import StoreItem
 from chalicelib.stores import overrides, products, registry
 from chalicelib.support import alerts, cases, escalation, sessions
 from chalicelib.support import inbox as inbox_page
@@ -54,7 +55,7 @@ def _request() -> Any:
     return app.current_request
 
 
-def _store_for_request(store_id: str) -> dict[str, Any]:
+def _store_for_request(store_id: str) -> StoreItem:
     return registry.authenticate(db.table(), store_id, bearer(_request().headers))
 
 
@@ -156,7 +157,7 @@ def sync_customers(store_id: str) -> Any:
 
 
 # --- follow-up engine (send, SES feedback, products, templates) ------------------------
-def _route_alerts(store: dict[str, Any]) -> None:
+def _route_alerts(store: StoreItem) -> None:
     """Support's email and phone receive this store's alerts (SNS, filtered by store)."""
     alerts.route_alerts(db.table(), aws.clients().sns, store)
 
@@ -326,7 +327,7 @@ def store_stats(store_id: str) -> Any:
 
 
 # --- cases, alerts, inbox, stats, dashboard, privacy -----------------------------------
-def _store_for_support(store_id: str) -> dict[str, Any]:
+def _store_for_support(store_id: str) -> StoreItem:
     """The store, for its API key or its support key (support works cases too)."""
     token = bearer(_request().headers)
     kind = "support" if token and token.startswith("sk_") else "api"
@@ -473,7 +474,7 @@ def inbox_change_case(store_id: str, case_id: str) -> Any:
     return _see_inbox(store_id, message=done, case_id=case_id)
 
 
-def _store_for_reader(store_id: str) -> dict[str, Any]:
+def _store_for_reader(store_id: str) -> StoreItem:
     """The store, for its API key or a signed-in support session (a download from a page)."""
 
     if bearer(_request().headers):

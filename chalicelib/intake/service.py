@@ -41,6 +41,7 @@ from chalicelib.platform.observability import count, logger
 from chalicelib.schedule import followups
 from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update
+from chalicelib.storage.items import StoreItem
 from chalicelib.stores import registry
 
 MARKER_DAYS = 30
@@ -54,7 +55,7 @@ RANK = {
     OrderStatus.CANCELLED: 4,
     OrderStatus.REFUNDED: 5,
 }
-READERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str], bytes, datetime, n.Notes], n.Reading]] = {
+READERS: dict[str, Callable[[StoreItem, Mapping[str, str], bytes, datetime, n.Notes], n.Reading]] = {
     shopify.SOURCE: shopify.read,
     woocommerce.SOURCE: woocommerce.read,
     generic.SOURCE: generic.read,
@@ -231,7 +232,7 @@ def _key_of(op: db.TransactOp) -> tuple[str, str]:
 
 def build(
     event: OrderEvent,
-    store: Mapping[str, Any],
+    store: StoreItem,
     now: datetime,
     *,
     first_sight: bool,
@@ -259,7 +260,7 @@ def build(
     return list(unique.values())
 
 
-def ingest(table: db.Table, event: OrderEvent, store: Mapping[str, Any], now: datetime) -> Outcome:
+def ingest(table: db.Table, event: OrderEvent, store: StoreItem, now: datetime) -> Outcome:
     """Write one event in one transaction (two in the rare case described above)."""
     first_sight = event.status is OrderStatus.CREATED
     late_creation = False

@@ -17,6 +17,7 @@ from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStat
 from chalicelib.core.validate import as_dict, as_list
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
+from chalicelib.storage.items import StoreItem
 from chalicelib.web.http import parse_json
 
 SOURCE = "shopify"
@@ -59,7 +60,7 @@ TOPICS = frozenset(ORDER_TOPICS) | set(FULFILLMENT_TOPICS) | {REFUND_TOPIC} | se
 DEAD_FULFILLMENT = ("cancelled", "error", "failure")
 
 
-def secret(store: Mapping[str, Any]) -> str:
+def secret(store: StoreItem) -> str:
     return str(store.get("shopify_webhook_secret") or store["webhook_secret"])
 
 
@@ -73,7 +74,7 @@ def order_id(value: Any, field: str) -> str:
     return f"{SOURCE}:{int(text)}"
 
 
-def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> n.Reading:
+def read(store: StoreItem, headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> n.Reading:
     """Verify, then read one delivery.  Raises Unauthorized (401) or InvalidInput (400)."""
     require_body_hmac(secret(store), body, headers.get(SIGNATURE), SIGNATURE)
     topic = (headers.get(TOPIC) or "").strip()
@@ -110,7 +111,7 @@ def _note_attribute(payload: Mapping[str, Any], name: str) -> Any:
     return None
 
 
-def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
+def _customer(store: StoreItem, payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
     buyer = as_dict(payload.get("customer"))
     billing = as_dict(payload.get("billing_address"))
     shipping = as_dict(payload.get("shipping_address"))
@@ -173,7 +174,7 @@ def _items(lines: Any) -> tuple[LineItem, ...]:
 
 
 def _order_event(
-    store: Mapping[str, Any], topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
+    store: StoreItem, topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
 ) -> OrderEvent:
     status = ORDER_TOPICS[topic]
     created = n.instant(payload.get("created_at"))
@@ -197,7 +198,7 @@ def _order_event(
 
 
 def _fulfillment_event(
-    store: Mapping[str, Any], topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
+    store: StoreItem, topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
 ) -> n.Reading:
     state = str(payload.get("status") or "").lower()
     if state in DEAD_FULFILLMENT:
@@ -220,7 +221,7 @@ def _fulfillment_event(
     )
 
 
-def _refund_event(store: Mapping[str, Any], event_id: str, payload: Mapping[str, Any], now: datetime) -> OrderEvent:
+def _refund_event(store: StoreItem, event_id: str, payload: Mapping[str, Any], now: datetime) -> OrderEvent:
     return OrderEvent(
         source=SOURCE,
         event_id=event_id,

@@ -27,6 +27,7 @@ from chalicelib.core.validate import one_line
 from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import logger
+from chalicelib.storage.items import StoreItem
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -90,7 +91,7 @@ def classify(exc: Exception) -> Exception:
     return ProviderBusy(type(exc).__name__)
 
 
-def sender(store: Mapping[str, Any]) -> str:
+def sender(store: StoreItem) -> str:
     """``Store name <sender@store>``, the name encoded for headers when it is not ASCII; line
     breaks and other control characters never reach the header, and an international domain
     is written in its ASCII form.  An address that still cannot be written in a header is
@@ -107,7 +108,7 @@ def sender(store: Mapping[str, Any]) -> str:
 
 def send_email(
     clients: Clients,
-    store: Mapping[str, Any],
+    store: StoreItem,
     to: str,
     subject: str,
     html: str,
@@ -169,7 +170,7 @@ def ses_suppressed(sesv2: SESV2Client, email: str) -> bool:
     return True
 
 
-def send_sms(clients: Clients, store: Mapping[str, Any], to_e164: str, body: str) -> str:
+def send_sms(clients: Clients, store: StoreItem, to_e164: str, body: str) -> str:
     """Send one SMS; End User Messaging in production, SNS where that is all there is."""
     try:
         if settings().sms_transport == "eum":

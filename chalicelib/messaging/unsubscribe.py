@@ -19,6 +19,7 @@ from chalicelib.core.errors import NotFound
 from chalicelib.messaging import links, suppression
 from chalicelib.platform.observability import count
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import CustomerItem, StoreItem, as_customer
 from chalicelib.stores import registry
 from chalicelib.surveys.pages import Page, not_found_page, preferred_language, render_page
 from chalicelib.surveys.tokens import page_path
@@ -30,7 +31,7 @@ RESUBSCRIBE = "resubscribe"
 NONCE_PURPOSE = "unsubscribe-form"
 
 
-def _subject_and_customer(table: db.Table, token: str) -> tuple[dict[str, Any], str, str, str, dict[str, Any]] | None:
+def _subject_and_customer(table: db.Table, token: str) -> tuple[StoreItem, str, str, str, CustomerItem] | None:
     """(store, customer_id, contact, language, customer) behind a genuine token of an existing store."""
 
     found = links.read_unsubscribe_token(token)
@@ -41,9 +42,9 @@ def _subject_and_customer(table: db.Table, token: str) -> tuple[dict[str, Any], 
         store = registry.with_defaults(registry.get_store(table, store_id))
     except NotFound:
         return None
-    customer = table.get(keys.customer(store_id, customer_id))
-    language = templating.language_or((customer or {}).get("language"), str(store.get("language") or "en"))
-    return store, customer_id, contact, language, dict(customer or {})
+    customer = as_customer(table.get(keys.customer(store_id, customer_id)) or {})
+    language = templating.language_or(customer.get("language"), str(store.get("language") or "en"))
+    return store, customer_id, contact, language, customer
 
 
 def nonce(token: str) -> str:
@@ -83,7 +84,7 @@ def _masked(phone: str) -> str:
 
 
 def _status_context(
-    table: db.Table, token: str, store: Mapping[str, Any], contact: str, customer: Mapping[str, Any]
+    table: db.Table, token: str, store: StoreItem, contact: str, customer: CustomerItem
 ) -> dict[str, Any]:
     phone = customer.get("phone") if customer.get("email") == contact or not customer.get("email") else None
     status = subscriptions(table, str(store["store_id"]), contact, str(phone) if phone else None)
@@ -143,10 +144,10 @@ def _resubscribe(
     table: db.Table,
     token: str,
     form: Mapping[str, str],
-    store: Mapping[str, Any],
+    store: StoreItem,
     contact: str,
     language: str,
-    customer: Mapping[str, Any],
+    customer: CustomerItem,
 ) -> Page:
 
     if not nonce_matches(token, form.get("nonce")):

@@ -23,6 +23,7 @@ from chalicelib.core.clock import parse_iso
 from chalicelib.core.models import RTL_LANGUAGES
 from chalicelib.reports import stats
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import StoreItem
 from chalicelib.support import cases, inbox
 from chalicelib.web import templating
 from chalicelib.web.templating import format_number, format_share, numerals
@@ -296,7 +297,7 @@ def latest_comments(
 
 
 def page(
-    table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: str, csrf: str, base_url: str, now: datetime
+    table: db.Table, store: StoreItem, *, days: int, signed_in_as: str, csrf: str, base_url: str, now: datetime
 ) -> str:
     """The signed-in dashboard, in the store's language."""
 
@@ -346,7 +347,7 @@ def page(
 
 
 def signin_page(
-    store: Mapping[str, Any], *, base_url: str, days: int = DEFAULT_DAYS, failed: bool = False, name: str | None = None
+    store: StoreItem, *, base_url: str, days: int = DEFAULT_DAYS, failed: bool = False, name: str | None = None
 ) -> str:
     """The dashboard's sign-in form (the support key, as for the inbox)."""
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.storage import db, keys
-from chalicelib.storage.items import whole
+from chalicelib.storage.items import StoreItem, whole
 
 MAX_DAYS = 366
 
@@ -96,7 +96,7 @@ def score_summary(survey_type: str, counts: Mapping[str, int]) -> float | None:
     return round(counts.get("ces_score_sum", 0) / responses, 2)
 
 
-def summary(table: db.Table, store: Mapping[str, Any], days: int, now: datetime) -> dict[str, Any]:
+def summary(table: db.Table, store: StoreItem, days: int, now: datetime) -> dict[str, Any]:
     """The last ``days`` UTC days (today included): one batch read of ``days`` items."""
     store_id = store["store_id"]
     survey_type = str(store.get("survey_type") or "nps")

@@ -11,7 +11,7 @@ functions (no conversion: the table hands back the item as written).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import time
 from decimal import Decimal
 from typing import Any, TypedDict, cast
@@ -71,7 +71,7 @@ class StoreItem(Keyed, total=False):
     weekly_cap: Number
     quiet_start: str
     quiet_end: str
-    send_days: list[Number]
+    send_days: Sequence[Number]
     winback_days: Number
     warranty_notice_days: Number
     birthday_coupon: str
@@ -88,7 +88,7 @@ class StoreItem(Keyed, total=False):
     sla_minutes: Number
     business_start: str
     business_end: str
-    business_days: list[Number]
+    business_days: Sequence[Number]
     made_it_right: bool
     # SMS
     sms_origination: str
@@ -132,6 +132,7 @@ class OrderItem(Keyed, total=False):
     order_name: str
     name: str
     first_name: str
+    language: str
     items: list[StoredLine]
     total: str
     currency: str
@@ -268,9 +269,9 @@ class PhoneSurveyItem(Keyed, total=False):
 
 class Comment(TypedDict, total=False):
     text: str
-    at: str
-    channel: str
-    via: str
+    at: str | None
+    channel: str | None
+    via: str | None
 
 
 class ResponseItem(Listed, total=False):

@@ -18,7 +18,7 @@ from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.storage import db, keys
-from chalicelib.storage.items import line_labels
+from chalicelib.storage.items import CaseItem, StoreItem, line_labels
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -57,9 +57,7 @@ def _ascii(text: str) -> str:
     return " ".join(text.encode("ascii", "ignore").decode().split())
 
 
-def build_alert(
-    store: Mapping[str, Any], case: Mapping[str, Any], reason: str, sla_minutes: int | None = None
-) -> Alert:
+def build_alert(store: StoreItem, case: CaseItem, reason: str, sla_minutes: int | None = None) -> Alert:
     """Subject and readable text of an alert (support reads it on a phone)."""
     priority = str(case.get("priority") or "normal")
     headline = _HEADLINES.get(reason, "Negative feedback")
@@ -127,14 +125,14 @@ def default_opener() -> Any:
 SUPPORT_CONTACTS = (("support_email", "email"), ("support_phone", "sms"))
 
 
-def route_alerts(table: db.Table, sns: SNSClient, store: Mapping[str, Any]) -> dict[str, str]:
+def route_alerts(table: db.Table, sns: SNSClient, store: StoreItem) -> dict[str, str]:
     """Subscribe the store's support email and phone to the escalation topic, filtered to this
     store's alerts, and drop subscriptions of contacts it no longer has.  SNS mails the address
     a confirmation link first.  A failure is logged, never undoes the store's change: saving
     the contacts again retries.  Returns endpoint -> subscription ARN, also kept on the store."""
     store_id = str(store["store_id"])
     had: dict[str, str] = dict(store.get("alert_subscriptions") or {})
-    wanted = {str(store[name]): protocol for name, protocol in SUPPORT_CONTACTS if store.get(name)}
+    wanted = {str(store.get(name)): protocol for name, protocol in SUPPORT_CONTACTS if store.get(name)}
     now_subscribed: dict[str, str] = {}
     for endpoint, arn in had.items():
         if endpoint in wanted:
@@ -198,8 +196,8 @@ def post_webhook(opener: Any, url: str, payload: Mapping[str, Any], timeout: flo
 
 def deliver_alert(
     clients: Clients,
-    store: Mapping[str, Any],
-    case: Mapping[str, Any],
+    store: StoreItem,
+    case: CaseItem,
     reason: str,
     *,
     channels: Sequence[str] = CHANNELS,

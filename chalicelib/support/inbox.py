@@ -11,7 +11,7 @@ from chalicelib.core.errors import NotFound
 from chalicelib.core.validate import region_of_zone
 from chalicelib.customers import exports
 from chalicelib.storage import db, keys
-from chalicelib.storage.items import line_labels
+from chalicelib.storage.items import StoreItem, line_labels
 from chalicelib.support.cases import ACKNOWLEDGED, OPEN, RESOLVED, case_id_for, elapsed_seconds, list_cases
 from chalicelib.support.sentiment import PRIORITY_RANK
 from chalicelib.web import templating
@@ -104,7 +104,7 @@ def find_cases(table: db.Table, store_id: str, query: str, region: str | None = 
 
 def inbox_page(
     table: db.Table,
-    store: Mapping[str, Any],
+    store: StoreItem,
     *,
     signed_in_as: str,
     csrf: str,
@@ -173,7 +173,7 @@ def inbox_page(
     return templating.render("pages/inbox.html", language, context, store)
 
 
-def signin_page(store: Mapping[str, Any], *, base_url: str, error: str | None = None, name: str | None = None) -> str:
+def signin_page(store: StoreItem, *, base_url: str, error: str | None = None, name: str | None = None) -> str:
 
     language = templating.language_or(store.get("language"), "en")
     context = {

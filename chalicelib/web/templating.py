@@ -28,6 +28,7 @@ from chalicelib.core.errors import TemplateBudgetExceeded
 from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 from chalicelib.core.validate import one_line
 from chalicelib.platform.observability import count, logger
+from chalicelib.storage.items import StoreItem
 from chalicelib.web import sandbox
 from chalicelib.web.sandbox import BudgetedSandbox
 
@@ -125,7 +126,7 @@ def language_or(language: str | None, fallback: str) -> str:
     return fallback if fallback in LANGUAGES else "en"
 
 
-def language_for(wanted: str | None, store: Mapping[str, Any]) -> str:
+def language_for(wanted: str | None, store: StoreItem) -> str:
     """The language to write to a customer in: theirs when the store speaks it (its
     ``languages``, all five when unset), else the store's own."""
     own = language_or(store.get("language"), "en")
@@ -215,7 +216,7 @@ def _truncate(value: Any, length: int = 40) -> str:
     return text if len(text) <= length else text[: max(1, length - 1)].rstrip() + "…"
 
 
-def base_context(language: str, store: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def base_context(language: str, store: StoreItem | None = None) -> dict[str, Any]:
     rtl = language in RTL_LANGUAGES
     context: dict[str, Any] = {
         "lang": language,
@@ -237,7 +238,7 @@ def render(
     name: str,
     language: str,
     context: Mapping[str, Any],
-    store: Mapping[str, Any] | None = None,
+    store: StoreItem | None = None,
     overrides: Mapping[str, str] | None = None,
 ) -> str:
     """Render ``templates/<name>`` in ``language``; a store's override of ``name`` wins when
@@ -299,7 +300,7 @@ class TemplateProblem:
 
 
 def validate_override(
-    name: str, language: str, source: str, sample: Mapping[str, Any], store: Mapping[str, Any] | None = None
+    name: str, language: str, source: str, sample: Mapping[str, Any], store: StoreItem | None = None
 ) -> TemplateProblem | None:
     """None when ``source`` parses and renders with ``sample`` in the sandbox, within its
     budget; else where and why not."""

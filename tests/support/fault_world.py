@@ -289,8 +289,9 @@ class World:
 
 def _occurrence(job: dict[str, Any]) -> str:
     from chalicelib.schedule import followups
+    from chalicelib.storage.items import as_job
 
-    return followups.occurrence(job)
+    return followups.occurrence(as_job(job))
 
 
 def _sms_signature(body: str) -> str:
