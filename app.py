@@ -61,7 +61,7 @@ def _store_for_request(store_id: str) -> StoreItem:
 
 # --- stores ---------------------------------------------------------------------------
 @route("/stores", methods=["POST"], content_types=JSON)
-def create_store() -> Any:
+def create_store() -> Response:
     require_operator(bearer(_request().headers), aws.clients().ssm)
     created = registry.create_store(db.table(), http.json_body(_request()), wall_clock())
     logger.info("store created", extra={"store_id": created.store_id})
@@ -77,12 +77,12 @@ def create_store() -> Any:
 
 
 @route("/stores/{store_id}", methods=["GET"])
-def get_store(store_id: str) -> Any:
+def get_store(store_id: str) -> Response:
     return http.json_response(registry.public_view(_store_for_request(store_id)))
 
 
 @route("/stores/{store_id}", methods=["PATCH"], content_types=JSON)
-def update_store(store_id: str) -> Any:
+def update_store(store_id: str) -> Response:
     _store_for_request(store_id)
     body = http.json_body(_request())
     item = registry.update_store(db.table(), store_id, body, wall_clock())
@@ -122,7 +122,7 @@ def dispatch(event: Any) -> dict[str, Any]:
 WEBHOOK_BODY = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 
-def _webhook(source: str, store_id: str) -> Any:
+def _webhook(source: str, store_id: str) -> Response:
 
     request = _request()
     outcome = intake.receive(
@@ -132,22 +132,22 @@ def _webhook(source: str, store_id: str) -> Any:
 
 
 @route("/webhooks/shopify/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
-def shopify_webhook(store_id: str) -> Any:
+def shopify_webhook(store_id: str) -> Response:
     return _webhook("shopify", store_id)
 
 
 @route("/webhooks/woocommerce/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
-def woocommerce_webhook(store_id: str) -> Any:
+def woocommerce_webhook(store_id: str) -> Response:
     return _webhook("woocommerce", store_id)
 
 
 @route("/webhooks/orders/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
-def order_webhook(store_id: str) -> Any:
+def order_webhook(store_id: str) -> Response:
     return _webhook("generic", store_id)
 
 
 @route("/stores/{store_id}/customers", methods=["POST"], content_types=JSON)
-def sync_customers(store_id: str) -> Any:
+def sync_customers(store_id: str) -> Response:
 
     store = _store_for_request(store_id)
     result = profiles.sync(db.table(), store, http.json_body(_request()), wall_clock())
@@ -187,7 +187,7 @@ def ses_feedback(event: Any) -> None:
 
 
 @route("/stores/{store_id}/products/{sku}", methods=["PUT"], content_types=JSON)
-def put_product(store_id: str, sku: str) -> Any:
+def put_product(store_id: str, sku: str) -> Response:
     """Set a product's usage tips, tip links, warranty months and review link."""
 
     _store_for_request(store_id)
@@ -196,7 +196,7 @@ def put_product(store_id: str, sku: str) -> Any:
 
 
 @route("/stores/{store_id}/products/{sku}", methods=["GET"])
-def get_product(store_id: str, sku: str) -> Any:
+def get_product(store_id: str, sku: str) -> Response:
     """A product's settings."""
 
     _store_for_request(store_id)
@@ -204,7 +204,7 @@ def get_product(store_id: str, sku: str) -> Any:
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["PUT"], content_types=JSON)
-def put_template(store_id: str, name: str, lang: str) -> Any:
+def put_template(store_id: str, name: str, lang: str) -> Response:
     """Override a message template in one language; refused with the line when it does not render."""
 
     store = _store_for_request(store_id)
@@ -213,7 +213,7 @@ def put_template(store_id: str, name: str, lang: str) -> Any:
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["GET"])
-def get_template(store_id: str, name: str, lang: str) -> Any:
+def get_template(store_id: str, name: str, lang: str) -> Response:
     """The store's override of a template in one language."""
 
     _store_for_request(store_id)
@@ -221,7 +221,7 @@ def get_template(store_id: str, name: str, lang: str) -> Any:
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["DELETE"])
-def delete_template(store_id: str, name: str, lang: str) -> Any:
+def delete_template(store_id: str, name: str, lang: str) -> Response:
     """Remove an override: the built-in template is used again."""
 
     _store_for_request(store_id)
@@ -230,7 +230,7 @@ def delete_template(store_id: str, name: str, lang: str) -> Any:
 
 
 @route("/stores/{store_id}/jobs", methods=["GET"])
-def list_jobs(store_id: str) -> Any:
+def list_jobs(store_id: str) -> Response:
     """An order's or a customer's follow-ups (``order_id``, ``customer``; any ``status``), or the
     store's failed ones (``status=failed``), newest first, each with its reason."""
 
@@ -258,12 +258,12 @@ def list_jobs(store_id: str) -> Any:
 
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------
-def _page(page: Any) -> Any:
+def _page(page: Any) -> Response:
     return http.html_response(page.body, page.status, page.headers)
 
 
 @route("/s/{token}", methods=["GET"])
-def survey_page(token: str) -> Any:
+def survey_page(token: str) -> Response:
     """The survey form; a GET never records an answer (mail scanners open every link)."""
     request = _request()
     return _page(
@@ -272,7 +272,7 @@ def survey_page(token: str) -> Any:
 
 
 @route("/s/{token}", methods=["POST"], content_types=FORM)
-def survey_answer(token: str) -> Any:
+def survey_answer(token: str) -> Response:
     request = _request()
     form = http.form_body(request)
     return _page(
@@ -281,13 +281,13 @@ def survey_answer(token: str) -> Any:
 
 
 @route("/u/{token}", methods=["GET"])
-def unsubscribe_page(token: str) -> Any:
+def unsubscribe_page(token: str) -> Response:
 
     return _page(unsubscribe.show(db.table(), token, _request().headers.get("accept-language")))
 
 
 @route("/u/{token}", methods=["POST"], content_types=FORM)
-def unsubscribe_post(token: str) -> Any:
+def unsubscribe_post(token: str) -> Response:
     """RFC 8058 one-click (``List-Unsubscribe=One-Click``) or the confirm page's choice."""
 
     request = _request()
@@ -318,7 +318,7 @@ def inbound_sms(event: Any) -> None:
 
 
 @route("/stores/{store_id}/stats", methods=["GET"])
-def store_stats(store_id: str) -> Any:
+def store_stats(store_id: str) -> Response:
     """Daily counters summed over ``days`` (default 30): one read per day, never a scan."""
 
     store = registry.with_defaults(_store_for_request(store_id))
@@ -335,7 +335,7 @@ def _store_for_support(store_id: str) -> StoreItem:
 
 
 @route("/stores/{store_id}/cases", methods=["GET"])
-def list_cases(store_id: str) -> Any:
+def list_cases(store_id: str) -> Response:
     _store_for_support(store_id)
     query = _request().query_params or {}
     limit = http.int_param(query, "limit", default=100, low=1, high=100)
@@ -346,13 +346,13 @@ def list_cases(store_id: str) -> Any:
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["GET"])
-def get_case(store_id: str, case_id: str) -> Any:
+def get_case(store_id: str, case_id: str) -> Response:
     _store_for_support(store_id)
     return http.json_response(cases.detail(db.table(), store_id, case_id))
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["PATCH"], content_types=JSON)
-def change_case(store_id: str, case_id: str) -> Any:
+def change_case(store_id: str, case_id: str) -> Response:
     store = _store_for_support(store_id)
     change = cases.parse_change(http.json_body(_request()))
     return http.json_response(
@@ -360,14 +360,14 @@ def change_case(store_id: str, case_id: str) -> Any:
     )
 
 
-def _inbox_session(store_id: str) -> Any:
+def _inbox_session(store_id: str) -> sessions.Session | None:
 
     return sessions.read(store_id, sessions.cookie_value(_request().headers), wall_clock())
 
 
 def _see_inbox(
     store_id: str, headers: dict[str, str] | None = None, message: str | None = None, case_id: str | None = None
-) -> Any:
+) -> Response:
 
     location = inbox_page.inbox_url(settings().public_base_url, store_id)
     query = f"?done={message}" if message else ""
@@ -380,7 +380,7 @@ def _see_inbox(
 
 
 @route("/stores/{store_id}/inbox", methods=["GET"])
-def inbox(store_id: str) -> Any:
+def inbox(store_id: str) -> Response:
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
     session = _inbox_session(store_id)
@@ -405,7 +405,7 @@ def inbox(store_id: str) -> Any:
 
 
 @route("/stores/{store_id}/inbox/session", methods=["POST"], content_types=FORM)
-def inbox_sign_in(store_id: str) -> Any:
+def inbox_sign_in(store_id: str) -> Response:
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
     form = http.form_body(_request())
@@ -437,7 +437,7 @@ def _session_cookie(store_id: str, name: str) -> dict[str, str]:
 
 
 @route("/stores/{store_id}/inbox/signout", methods=["POST"], content_types=FORM)
-def inbox_sign_out(store_id: str) -> Any:
+def inbox_sign_out(store_id: str) -> Response:
 
     session = _inbox_session(store_id)
     if session is not None and not session.csrf_ok(http.form_body(_request()).get("csrf")):
@@ -446,7 +446,7 @@ def inbox_sign_out(store_id: str) -> Any:
 
 
 @route("/stores/{store_id}/inbox/cases/{case_id}", methods=["POST"], content_types=FORM)
-def inbox_change_case(store_id: str, case_id: str) -> Any:
+def inbox_change_case(store_id: str, case_id: str) -> Response:
 
     session = _inbox_session(store_id)
     if session is None:
@@ -485,7 +485,7 @@ def _store_for_reader(store_id: str) -> StoreItem:
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["GET"])
-def export_customer(store_id: str, email_or_phone: str) -> Any:
+def export_customer(store_id: str, email_or_phone: str) -> Response:
     """Everything stored about one customer, as JSON (GDPR access request)."""
 
     store = _store_for_request(store_id)
@@ -495,7 +495,7 @@ def export_customer(store_id: str, email_or_phone: str) -> Any:
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["DELETE"])
-def erase_customer(store_id: str, email_or_phone: str) -> Any:
+def erase_customer(store_id: str, email_or_phone: str) -> Response:
     """Erase one customer (GDPR): profile, contacts, jobs, messages and cases go; answers stay, anonymised."""
 
     store = _store_for_request(store_id)
@@ -505,7 +505,7 @@ def erase_customer(store_id: str, email_or_phone: str) -> Any:
 
 
 @route("/stores/{store_id}/responses.csv", methods=["GET"])
-def responses_csv(store_id: str) -> Any:
+def responses_csv(store_id: str) -> Response:
     """Every survey response of a period as CSV, newest first (``from``/``to``, default 90 days)."""
 
     _store_for_reader(store_id)
@@ -521,7 +521,7 @@ def responses_csv(store_id: str) -> Any:
 
 
 @route("/stores/{store_id}/dashboard", methods=["GET"])
-def dashboard(store_id: str) -> Any:
+def dashboard(store_id: str) -> Response:
     """The trend dashboard (HTML): score per week, response rate, categories, open cases, comments."""
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
@@ -537,7 +537,7 @@ def dashboard(store_id: str) -> Any:
 
 
 @route("/stores/{store_id}/dashboard/session", methods=["POST"], content_types=FORM)
-def dashboard_sign_in(store_id: str) -> Any:
+def dashboard_sign_in(store_id: str) -> Response:
     """Sign in to the dashboard with the support key (the same session as the inbox)."""
 
     store = registry.with_defaults(registry.get_store(db.table(), store_id))
@@ -562,7 +562,7 @@ def dashboard_sign_in(store_id: str) -> Any:
 
 # --- API description --------------------------------------------------------------------
 @route("/openapi.json", methods=["GET"])
-def openapi_document() -> Any:
+def openapi_document() -> Response:
     """The OpenAPI 3.1 description of every route."""
 
     return http.json_response(openapi.document(app.routes, settings().public_base_url))
