@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice import Chalice, Rate
+from chalice.app import Chalice, Rate, Response
 
 from chalicelib.core import validate
 from chalicelib.core.clock import event_time, wall_clock
@@ -23,6 +23,7 @@ from chalicelib.reports import schedule as schedule_listing
 from chalicelib.reports import stats
 from chalicelib.schedule import dispatch as dispatching
 from chalicelib.storage import db
+from chalicelib.storage.items import StoreItem
 from chalicelib.stores import overrides, products, registry
 from chalicelib.support import cases, escalation, sessions
 from chalicelib.support import inbox as support_inbox
@@ -52,25 +53,25 @@ def _request() -> Any:
     return app.current_request
 
 
-def _store_for_request(store_id: str) -> dict[str, Any]:
+def _store_for_request(store_id: str) -> StoreItem:
     return registry.authenticate(db.table(), store_id, bearer(_request().headers))
 
 
 # --- stores ---------------------------------------------------------------------------
 @route("/stores", methods=["POST"], content_types=JSON)
-def create_store() -> Any:
+def create_store() -> Response:
     require_operator(bearer(_request().headers), aws.clients().ssm)
     body = onboarding.create(db.table(), aws.clients(), http.json_body(_request()), wall_clock())
     return http.json_response(body, 201, {"Location": f"/stores/{body['store_id']}"})
 
 
 @route("/stores/{store_id}", methods=["GET"])
-def get_store(store_id: str) -> Any:
+def get_store(store_id: str) -> Response:
     return http.json_response(registry.public_view(_store_for_request(store_id)))
 
 
 @route("/stores/{store_id}", methods=["PATCH"], content_types=JSON)
-def update_store(store_id: str) -> Any:
+def update_store(store_id: str) -> Response:
     _store_for_request(store_id)
     body = http.json_body(_request())
     return http.json_response(onboarding.update(db.table(), aws.clients(), store_id, body, wall_clock()))
@@ -105,7 +106,7 @@ def dispatch(event: Any) -> dict[str, Any]:
 WEBHOOK_BODY = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 
-def _webhook(source: str, store_id: str) -> Any:
+def _webhook(source: str, store_id: str) -> Response:
 
     request = _request()
     outcome = intake.receive(
@@ -115,22 +116,22 @@ def _webhook(source: str, store_id: str) -> Any:
 
 
 @route("/webhooks/shopify/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
-def shopify_webhook(store_id: str) -> Any:
+def shopify_webhook(store_id: str) -> Response:
     return _webhook("shopify", store_id)
 
 
 @route("/webhooks/woocommerce/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
-def woocommerce_webhook(store_id: str) -> Any:
+def woocommerce_webhook(store_id: str) -> Response:
     return _webhook("woocommerce", store_id)
 
 
 @route("/webhooks/orders/{store_id}", methods=["POST"], content_types=WEBHOOK_BODY)
-def order_webhook(store_id: str) -> Any:
+def order_webhook(store_id: str) -> Response:
     return _webhook("generic", store_id)
 
 
 @route("/stores/{store_id}/customers", methods=["POST"], content_types=JSON)
-def sync_customers(store_id: str) -> Any:
+def sync_customers(store_id: str) -> Response:
 
     store = _store_for_request(store_id)
     result = profiles.sync(db.table(), store, http.json_body(_request()), wall_clock())
@@ -159,7 +160,7 @@ def ses_feedback(event: Any) -> None:
 
 
 @route("/stores/{store_id}/products/{sku}", methods=["PUT"], content_types=JSON)
-def put_product(store_id: str, sku: str) -> Any:
+def put_product(store_id: str, sku: str) -> Response:
     """Set a product's usage tips, tip links, warranty months and review link."""
 
     _store_for_request(store_id)
@@ -168,7 +169,7 @@ def put_product(store_id: str, sku: str) -> Any:
 
 
 @route("/stores/{store_id}/products/{sku}", methods=["GET"])
-def get_product(store_id: str, sku: str) -> Any:
+def get_product(store_id: str, sku: str) -> Response:
     """A product's settings."""
 
     _store_for_request(store_id)
@@ -176,7 +177,7 @@ def get_product(store_id: str, sku: str) -> Any:
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["PUT"], content_types=JSON)
-def put_template(store_id: str, name: str, lang: str) -> Any:
+def put_template(store_id: str, name: str, lang: str) -> Response:
     """Override a message template in one language; refused with the line when it does not render."""
 
     store = _store_for_request(store_id)
@@ -185,7 +186,7 @@ def put_template(store_id: str, name: str, lang: str) -> Any:
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["GET"])
-def get_template(store_id: str, name: str, lang: str) -> Any:
+def get_template(store_id: str, name: str, lang: str) -> Response:
     """The store's override of a template in one language."""
 
     _store_for_request(store_id)
@@ -193,7 +194,7 @@ def get_template(store_id: str, name: str, lang: str) -> Any:
 
 
 @route("/stores/{store_id}/templates/{name}/{lang}", methods=["DELETE"])
-def delete_template(store_id: str, name: str, lang: str) -> Any:
+def delete_template(store_id: str, name: str, lang: str) -> Response:
     """Remove an override: the built-in template is used again."""
 
     _store_for_request(store_id)
@@ -202,7 +203,7 @@ def delete_template(store_id: str, name: str, lang: str) -> Any:
 
 
 @route("/stores/{store_id}/jobs", methods=["GET"])
-def list_jobs(store_id: str) -> Any:
+def list_jobs(store_id: str) -> Response:
     """An order's or a customer's follow-ups (``order_id``, ``customer``; any ``status``), or the
     store's failed ones (``status=failed``), newest first, each with its reason."""
 
@@ -212,7 +213,7 @@ def list_jobs(store_id: str) -> Any:
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------
 @route("/s/{token}", methods=["GET"])
-def survey_page(token: str) -> Any:
+def survey_page(token: str) -> Response:
     """The survey form; a GET never records an answer (mail scanners open every link)."""
     request = _request()
     return http.page_response(
@@ -228,7 +229,7 @@ def survey_page(token: str) -> Any:
 
 
 @route("/s/{token}", methods=["POST"], content_types=FORM)
-def survey_answer(token: str) -> Any:
+def survey_answer(token: str) -> Response:
     request = _request()
     form = http.form_body(request)
     return http.page_response(
@@ -245,7 +246,7 @@ def survey_answer(token: str) -> Any:
 
 
 @route("/u/{token}", methods=["GET"])
-def unsubscribe_page(token: str) -> Any:
+def unsubscribe_page(token: str) -> Response:
 
     return http.page_response(
         unsubscribe.show(
@@ -255,7 +256,7 @@ def unsubscribe_page(token: str) -> Any:
 
 
 @route("/u/{token}", methods=["POST"], content_types=FORM)
-def unsubscribe_post(token: str) -> Any:
+def unsubscribe_post(token: str) -> Response:
     """RFC 8058 one-click (``List-Unsubscribe=One-Click``) or the confirm page's choice."""
 
     request = _request()
@@ -295,7 +296,7 @@ def inbound_sms(event: Any) -> None:
 
 
 @route("/stores/{store_id}/stats", methods=["GET"])
-def store_stats(store_id: str) -> Any:
+def store_stats(store_id: str) -> Response:
     """Daily counters summed over ``days`` (default 30): one read per day, never a scan."""
 
     store = registry.with_defaults(_store_for_request(store_id))
@@ -304,25 +305,25 @@ def store_stats(store_id: str) -> Any:
 
 
 # --- cases, alerts, inbox, stats, dashboard, privacy -----------------------------------
-def _store_for_support(store_id: str) -> dict[str, Any]:
+def _store_for_support(store_id: str) -> StoreItem:
     """The store, for its API key or its support key (support works cases too)."""
     return registry.authenticate_api_or_support(db.table(), store_id, bearer(_request().headers))
 
 
 @route("/stores/{store_id}/cases", methods=["GET"])
-def list_cases(store_id: str) -> Any:
+def list_cases(store_id: str) -> Response:
     _store_for_support(store_id)
     return http.json_response(cases.listing(db.table(), store_id, _request().query_params))
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["GET"])
-def get_case(store_id: str, case_id: str) -> Any:
+def get_case(store_id: str, case_id: str) -> Response:
     _store_for_support(store_id)
     return http.json_response(cases.detail(db.table(), store_id, case_id))
 
 
 @route("/stores/{store_id}/cases/{case_id}", methods=["PATCH"], content_types=JSON)
-def change_case(store_id: str, case_id: str) -> Any:
+def change_case(store_id: str, case_id: str) -> Response:
     store = _store_for_support(store_id)
     change = cases.parse_change(http.json_body(_request()))
     return http.json_response(
@@ -373,7 +374,7 @@ def inbox_change_case(store_id: str, case_id: str) -> Any:
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["GET"])
-def export_customer(store_id: str, email_or_phone: str) -> Any:
+def export_customer(store_id: str, email_or_phone: str) -> Response:
     """Everything stored about one customer, as JSON (GDPR access request)."""
 
     store = _store_for_request(store_id)
@@ -383,7 +384,7 @@ def export_customer(store_id: str, email_or_phone: str) -> Any:
 
 
 @route("/stores/{store_id}/customers/{email_or_phone}", methods=["DELETE"])
-def erase_customer(store_id: str, email_or_phone: str) -> Any:
+def erase_customer(store_id: str, email_or_phone: str) -> Response:
     """Erase one customer (GDPR): profile, contacts, jobs, messages and cases go; answers stay, anonymised."""
 
     store = _store_for_request(store_id)
@@ -393,7 +394,7 @@ def erase_customer(store_id: str, email_or_phone: str) -> Any:
 
 
 @route("/stores/{store_id}/responses.csv", methods=["GET"])
-def responses_csv(store_id: str) -> Any:
+def responses_csv(store_id: str) -> Response:
     """Every survey response of a period as CSV, newest first (``from``/``to``, default 90 days)."""
 
     request = _request()
@@ -403,7 +404,7 @@ def responses_csv(store_id: str) -> Any:
 
 
 @route("/stores/{store_id}/dashboard", methods=["GET"])
-def dashboard(store_id: str) -> Any:
+def dashboard(store_id: str) -> Response:
     """The trend dashboard (HTML): score per week, response rate, categories, open cases, comments."""
 
     request = _request()
@@ -414,7 +415,7 @@ def dashboard(store_id: str) -> Any:
 
 
 @route("/stores/{store_id}/dashboard/session", methods=["POST"], content_types=FORM)
-def dashboard_sign_in(store_id: str) -> Any:
+def dashboard_sign_in(store_id: str) -> Response:
     """Sign in to the dashboard with the support key (the same session as the inbox)."""
 
     request = _request()
@@ -426,7 +427,7 @@ def dashboard_sign_in(store_id: str) -> Any:
 
 # --- API description --------------------------------------------------------------------
 @route("/openapi.json", methods=["GET"])
-def openapi_document() -> Any:
+def openapi_document() -> Response:
     """The OpenAPI 3.1 description of every route."""
 
     return http.json_response(openapi.document(app.routes, settings().public_base_url))

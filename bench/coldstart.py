@@ -28,7 +28,7 @@ def child(kind: str, spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     if kind == "floor":
         import boto3
-        from chalice import Chalice
+        from chalice.app import Chalice
         from chalice.test import Client
 
         bare = Chalice(app_name="floor", configure_logs=False)

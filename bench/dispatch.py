@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from bench._meter import AwsMeter, moto_table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 TITLE = "Dispatch scale"
 SIZES = (1_000, 10_000, 100_000)
@@ -90,7 +93,11 @@ def measure(pending: int = PENDING, due: int = DUE) -> dict[str, Any]:
         meter.attach(client)
     started, cpu = time.perf_counter(), time.process_time()
     result = dispatch.run(
-        db.Table(counting, cfg.table_name, due_shards=cfg.due_shards), sqs, cfg.send_queue_url, now, cfg.due_shards
+        db.Table(cast("DynamoDBClient", counting), cfg.table_name, due_shards=cfg.due_shards),
+        sqs,
+        cfg.send_queue_url,
+        now,
+        cfg.due_shards,
     )
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return {

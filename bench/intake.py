@@ -148,7 +148,7 @@ def main(rounds: int = ROUNDS, stubbed_rounds: int = STUBBED_ROUNDS) -> dict[str
 
 def _bare_cpu(path: str, headers: dict[str, str], body: bytes, rounds: int) -> float:
     """Median CPU ms of a Chalice route that only answers JSON, through the same test client."""
-    from chalice import Chalice
+    from chalice.app import Chalice
     from chalice.test import Client
 
     bare = Chalice(app_name="bare", configure_logs=False)

@@ -98,7 +98,7 @@ def stubbed_providers() -> list[InstantStubber]:
 
 def bare_cpu(batches: list[dict[str, Any]]) -> float:
     """CPU seconds of a Chalice SQS handler that only reads each record's body."""
-    from chalice import Chalice
+    from chalice.app import Chalice
 
     import devstack
 

@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, MessageTypeDef
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "resources.json"
@@ -46,7 +50,8 @@ __all__ = ["Delivered", "Provisioned", "deliver", "provision", "stage_environmen
 
 
 def template() -> dict[str, Any]:
-    return json.loads(TEMPLATE.read_text())
+    document: dict[str, Any] = json.loads(TEMPLATE.read_text())
+    return document
 
 
 def stage_environment(stage: str = "local") -> dict[str, str]:
@@ -98,8 +103,8 @@ def _resolve(value: Any, arns: Mapping[str, str]) -> Any:
     return value
 
 
-def _create_table(ddb: Any, props: Mapping[str, Any]) -> str:
-    name = props["TableName"]
+def _create_table(ddb: DynamoDBClient, props: Mapping[str, Any]) -> str:
+    name = str(props["TableName"])
     kwargs: dict[str, Any] = {
         "TableName": name,
         "AttributeDefinitions": props["AttributeDefinitions"],
@@ -177,9 +182,9 @@ def provision(session: Any | None = None) -> Provisioned:
     return result
 
 
-def _tap(sqs: Any, sns: Any, topic_name: str, topic_arn: str) -> str:
+def _tap(sqs: SQSClient, sns: SNSClient, topic_name: str, topic_arn: str) -> str:
     """A queue subscribed to a topic, so the local stack can hand its messages to handlers."""
-    url = sqs.create_queue(QueueName=TAP_PREFIX + topic_name)["QueueUrl"]
+    url: str = sqs.create_queue(QueueName=TAP_PREFIX + topic_name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
     return url
@@ -240,7 +245,7 @@ def _invoke(app: Any, name: str, event: Mapping[str, Any]) -> Any:
     return app.handler_map[name](dict(event), _Context(name))
 
 
-def _sqs_records(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+def _sqs_records(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
     return {
         "Records": [
             {
@@ -297,7 +302,7 @@ class _Source:
     batch: bool  # an SQS batch handler (else one SNS record per invocation)
 
 
-def _send_source(sqs: Any) -> _Source:
+def _send_source(sqs: SQSClient) -> _Source:
     from chalicelib.platform import resources
 
     url = sqs.get_queue_url(QueueName=resources.SEND_QUEUE)["QueueUrl"]
@@ -319,7 +324,7 @@ def _send_source(sqs: Any) -> _Source:
     )
 
 
-def _tap_sources(sqs: Any, app: Any) -> list[_Source]:
+def _tap_sources(sqs: SQSClient, app: Any) -> list[_Source]:
     sources = []
     for topic, handler in SNS_HANDLERS.items():
         if handler not in app.handler_map:
@@ -332,12 +337,12 @@ def _tap_sources(sqs: Any, app: Any) -> list[_Source]:
     return sources
 
 
-def _held_url(sqs: Any, source: _Source) -> str:
+def _held_url(sqs: SQSClient, source: _Source) -> str:
     return str(sqs.create_queue(QueueName=HELD_PREFIX + source.url.rsplit("/", 1)[1])["QueueUrl"])
 
 
-def _receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _receive_all(sqs: SQSClient, url: str) -> list[MessageTypeDef]:
+    out: list[MessageTypeDef] = []
     while True:
         batch = sqs.receive_message(
             QueueUrl=url,
@@ -351,7 +356,7 @@ def _receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
         out.extend(batch)
 
 
-def _release_held(sqs: Any, source: _Source, now: datetime) -> None:
+def _release_held(sqs: SQSClient, source: _Source, now: datetime) -> None:
     """Failed records whose visibility timeout has passed by ``now`` go back to their queue."""
     from chalicelib.core.clock import parse_iso
 
@@ -360,7 +365,9 @@ def _release_held(sqs: Any, source: _Source, now: datetime) -> None:
     for message in _receive_all(sqs, held_url):
         held = json.loads(message["Body"])
         if parse_iso(held["visible_at"]) <= now:
-            attributes = {RECEIVES: {"DataType": "Number", "StringValue": str(held["receives"])}}
+            attributes: dict[str, MessageAttributeValueTypeDef] = {
+                RECEIVES: {"DataType": "Number", "StringValue": str(held["receives"])}
+            }
             sqs.send_message(QueueUrl=source.url, MessageBody=held["body"], MessageAttributes=attributes)
             sqs.delete_message(QueueUrl=held_url, ReceiptHandle=message["ReceiptHandle"])
         else:
@@ -375,7 +382,7 @@ def _receives(message: Mapping[str, Any]) -> int:
 
 
 def _retry_later(
-    sqs: Any, source: _Source, message: Mapping[str, Any], receives: int, now: datetime, delivered: Delivered
+    sqs: SQSClient, source: _Source, message: Mapping[str, Any], receives: int, now: datetime, delivered: Delivered
 ) -> None:
     """Hold a failed record for its visibility timeout, or dead-letter it after max receives."""
     from datetime import timedelta
@@ -395,7 +402,7 @@ def _retry_later(
     sqs.send_message(QueueUrl=_held_url(sqs, source), MessageBody=json.dumps(held))
 
 
-def _drain_send_queue(app: Any, sqs: Any, source: _Source, now: datetime, delivered: Delivered) -> int:
+def _drain_send_queue(app: Any, sqs: SQSClient, source: _Source, now: datetime, delivered: Delivered) -> int:
     answer = sqs.receive_message(
         QueueUrl=source.url,
         MaxNumberOfMessages=10,
@@ -426,7 +433,7 @@ def _drain_send_queue(app: Any, sqs: Any, source: _Source, now: datetime, delive
     return len(messages)
 
 
-def _drain_tap(app: Any, sqs: Any, source: _Source, now: datetime, delivered: Delivered) -> int:
+def _drain_tap(app: Any, sqs: SQSClient, source: _Source, now: datetime, delivered: Delivered) -> int:
     handled = 0
     for message in _receive_all(sqs, source.url):
         envelope = json.loads(message["Body"])

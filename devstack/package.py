@@ -78,7 +78,8 @@ def _chalice(src: Path, out: Path, merge_template: Path | None) -> dict[str, Any
     done = subprocess.run([*command, str(out.resolve())], cwd=src, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise PackageError(f"chalice package failed:\n{done.stdout}{done.stderr}")
-    return json.loads((out / "sam.json").read_text())
+    sam: dict[str, Any] = json.loads((out / "sam.json").read_text())
+    return sam
 
 
 def _named_resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -111,7 +111,8 @@ def store(client: Any) -> dict[str, Any]:
         "/stores", headers={**OPERATOR, "Content-Type": "application/json"}, body=json.dumps(STORE_BODY)
     )
     assert response.status_code == 201, response.body
-    return response.json_body
+    created: dict[str, Any] = response.json_body
+    return created
 
 
 def auth(key: str) -> dict[str, str]:

@@ -115,10 +115,10 @@ def language(value: Any, field: str) -> str:
 def text(value: Any, field: str, *, max_length: int, min_length: int = 1) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be text", field=field)
-    value = value.strip()
-    if not min_length <= len(value) <= max_length:
+    stripped = value.strip()
+    if not min_length <= len(stripped) <= max_length:
         raise InvalidInput(f"{field} must be {min_length} to {max_length} characters", field=field)
-    return value
+    return stripped
 
 
 def integer(value: Any, field: str, *, low: int, high: int) -> int:
@@ -216,7 +216,7 @@ def int_param(query: Mapping[str, str], name: str, *, default: int, low: int, hi
 
 def bearer(headers: Any) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, or None."""
-    value = headers.get("authorization") if headers else None
+    value: str | None = headers.get("authorization") if headers else None
     if not value:
         return None
     scheme, _, token = value.partition(" ")

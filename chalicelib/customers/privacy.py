@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -30,8 +30,10 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unavailable
 from chalicelib.customers import profiles
 from chalicelib.messaging import transports
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import logger
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import StoreItem
 from chalicelib.support import cases
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -163,7 +165,7 @@ class AccessRequest:
 
 
 def record_data_request(
-    table: db.Table, clients: Any, store: Mapping[str, Any], request: DataRequest, now: datetime, *, base_url: str
+    table: db.Table, clients: Clients, store: StoreItem, request: DataRequest, now: datetime, *, base_url: str
 ) -> AccessRequest:
     """Record a platform's request for a customer's data and tell the store's support what was
     asked and where the export is.  The record sits with each customer found (so the
@@ -222,7 +224,7 @@ def record_data_request(
 
 
 def _data_request_message(
-    store: Mapping[str, Any], request: DataRequest, found: list[str], base_url: str
+    store: StoreItem, request: DataRequest, found: list[str], base_url: str
 ) -> tuple[str, str, str]:
 
     store_id = str(store["store_id"])

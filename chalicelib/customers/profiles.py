@@ -25,6 +25,7 @@ from chalicelib.intake import normalize as n
 from chalicelib.schedule import followups
 from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update
+from chalicelib.storage.items import StoreItem
 
 CUSTOMER_FIELDS = ("email", "phone", "first_name", "language", "timezone", "birthday", "email_consent", "sms_consent")
 MAX_SYNC = 500
@@ -194,7 +195,7 @@ def parse_sync(body: Mapping[str, Any]) -> list[CustomerInfo]:
     return out
 
 
-def sync(table: db.Table, store: Mapping[str, Any], body: Mapping[str, Any], now: datetime) -> SyncResult:
+def sync(table: db.Table, store: StoreItem, body: Mapping[str, Any], now: datetime) -> SyncResult:
     """Upsert up to 500 customers (and their birthday greetings) in transactions of at most
     100 items.  Each customer is all-or-nothing; the call as a whole is not (an earlier chunk
     stays written if a later one fails), and repeating it is harmless."""

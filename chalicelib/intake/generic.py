@@ -29,6 +29,7 @@ from chalicelib.core.validate import parse_json
 from chalicelib.customers import profiles
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_standard
+from chalicelib.storage.items import StoreItem
 
 SOURCE = "generic"
 FIELDS = ("order_id", "status", "occurred_at", "ordered_at", "order_name", "customer", "items", "total", "currency")
@@ -39,9 +40,7 @@ _ORDER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/#]{0,99}$")
 _AMOUNT = re.compile(r"^-?\d{1,12}(\.\d{1,4})?$")
 
 
-def read(
-    store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes
-) -> OrderEvent:
+def read(store: StoreItem, headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> OrderEvent:
     message_id = headers.get("webhook-id")
     require_standard(
         str(store["webhook_secret"]),

@@ -35,11 +35,13 @@ from chalicelib.customers import privacy, profiles
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake import normalize as n
 from chalicelib.platform import aws
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.schedule import followups
 from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update
+from chalicelib.storage.items import StoreItem
 from chalicelib.stores import registry
 
 MARKER_DAYS = 30
@@ -53,7 +55,7 @@ RANK = {
     OrderStatus.CANCELLED: 4,
     OrderStatus.REFUNDED: 5,
 }
-READERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str], bytes, datetime, n.Notes], n.Reading]] = {
+READERS: dict[str, Callable[[StoreItem, Mapping[str, str], bytes, datetime, n.Notes], n.Reading]] = {
     shopify.SOURCE: shopify.read,
     woocommerce.SOURCE: woocommerce.read,
     generic.SOURCE: generic.read,
@@ -103,7 +105,7 @@ def receive(
     headers: Mapping[str, str],
     read_body: Callable[[], bytes],
     now: datetime,
-    clients: Any = None,
+    clients: Clients | None = None,
 ) -> Outcome:
     """The whole webhook path for one delivery; domain errors carry the HTTP status.  ``clients``
     (AWS clients, built on first need) are used only to tell support of a data request."""
@@ -230,7 +232,7 @@ def _key_of(op: db.TransactOp) -> tuple[str, str]:
 
 def build(
     event: OrderEvent,
-    store: Mapping[str, Any],
+    store: StoreItem,
     now: datetime,
     *,
     first_sight: bool,
@@ -259,7 +261,7 @@ def build(
     return list(unique.values())
 
 
-def ingest(table: db.Table, event: OrderEvent, store: Mapping[str, Any], now: datetime) -> Outcome:
+def ingest(table: db.Table, event: OrderEvent, store: StoreItem, now: datetime) -> Outcome:
     """Write one event in one transaction (two in the rare case described above)."""
     first_sight = event.status is OrderStatus.CREATED
     late_creation = False

@@ -17,6 +17,7 @@ from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStat
 from chalicelib.core.validate import as_dict, as_list, parse_json
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
+from chalicelib.storage.items import StoreItem
 
 SOURCE = "shopify"
 SIGNATURE = "X-Shopify-Hmac-Sha256"
@@ -58,7 +59,7 @@ TOPICS = frozenset(ORDER_TOPICS) | set(FULFILLMENT_TOPICS) | {REFUND_TOPIC} | se
 DEAD_FULFILLMENT = ("cancelled", "error", "failure")
 
 
-def secret(store: Mapping[str, Any]) -> str:
+def secret(store: StoreItem) -> str:
     return str(store.get("shopify_webhook_secret") or store["webhook_secret"])
 
 
@@ -72,7 +73,7 @@ def order_id(value: Any, field: str) -> str:
     return f"{SOURCE}:{int(text)}"
 
 
-def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> n.Reading:
+def read(store: StoreItem, headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> n.Reading:
     """Verify, then read one delivery.  Raises Unauthorized (401) or InvalidInput (400)."""
     require_body_hmac(secret(store), body, headers.get(SIGNATURE), SIGNATURE)
     topic = (headers.get(TOPIC) or "").strip()
@@ -109,7 +110,7 @@ def _note_attribute(payload: Mapping[str, Any], name: str) -> Any:
     return None
 
 
-def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
+def _customer(store: StoreItem, payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
     buyer = as_dict(payload.get("customer"))
     billing = as_dict(payload.get("billing_address"))
     shipping = as_dict(payload.get("shipping_address"))
@@ -172,7 +173,7 @@ def _items(lines: Any) -> tuple[LineItem, ...]:
 
 
 def _order_event(
-    store: Mapping[str, Any], topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
+    store: StoreItem, topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
 ) -> OrderEvent:
     status = ORDER_TOPICS[topic]
     created = n.instant(payload.get("created_at"))
@@ -196,7 +197,7 @@ def _order_event(
 
 
 def _fulfillment_event(
-    store: Mapping[str, Any], topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
+    store: StoreItem, topic: str, event_id: str, payload: Mapping[str, Any], now: datetime, notes: n.Notes
 ) -> n.Reading:
     state = str(payload.get("status") or "").lower()
     if state in DEAD_FULFILLMENT:
@@ -219,7 +220,7 @@ def _fulfillment_event(
     )
 
 
-def _refund_event(store: Mapping[str, Any], event_id: str, payload: Mapping[str, Any], now: datetime) -> OrderEvent:
+def _refund_event(store: StoreItem, event_id: str, payload: Mapping[str, Any], now: datetime) -> OrderEvent:
     return OrderEvent(
         source=SOURCE,
         event_id=event_id,

@@ -20,6 +20,7 @@ from chalicelib.core.models import CustomerInfo, LineItem, OrderEvent, OrderStat
 from chalicelib.core.validate import as_dict, as_list, parse_json
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
+from chalicelib.storage.items import StoreItem
 
 SOURCE = "woocommerce"
 SIGNATURE = "X-WC-Webhook-Signature"
@@ -43,7 +44,7 @@ def is_ping(headers: Mapping[str, str], body: bytes) -> bool:
     return not headers.get(SIGNATURE) and bool(_PING.match(body.strip()))
 
 
-def read(store: Mapping[str, Any], headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> n.Reading:
+def read(store: StoreItem, headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> n.Reading:
     if is_ping(headers, body):
         return n.Ignored("ping")
     require_body_hmac(str(store["webhook_secret"]), body, headers.get(SIGNATURE), SIGNATURE)
@@ -99,7 +100,7 @@ def _meta(payload: Mapping[str, Any], key: str) -> Any:
     return None
 
 
-def _customer(store: Mapping[str, Any], payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
+def _customer(store: StoreItem, payload: Mapping[str, Any], notes: n.Notes) -> CustomerInfo:
     billing = as_dict(payload.get("billing"))
     shipping = as_dict(payload.get("shipping"))
     region = billing.get("country") or shipping.get("country")

@@ -11,6 +11,7 @@ from chalicelib.core.clock import parse_iso
 from chalicelib.messaging import policy, transports
 from chalicelib.messaging.facts import Facts
 from chalicelib.rendering import templating
+from chalicelib.storage.items import JobItem, StoreItem, line_items
 from chalicelib.stores import products as product_settings
 
 
@@ -32,15 +33,12 @@ def _date(text: str | None, language: str, zone: Any) -> str | None:
 
 
 def message_context(
-    job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, decision: policy.Decision, now: datetime
+    job: JobItem, store: StoreItem, facts: Facts, decision: policy.Decision, now: datetime
 ) -> dict[str, Any]:
     """What a template may use, in plain values (no items from the table leak in)."""
     customer, order, data = facts.customer or {}, facts.order or {}, job.get("data") or {}
     zone = policy.zone_of(facts.customer, store)
-    items: list[dict[str, Any]] = [
-        {"sku": str(i.get("sku") or ""), "title": str(i.get("title") or ""), "quantity": int(i.get("quantity") or 1)}
-        for i in order.get("items") or []
-    ]
+    items = line_items(order.get("items"))
     tips = []
     for item in items:
         product = facts.products.get(item["sku"])
@@ -75,7 +73,7 @@ def message_context(
     }
 
 
-def survey_context(store: Mapping[str, Any], url: str, score_urls: list[tuple[int, str]]) -> dict[str, Any]:
+def survey_context(store: StoreItem, url: str, score_urls: list[tuple[int, str]]) -> dict[str, Any]:
     survey_type = str(store.get("survey_type") or "nps")
     scores = [{"score": s, "url": u} for s, u in score_urls]
     return {
@@ -93,7 +91,7 @@ def compose_email(
     kind: str,
     language: str,
     context: Mapping[str, Any],
-    store: Mapping[str, Any],
+    store: StoreItem,
     store_overrides: Mapping[str, str] | None = None,
     *,
     unsubscribe: str | None,
@@ -114,7 +112,7 @@ def compose_sms(
     kind: str,
     language: str,
     context: Mapping[str, Any],
-    store: Mapping[str, Any],
+    store: StoreItem,
     store_overrides: Mapping[str, str] | None = None,
 ) -> str:
     body = templating.render(f"sms/{kind}.txt", language, dict(context), store, store_overrides)

@@ -61,13 +61,16 @@ from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.schedule import followups
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import CustomerItem, JobItem, StoreItem, as_customer, as_job, as_store
 from chalicelib.stores import products as product_settings
 from chalicelib.stores import registry
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from mypy_boto3_sqs import SQSClient
 from chalicelib.messaging.compose import Email, compose_email, compose_sms, message_context, survey_context
 from chalicelib.messaging.facts import Facts, gather
+from chalicelib.platform.aws import Clients
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
 from chalicelib.schedule.dispatch import LEASE
@@ -99,7 +102,9 @@ class Outcome:
 
 
 # --- the batch handler ---------------------------------------------------------------
-def handle_batch(event: Mapping[str, Any], context: Any, table: db.Table, clients: Any) -> PartialItemFailureResponse:
+def handle_batch(
+    event: Mapping[str, Any], context: Any, table: db.Table, clients: Clients
+) -> PartialItemFailureResponse:
     """Process an SQS batch with Powertools' batch processor; failed records are reported
     one by one (``ReportBatchItemFailures``), so one busy provider does not redo the batch."""
     from aws_lambda_powertools.utilities.batch import (  # lazy: heavy at import (make bench, import time)
@@ -130,7 +135,7 @@ def retry_delay(receives: int) -> int:
     return int(min(900, 30 * 2 ** max(0, receives - 1)))
 
 
-def _back_off(sqs: Any, receipt_handle: str, receives: int) -> None:
+def _back_off(sqs: SQSClient, receipt_handle: str, receives: int) -> None:
     """Hide the message for :func:`retry_delay`; if SQS refuses, its visibility timeout stands."""
     from botocore.exceptions import BotoCoreError, ClientError  # lazy: heavy at import (make bench, import time)
 
@@ -143,11 +148,12 @@ def _back_off(sqs: Any, receipt_handle: str, receives: int) -> None:
 
 
 def process(
-    table: db.Table, clients: Any, message: Mapping[str, Any], *, receives: int = 1, max_receives: int = 5
+    table: db.Table, clients: Clients, message: Mapping[str, Any], *, receives: int = 1, max_receives: int = 5
 ) -> Outcome:
     key = {"PK": str(message["pk"]), "SK": str(message["sk"])}
     now = parse_iso(str(message["now"]))
-    job = table.get(key, consistent=True)
+    item = table.get(key, consistent=True)
+    job = as_job(item) if item is not None else None
     if job is not None and job.get("status") == JobStatus.CLAIMED.value and job["kind"] not in ESCALATION_KINDS:
         return _resume(table, job, now)
     if job is None or job.get("status") != JobStatus.PENDING.value:
@@ -171,7 +177,7 @@ def process(
         raise
 
 
-def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) -> Outcome:
+def _process(table: db.Table, clients: Clients, job: JobItem, now: datetime) -> Outcome:
     store = registry.with_defaults(registry.get_store(table, str(job["store_id"])))
     if job["kind"] in ESCALATION_KINDS:
         result = escalation.run_job(table, clients, store, job, now)
@@ -218,7 +224,7 @@ def _process(table: db.Table, clients: Any, job: dict[str, Any], now: datetime) 
     return Outcome("sent", message_ids=sent.message_ids)
 
 
-def _plan_warranties(table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], now: datetime) -> Outcome:
+def _plan_warranties(table: db.Table, job: JobItem, store: StoreItem, now: datetime) -> Outcome:
     """Warranty reminders for the order's SKUs whose months the store keeps in product
     settings; the lookup job is finished in the same transaction, so it plans once."""
     data = job.get("data") or {}
@@ -255,11 +261,11 @@ def _plan_warranties(table: db.Table, job: Mapping[str, Any], store: Mapping[str
 
 
 # --- claiming, finishing -------------------------------------------------------------
-def _job_key(job: Mapping[str, Any]) -> keys.Key:
+def _job_key(job: JobItem) -> keys.Key:
     return {"PK": str(job["PK"]), "SK": str(job["SK"])}
 
 
-def _pending_at(job: Mapping[str, Any]) -> db.Expr:
+def _pending_at(job: JobItem) -> db.Expr:
     return db.Expr(
         "#st = :pending AND #due = :due",
         names={"#st": "status", "#due": "due"},
@@ -278,11 +284,11 @@ class Claim:
         return db.Expr("#att = :att", names={"#att": "attempt"}, values={":att": self.attempt})
 
 
-def _claim_key(job: Mapping[str, Any]) -> keys.Key:
+def _claim_key(job: JobItem) -> keys.Key:
     return keys.send_claim(str(job["PK"]), followups.occurrence(job))
 
 
-def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> Claim | None:
+def _claim(table: db.Table, job: JobItem, now: datetime) -> Claim | None:
     """Claim this occurrence; None when it was claimed before (it went, or is going, out).
 
     A claim whose answer was lost (a timeout after DynamoDB applied it, or an SDK retry that
@@ -325,7 +331,7 @@ def _is_ours(table: db.Table, claim: Claim) -> bool:
     return ledger is not None and ledger.get("attempt") == claim.attempt
 
 
-def _claimed_before(table: db.Table, job: Mapping[str, Any], now: datetime) -> None:
+def _claimed_before(table: db.Table, job: JobItem, now: datetime) -> None:
     """The occurrence has a ledger item already.  If it is this very job's unfinished claim
     (the job was rewritten as pending meanwhile), the job is put back under that claim so
     :func:`_resume` settles it; either way this attempt sends nothing."""
@@ -399,7 +405,7 @@ def _sent_from(ledger: Mapping[str, Any]) -> Sent:
     )
 
 
-def _not_sent(table: db.Table, job: Mapping[str, Any], claim: Claim, exc: NotSent, now: datetime) -> Outcome:
+def _not_sent(table: db.Table, job: JobItem, claim: Claim, exc: NotSent, now: datetime) -> Outcome:
     """Nothing went out: release the claim for a retry, or fail the job with the reason.
 
     After a release the cause is raised again, so SQS retries (after a back-off when the
@@ -430,9 +436,7 @@ def _forget_call(table: db.Table, claim: Claim) -> None:
         pass
 
 
-def _release(
-    table: db.Table, job: Mapping[str, Any], claim: Claim, now: datetime, *, due: datetime | None = None
-) -> None:
+def _release(table: db.Table, job: JobItem, claim: Claim, now: datetime, *, due: datetime | None = None) -> None:
     """Undo a claim whose message did not go, so a retry may send it: SQS redelivers the
     message, and should it be lost, dispatch finds the job again after a lease."""
 
@@ -456,7 +460,7 @@ def _claimed() -> db.Expr:
     return db.Expr("#st = :claimed", names={"#st": "status"}, values={":claimed": JobStatus.CLAIMED.value})
 
 
-def _fail_claimed(table: db.Table, job: Mapping[str, Any], claim: Claim, reason: str, now: datetime) -> None:
+def _fail_claimed(table: db.Table, job: JobItem, claim: Claim, reason: str, now: datetime) -> None:
     """Fail a claimed job whose message did not go out; its ledger item goes too, so another
     job for the same occurrence (the fallback survey) is not told it was sent."""
     listing = keys.failed_job_listing(str(job["store_id"]), iso(now), str(job["PK"]), str(job["SK"]))
@@ -474,7 +478,7 @@ def _fail_claimed(table: db.Table, job: Mapping[str, Any], claim: Claim, reason:
     logger.warning("job failed", extra={"store_id": job["store_id"], "kind": job["kind"], "reason": reason})
 
 
-def _resume(table: db.Table, job: dict[str, Any], now: datetime) -> Outcome:
+def _resume(table: db.Table, job: JobItem, now: datetime) -> Outcome:
     """Settle a claim that outlived its attempt (see the module docstring)."""
 
     ledger = table.get(_claim_key(job), consistent=True)
@@ -506,11 +510,12 @@ def _resume(table: db.Table, job: dict[str, Any], now: datetime) -> Outcome:
             count("ClaimReleased")
             return Outcome("released", "stale_claim_not_sent")
     store = registry.with_defaults(registry.get_store(table, str(job["store_id"])))
-    customer = (
+    customer_item = (
         table.get(keys.customer(str(job["store_id"]), str(job["customer_id"])), consistent=True)
         if job.get("customer_id")
         else None
     )
+    customer = as_customer(customer_item) if customer_item is not None else None
     language = str(ledger.get("language") or store.get("language") or "en")
     sent_at = parse_iso(str(ledger["sent_at"])) if ledger.get("sent_at") else now
     _finish(table, job, store, customer, language, sent, claim, sent_at)
@@ -518,7 +523,7 @@ def _resume(table: db.Table, job: dict[str, Any], now: datetime) -> Outcome:
     return Outcome("sent", "unconfirmed" if sent.unconfirmed else "repaired", message_ids=sent.message_ids)
 
 
-def _reschedule(table: db.Table, job: Mapping[str, Any], at: datetime, reason: str, now: datetime) -> None:
+def _reschedule(table: db.Table, job: JobItem, at: datetime, reason: str, now: datetime) -> None:
     try:
         table.update(
             _job_key(job),
@@ -534,7 +539,7 @@ def _reschedule(table: db.Table, job: Mapping[str, Any], at: datetime, reason: s
 
 
 def _next_occurrence(
-    job: Mapping[str, Any], store: Mapping[str, Any], customer: Mapping[str, Any] | None, now: datetime, shards: int
+    job: JobItem, store: StoreItem, customer: CustomerItem | None, now: datetime, shards: int
 ) -> dict[str, Any] | None:
     """For a recurring kind, the attributes that make it pending again for next year."""
     if job["kind"] not in followups.RECURRING:
@@ -553,7 +558,7 @@ def _next_occurrence(
 
 
 def _finish_without_sending(
-    table: db.Table, job: Mapping[str, Any], store: Mapping[str, Any], facts: Facts, reason: str, now: datetime
+    table: db.Table, job: JobItem, store: StoreItem, facts: Facts, reason: str, now: datetime
 ) -> None:
     again = _next_occurrence(job, store, facts.customer, now, table.due_shards)
     if again is not None:
@@ -568,7 +573,7 @@ def _finish_without_sending(
         pass
 
 
-def _fail(table: db.Table, job: Mapping[str, Any], reason: str, now: datetime) -> None:
+def _fail(table: db.Table, job: JobItem, reason: str, now: datetime) -> None:
     """Mark a job failed, visible in the store's failed-jobs listing."""
     condition = db.Expr(
         "#st IN (:pending, :claimed)",
@@ -611,9 +616,9 @@ class Sent:
 
 def deliver(
     table: db.Table,
-    clients: Any,
-    job: Mapping[str, Any],
-    store: Mapping[str, Any],
+    clients: Clients,
+    job: JobItem,
+    store: StoreItem,
     facts: Facts,
     decision: policy.Decision,
     now: datetime,
@@ -681,8 +686,8 @@ def deliver(
 
 def _prepare(
     table: db.Table,
-    job: Mapping[str, Any],
-    store: Mapping[str, Any],
+    job: JobItem,
+    store: StoreItem,
     facts: Facts,
     decision: policy.Decision,
     store_overrides: Mapping[str, str],
@@ -699,7 +704,7 @@ def _prepare(
     context = message_context(job, store, facts, replace(decision, marketing_extras=extras), now)
     issued: str | None = None
     if kind in SURVEY_LABELS:
-        survey_store = {**store, **SURVEY_SETTINGS.get(kind, {})}
+        survey_store = as_store({**store, **SURVEY_SETTINGS.get(kind, {})})
         link = tokens.issue_survey(
             table,
             store=survey_store,
@@ -750,9 +755,9 @@ def _prepare(
 
 def _finish(
     table: db.Table,
-    job: Mapping[str, Any],
-    store: Mapping[str, Any],
-    customer: Mapping[str, Any] | None,
+    job: JobItem,
+    store: StoreItem,
+    customer: CustomerItem | None,
     language: str,
     sent: Sent,
     claim: Claim,
@@ -782,9 +787,9 @@ def _finish(
 
 def _record_sent(
     table: db.Table,
-    job: Mapping[str, Any],
-    store: Mapping[str, Any],
-    customer: Mapping[str, Any] | None,
+    job: JobItem,
+    store: StoreItem,
+    customer: CustomerItem | None,
     language: str,
     sent: Sent,
     claim: Claim,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,9 +9,20 @@ from typing import Any
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import Channel, JobKind
 from chalicelib.messaging import policy, suppression, transports
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import (
+    CustomerItem,
+    JobItem,
+    OrderItem,
+    StoreItem,
+    SuppressionItem,
+    as_customer,
+    as_order,
+    line_items,
+)
 from chalicelib.stores import products as product_settings
 from chalicelib.surveys import tokens
 
@@ -21,29 +31,31 @@ from chalicelib.surveys import tokens
 @dataclass
 class Facts:
     situation: policy.Situation
-    customer: dict[str, Any] | None
-    order: dict[str, Any] | None
+    customer: CustomerItem | None
+    order: OrderItem | None
     products: dict[str, dict[str, Any]]
     language: str
 
 
-def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping[str, Any], now: datetime) -> Facts:
+def gather(table: db.Table, clients: Clients, job: JobItem, store: StoreItem, now: datetime) -> Facts:
     store_id = str(job["store_id"])
     customer_id = job.get("customer_id")
     order_id = job.get("order_id")
-    customer = table.get(keys.customer(store_id, customer_id), consistent=True) if customer_id else None
-    order = (
+    customer_item = table.get(keys.customer(store_id, customer_id), consistent=True) if customer_id else None
+    order_item = (
         table.get(keys.order(store_id, order_id), consistent=True)
         if order_id and job["kind"] != JobKind.WINBACK.value
         else None
     )
+    customer = as_customer(customer_item) if customer_item else None
+    order = as_order(order_item) if order_item else None
     data = job.get("data") or {}
     kind = str(job["kind"])
 
     products: dict[str, dict[str, Any]] = {}
     if order and kind in (JobKind.DELIVERY_CHECKIN.value, JobKind.USAGE_TIPS.value):
         products = product_settings.products_for(
-            table, store_id, (str(i.get("sku") or "") for i in order.get("items") or [])
+            table, store_id, (line["sku"] for line in line_items(order.get("items")))
         )
 
     nothing_to_say = None
@@ -54,7 +66,7 @@ def gather(table: db.Table, clients: Any, job: Mapping[str, Any], store: Mapping
         if not data.get("token") or tokens.is_answered(table, str(data["token"])):
             nothing_to_say = "survey_answered"
 
-    suppressions: dict[str, Any] = {}
+    suppressions: dict[str, SuppressionItem | None] = {}
     ses_listed = False
     for channel in (Channel.EMAIL.value, Channel.SMS.value):
         contact = policy.contact_for(customer, channel, order)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.core import weekends
 from chalicelib.core.clock import parse_iso
 from chalicelib.core.models import Channel, JobKind
+from chalicelib.storage import items
+from chalicelib.storage.items import CustomerItem, OrderItem, StoreItem
 
 MARKETING = frozenset({JobKind.BIRTHDAY.value, JobKind.ANNIVERSARY.value, JobKind.WINBACK.value})
 # Answers to the customer's own action: sent at once by email, never held by the weekly cap
@@ -47,10 +49,10 @@ class Reason:
 @dataclass(frozen=True)
 class Situation:
     kind: str
-    store: Mapping[str, Any]  # with defaults (stores.with_defaults)
-    customer: Mapping[str, Any] | None
+    store: StoreItem  # with defaults (stores.with_defaults)
+    customer: CustomerItem | None
     now: datetime
-    order: Mapping[str, Any] | None = None
+    order: OrderItem | None = None
     suppressions: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)  # channel -> our item
     ses_suppressed: bool = False  # the email address is on SES's account list
     recent_sends: Sequence[datetime] = ()  # this customer's sends in the last week
@@ -75,20 +77,20 @@ def drop(reason: str) -> Decision:
     return Decision("drop", reason)
 
 
-def contact_for(customer: Mapping[str, Any] | None, channel: str, order: Mapping[str, Any] | None = None) -> str | None:
+def contact_for(customer: CustomerItem | None, channel: str, order: OrderItem | None = None) -> str | None:
     """The address or number to use on a channel: the customer's, else the order's."""
     attr = "email" if channel == Channel.EMAIL.value else "phone"
     for source in (customer, order):
         if source and source.get(attr):
-            return str(source[attr])
+            return str(source.get(attr))
     return None
 
 
-def consented(customer: Mapping[str, Any] | None, channel: str) -> bool:
+def consented(customer: CustomerItem | None, channel: str) -> bool:
     return bool(customer and customer.get(f"{channel}_consent") is True)
 
 
-def candidate_channels(store: Mapping[str, Any], kind: str, hint: str | None) -> tuple[str, tuple[str, ...]]:
+def candidate_channels(store: StoreItem, kind: str, hint: str | None) -> tuple[str, tuple[str, ...]]:
     """(mode, channels in preference order) for a kind: the store's ``channels`` setting."""
     if hint in (Channel.EMAIL.value, Channel.SMS.value):
         return "one", (hint,)
@@ -115,7 +117,7 @@ def _channel_refusal(s: Situation, channel: str) -> str | None:
     return None
 
 
-def zone_of(customer: Mapping[str, Any] | None, store: Mapping[str, Any]) -> ZoneInfo:
+def zone_of(customer: CustomerItem | None, store: StoreItem) -> ZoneInfo:
     name = (customer or {}).get("timezone") or store.get("timezone") or "UTC"
     try:
         return ZoneInfo(str(name))
@@ -123,16 +125,11 @@ def zone_of(customer: Mapping[str, Any] | None, store: Mapping[str, Any]) -> Zon
         return ZoneInfo(str(store.get("timezone") or "UTC"))
 
 
-def send_days(store: Mapping[str, Any], zone: ZoneInfo) -> list[int]:
+def send_days(store: StoreItem, zone: ZoneInfo) -> list[int]:
     """The days a customer may be messaged: the store's choice, else the customer's own week."""
     if store.get("send_days"):
         return [int(d) for d in store["send_days"]]
     return weekends.week_of(zone.key).send_days
-
-
-def _hhmm(text: str) -> time:
-    hours, minutes = str(text).split(":")
-    return time(int(hours), int(minutes))
 
 
 def next_allowed(moment: datetime, zone: ZoneInfo, start: str, end: str, days: Sequence[int]) -> datetime:
@@ -141,7 +138,7 @@ def next_allowed(moment: datetime, zone: ZoneInfo, start: str, end: str, days: S
     The window is ``start``–``end`` local time on ``days`` (0 = Monday); an ``end`` at or
     before ``start`` runs past midnight.
     """
-    opens, closes = _hhmm(start), _hhmm(end)
+    opens, closes = items.hhmm(start), items.hhmm(end)
     local = moment.astimezone(zone)
     allowed_days = {int(d) for d in days}
     for offset in range(-1, 9):

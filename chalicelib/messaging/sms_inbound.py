@@ -23,9 +23,11 @@ from chalicelib.core import validate
 from chalicelib.core.clock import epoch, parse_iso
 from chalicelib.core.errors import InvalidInput
 from chalicelib.messaging import suppression, transports
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import StoreItem, SurveyItem
 from chalicelib.stores import registry
 from chalicelib.support import escalation
 from chalicelib.surveys import answers, tokens
@@ -381,7 +383,7 @@ def _recent(table: db.Table, phone: str, prefix: str) -> list[dict[str, Any]]:
     return items
 
 
-def _open_survey(table: db.Table, phone: str, now: datetime) -> dict[str, Any] | None:
+def _open_survey(table: db.Table, phone: str, now: datetime) -> SurveyItem | None:
     """The newest SMS survey to this number that may still be answered."""
 
     for entry in _recent(table, phone, keys.phone_survey_prefix()):
@@ -390,7 +392,7 @@ def _open_survey(table: db.Table, phone: str, now: datetime) -> dict[str, Any] |
     return None
 
 
-def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime) -> Outcome:
+def handle(table: db.Table, clients: Clients, payload: dict[str, str], now: datetime) -> Outcome:
     """Act on one inbound SMS: opt out, help, opt back in, or record a survey answer."""
 
     reply = read_reply(payload.get("messageBody", ""))
@@ -431,9 +433,9 @@ def handle(table: db.Table, clients: Any, payload: dict[str, str], now: datetime
 
 def _act(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     reply: Reply,
-    survey: dict[str, Any] | None,
+    survey: SurveyItem | None,
     store_ids: list[str],
     main_store_id: str,
     messages: list[dict[str, Any]],
@@ -459,7 +461,7 @@ def _act(
     return _answer(table, clients, store, survey, reply, phone, now, outcome)
 
 
-def _language(table: db.Table, store: dict[str, Any], messages: list[dict[str, Any]], phone: str) -> str:
+def _language(table: db.Table, store: StoreItem, messages: list[dict[str, Any]], phone: str) -> str:
 
     customer_id = next(
         (m.get("customer_id") for m in messages if m.get("customer_id") and m.get("store_id") == store["store_id"]),
@@ -488,8 +490,8 @@ def _number_only(table: db.Table, reply: Reply, phone: str, now: datetime) -> Ou
 
 def _stop(
     table: db.Table,
-    clients: Any,
-    store: dict[str, Any],
+    clients: Clients,
+    store: StoreItem,
     store_ids: list[str],
     phone: str,
     language: str,
@@ -511,8 +513,8 @@ def _stop(
 
 def _start(
     table: db.Table,
-    clients: Any,
-    store: dict[str, Any],
+    clients: Clients,
+    store: StoreItem,
     store_ids: list[str],
     phone: str,
     language: str,
@@ -537,9 +539,9 @@ def _start(
 
 def _answer(
     table: db.Table,
-    clients: Any,
-    store: dict[str, Any],
-    survey: dict[str, Any],
+    clients: Clients,
+    store: StoreItem,
+    survey: SurveyItem,
     reply: Reply,
     phone: str,
     now: datetime,
@@ -575,7 +577,7 @@ def _answer(
     return _send(clients, store, phone, language, "thanks_low" if low else "thanks", outcome)
 
 
-def _first(table: db.Table, survey: dict[str, Any], flag: str) -> bool:
+def _first(table: db.Table, survey: SurveyItem, flag: str) -> bool:
     """Sets ``flag`` on the survey; False when it was already set (one such reply per survey)."""
     try:
         table.update(
@@ -589,7 +591,7 @@ def _first(table: db.Table, survey: dict[str, Any], flag: str) -> bool:
 
 
 def _help_once(
-    table: db.Table, clients: Any, store: dict[str, Any], survey: dict[str, Any], phone: str, outcome: Outcome
+    table: db.Table, clients: Clients, store: StoreItem, survey: SurveyItem, phone: str, outcome: Outcome
 ) -> Outcome:
     """One "please reply with a number" per survey: an auto-responder gets no second one."""
     if not _first(table, survey, "sms_help_sent"):
@@ -600,7 +602,7 @@ def _help_once(
 
 
 def _send(
-    clients: Any, store: dict[str, Any], phone: str, language: str, reply: str, outcome: Outcome, **extra: Any
+    clients: Clients, store: StoreItem, phone: str, language: str, reply: str, outcome: Outcome, **extra: Any
 ) -> Outcome:
 
     support = store.get("support_phone") or store.get("support_email") or ""

@@ -13,6 +13,7 @@ from typing import Any
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import SuppressionItem, as_suppression
 
 SCOPES = ("all", "surveys")
 CHANNELS = ("email", "sms")
@@ -28,7 +29,7 @@ def _check(channel: str, scope: str | None = None) -> None:
 
 def suppress(
     table: db.Table, store_id: str, contact: str, channel: str, scope: str, reason: str, now: datetime
-) -> dict[str, Any]:
+) -> SuppressionItem:
     """Record (or widen) a suppression.  A narrower scope never overrides a wider one."""
     _check(channel, scope)
     existing = lookup(table, store_id, contact, channel)
@@ -45,7 +46,7 @@ def suppress(
         "created_at": iso(now),
     }
     table.put(item)
-    return item
+    return as_suppression(item)
 
 
 def unsuppress(table: db.Table, store_id: str, contact: str, channel: str) -> None:
@@ -54,13 +55,13 @@ def unsuppress(table: db.Table, store_id: str, contact: str, channel: str) -> No
     table.delete(keys.suppression(store_id, contact, channel))
 
 
-def lookup(table: db.Table, store_id: str, contact: str, channel: str) -> dict[str, Any] | None:
+def lookup(table: db.Table, store_id: str, contact: str, channel: str) -> SuppressionItem | None:
     """The store's suppression of this contact, or for SMS the number's own STOP."""
     _check(channel)
     item = table.get(keys.suppression(store_id, contact, channel), consistent=True)
     if item is None and channel == "sms":
         item = table.get(keys.phone_optout(contact), consistent=True)
-    return item
+    return as_suppression(item) if item is not None else None
 
 
 def suppress_number(table: db.Table, phone: str, reason: str, now: datetime) -> None:

@@ -18,14 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from email.utils import formataddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, ParamValidationError
 from botocore.parsers import ResponseParserError
 
 from chalicelib.core.validate import one_line
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import logger
+from chalicelib.storage.items import StoreItem
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sesv2.type_defs import SendEmailRequestTypeDef
 
 STORE_HEADER = "X-Aftercare-Store"
 STORE_TAG = "store_id"
@@ -85,7 +91,7 @@ def classify(exc: Exception) -> Exception:
     return ProviderBusy(type(exc).__name__)
 
 
-def sender(store: Mapping[str, Any]) -> str:
+def sender(store: StoreItem) -> str:
     """``Store name <sender@store>``, the name encoded for headers when it is not ASCII; line
     breaks and other control characters never reach the header, and an international domain
     is written in its ASCII form.  An address that still cannot be written in a header is
@@ -101,8 +107,8 @@ def sender(store: Mapping[str, Any]) -> str:
 
 
 def send_email(
-    clients: Any,
-    store: Mapping[str, Any],
+    clients: Clients,
+    store: StoreItem,
     to: str,
     subject: str,
     html: str,
@@ -111,7 +117,7 @@ def send_email(
 ) -> str:
     """Send one email from the store's sender; returns SES's message id."""
     all_headers = {**(headers or {}), STORE_HEADER: str(store["store_id"])}
-    request = {
+    request: SendEmailRequestTypeDef = {
         "FromEmailAddress": sender(store),
         "Destination": {"ToAddresses": [to]},
         "ReplyToAddresses": [str(store.get("support_email") or store["sender_email"])],
@@ -134,7 +140,7 @@ def send_email(
     return str(answer["MessageId"])
 
 
-def ensure_sender(sesv2: Any, email: str) -> bool:
+def ensure_sender(sesv2: SESV2Client, email: str) -> bool:
     """Register the store's sender with SES (SES mails it a verification link); idempotent.
 
     A failure does not undo the store's change: it is logged, and saving the sender again
@@ -151,7 +157,7 @@ def ensure_sender(sesv2: Any, email: str) -> bool:
     return True
 
 
-def ses_suppressed(sesv2: Any, email: str) -> bool:
+def ses_suppressed(sesv2: SESV2Client, email: str) -> bool:
     """Whether the address is on the SES account-level suppression list."""
     try:
         sesv2.get_suppressed_destination(EmailAddress=email)
@@ -164,7 +170,7 @@ def ses_suppressed(sesv2: Any, email: str) -> bool:
     return True
 
 
-def send_sms(clients: Any, store: Mapping[str, Any], to_e164: str, body: str) -> str:
+def send_sms(clients: Clients, store: StoreItem, to_e164: str, body: str) -> str:
     """Send one SMS; End User Messaging in production, SNS where that is all there is."""
     try:
         if settings().sms_transport == "eum":

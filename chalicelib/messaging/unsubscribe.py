@@ -21,6 +21,7 @@ from chalicelib.platform import signing
 from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import CustomerItem, StoreItem, as_customer
 from chalicelib.stores import registry
 from chalicelib.surveys.pages import not_found_page, preferred_language, render_page
 from chalicelib.surveys.tokens import page_path
@@ -31,7 +32,7 @@ RESUBSCRIBE = "resubscribe"
 NONCE_PURPOSE = "unsubscribe-form"
 
 
-def _subject_and_customer(table: db.Table, token: str) -> tuple[dict[str, Any], str, str, str, dict[str, Any]] | None:
+def _subject_and_customer(table: db.Table, token: str) -> tuple[StoreItem, str, str, str, CustomerItem] | None:
     """(store, customer_id, contact, language, customer) behind a genuine token of an existing store."""
 
     found = links.read_unsubscribe_token(token)
@@ -42,9 +43,9 @@ def _subject_and_customer(table: db.Table, token: str) -> tuple[dict[str, Any], 
         store = registry.with_defaults(registry.get_store(table, store_id))
     except NotFound:
         return None
-    customer = table.get(keys.customer(store_id, customer_id))
-    language = templating.language_or((customer or {}).get("language"), str(store.get("language") or "en"))
-    return store, customer_id, contact, language, dict(customer or {})
+    customer = as_customer(table.get(keys.customer(store_id, customer_id)) or {})
+    language = templating.language_or(customer.get("language"), str(store.get("language") or "en"))
+    return store, customer_id, contact, language, customer
 
 
 def nonce(token: str) -> str:
@@ -84,7 +85,7 @@ def _masked(phone: str) -> str:
 
 
 def _status_context(
-    table: db.Table, token: str, store: Mapping[str, Any], contact: str, customer: Mapping[str, Any], base_url: str
+    table: db.Table, token: str, store: StoreItem, contact: str, customer: CustomerItem, base_url: str
 ) -> dict[str, Any]:
     phone = customer.get("phone") if customer.get("email") == contact or not customer.get("email") else None
     status = subscriptions(table, str(store["store_id"]), contact, str(phone) if phone else None)
@@ -144,10 +145,10 @@ def _resubscribe(
     table: db.Table,
     token: str,
     form: Mapping[str, str],
-    store: Mapping[str, Any],
+    store: StoreItem,
     contact: str,
     language: str,
-    customer: Mapping[str, Any],
+    customer: CustomerItem,
     base_url: str,
 ) -> Page:
 

@@ -16,15 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from chalicelib.platform.process import PROCESS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from botocore.config import _RetryDict
+    from boto3.session import Session
+    from botocore.client import BaseClient
+    from botocore.config import Config, _RetryDict
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
+    from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
-Instrument = Callable[[str, Any], None]
+Instrument = Callable[[str, "BaseClient"], None]
+_Client = TypeVar("_Client", bound="BaseClient")
 RETRYING: _RetryDict = {"max_attempts": 3, "mode": "standard"}
 ONE_ATTEMPT: _RetryDict = {"total_max_attempts": 1, "mode": "standard"}  # "max_attempts" counts retries only
 
@@ -35,13 +43,13 @@ class Clients:
     ``instrument(hook)`` calls ``hook(service, client)`` for every client, built or yet to be
     built: the place to register botocore event handlers (tests inject faults there)."""
 
-    def __init__(self, session: Any | None = None) -> None:
+    def __init__(self, session: Session | None = None) -> None:
         self._session = session
         self._instruments: list[Instrument] = []
-        self._built: list[tuple[str, Any]] = []
+        self._built: list[tuple[str, BaseClient]] = []
 
     @cached_property
-    def session(self) -> Any:
+    def session(self) -> Session:
         if self._session is None:
             import boto3  # lazy: heavy at import (make bench, import time)
 
@@ -53,10 +61,12 @@ class Clients:
         for service, client in self._built:
             hook(service, client)
 
-    def _client(self, service: str, *, retries: _RetryDict = RETRYING) -> Any:
+    def _config(self, retries: _RetryDict = RETRYING) -> Config:
         from botocore.config import Config  # lazy: heavy at import (make bench, import time)
 
-        client = self.session.client(service, config=Config(retries=retries, connect_timeout=3, read_timeout=10))
+        return Config(retries=retries, connect_timeout=3, read_timeout=10)
+
+    def _register(self, service: str, client: _Client) -> _Client:
         self._built.append((service, client))
         for hook in self._instruments:
             hook(service, client)
@@ -64,35 +74,37 @@ class Clients:
 
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
-        return self._client("dynamodb")
+        return self._register("dynamodb", self.session.client("dynamodb", config=self._config()))
 
     @cached_property
-    def sqs(self) -> Any:
-        return self._client("sqs")
+    def sqs(self) -> SQSClient:
+        return self._register("sqs", self.session.client("sqs", config=self._config()))
 
     @cached_property
-    def sns(self) -> Any:
+    def sns(self) -> SNSClient:
         """SNS for topics (alerts, subscriptions): retried like storage."""
-        return self._client("sns")
+        return self._register("sns", self.session.client("sns", config=self._config()))
 
     @cached_property
-    def sns_sms(self) -> Any:
+    def sns_sms(self) -> SNSClient:
         """SNS for ``Publish`` to a phone number: one attempt (see the module docstring)."""
-        return self._client("sns", retries=ONE_ATTEMPT)
+        return self._register("sns", self.session.client("sns", config=self._config(ONE_ATTEMPT)))
 
     @cached_property
-    def sesv2(self) -> Any:
+    def sesv2(self) -> SESV2Client:
         """SES v2 for ``SendEmail`` and identity calls: one attempt (see the module docstring)."""
-        return self._client("sesv2", retries=ONE_ATTEMPT)
+        return self._register("sesv2", self.session.client("sesv2", config=self._config(ONE_ATTEMPT)))
 
     @cached_property
-    def sms(self) -> Any:
+    def sms(self) -> PinpointSMSVoiceV2Client:
         """AWS End User Messaging SMS: one attempt (see the module docstring)."""
-        return self._client("pinpoint-sms-voice-v2", retries=ONE_ATTEMPT)
+        return self._register(
+            "pinpoint-sms-voice-v2", self.session.client("pinpoint-sms-voice-v2", config=self._config(ONE_ATTEMPT))
+        )
 
     @cached_property
-    def ssm(self) -> Any:
-        return self._client("ssm")
+    def ssm(self) -> SSMClient:
+        return self._register("ssm", self.session.client("ssm", config=self._config()))
 
 
 def clients() -> Clients:

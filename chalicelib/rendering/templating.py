@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from chalicelib.core.errors import TemplateBudgetExceeded
 from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
@@ -31,6 +31,10 @@ from chalicelib.platform.observability import count, logger
 from chalicelib.platform.process import PROCESS
 from chalicelib.rendering import sandbox
 from chalicelib.rendering.sandbox import BudgetedSandbox
+from chalicelib.storage.items import StoreItem
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LOCALE = TEMPLATES / "locale"
@@ -46,7 +50,7 @@ HTML_HEADERS = {
 }
 
 
-def _environments() -> dict[tuple[str, bool, bool], Any]:
+def _environments() -> dict[tuple[str, bool, bool], jinja2.Environment]:
     """Jinja environments by (language, autoescape, sandboxed), kept for the process."""
     return PROCESS.once(dict, key="templating.environments")
 
@@ -139,7 +143,7 @@ def language_or(language: str | None, fallback: str) -> str:
     return fallback if fallback in LANGUAGES else "en"
 
 
-def language_for(wanted: str | None, store: Mapping[str, Any]) -> str:
+def language_for(wanted: str | None, store: StoreItem) -> str:
     """The language to write to a customer in: theirs when the store speaks it (its
     ``languages``, all five when unset), else the store's own."""
     own = language_or(store.get("language"), "en")
@@ -194,7 +198,7 @@ def _is_html(name: str | None) -> bool:
     return bool(name) and str(name).endswith((".html", ".htm"))
 
 
-def environment(language: str, *, sandboxed: bool = False, html: bool = True) -> Any:
+def environment(language: str, *, sandboxed: bool = False, html: bool = True) -> jinja2.Environment:
     """The Jinja environment of a language (cached).  The sandboxed ones are for store
     overrides: one that escapes (HTML) and one that does not (text, SMS)."""
     key = (language, sandboxed, html if sandboxed else True)
@@ -229,7 +233,7 @@ def _truncate(value: Any, length: int = 40) -> str:
     return text if len(text) <= length else text[: max(1, length - 1)].rstrip() + "…"
 
 
-def base_context(language: str, store: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def base_context(language: str, store: StoreItem | None = None) -> dict[str, Any]:
     rtl = language in RTL_LANGUAGES
     context: dict[str, Any] = {
         "lang": language,
@@ -251,7 +255,7 @@ def render(
     name: str,
     language: str,
     context: Mapping[str, Any],
-    store: Mapping[str, Any] | None = None,
+    store: StoreItem | None = None,
     overrides: Mapping[str, str] | None = None,
 ) -> str:
     """Render ``templates/<name>`` in ``language``; a store's override of ``name`` wins when
@@ -313,7 +317,7 @@ class TemplateProblem:
 
 
 def validate_override(
-    name: str, language: str, source: str, sample: Mapping[str, Any], store: Mapping[str, Any] | None = None
+    name: str, language: str, source: str, sample: Mapping[str, Any], store: StoreItem | None = None
 ) -> TemplateProblem | None:
     """None when ``source`` parses and renders with ``sample`` in the sandbox, within its
     budget; else where and why not."""

@@ -25,6 +25,7 @@ from chalicelib.rendering import templating
 from chalicelib.rendering.templating import format_number, format_share, numerals
 from chalicelib.reports import stats
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import StoreItem
 from chalicelib.stores import registry
 from chalicelib.support import cases, inbox, sessions
 
@@ -297,7 +298,7 @@ def latest_comments(
 
 
 def page(
-    table: db.Table, store: Mapping[str, Any], *, days: int, signed_in_as: str, csrf: str, base_url: str, now: datetime
+    table: db.Table, store: StoreItem, *, days: int, signed_in_as: str, csrf: str, base_url: str, now: datetime
 ) -> str:
     """The signed-in dashboard, in the store's language."""
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import StoreItem, whole
 
 MAX_DAYS = 366
 
@@ -83,11 +84,6 @@ def response_ops(store_id: str, new: Counted, old: Counted | None) -> list[db.Tr
     return ops
 
 
-def _int(item: Mapping[str, Any], name: str) -> int:
-    value = item.get(name, 0)
-    return int(value) if isinstance(value, (int, Decimal)) else 0
-
-
 def score_summary(survey_type: str, counts: Mapping[str, int]) -> float | None:
     """NPS (-100..100), CSAT (% satisfied) or CES (mean effort), from counters."""
     responses = counts.get(f"{survey_type}_responses", 0)
@@ -100,7 +96,7 @@ def score_summary(survey_type: str, counts: Mapping[str, int]) -> float | None:
     return round(counts.get("ces_score_sum", 0) / responses, 2)
 
 
-def summary(table: db.Table, store: Mapping[str, Any], days: int, now: datetime) -> dict[str, Any]:
+def summary(table: db.Table, store: StoreItem, days: int, now: datetime) -> dict[str, Any]:
     """The last ``days`` UTC days (today included): one batch read of ``days`` items."""
     store_id = store["store_id"]
     survey_type = str(store.get("survey_type") or "nps")
@@ -111,7 +107,7 @@ def summary(table: db.Table, store: Mapping[str, Any], days: int, now: datetime)
     series = []
     for day_text in day_list:
         item = items.get(day_text, {})
-        counts = {name: _int(item, name) for name in item if isinstance(item.get(name), Decimal)}
+        counts = {name: whole(value) for name, value in item.items() if isinstance(value, Decimal)}
         totals.update(counts)
         series.append(
             {

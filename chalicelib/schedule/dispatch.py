@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -27,6 +27,10 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unavailable
 from chalicelib.platform.observability import logger
 from chalicelib.storage import db, keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 LEASE = timedelta(minutes=10)
 PAGE = 100
@@ -59,7 +63,7 @@ def _due_keys(table: db.Table, shard: int, now: datetime, result: DispatchResult
 
 def run(
     table: db.Table,
-    sqs: Any,
+    sqs: SQSClient,
     queue_url: str,
     now: datetime,
     shards: int,
@@ -111,9 +115,16 @@ def _lease(table: db.Table, entry: dict[str, Any], lease_until: str, now: dateti
 
 
 def _send_batch(
-    table: db.Table, sqs: Any, queue_url: str, batch: list[dict[str, str]], lease_until: str, result: DispatchResult
+    table: db.Table,
+    sqs: SQSClient,
+    queue_url: str,
+    batch: list[dict[str, str]],
+    lease_until: str,
+    result: DispatchResult,
 ) -> None:
-    entries = [{"Id": str(i), "MessageBody": json.dumps(msg)} for i, msg in enumerate(batch)]
+    entries: list[SendMessageBatchRequestEntryTypeDef] = [
+        {"Id": str(i), "MessageBody": json.dumps(msg)} for i, msg in enumerate(batch)
+    ]
     try:
         answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
     except (ClientError, BotoCoreError) as exc:

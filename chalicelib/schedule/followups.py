@@ -20,6 +20,7 @@ from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import CustomerInfo, JobKind, JobStatus, OrderEvent, OrderStatus
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import JobItem, StoreItem, whole
 from chalicelib.stores.registry import FIELDS
 
 BIRTHDAY_HOUR = 10
@@ -65,19 +66,19 @@ class _OrderOwner(_Owner):
     order_id: str
 
 
-def enabled(store: Mapping[str, Any], kind: JobKind) -> bool:
+def enabled(store: StoreItem, kind: JobKind) -> bool:
     """A store switches each follow-up on or off; all are on unless switched off."""
     switches = store.get("followups") or {}
     return bool(switches.get(kind.value, True))
 
 
-def _setting(store: Mapping[str, Any], name: str) -> int:
+def _setting(store: StoreItem, name: str) -> int:
 
     value = store.get(name)
-    return int(value if value is not None else FIELDS[name].default)
+    return whole(value, FIELDS[name].default) if value is not None else int(FIELDS[name].default)
 
 
-def _zone(name: str | None, store: Mapping[str, Any]) -> ZoneInfo:
+def _zone(name: str | None, store: StoreItem) -> ZoneInfo:
     return ZoneInfo(name or store.get("timezone") or "UTC")
 
 
@@ -125,7 +126,7 @@ def next_birthday(birthday: str | None, zone: ZoneInfo, now: datetime) -> dateti
     return None  # unreachable: a date within two years always exists
 
 
-def occurrence(job: Mapping[str, Any]) -> str:
+def occurrence(job: JobItem) -> str:
     """What ``send`` claims before sending: one survey per order whichever job asks for it,
     one greeting per year for recurring kinds, one message per job key otherwise (win-back:
     per due date, since a new order moves it and it may go again)."""
@@ -150,7 +151,7 @@ def _job(
     shards: int,
     discriminator: str = "",
     data: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> JobItem:
     return jobs.job_item(
         owner_pk,
         kind,
@@ -165,7 +166,7 @@ def _job(
     )
 
 
-def _keep_first(job: Mapping[str, Any]) -> db.TransactOp:
+def _keep_first(job: JobItem) -> db.TransactOp:
     """Write a job only where none is yet: ``if_not_exists`` on every attribute, no condition,
     so it can ride in intake's transaction without ever aborting it."""
     names: dict[str, str] = {}
@@ -179,7 +180,7 @@ def _keep_first(job: Mapping[str, Any]) -> db.TransactOp:
 
 
 def warranty_jobs(
-    store: Mapping[str, Any],
+    store: StoreItem,
     store_id: str,
     order_id: str,
     customer_id: str,
@@ -189,7 +190,7 @@ def warranty_jobs(
     plan: Plan | None = None,
     *,
     shards: int,
-) -> list[dict[str, Any]]:
+) -> list[JobItem]:
     """A reminder per (sku, title, warranty months), ``warranty_notice_days`` before it ends;
     one whose moment has passed is not planned (and is recorded in ``plan`` when given)."""
     notice = timedelta(days=_setting(store, "warranty_notice_days"))
@@ -218,11 +219,11 @@ def warranty_jobs(
     return out
 
 
-def is_catalogue_lookup(job: Mapping[str, Any]) -> bool:
+def is_catalogue_lookup(job: JobItem) -> bool:
     return job.get("kind") == JobKind.WARRANTY.value and str(job.get("SK", "")).endswith(f"#{CATALOGUE}")
 
 
-def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime, *, shards: int) -> Plan:
+def plan_order_event(event: OrderEvent, store: StoreItem, now: datetime, *, shards: int) -> Plan:
     """Blind job writes for one normalised order event (no reads, no conditions); ``shards``
     is the due index's shard count, given by the table the plan is written to."""
     plan = Plan()
@@ -249,7 +250,7 @@ def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime,
     return plan
 
 
-def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now: datetime, shards: int) -> None:
+def _plan_new_order(plan: Plan, event: OrderEvent, store: StoreItem, now: datetime, shards: int) -> None:
     customer_id = event.customer.customer_id
     if customer_id is None:
         return  # nobody to write to
@@ -334,7 +335,7 @@ def _plan_new_order(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
     ops.extend(plan_customer(customer_id, event.customer, {**store, "store_id": event.store_id}, now, shards=shards))
 
 
-def _plan_delivered(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now: datetime, shards: int) -> None:
+def _plan_delivered(plan: Plan, event: OrderEvent, store: StoreItem, now: datetime, shards: int) -> None:
     customer_id = event.customer.customer_id
     if customer_id is None:
         return
@@ -363,7 +364,7 @@ def _plan_delivered(plan: Plan, event: OrderEvent, store: Mapping[str, Any], now
 
 
 def plan_customer(
-    customer_id: str, info: CustomerInfo, store: Mapping[str, Any], now: datetime, *, shards: int
+    customer_id: str, info: CustomerInfo, store: StoreItem, now: datetime, *, shards: int
 ) -> list[db.TransactOp]:
     """The birthday greeting of a customer whose birthday is known (orders and CRM sync)."""
     if not enabled(store, JobKind.BIRTHDAY) or not info.birthday:
@@ -386,9 +387,7 @@ def plan_customer(
     return [jobs.schedule(job)]
 
 
-def next_year(
-    job: Mapping[str, Any], store: Mapping[str, Any], zone: ZoneInfo, now: datetime
-) -> tuple[datetime, str] | None:
+def next_year(job: JobItem, store: StoreItem, zone: ZoneInfo, now: datetime) -> tuple[datetime, str] | None:
     """When a recurring job comes back after this year's occurrence, and that occurrence's name."""
     data = job.get("data") or {}
     if job["kind"] == JobKind.BIRTHDAY.value:

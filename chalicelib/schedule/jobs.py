@@ -16,6 +16,7 @@ from chalicelib.core.errors import InvalidInput
 from chalicelib.core.models import JobKind, JobStatus
 from chalicelib.platform import signing
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import JobItem, as_job
 
 
 def job_item(
@@ -30,26 +31,28 @@ def job_item(
     discriminator: str = "",
     data: Mapping[str, Any] | None = None,
     created_at: datetime | None = None,
-) -> dict[str, Any]:
+) -> JobItem:
     key = keys.job(owner_pk, kind.value, discriminator)
-    return {
-        **key,
-        "type": "job",
-        "kind": kind.value,
-        "status": JobStatus.PENDING.value,
-        "store_id": store_id,
-        "customer_id": customer_id,
-        "order_id": order_id,
-        "due": iso(due),
-        "due_pk": keys.due_shard(key["PK"], key["SK"], shards),
-        "due_at": iso(due),
-        "data": dict(data) if data else None,
-        "attempts": 0,
-        "created_at": iso(created_at) if created_at else None,
-    }
+    return as_job(
+        {
+            **key,
+            "type": "job",
+            "kind": kind.value,
+            "status": JobStatus.PENDING.value,
+            "store_id": store_id,
+            "customer_id": customer_id,
+            "order_id": order_id,
+            "due": iso(due),
+            "due_pk": keys.due_shard(key["PK"], key["SK"], shards),
+            "due_at": iso(due),
+            "data": dict(data) if data else None,
+            "attempts": 0,
+            "created_at": iso(created_at) if created_at else None,
+        }
+    )
 
 
-def schedule(job: Mapping[str, Any]) -> db.TransactOp:
+def schedule(job: JobItem) -> db.TransactOp:
     """Write a job blindly (no read, no condition), so intake stays one write request.
 
     Keys are deterministic (owner + kind), so a repeated event rewrites the same job rather

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
@@ -22,6 +22,10 @@ from chalicelib.platform.aws import clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.process import PROCESS
 from chalicelib.storage.keys import Key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 Item = dict[str, Any]
 
@@ -72,7 +76,7 @@ class Expr:
 class Table:
     """The single table.  ``client`` is a boto3 DynamoDB client (moto in tests)."""
 
-    def __init__(self, client: Any, name: str, *, due_shards: int) -> None:
+    def __init__(self, client: DynamoDBClient, name: str, *, due_shards: int) -> None:
         self.client = client
         self.name = name
         self.due_shards = due_shards  # the due index's layout: every job written here uses it
@@ -223,7 +227,7 @@ class Table:
         """Write every operation or none.  A failed condition raises :class:`TransactionConflict`."""
         if not ops:
             return
-        items = [op.render(self) for op in ops]
+        items = cast("list[TransactWriteItemTypeDef]", [op.render(self) for op in ops])
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:

@@ -16,6 +16,7 @@ from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.models import LANGUAGES
 from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import StoreItem
 
 KINDS = (
     "thank_you",
@@ -82,9 +83,7 @@ def _language(language: str) -> str:
     return language
 
 
-def save(
-    table: db.Table, store: dict[str, Any], name: str, language: str, source: Any, now: datetime
-) -> dict[str, Any]:
+def save(table: db.Table, store: StoreItem, name: str, language: str, source: Any, now: datetime) -> dict[str, Any]:
     path = template_path(name)
     language = _language(language)
     if not isinstance(source, str) or not source.strip() or len(source) > MAX_SOURCE:

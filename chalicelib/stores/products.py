@@ -14,7 +14,7 @@ from chalicelib.core import validate
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.storage import db, keys
-from chalicelib.stores.registry import _plain
+from chalicelib.storage.items import plain
 
 FIELDS = ("title", "tips", "tips_links", "warranty_months", "review_url")
 
@@ -103,6 +103,6 @@ def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
 
     return {
         "sku": item["sku"],
-        **{f: _plain(item.get(f)) for f in FIELDS if item.get(f) is not None},
+        **{f: plain(item.get(f)) for f in FIELDS if item.get(f) is not None},
         "updated_at": item.get("updated_at"),
     }

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from chalicelib.core import validate, weekends
@@ -25,7 +24,8 @@ from chalicelib.core.errors import InvalidInput, NotFound, Unauthorized
 from chalicelib.platform import outbound
 from chalicelib.platform.config import settings
 from chalicelib.platform.process import PROCESS
-from chalicelib.storage import db, keys
+from chalicelib.storage import db, items, keys
+from chalicelib.storage.items import StoreItem, as_store
 
 Validator = Callable[[Any, str], Any]
 
@@ -198,36 +198,24 @@ def validate_settings(
     return out
 
 
-def with_defaults(store: Mapping[str, Any]) -> dict[str, Any]:
+def with_defaults(store: StoreItem) -> StoreItem:
     """A store's settings with every default filled in (what the rules read)."""
     merged = {name: spec.default for name, spec in FIELDS.items()}
     merged.update({k: v for k, v in store.items() if v is not None})
-    return merged
+    return as_store(merged)
 
 
-def public_view(store: Mapping[str, Any]) -> dict[str, Any]:
+def public_view(store: StoreItem) -> dict[str, Any]:
     settings = with_defaults(store)
     # Days left unset follow the local week (weekends.py); shown as they apply to the store.
     week = weekends.week_of(str(settings.get("timezone") or ""))
     settings["send_days"] = settings.get("send_days") or week.send_days
     settings["business_days"] = settings.get("business_days") or week.business_days
-    shown = {name: _plain(settings.get(name)) for name, spec in FIELDS.items() if not spec.secret}
+    shown = {name: items.plain(settings.get(name)) for name, spec in FIELDS.items() if not spec.secret}
     shown["store_id"] = store["store_id"]
     shown["created_at"] = store.get("created_at")
     shown["shopify_webhook_secret_set"] = bool(store.get("shopify_webhook_secret"))
     return shown
-
-
-def _plain(value: Any) -> Any:
-    """Numbers come back from DynamoDB as Decimal; JSON wants int."""
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 def hash_secret(secret: str) -> str:
@@ -245,7 +233,7 @@ class NewStore:
     api_key: str
     support_key: str
     webhook_secret: str
-    store: dict[str, Any]
+    store: StoreItem
 
 
 def create_store(
@@ -268,8 +256,8 @@ def create_store(
         "updated_at": iso(now),
     }
     table.create(item)
-    _cache().put(store_id, item)
-    return NewStore(store_id, api_key, support_key, webhook_secret, item)
+    _cache().put(store_id, as_store(item))
+    return NewStore(store_id, api_key, support_key, webhook_secret, as_store(item))
 
 
 def _b64(raw: bytes) -> str:
@@ -284,7 +272,7 @@ def update_store(
     now: datetime,
     *,
     resolve: outbound.Resolver = outbound.system_resolver,
-) -> dict[str, Any]:
+) -> StoreItem:
     if not body:
         raise InvalidInput("nothing to change: send at least one setting")
     settings = validate_settings(body, creating=False, resolve=resolve)
@@ -299,8 +287,9 @@ def update_store(
     except db.ConditionFailed:
         raise NotFound("no such store") from None
     assert item is not None
-    _cache().put(store_id, item)
-    return item
+    store = as_store(item)
+    _cache().put(store_id, store)
+    return store
 
 
 class StoreCache:
@@ -309,15 +298,15 @@ class StoreCache:
     ttl_seconds = 60.0
 
     def __init__(self) -> None:
-        self._items: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._items: dict[str, tuple[float, StoreItem]] = {}
 
-    def get(self, store_id: str) -> dict[str, Any] | None:
+    def get(self, store_id: str) -> StoreItem | None:
         hit = self._items.get(store_id)
         if hit and time.monotonic() - hit[0] < self.ttl_seconds:
             return hit[1]
         return None
 
-    def put(self, store_id: str, item: dict[str, Any]) -> None:
+    def put(self, store_id: str, item: StoreItem) -> None:
         self._items[store_id] = (time.monotonic(), item)
 
     def clear(self) -> None:
@@ -328,7 +317,7 @@ def _cache() -> StoreCache:
     return PROCESS.once(StoreCache)
 
 
-def get_store(table: db.Table, store_id: str, *, fresh: bool = False) -> dict[str, Any]:
+def get_store(table: db.Table, store_id: str, *, fresh: bool = False) -> StoreItem:
     """The store item (cached up to a minute unless ``fresh``), or NotFound."""
     if not fresh:
         hit = _cache().get(store_id)
@@ -339,8 +328,9 @@ def get_store(table: db.Table, store_id: str, *, fresh: bool = False) -> dict[st
     item = table.get(keys.store(store_id), consistent=fresh)
     if item is None:
         raise NotFound("no such store")
-    _cache().put(store_id, item)
-    return item
+    store = as_store(item)
+    _cache().put(store_id, store)
+    return store
 
 
 def _key_store_id(key: str, prefix: str) -> str | None:
@@ -350,7 +340,7 @@ def _key_store_id(key: str, prefix: str) -> str | None:
     return parts[1]
 
 
-def authenticate(table: db.Table, store_id: str, presented: str | None, *, kind: str = "api") -> dict[str, Any]:
+def authenticate(table: db.Table, store_id: str, presented: str | None, *, kind: str = "api") -> StoreItem:
     """The store when ``presented`` is its key.  Missing or wrong key: 401; a valid key of
     another store: 404 (the resource is not that caller's to see)."""
     prefix, attr = ("ak", "api_key_hash") if kind == "api" else ("sk", "support_key_hash")
@@ -364,16 +354,16 @@ def authenticate(table: db.Table, store_id: str, presented: str | None, *, kind:
             other = get_store(table, owner)
         except NotFound:
             raise Unauthorized("invalid credentials") from None
-        if hmac.compare_digest(other.get(attr, ""), hash_secret(presented)):
+        if hmac.compare_digest(str(other.get(attr, "")), hash_secret(presented)):
             raise NotFound("no such store")
         raise Unauthorized("invalid credentials")
     store = get_store(table, store_id)
-    if not hmac.compare_digest(store.get(attr, ""), hash_secret(presented)):
+    if not hmac.compare_digest(str(store.get(attr, "")), hash_secret(presented)):
         raise Unauthorized("invalid credentials")
     return store
 
 
-def authenticate_api_or_support(table: db.Table, store_id: str, presented: str | None) -> dict[str, Any]:
+def authenticate_api_or_support(table: db.Table, store_id: str, presented: str | None) -> StoreItem:
     """The store, for its API key or its support key: support works cases through the API
     too.  A key says which it is by its prefix (``sk_`` for support)."""
     kind = "support" if presented and presented.startswith("sk_") else "api"

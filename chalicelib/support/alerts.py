@@ -8,15 +8,20 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.core.validate import one_line
 from chalicelib.platform import outbound
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import CaseItem, StoreItem, line_labels
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
 
 SLACK_TIMEOUT_SECONDS = 3
 CHANNELS = ("sns", "slack")
@@ -53,7 +58,7 @@ def _ascii(text: str) -> str:
 
 
 def build_alert(
-    store: Mapping[str, Any], case: Mapping[str, Any], reason: str, sla_minutes: int | None = None, *, base_url: str
+    store: StoreItem, case: CaseItem, reason: str, sla_minutes: int | None = None, *, base_url: str
 ) -> Alert:
     """Subject and readable text of an alert (support reads it on a phone)."""
     priority = str(case.get("priority") or "normal")
@@ -77,7 +82,7 @@ def build_alert(
     who = [str(v) for v in (contacts.get("name"), contacts.get("email"), contacts.get("phone")) if v]
     if who:
         lines.append("Customer: " + ", ".join(who))
-    items = [str(i.get("title") or i.get("sku")) for i in case.get("items") or [] if isinstance(i, Mapping)]
+    items = line_labels(case.get("items"))
     if items:
         lines.append("Items: " + ", ".join(items))
     if case.get("language"):
@@ -126,14 +131,14 @@ def default_opener() -> Any:
 SUPPORT_CONTACTS = (("support_email", "email"), ("support_phone", "sms"))
 
 
-def route_alerts(table: db.Table, sns: Any, store: Mapping[str, Any]) -> dict[str, str]:
+def route_alerts(table: db.Table, sns: SNSClient, store: StoreItem) -> dict[str, str]:
     """Subscribe the store's support email and phone to the escalation topic, filtered to this
     store's alerts, and drop subscriptions of contacts it no longer has.  SNS mails the address
     a confirmation link first.  A failure is logged, never undoes the store's change: saving
     the contacts again retries.  Returns endpoint -> subscription ARN, also kept on the store."""
     store_id = str(store["store_id"])
     had: dict[str, str] = dict(store.get("alert_subscriptions") or {})
-    wanted = {str(store[name]): protocol for name, protocol in SUPPORT_CONTACTS if store.get(name)}
+    wanted = {str(store.get(name)): protocol for name, protocol in SUPPORT_CONTACTS if store.get(name)}
     now_subscribed: dict[str, str] = {}
     for endpoint, arn in had.items():
         if endpoint in wanted:
@@ -169,7 +174,7 @@ def route_alerts(table: db.Table, sns: Any, store: Mapping[str, Any]) -> dict[st
     return now_subscribed
 
 
-def publish(sns: Any, alert: Alert, store_id: str, reason: str) -> str:
+def publish(sns: SNSClient, alert: Alert, store_id: str, reason: str) -> str:
     answer = sns.publish(
         TopicArn=settings().escalation_topic_arn,
         Subject=alert.subject,
@@ -196,9 +201,9 @@ def post_webhook(opener: Any, url: str, payload: Mapping[str, Any], timeout: flo
 
 
 def deliver_alert(
-    clients: Any,
-    store: Mapping[str, Any],
-    case: Mapping[str, Any],
+    clients: Clients,
+    store: StoreItem,
+    case: CaseItem,
     reason: str,
     *,
     channels: Sequence[str] = CHANNELS,

@@ -20,7 +20,16 @@ from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.platform import signing
 from chalicelib.storage import db, keys
-from chalicelib.stores.registry import _plain
+from chalicelib.storage.items import (
+    CaseItem,
+    CustomerItem,
+    LineView,
+    OrderItem,
+    ResponseItem,
+    as_case,
+    line_items,
+    plain,
+)
 from chalicelib.support.sentiment import PRIORITY_RANK, Verdict, higher
 
 OPEN = "open"
@@ -40,7 +49,7 @@ def case_id_for(customer_id: str, order_id: str) -> str:
     return f"cs{digest}"
 
 
-def contacts_of(customer_id: str, customer: Mapping[str, Any] | None, response: Mapping[str, Any]) -> dict[str, Any]:
+def contacts_of(customer_id: str, customer: CustomerItem | None, response: ResponseItem) -> dict[str, Any]:
     """The ways support can reach the customer (from the customer record when there is one)."""
     customer = customer or {}
     email = customer.get("email") or (customer_id if "@" in customer_id else None)
@@ -54,19 +63,8 @@ def contacts_of(customer_id: str, customer: Mapping[str, Any] | None, response: 
     return {"email": email, "phone": phone, "name": customer.get("first_name") or customer.get("name")}
 
 
-def items_of(order: Mapping[str, Any] | None, response: Mapping[str, Any]) -> list[dict[str, Any]]:
-    lines = (order or {}).get("items") or response.get("products") or []
-    out = []
-    for line in lines:
-        if isinstance(line, Mapping):
-            out.append(
-                {
-                    "sku": str(line.get("sku") or ""),
-                    "title": str(line.get("title") or ""),
-                    "quantity": int(line.get("quantity") or 1),
-                }
-            )
-    return out
+def items_of(order: OrderItem | None, response: ResponseItem) -> list[LineView]:
+    return line_items((order or {}).get("items") or response.get("products"))
 
 
 def sent_history(table: db.Table, store_id: str, customer_id: str, limit: int = MAX_HISTORY) -> list[dict[str, Any]]:
@@ -89,7 +87,7 @@ def sent_history(table: db.Table, store_id: str, customer_id: str, limit: int = 
     return out
 
 
-def _answer(response: Mapping[str, Any], verdict: Verdict | None) -> dict[str, Any]:
+def _answer(response: ResponseItem, verdict: Verdict | None) -> dict[str, Any]:
     return {
         "kind": response.get("kind"),
         "score": response.get("score"),
@@ -103,57 +101,59 @@ def _answer(response: Mapping[str, Any], verdict: Verdict | None) -> dict[str, A
 
 def new_case(
     store_id: str,
-    response: Mapping[str, Any],
+    response: ResponseItem,
     verdict: Verdict,
     *,
-    customer: Mapping[str, Any] | None,
-    order: Mapping[str, Any] | None,
+    customer: CustomerItem | None,
+    order: OrderItem | None,
     history: Sequence[Mapping[str, Any]],
     now: datetime,
-) -> dict[str, Any]:
+) -> CaseItem:
     customer_id, order_id = str(response["customer_id"]), str(response["order_id"])
     case_id = case_id_for(customer_id, order_id)
     created = iso(now)
-    return {
-        **keys.case(store_id, case_id),
-        **keys.case_listing(store_id, OPEN, verdict.rank, created, case_id),
-        "type": "case",
-        "store_id": store_id,
-        "case_id": case_id,
-        "status": OPEN,
-        "priority": verdict.priority,
-        "reasons": list(verdict.reasons),
-        "urgent_terms": list(verdict.urgent_terms),
-        "customer_id": customer_id,
-        "contacts": contacts_of(customer_id, customer, response),
-        "order_id": order_id,
-        "order_name": (order or {}).get("order_name") or (order or {}).get("name"),
-        "items": items_of(order, response),
-        "survey_type": response.get("survey_type"),
-        "score": response.get("score"),
-        "category": response.get("category"),
-        "comment": response.get("comment"),
-        "comments": [
-            {"text": response["comment"], "at": response.get("answered_at"), "channel": response.get("channel")}
-        ]
-        if response.get("comment")
-        else [],
-        "language": response.get("language"),
-        "channel": response.get("channel"),
-        "answers": [_answer(response, verdict)],
-        "answers_count": 1,
-        "messages": [dict(m) for m in history],
-        "events": [{"action": "opened", "by": "aftercare", "at": created, "priority": verdict.priority}],
-        "created_at": created,
-        "updated_at": created,
-        "opened_at": created,
-        "version": 1,
-    }
+    return as_case(
+        {
+            **keys.case(store_id, case_id),
+            **keys.case_listing(store_id, OPEN, verdict.rank, created, case_id),
+            "type": "case",
+            "store_id": store_id,
+            "case_id": case_id,
+            "status": OPEN,
+            "priority": verdict.priority,
+            "reasons": list(verdict.reasons),
+            "urgent_terms": list(verdict.urgent_terms),
+            "customer_id": customer_id,
+            "contacts": contacts_of(customer_id, customer, response),
+            "order_id": order_id,
+            "order_name": (order or {}).get("order_name") or (order or {}).get("name"),
+            "items": items_of(order, response),
+            "survey_type": response.get("survey_type"),
+            "score": response.get("score"),
+            "category": response.get("category"),
+            "comment": response.get("comment"),
+            "comments": [
+                {"text": response["comment"], "at": response.get("answered_at"), "channel": response.get("channel")}
+            ]
+            if response.get("comment")
+            else [],
+            "language": response.get("language"),
+            "channel": response.get("channel"),
+            "answers": [_answer(response, verdict)],
+            "answers_count": 1,
+            "messages": [dict(m) for m in history],
+            "events": [{"action": "opened", "by": "aftercare", "at": created, "priority": verdict.priority}],
+            "created_at": created,
+            "updated_at": created,
+            "opened_at": created,
+            "version": 1,
+        }
+    )
 
 
 @dataclass(frozen=True)
 class Opened:
-    case: dict[str, Any]
+    case: CaseItem
     is_new: bool  # a new case, or a resolved one reopened: support must hear of it now
     escalated: bool  # an open case whose priority went up
 
@@ -161,12 +161,12 @@ class Opened:
 def open_or_update(
     table: db.Table,
     store_id: str,
-    response: Mapping[str, Any],
+    response: ResponseItem,
     verdict: Verdict,
     *,
-    existing: Mapping[str, Any] | None,
-    customer: Mapping[str, Any] | None,
-    order: Mapping[str, Any] | None,
+    existing: CaseItem | None,
+    customer: CustomerItem | None,
+    order: OrderItem | None,
     history: Sequence[Mapping[str, Any]],
     now: datetime,
 ) -> Opened:
@@ -194,7 +194,7 @@ def open_or_update(
     raise Conflict("the case changed while it was being updated; please retry")
 
 
-def _case_comments(existing: Mapping[str, Any], response: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _case_comments(existing: Mapping[str, Any], response: ResponseItem) -> list[dict[str, Any]]:
     """Every comment the case has heard, oldest first (the latest MAX_HISTORY): a later answer
     with no comment, or the same one again, adds nothing."""
     comments = list(
@@ -208,13 +208,13 @@ def _case_comments(existing: Mapping[str, Any], response: Mapping[str, Any]) -> 
 
 
 def _updated(
-    existing: Mapping[str, Any],
-    response: Mapping[str, Any],
+    existing: CaseItem,
+    response: ResponseItem,
     verdict: Verdict,
     history: Sequence[Mapping[str, Any]],
     now: datetime,
-) -> dict[str, Any]:
-    item = dict(existing)
+) -> CaseItem:
+    item: dict[str, Any] = dict(existing)
     at = iso(now)
     reopened = existing["status"] == RESOLVED
     priority = verdict.priority if reopened else higher(str(existing["priority"]), verdict.priority)
@@ -254,28 +254,29 @@ def _updated(
             str(existing["case_id"]),
         )
     )
-    return item
+    return as_case(item)
 
 
 def record_answer(
     table: db.Table,
-    case: Mapping[str, Any],
-    response: Mapping[str, Any],
+    case: CaseItem,
+    response: ResponseItem,
     now: datetime,
     *,
     field: str = "answers",
     verdict: Verdict | None = None,
-) -> dict[str, Any]:
+) -> CaseItem:
     """Note an answer on a case without changing its state (a changed, kinder answer; the
     "did we make it right?" answer).  The case keeps the latest :data:`MAX_HISTORY` of them
     and a count of all (an item must stay under DynamoDB's 400 KB however often a link is
     posted)."""
     entry = _answer(response, verdict)
-    current: Mapping[str, Any] | None = case
+    current: CaseItem | None = case
     for _ in range(4):
         if current is None:
             raise NotFound("no such case")
-        history = (list(current.get(field) or []) + [entry])[-MAX_HISTORY:]
+        stored: Mapping[str, Any] = current  # ``field`` names one of the case's answer lists
+        history = (list(stored.get(field) or []) + [entry])[-MAX_HISTORY:]
         expr = db.set_expr(
             {"updated_at": iso(now), field: history, "version": int(current.get("version") or 0) + 1},
             add={f"{field}_count": 1},
@@ -296,17 +297,18 @@ def record_answer(
             current = get(table, str(case["store_id"]), str(case["case_id"]), consistent=True)
             continue
         assert item is not None
-        return item
+        return as_case(item)
     raise Conflict("the case changed while it was being updated; please retry")
 
 
-def get(table: db.Table, store_id: str, case_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
+def get(table: db.Table, store_id: str, case_id: str, *, consistent: bool = False) -> CaseItem | None:
     if not case_id or len(case_id) > 64:
         return None
-    return table.get(keys.case(store_id, case_id), consistent=consistent)
+    item = table.get(keys.case(store_id, case_id), consistent=consistent)
+    return as_case(item) if item is not None else None
 
 
-def require(table: db.Table, store_id: str, case_id: str) -> dict[str, Any]:
+def require(table: db.Table, store_id: str, case_id: str) -> CaseItem:
     item = get(table, store_id, case_id, consistent=True)
     if item is None:
         raise NotFound("no such case")
@@ -414,9 +416,7 @@ _REFUSALS = {
 }
 
 
-def apply(
-    table: db.Table, store_id: str, case_id: str, change: Change, now: datetime
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: datetime) -> tuple[CaseItem, CaseItem]:
     """Apply one transition with a conditional write; 409 when the case is in another state.
     Returns the case before and after."""
     current = get(table, store_id, case_id, consistent=True)
@@ -471,7 +471,7 @@ def apply(
             _REFUSALS.get((change.action, str(latest["status"])), "this case changed meanwhile; reload it")
         ) from None
     assert item is not None
-    return current, item
+    return current, as_case(item)
 
 
 def elapsed_seconds(start: str | None, end: datetime) -> float | None:
@@ -484,4 +484,4 @@ def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
     """What the API shows of a case (no keys, no index attributes)."""
 
     hidden = {"PK", "SK", "gsi1pk", "gsi1sk", "type", "version", "realert_job", "alert"}
-    return {k: _plain(v) for k, v in item.items() if k not in hidden}
+    return {k: plain(v) for k, v in item.items() if k not in hidden}

@@ -20,10 +20,12 @@ from chalicelib.core import weekends
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import JobKind, JobStatus
 from chalicelib.messaging import transports
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import MetricUnit, count, logger, metrics
 from chalicelib.schedule import jobs
-from chalicelib.storage import db, keys
+from chalicelib.storage import db, items, keys
+from chalicelib.storage.items import CaseItem, JobItem, ResponseItem, StoreItem, as_case, as_customer, as_order
 from chalicelib.stores.registry import with_defaults
 from chalicelib.support import cases, sentiment
 from chalicelib.support.alerts import CHANNELS, build_alert, deliver_alert
@@ -32,11 +34,6 @@ RETRY_DELAYS = (timedelta(seconds=90), timedelta(minutes=5), timedelta(minutes=1
 
 
 # --- SLA in business hours -----------------------------------------------------------------
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def sla_deadline(
     opened: datetime,
     minutes: int,
@@ -54,7 +51,7 @@ def sla_deadline(
     """
 
     zone = ZoneInfo(zone_name)
-    start, end = _hhmm(business_start), _hhmm(business_end)
+    start, end = items.hhmm(business_start), items.hhmm(business_end)
     days = {int(d) for d in business_days} or {0, 1, 2, 3, 4}
     cursor = opened.astimezone(zone).replace(tzinfo=None)
     remaining = timedelta(minutes=int(minutes))
@@ -79,7 +76,7 @@ def _stamp(moment: str) -> str:
     return "".join(ch for ch in moment if ch.isdigit())
 
 
-def realert_key(case: Mapping[str, Any]) -> keys.Key:
+def realert_key(case: CaseItem) -> keys.Key:
     """One re-alert per opening of a case (a reopened case gets a fresh one)."""
     return keys.job(
         keys.case_pk(str(case["store_id"]), str(case["case_id"])),
@@ -88,7 +85,7 @@ def realert_key(case: Mapping[str, Any]) -> keys.Key:
     )
 
 
-def store_sla_deadline(store: Mapping[str, Any], opened: datetime) -> datetime:
+def store_sla_deadline(store: StoreItem, opened: datetime) -> datetime:
     """When a case opened at ``opened`` is overdue, in the store's business hours and week."""
     zone = str(store.get("timezone") or "UTC")
     return sla_deadline(
@@ -101,7 +98,7 @@ def store_sla_deadline(store: Mapping[str, Any], opened: datetime) -> datetime:
     )
 
 
-def realert_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime, *, shards: int) -> dict[str, Any]:
+def realert_job(store: StoreItem, case: CaseItem, now: datetime, *, shards: int) -> JobItem:
     due = store_sla_deadline(store, parse_iso(str(case["opened_at"])))
     return jobs.job_item(
         keys.case_pk(str(case["store_id"]), str(case["case_id"])),
@@ -118,8 +115,8 @@ def realert_job(store: Mapping[str, Any], case: Mapping[str, Any], now: datetime
 
 
 def retry_job(
-    case: Mapping[str, Any], reason: str, channels: Sequence[str], attempt: int, now: datetime, *, shards: int
-) -> dict[str, Any]:
+    case: CaseItem, reason: str, channels: Sequence[str], attempt: int, now: datetime, *, shards: int
+) -> JobItem:
     delay = RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)]
     return jobs.job_item(
         keys.case_pk(str(case["store_id"]), str(case["case_id"])),
@@ -135,9 +132,7 @@ def retry_job(
     )
 
 
-def made_it_right_job(
-    store: Mapping[str, Any], case: Mapping[str, Any], now: datetime, *, shards: int
-) -> dict[str, Any]:
+def made_it_right_job(store: StoreItem, case: CaseItem, now: datetime, *, shards: int) -> JobItem:
     """A day after resolution the engine asks the customer whether we made it right; the
     answer comes back through :func:`on_response` with kind ``made_it_right``."""
     return jobs.job_item(
@@ -156,9 +151,9 @@ def made_it_right_job(
 
 def _alert_now(
     table: db.Table,
-    clients: Any,
-    store: Mapping[str, Any],
-    case: Mapping[str, Any],
+    clients: Clients,
+    store: StoreItem,
+    case: CaseItem,
     reason: str,
     now: datetime,
     opener: Any | None,
@@ -171,13 +166,13 @@ def _alert_now(
 # --- entry points -----------------------------------------------------------------------------
 def on_response(
     table: db.Table,
-    clients: Any,
-    store: Mapping[str, Any],
-    response: Mapping[str, Any],
+    clients: Clients,
+    store: StoreItem,
+    response: ResponseItem,
     now: datetime,
     *,
     opener: Any | None = None,
-) -> dict[str, Any] | None:
+) -> CaseItem | None:
     """Called right after a survey answer is stored (a first or a changed answer).
 
     A negative answer opens the order's case (or updates it) and alerts support before
@@ -212,9 +207,9 @@ def on_response(
         keys.order(store_id, order_id),
     )
     found = table.batch_get([case_key, customer_key, order_key], consistent=True)
-    existing = next((i for i in found if i["SK"] == case_key["SK"]), None)
-    customer = next((i for i in found if i["SK"] == customer_key["SK"]), None)
-    order = next((i for i in found if i["SK"] == order_key["SK"]), None)
+    existing = next((as_case(i) for i in found if i["SK"] == case_key["SK"]), None)
+    customer = next((as_customer(i) for i in found if i["SK"] == customer_key["SK"]), None)
+    order = next((as_order(i) for i in found if i["SK"] == order_key["SK"]), None)
     history = cases.sent_history(table, store_id, customer_id)
     opened = cases.open_or_update(
         table, store_id, response, verdict, existing=existing, customer=customer, order=order, history=history, now=now
@@ -236,9 +231,9 @@ def on_response(
 
 def run_job(
     table: db.Table,
-    clients: Any,
-    store: Mapping[str, Any],
-    job: Mapping[str, Any],
+    clients: Clients,
+    store: StoreItem,
+    job: JobItem,
     now: datetime,
     *,
     opener: Any | None = None,
@@ -261,7 +256,7 @@ def run_job(
     return result
 
 
-def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
+def _claim(table: db.Table, job: JobItem, now: datetime) -> bool:
     """Take the job out of the due index before acting on it, once: a second delivery of
     the same job (a lease that ran out, a duplicate message) finds it taken."""
     try:
@@ -282,7 +277,12 @@ def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
 
 
 def _run(
-    table: db.Table, clients: Any, store: Mapping[str, Any], job: Mapping[str, Any], now: datetime, opener: Any | None
+    table: db.Table,
+    clients: Clients,
+    store: StoreItem,
+    job: JobItem,
+    now: datetime,
+    opener: Any | None,
 ) -> str:
 
     conf = with_defaults(store)
@@ -329,7 +329,7 @@ def _append_event(event: Mapping[str, Any], now: datetime) -> db.Expr:
     return expr
 
 
-def notify_second_contact(clients: Any, store: Mapping[str, Any], case: Mapping[str, Any]) -> list[str]:
+def notify_second_contact(clients: Clients, store: StoreItem, case: CaseItem) -> list[str]:
     """Tell the store's second contact (email and/or SMS); which ones went out."""
 
     alert = build_alert(
@@ -362,18 +362,14 @@ def notify_second_contact(clients: Any, store: Mapping[str, Any], case: Mapping[
     return sent
 
 
-def change_case(
-    table: db.Table, store: Mapping[str, Any], case_id: str, change: cases.Change, now: datetime
-) -> dict[str, Any]:
+def change_case(table: db.Table, store: StoreItem, case_id: str, change: cases.Change, now: datetime) -> CaseItem:
     """Acknowledge, assign or resolve a case, then do what follows from it."""
     before, after = cases.apply(table, str(store["store_id"]), case_id, change, now)
     after_change(table, store, before, after, now)
     return after
 
 
-def after_change(
-    table: db.Table, store: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any], now: datetime
-) -> None:
+def after_change(table: db.Table, store: StoreItem, before: CaseItem, after: CaseItem, now: datetime) -> None:
     """What follows a transition: the pending re-alert is cancelled once someone has taken
     the case; resolution may schedule "did we make it right?"; timings become metrics."""
 

@@ -14,6 +14,7 @@ from chalicelib.core.validate import region_of_zone
 from chalicelib.customers import exports
 from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import StoreItem, line_labels
 from chalicelib.stores import registry
 from chalicelib.support import escalation, sessions
 from chalicelib.support.cases import (
@@ -49,7 +50,7 @@ def _waiting(since: str | None, now: datetime, language: str) -> str:
 def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict[str, Any]:
     contacts = item.get("contacts") or {}
     labels = {"urgent": _("Urgent"), "high": _("High"), "normal": _("Normal")}
-    items = ", ".join(str(i.get("title") or i.get("sku")) for i in item.get("items") or [] if isinstance(i, Mapping))
+    items = ", ".join(line_labels(item.get("items")))
     return {
         "case_id": item["case_id"],
         "status": item["status"],
@@ -115,7 +116,7 @@ def find_cases(table: db.Table, store_id: str, query: str, region: str | None = 
 
 def inbox_page(
     table: db.Table,
-    store: Mapping[str, Any],
+    store: StoreItem,
     *,
     signed_in_as: str,
     csrf: str,

@@ -30,6 +30,7 @@ from chalicelib.core.validate import bearer
 from chalicelib.platform import signing
 from chalicelib.rendering import templating
 from chalicelib.storage import db
+from chalicelib.storage.items import StoreItem
 from chalicelib.stores import registry
 
 COOKIE = "aftercare_support"
@@ -131,7 +132,7 @@ def current(store_id: str, headers: Any, now: datetime) -> Session | None:
     return read(store_id, cookie_value(headers), now)
 
 
-def store_for_reader(table: db.Table, store_id: str, headers: Any, now: datetime) -> dict[str, Any]:
+def store_for_reader(table: db.Table, store_id: str, headers: Any, now: datetime) -> StoreItem:
     """The store, for its API key or a signed-in support session (a download from a page)."""
 
     api_key = bearer(headers)
@@ -155,9 +156,7 @@ class SignInTarget:
     carry: Mapping[str, str] = field(default_factory=dict)
 
 
-def signin_page(
-    store: Mapping[str, Any], target: SignInTarget, *, failed: bool = False, name: str | None = None
-) -> Page:
+def signin_page(store: StoreItem, target: SignInTarget, *, failed: bool = False, name: str | None = None) -> Page:
     """The sign-in form, in the store's language; after a wrong key, a 401 that says so and keeps the name."""
 
     language = templating.language_or(store.get("language"), "en")
@@ -174,7 +173,7 @@ def signin_page(
 
 def sign_in(
     table: db.Table,
-    store: Mapping[str, Any],
+    store: StoreItem,
     form: Mapping[str, str],
     headers: Any,
     target: SignInTarget,

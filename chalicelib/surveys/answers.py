@@ -16,6 +16,7 @@ from chalicelib.platform import signing
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import Comment, OrderItem, ResponseItem, SurveyItem, as_order, as_response, line_items
 from chalicelib.surveys.tokens import scale
 
 # --- answers ---------------------------------------------------------------------------
@@ -96,14 +97,10 @@ def parse_comment(value: Any) -> str:
     return comment
 
 
-def _products(order: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def _products(order: OrderItem | None) -> list[dict[str, Any]]:
     if not order:
         return []
-    out = []
-    for line in order.get("items") or []:
-        if isinstance(line, Mapping) and line.get("sku"):
-            out.append({"sku": str(line["sku"]), "title": str(line.get("title") or "")})
-    return out
+    return [{"sku": line["sku"], "title": line["title"]} for line in line_items(order.get("items")) if line["sku"]]
 
 
 def _counted(item: Mapping[str, Any]) -> Any:
@@ -116,9 +113,7 @@ def _counted(item: Mapping[str, Any]) -> Any:
 MAX_COMMENTS = 20
 
 
-def _comments_with(
-    previous: Mapping[str, Any] | None, comment: str, via: str, now: datetime
-) -> list[dict[str, Any]] | None:
+def _comments_with(previous: ResponseItem | None, comment: str, via: str, now: datetime) -> list[Comment] | None:
     """The answer's comments so far, oldest first, with ``comment`` added when it is new."""
     earlier = list((previous or {}).get("comments") or [])
     if not earlier and previous and previous.get("comment"):
@@ -132,13 +127,13 @@ def _comments_with(
 
 def record_answer(
     table: db.Table,
-    survey: Mapping[str, Any],
+    survey: SurveyItem,
     *,
     score: int,
     comment: str,
     via: str,
     now: datetime,
-) -> dict[str, Any]:
+) -> ResponseItem:
     """Store an answer, replacing an earlier one for the same order and survey kind.
 
     One transaction writes the response, marks the survey answered, moves the daily
@@ -148,11 +143,13 @@ def record_answer(
 
     store_id, order_id, kind = survey["store_id"], survey["order_id"], survey["kind"]
     survey_type = str(survey["survey_type"])
-    order = table.get(keys.order(store_id, order_id))
+    order_item = table.get(keys.order(store_id, order_id))
+    order = as_order(order_item) if order_item else None
     attempts = 0
     while True:
         attempts += 1
-        previous = table.get(keys.response(store_id, order_id, kind), consistent=True)
+        previous_item = table.get(keys.response(store_id, order_id, kind), consistent=True)
+        previous = as_response(previous_item) if previous_item else None
         reminders = [
             job
             for job in table.partition(
@@ -202,7 +199,7 @@ def record_answer(
         ]
         ops.extend(jobs.cancel({"PK": job["PK"], "SK": job["SK"]}, "answered", now) for job in reminders)
         if comment:
-            ops.append(db.put(comment_pointer(response, now)))
+            ops.append(db.put(comment_pointer(as_response(response), now)))
         try:
             table.transact(ops)
         except db.TransactionConflict as conflict:
@@ -212,13 +209,13 @@ def record_answer(
             if 1 in failed:
                 raise NotFound("this survey is no longer open") from None
             continue  # a reminder was sent meanwhile or another answer landed: read again
-        return response
+        return as_response(response)
 
 
 COMMENT_LISTING_DAYS = 100  # longer than the dashboard's longest period
 
 
-def comment_pointer(response: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def comment_pointer(response: ResponseItem, now: datetime) -> dict[str, Any]:
     """The listing entry of a commented answer: the response's key and time, not its text
     (an erased customer's comment must go with the response)."""
 

@@ -11,10 +11,12 @@ from typing import Any
 from chalicelib.core.clock import epoch
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.models import LANGUAGES, Page
+from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
 from chalicelib.rendering.templating import HTML_HEADERS
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import ResponseItem, StoreItem, SurveyItem
 from chalicelib.stores import registry
 from chalicelib.support import escalation
 from chalicelib.surveys.answers import (
@@ -48,7 +50,7 @@ def page_headers(*, with_script: bool = False) -> dict[str, str]:
     return {"Content-Security-Policy": csp}
 
 
-def _render(name: str, language: str, store: Mapping[str, Any] | None, context: Mapping[str, Any]) -> str:
+def _render(name: str, language: str, store: StoreItem | None, context: Mapping[str, Any]) -> str:
 
     return templating.render(
         f"pages/{name}", language, {"store_name": (store or {}).get("name") or "", **context}, store=store
@@ -59,7 +61,7 @@ def render_page(
     status: int,
     name: str,
     language: str,
-    store: Mapping[str, Any] | None,
+    store: StoreItem | None,
     context: Mapping[str, Any],
     *,
     with_script: bool = False,
@@ -87,13 +89,13 @@ def preferred_language(accept_language: str | None, fallback: str = "en") -> str
     return min(ranked)[2] if ranked else fallback
 
 
-def not_found_page(language: str, store: Mapping[str, Any] | None = None) -> Page:
+def not_found_page(language: str, store: StoreItem | None = None) -> Page:
     return render_page(404, "not_found.html", language, store, {})
 
 
 def _survey_page(
-    survey: Mapping[str, Any],
-    store: Mapping[str, Any],
+    survey: SurveyItem,
+    store: StoreItem,
     selected: int | None,
     *,
     status: int = 200,
@@ -162,7 +164,7 @@ def show(
 
 def answer(
     table: db.Table,
-    clients: Any,
+    clients: Clients,
     token: str,
     form: Mapping[str, str],
     accept_language: str | None,
@@ -229,7 +231,7 @@ def _over_limit(table: db.Table, token: str, now: datetime) -> int | None:
 
 
 def _thanks_context(
-    store: Mapping[str, Any], response: Mapping[str, Any], followed_up: bool, token: str, base_url: str
+    store: StoreItem, response: ResponseItem, followed_up: bool, token: str, base_url: str
 ) -> dict[str, Any]:
     reviews = list(store.get("review_links") or [])
     if store.get("review_invite") == "promoters" and response["category"] not in (

@@ -10,7 +10,6 @@ expired token on time."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from chalicelib.core.clock import epoch, iso, parse_iso
 from chalicelib.core.models import JobKind
 from chalicelib.platform.config import settings
 from chalicelib.storage import db, keys
+from chalicelib.storage.items import StoreItem, SurveyItem, as_survey
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 TOKEN_LENGTH = 22  # 62**22 > 2**130
@@ -75,7 +75,7 @@ def reminder_job_key(store_id: str, order_id: str) -> keys.Key:
 def survey_item(
     token: str,
     *,
-    store: Mapping[str, Any],
+    store: StoreItem,
     customer_id: str,
     order_id: str,
     kind: str,
@@ -83,31 +83,33 @@ def survey_item(
     contact: str,
     language: str,
     now: datetime,
-) -> dict[str, Any]:
+) -> SurveyItem:
     survey_type = str(store.get("survey_type") or "nps")
     expires = now + timedelta(days=int(store.get("survey_expiry_days") or DEFAULT_EXPIRY_DAYS))
-    return {
-        **keys.survey(token),
-        "type": "survey",
-        "token": token,
-        "store_id": store["store_id"],
-        "customer_id": customer_id,
-        "order_id": order_id,
-        "kind": kind,
-        "channel": channel,
-        "contact": contact,
-        "survey_type": survey_type,
-        "language": language,
-        "created_at": iso(now),
-        "expires": iso(expires),
-        "expires_at": epoch(expires),
-    }
+    return as_survey(
+        {
+            **keys.survey(token),
+            "type": "survey",
+            "token": token,
+            "store_id": store["store_id"],
+            "customer_id": customer_id,
+            "order_id": order_id,
+            "kind": kind,
+            "channel": channel,
+            "contact": contact,
+            "survey_type": survey_type,
+            "language": language,
+            "created_at": iso(now),
+            "expires": iso(expires),
+            "expires_at": epoch(expires),
+        }
+    )
 
 
 def issue_survey(
     table: db.Table,
     *,
-    store: Mapping[str, Any],
+    store: StoreItem,
     customer_id: str,
     order_id: str,
     kind: str,
@@ -162,7 +164,7 @@ def issue_survey(
     )
 
 
-def phone_survey_item(survey: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def phone_survey_item(survey: SurveyItem, now: datetime) -> dict[str, Any]:
     return {
         **keys.phone_survey(survey["contact"], iso(now), survey["token"]),
         "type": "phone_survey",
@@ -173,14 +175,14 @@ def phone_survey_item(survey: Mapping[str, Any], now: datetime) -> dict[str, Any
     }
 
 
-def load(table: db.Table, token: str, now: datetime, *, consistent: bool = False) -> dict[str, Any] | None:
+def load(table: db.Table, token: str, now: datetime, *, consistent: bool = False) -> SurveyItem | None:
     """The survey behind a token while it may still be answered, else None."""
     if not looks_like_token(token):
         return None
     item = table.get(keys.survey(token), consistent=consistent)
     if item is None or parse_iso(item["expires"]) <= now:
         return None
-    return item
+    return as_survey(item)
 
 
 def is_answered(table: db.Table, token: str) -> bool:

@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.core.errors import AftercareError, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.core.models import Page, Redirect
 from chalicelib.core.validate import parse_json
 from chalicelib.rendering.templating import HTML_HEADERS
+from chalicelib.storage import items
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -25,7 +26,7 @@ JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Contro
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return items.number(value)
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
@@ -96,7 +97,8 @@ def raw_body(request: Any) -> bytes:
 
 
 def json_body(request: Any) -> dict[str, Any]:
-    return parse_json(raw_body(request))
+    body: dict[str, Any] = parse_json(raw_body(request))
+    return body
 
 
 def form_body(request: Any) -> dict[str, str]:

@@ -91,7 +91,7 @@ class Figures:
 def without_stream_records() -> None:
     """The embedded AWS keeps every stream record of the table, and copies them all in every
     transaction (megabytes each, growing); nothing here reads the stream, so it is switched off."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     for table in dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables.values():
@@ -289,8 +289,9 @@ class World:
 
 def _occurrence(job: dict[str, Any]) -> str:
     from chalicelib.schedule import followups
+    from chalicelib.storage.items import as_job
 
-    return followups.occurrence(job)
+    return followups.occurrence(as_job(job))
 
 
 def _sms_signature(body: str) -> str:
@@ -298,7 +299,7 @@ def _sms_signature(body: str) -> str:
 
 
 def _outbox() -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
     from moto.sns.models import sns_backends
 

@@ -1,6 +1,6 @@
 """The import direction of chalicelib, as the README's architecture section states it:
 
-core → platform → rendering → storage → stores → schedule → the flows → web → app.py
+core → platform → storage → rendering → stores → schedule → the flows → web → app.py
 
 A package may import its own modules and any package to its left, never one to its right.
 The flows (intake, messaging, surveys, support, customers, reports) call one another: a send
@@ -18,8 +18,8 @@ FLOWS = ("intake", "messaging", "surveys", "support", "customers", "reports")
 LAYERS: list[tuple[str, ...]] = [
     ("core",),
     ("platform",),
-    ("rendering",),
     ("storage",),
+    ("rendering",),
     ("stores",),
     ("schedule",),
     FLOWS,
