@@ -70,11 +70,7 @@ def erase_customer(table: db.Table, store_id: str, customer_id: str, now: dateti
             )
         except db.ConditionFailed:
             pass  # the alias belongs to someone else now, or is already gone
-    orders = [
-        str(item["order_id"])
-        for item in owned
-        if str(item["SK"]).startswith(keys.customer_order_sk("")) and item.get("order_id")
-    ]
+    orders = [str(item["order_id"]) for item in owned if keys.is_order_link(item) and item.get("order_id")]
     for order_id in orders:
         done += erase_order(table, store_id, order_id, now)
     done.items_deleted += cases.erase(table, store_id, customer_id, orders)
@@ -98,10 +94,9 @@ def erase_customer(table: db.Table, store_id: str, customer_id: str, now: dateti
 def erase_order(table: db.Table, store_id: str, order_id: str, now: datetime) -> Erased:
     """Delete an order's jobs and strip personal attributes from the rest of its partition."""
     done = Erased(orders=1)
-    job_prefix = keys.job_sk("")
     for item in list(table.partition(keys.order_pk(store_id, order_id), consistent=True)):
-        key = {"PK": item["PK"], "SK": item["SK"]}
-        if str(item["SK"]).startswith(job_prefix):
+        key = keys.of(item)
+        if keys.is_job(item):
             table.delete(key)
             done.items_deleted += 1
             continue
@@ -253,6 +248,6 @@ def _data_request_message(
 def _delete(table: db.Table, items: Iterable[dict[str, Any]]) -> int:
     deleted = 0
     for item in items:
-        table.delete({"PK": item["PK"], "SK": item["SK"]})
+        table.delete(keys.of(item))
         deleted += 1
     return deleted

@@ -402,4 +402,4 @@ def cancel_order_jobs(table: db.Table, store_id: str, order_id: str, now: dateti
         consistent=True,
         filter=db.Expr("#st = :pending", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value}),
     )
-    return [jobs.cancel({"PK": job["PK"], "SK": job["SK"]}, "order cancelled", now) for job in pending]
+    return [jobs.cancel(keys.of(job), "order cancelled", now) for job in pending]

@@ -106,10 +106,9 @@ def schedule_view(
         owners.append(keys.customer_pk(store_id, customer_id))
     for owner in owners:
         for item in table.partition(owner):
-            sk = str(item["SK"])
-            if sk.startswith(keys.job_sk("")):
+            if keys.is_job(item):
                 rows.append({k: item.get(k) for k in VIEW_FIELDS})
-            elif sk.startswith(keys.late_followup_sk("")):
+            elif keys.is_late_followup(item):
                 rows.append(
                     {
                         "kind": str(item["name"]).split(":")[0],

@@ -77,7 +77,7 @@ def sent_history(table: db.Table, store_id: str, customer_id: str, limit: int = 
     items, _ = table.query(cond, forward=False, limit=limit)
     out = []
     for item in reversed(items):
-        _, sent_at, kind = (str(item["SK"]).split("#", 2) + ["", ""])[:3]
+        sent_at, kind = keys.sent_message_parts(item)
         out.append(
             {
                 "kind": item.get("kind") or kind,
@@ -358,7 +358,7 @@ def erase(table: db.Table, store_id: str, customer_id: str, order_ids: Sequence[
     deleted = 0
     for order_id in order_ids:
         for item in list(table.partition(keys.case_pk(store_id, case_id_for(customer_id, order_id)), consistent=True)):
-            table.delete({"PK": item["PK"], "SK": item["SK"]})
+            table.delete(keys.of(item))
             deleted += 1
     return deleted
 
