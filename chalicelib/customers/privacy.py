@@ -32,6 +32,7 @@ from chalicelib.customers import profiles
 from chalicelib.messaging import transports
 from chalicelib.platform.observability import logger
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.support import cases
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -102,7 +103,7 @@ def erase_order(table: db.Table, store_id: str, order_id: str, now: datetime) ->
             continue
         present = [name for name in PERSONAL_FIELDS if name in item]
         if present:
-            table.update(key, db.set_expr({"erased_at": iso(now)}, remove=present), return_values="NONE")
+            table.update(key, Update().set({"erased_at": iso(now)}).remove(*present), return_values="NONE")
             done.items_scrubbed += 1
     return done
 
@@ -209,7 +210,7 @@ def record_data_request(
         for owner, _ in owners:
             table.update(
                 keys.data_request(owner, request.request_id),
-                db.set_expr({"notified_at": iso(now)}),
+                Update().set({"notified_at": iso(now)}),
                 return_values="NONE",
             )
     logger.info("data request recorded", extra={"store_id": store_id, "customers": len(found)})

@@ -25,6 +25,7 @@ from chalicelib.core.errors import InvalidInput
 from chalicelib.messaging import suppression, transports
 from chalicelib.platform.observability import count
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.stores import registry
 from chalicelib.support import escalation
 from chalicelib.surveys import answers, tokens
@@ -580,7 +581,7 @@ def _first(table: db.Table, survey: dict[str, Any], flag: str) -> bool:
     try:
         table.update(
             keys.survey(str(survey["token"])),
-            db.set_expr({flag: True}),
+            Update().set({flag: True}),
             condition=db.Expr(f"attribute_exists(PK) AND attribute_not_exists({flag})"),
         )
     except db.ConditionFailed:

@@ -21,6 +21,7 @@ from chalicelib.core.models import CustomerInfo, JobKind, JobStatus, OrderEvent,
 from chalicelib.platform.config import settings
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update, stated
 from chalicelib.stores.registry import FIELDS
 
 BIRTHDAY_HOUR = 10
@@ -167,14 +168,8 @@ def _job(
 def _keep_first(job: Mapping[str, Any]) -> db.TransactOp:
     """Write a job only where none is yet: ``if_not_exists`` on every attribute, no condition,
     so it can ride in intake's transaction without ever aborting it."""
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    sets = []
-    for i, (name, value) in enumerate((k, v) for k, v in job.items() if k not in ("PK", "SK") and v is not None):
-        names[f"#k{i}"] = name
-        values[f":v{i}"] = value
-        sets.append(f"#k{i} = if_not_exists(#k{i}, :v{i})")
-    return db.update({"PK": job["PK"], "SK": job["SK"]}, db.Expr("SET " + ", ".join(sets), names, values))
+    attributes = stated({k: v for k, v in job.items() if k not in ("PK", "SK")})
+    return db.update(keys.of(job), Update().set_if_absent(attributes), label="job")
 
 
 def warranty_jobs(
@@ -238,7 +233,8 @@ def plan_order_event(event: OrderEvent, store: Mapping[str, Any], now: datetime)
                     "event": event.status.value,
                     "reason": LATE,
                     "noticed_at": iso(now),
-                }
+                },
+                label="late follow-up",
             )
         )
     return plan

@@ -16,6 +16,7 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.models import JobKind, JobStatus
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 
 
 def job_item(
@@ -56,18 +57,18 @@ def schedule(job: Mapping[str, Any]) -> db.TransactOp:
     than adding a second one; ``send`` claims each occurrence in a ledger, so a rewrite can
     never make a message go out twice.
     """
-    return db.put(job)
+    return db.put(job, label="job")
 
 
 def cancel(key: keys.Key, reason: str, now: datetime) -> db.TransactOp:
     """Cancel a job only while it is still pending."""
     return db.update(
         key,
-        db.set_expr(
-            {"status": JobStatus.CANCELLED.value, "reason": reason, "finished_at": iso(now)},
-            remove=["due_pk", "due_at"],
-        ),
+        Update()
+        .set({"status": JobStatus.CANCELLED.value, "reason": reason, "finished_at": iso(now)})
+        .remove("due_pk", "due_at"),
         condition=db.Expr("#st = :pending", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value}),
+        label="cancel",
     )
 
 

@@ -25,6 +25,7 @@ from chalicelib.core.errors import InvalidInput, NotFound, Unauthorized
 from chalicelib.platform import outbound
 from chalicelib.platform.config import settings
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 
 Validator = Callable[[Any, str], Any]
 
@@ -292,7 +293,7 @@ def update_store(
     try:
         item = table.update(
             keys.store(store_id),
-            db.set_expr({**sets, "updated_at": iso(now)}, remove=removes),
+            Update().set({**sets, "updated_at": iso(now)}).remove(*removes),
             condition=db.Expr("attribute_exists(PK)"),
         )
     except db.ConditionFailed:

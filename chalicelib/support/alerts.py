@@ -17,6 +17,7 @@ from chalicelib.platform import outbound
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 
 SLACK_TIMEOUT_SECONDS = 3
 CHANNELS = ("sns", "slack")
@@ -161,7 +162,7 @@ def route_alerts(table: db.Table, sns: Any, store: Mapping[str, Any]) -> dict[st
             continue
         now_subscribed[endpoint] = str(answer["SubscriptionArn"])
     if now_subscribed != had:
-        table.update(keys.store(store_id), db.set_expr({"alert_subscriptions": now_subscribed}), return_values="NONE")
+        table.update(keys.store(store_id), Update().set({"alert_subscriptions": now_subscribed}), return_values="NONE")
     return now_subscribed
 
 

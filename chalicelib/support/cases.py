@@ -19,6 +19,7 @@ from chalicelib.core import signing, validate
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update, stated
 from chalicelib.stores.registry import _plain
 from chalicelib.support.sentiment import PRIORITY_RANK, Verdict, higher
 
@@ -275,9 +276,10 @@ def record_answer(
         if current is None:
             raise NotFound("no such case")
         history = (list(current.get(field) or []) + [entry])[-MAX_HISTORY:]
-        expr = db.set_expr(
-            {"updated_at": iso(now), field: history, "version": int(current.get("version") or 0) + 1},
-            add={f"{field}_count": 1},
+        expr = (
+            Update()
+            .set({"updated_at": iso(now), field: history, "version": int(current.get("version") or 0) + 1})
+            .add({f"{field}_count": 1})
         )
         guard = (
             "attribute_exists(PK) AND #v = :v"
@@ -443,14 +445,13 @@ def apply(
         raise Conflict(
             _REFUSALS.get((change.action, str(current["status"])), f"cannot {change.action} a {current['status']} case")
         )
-    expr = db.set_expr({k: v for k, v in values.items() if v is not None})
-    expr.text += ", #ev = list_append(#ev, :event), #ver = #ver + :one"
-    expr.names.update({"#ev": "events", "#ver": "version"})
-    expr.values.update({":event": [event], ":one": 1})
-    removed = [k for k, v in values.items() if v is None]
-    if removed:
-        expr.text += " REMOVE " + ", ".join(f"#rm{i}" for i in range(len(removed)))
-        expr.names.update({f"#rm{i}": name for i, name in enumerate(removed)})
+    expr = (
+        Update()
+        .set(stated(values))
+        .append("events", [event])
+        .increment("version")
+        .remove(*(k for k, v in values.items() if v is None))
+    )
     placeholders = {f":ok{i}": status for i, status in enumerate(allowed)}
     condition = db.Expr(f"#cst IN ({', '.join(placeholders)})", names={"#cst": "status"}, values=placeholders)
     try:

@@ -24,6 +24,7 @@ from chalicelib.platform.config import settings
 from chalicelib.platform.observability import MetricUnit, count, logger, metrics
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.stores.registry import with_defaults
 from chalicelib.support import cases, sentiment
 from chalicelib.support.alerts import CHANNELS, build_alert, deliver_alert
@@ -247,8 +248,8 @@ def run_job(
         return "not_needed: already run"
     result = _run(table, clients, store, job, now, opener)
     table.update(
-        {"PK": str(job["PK"]), "SK": str(job["SK"])},
-        db.set_expr(
+        keys.of(job),
+        Update().set(
             {
                 "status": JobStatus.SENT.value if not result.startswith("not_needed") else JobStatus.SKIPPED.value,
                 "reason": result,
@@ -264,10 +265,10 @@ def _claim(table: db.Table, job: Mapping[str, Any], now: datetime) -> bool:
     the same job (a lease that ran out, a duplicate message) finds it taken."""
     try:
         table.update(
-            {"PK": str(job["PK"]), "SK": str(job["SK"])},
-            db.set_expr(
-                {"status": JobStatus.CLAIMED.value, "escalation_started_at": iso(now)}, remove=["due_pk", "due_at"]
-            ),
+            keys.of(job),
+            Update()
+            .set({"status": JobStatus.CLAIMED.value, "escalation_started_at": iso(now)})
+            .remove("due_pk", "due_at"),
             condition=db.Expr(
                 "#st IN (:pending, :claimed) AND attribute_not_exists(escalation_started_at)",
                 names={"#st": "status"},
@@ -319,12 +320,8 @@ def _run(
     raise ValueError(f"escalation does not run {job['kind']} jobs")
 
 
-def _append_event(event: Mapping[str, Any], now: datetime) -> db.Expr:
-    expr = db.set_expr({"updated_at": iso(now)})
-    expr.text += ", #ev = list_append(if_not_exists(#ev, :none), :event)"
-    expr.names["#ev"] = "events"
-    expr.values.update({":none": [], ":event": [dict(event)]})
-    return expr
+def _append_event(event: Mapping[str, Any], now: datetime) -> Update:
+    return Update().set({"updated_at": iso(now)}).append("events", [dict(event)], start_empty=True)
 
 
 def notify_second_contact(clients: Any, store: Mapping[str, Any], case: Mapping[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.models import LANGUAGES
 from chalicelib.platform.observability import count
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.stores import registry
 from chalicelib.support import escalation
 from chalicelib.surveys.answers import (
@@ -210,7 +211,7 @@ def _over_limit(table: db.Table, token: str, now: datetime) -> int | None:
     try:
         table.update(
             keys.rate_window("survey_answer", token, hour.strftime("%Y%m%d%H")),
-            db.set_expr({"expires_at": epoch(hour + timedelta(hours=2))}, add={"answers": 1}),
+            Update().set({"expires_at": epoch(hour + timedelta(hours=2))}).add({"answers": 1}),
             condition=db.Expr(
                 "attribute_not_exists(#n) OR #n < :most", names={"#n": "answers"}, values={":most": ANSWERS_PER_HOUR}
             ),
