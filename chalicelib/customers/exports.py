@@ -104,41 +104,34 @@ def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _sk(item: Mapping[str, Any]) -> str:
-    return str(item["SK"])
-
-
 def customer_export(table: db.Table, store_id: str, customer_id: str, now: datetime) -> dict[str, Any]:
     """Everything Aftercare holds about one customer of a store, as plain JSON values."""
     owned = list(table.partition(keys.customer_pk(store_id, customer_id), consistent=True))
-    record = next((i for i in owned if _sk(i) == keys.customer(store_id, customer_id)["SK"]), None)
+    record = next((i for i in owned if keys.sort_key(i) == keys.customer(store_id, customer_id)["SK"]), None)
     if record is None:
         raise NotFound("no such customer")
-    order_ids = sorted(
-        str(i["order_id"]) for i in owned if _sk(i).startswith(keys.customer_order_sk("")) and i.get("order_id")
-    )
-    jobs = [i for i in owned if _sk(i).startswith(keys.job_sk(""))]
-    messages = [_clean(i) for i in owned if _sk(i).startswith(keys.sent_message_prefix())]
-    data_requests = [_clean(i) for i in owned if _sk(i).startswith(keys.data_request_prefix())]
+    order_ids = sorted(str(i["order_id"]) for i in owned if keys.is_order_link(i) and i.get("order_id"))
+    jobs = [i for i in owned if keys.is_job(i)]
+    messages = [_clean(i) for i in owned if keys.is_sent_message(i)]
+    data_requests = [_clean(i) for i in owned if keys.is_data_request(i)]
 
     orders, responses = [], []
     for order_id in order_ids:
         for item in table.partition(keys.order_pk(store_id, order_id), consistent=True):
-            sk = _sk(item)
-            if sk == keys.order(store_id, order_id)["SK"]:
+            if keys.sort_key(item) == keys.order(store_id, order_id)["SK"]:
                 orders.append(_clean(item))
-            elif sk.startswith(keys.response_sk("")):
+            elif keys.is_response(item):
                 responses.append(_clean(item))
-            elif sk.startswith(keys.job_sk("")):
+            elif keys.is_job(item):
                 jobs.append(item)
 
     found_cases = []
     for order_id in order_ids:
         case_key = keys.case(store_id, cases.case_id_for(customer_id, order_id))
         for item in table.partition(case_key["PK"], consistent=True):
-            if _sk(item) == case_key["SK"]:
+            if keys.sort_key(item) == case_key["SK"]:
                 found_cases.append(cases.public_view(item))
-            elif _sk(item).startswith(keys.job_sk("")):
+            elif keys.is_job(item):
                 jobs.append(item)
 
     contacts = {customer_id} | {str(record[name]) for name in ("email", "phone") if record.get(name)}

@@ -33,6 +33,7 @@ from chalicelib.messaging import transports
 from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import logger
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.storage.items import StoreItem
 from chalicelib.support import cases
 
@@ -72,11 +73,7 @@ def erase_customer(table: db.Table, store_id: str, customer_id: str, now: dateti
             )
         except db.ConditionFailed:
             pass  # the alias belongs to someone else now, or is already gone
-    orders = [
-        str(item["order_id"])
-        for item in owned
-        if str(item["SK"]).startswith(keys.customer_order_sk("")) and item.get("order_id")
-    ]
+    orders = [str(item["order_id"]) for item in owned if keys.is_order_link(item) and item.get("order_id")]
     for order_id in orders:
         done += erase_order(table, store_id, order_id, now)
     done.items_deleted += cases.erase(table, store_id, customer_id, orders)
@@ -100,16 +97,15 @@ def erase_customer(table: db.Table, store_id: str, customer_id: str, now: dateti
 def erase_order(table: db.Table, store_id: str, order_id: str, now: datetime) -> Erased:
     """Delete an order's jobs and strip personal attributes from the rest of its partition."""
     done = Erased(orders=1)
-    job_prefix = keys.job_sk("")
     for item in list(table.partition(keys.order_pk(store_id, order_id), consistent=True)):
-        key = {"PK": item["PK"], "SK": item["SK"]}
-        if str(item["SK"]).startswith(job_prefix):
+        key = keys.of(item)
+        if keys.is_job(item):
             table.delete(key)
             done.items_deleted += 1
             continue
         present = [name for name in PERSONAL_FIELDS if name in item]
         if present:
-            table.update(key, db.set_expr({"erased_at": iso(now)}, remove=present), return_values="NONE")
+            table.update(key, Update().set({"erased_at": iso(now)}).remove(*present), return_values="NONE")
             done.items_scrubbed += 1
     return done
 
@@ -216,7 +212,7 @@ def record_data_request(
         for owner, _ in owners:
             table.update(
                 keys.data_request(owner, request.request_id),
-                db.set_expr({"notified_at": iso(now)}),
+                Update().set({"notified_at": iso(now)}),
                 return_values="NONE",
             )
     logger.info("data request recorded", extra={"store_id": store_id, "customers": len(found)})
@@ -255,6 +251,6 @@ def _data_request_message(
 def _delete(table: db.Table, items: Iterable[dict[str, Any]]) -> int:
     deleted = 0
     for item in items:
-        table.delete({"PK": item["PK"], "SK": item["SK"]})
+        table.delete(keys.of(item))
         deleted += 1
     return deleted

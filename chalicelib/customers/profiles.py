@@ -24,7 +24,7 @@ from chalicelib.core.models import LANGUAGES, CustomerInfo
 from chalicelib.intake import normalize as n
 from chalicelib.schedule import followups
 from chalicelib.storage import db, keys
-from chalicelib.storage.expression import Update
+from chalicelib.storage.expression import Update, stated
 from chalicelib.storage.items import StoreItem
 
 CUSTOMER_FIELDS = ("email", "phone", "first_name", "language", "timezone", "birthday", "email_consent", "sms_consent")
@@ -57,23 +57,27 @@ def upsert_ops(
     update = (
         Update()
         .set(
-            {
-                "type": "customer",
-                "store_id": store_id,
-                "customer_id": customer_id,
-                **profile(info),
-                **keys.customer_listing(store_id, customer_id),
-                "updated_at": iso(now),
-            }
+            stated(
+                {
+                    "type": "customer",
+                    "store_id": store_id,
+                    "customer_id": customer_id,
+                    **profile(info),
+                    **keys.customer_listing(store_id, customer_id),
+                    "updated_at": iso(now),
+                }
+            )
         )
-        .set_once({"created_at": iso(now)})
+        .set_if_absent({"created_at": iso(now)})
     )
     if new_order and order_id is not None:
         moment = iso(ordered_at or now)
-        update.set({"last_order_at": moment, "last_order_id": order_id}).set_once({"first_order_at": moment}).add(
-            "orders_count", 1
+        update = (
+            update.set({"last_order_at": moment, "last_order_id": order_id})
+            .set_if_absent({"first_order_at": moment})
+            .add({"orders_count": 1})
         )
-    ops = [db.update(keys.customer(store_id, customer_id), update.expression())]
+    ops = [db.update(keys.customer(store_id, customer_id), update, label="customer")]
     for channel, value in (("email", info.email), ("sms", info.phone)):
         if value:
             ops.append(
@@ -85,7 +89,8 @@ def upsert_ops(
                         "channel": channel,
                         "customer_id": customer_id,
                         "updated_at": iso(now),
-                    }
+                    },
+                    label="contact",
                 )
             )
     if order_id is not None:
@@ -98,7 +103,8 @@ def upsert_ops(
                     "customer_id": customer_id,
                     "order_id": order_id,
                     "ordered_at": iso(ordered_at) if ordered_at else None,
-                }
+                },
+                label="order link",
             )
         )
     return ops

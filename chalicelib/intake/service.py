@@ -3,9 +3,9 @@
 For each delivery: the body (at most 1 MB), the store (cached; unknown → 404), the signature
 (→ 401), the platform's reading into an :class:`OrderEvent`, then ONE ``TransactWriteItems``:
 
-    0  the event marker      conditional create (a second delivery cancels it: "duplicate")
-    1  the order upsert      conditional: status never goes back, older news never wins
-    2… the customer upsert, its contact aliases, the customer → order link, the jobs
+    "event marker"  conditional create (a second delivery cancels it: "duplicate")
+    "order"         the order upsert, conditional: status never goes back, older news never wins
+    the rest        the customer upsert, its contact aliases, the customer → order link, the jobs
 
 The order condition has two forms.  An event for an order already stored must move it forward
 (a higher status, or the same status with news at least as recent); an event for an unseen
@@ -40,11 +40,13 @@ from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.schedule import followups
 from chalicelib.storage import db, keys
-from chalicelib.storage.expression import Update
+from chalicelib.storage.expression import Update, stated
 from chalicelib.storage.items import StoreItem
 from chalicelib.stores import registry
 
 MARKER_DAYS = 30
+# The labels of the two operations whose failed condition means something (see ``ingest``).
+MARKER, ORDER = "event marker", "order"
 CANCELLING = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 # Status only moves forward; cancelled and refunded are final.
 RANK = {
@@ -156,7 +158,8 @@ def marker_op(event: OrderEvent, now: datetime) -> db.TransactOp:
             "status": event.status.value,
             "received_at": iso(now),
             "expires_at": epoch(now + timedelta(days=MARKER_DAYS)),
-        }
+        },
+        label=MARKER,
     )
 
 
@@ -168,53 +171,57 @@ def order_op(event: OrderEvent, now: datetime, *, first_sight: bool, late_creati
         fill = (
             Update()
             .set({"created_at": iso(event.occurred_at), "updated_at": iso(now)})
-            .set_once(
+            .set_if_absent(
+                stated(
+                    {
+                        "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
+                        "order_name": event.order_name,
+                        "items": [_line(item) for item in event.items] or None,
+                        "total": event.total,
+                        "currency": event.currency,
+                    }
+                )
+            )
+        )
+        # A payment plans what a creation plans: after either, a creation is only a repeat.
+        condition = db.Expr(
+            "attribute_exists(PK) AND attribute_not_exists(#created) AND attribute_not_exists(#paid)",
+            names={"#created": "created_at", "#paid": "paid_at"},
+        )
+        return db.update(keys.order(event.store_id, event.order_id), fill, condition=condition, label=ORDER)
+    update = (
+        Update()
+        .set(
+            stated(
                 {
-                    "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
+                    "type": "order",
+                    "store_id": event.store_id,
+                    "order_id": event.order_id,
+                    "source": event.source,
+                    "status": status.value,
+                    "status_rank": RANK[status],
+                    "source_updated_at": iso(event.occurred_at),
+                    f"{status.value}_at": iso(event.occurred_at),
+                    "updated_at": iso(now),
                     "order_name": event.order_name,
+                    "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
                     "items": [_line(item) for item in event.items] or None,
                     "total": event.total,
                     "currency": event.currency,
                 }
             )
         )
-        # A payment plans what a creation plans: after either, a creation is only a repeat.
-        created, paid = fill.name("created_at"), fill.name("paid_at")
-        condition = db.Expr(
-            f"attribute_exists(PK) AND attribute_not_exists({created}) AND attribute_not_exists({paid})"
-        )
-        return db.update(keys.order(event.store_id, event.order_id), fill.expression(), condition)
-    update = (
-        Update()
-        .set(
-            {
-                "type": "order",
-                "store_id": event.store_id,
-                "order_id": event.order_id,
-                "source": event.source,
-                "status": status.value,
-                "status_rank": RANK[status],
-                "source_updated_at": iso(event.occurred_at),
-                f"{status.value}_at": iso(event.occurred_at),
-                "updated_at": iso(now),
-                "order_name": event.order_name,
-                "ordered_at": iso(event.ordered_at) if event.ordered_at else None,
-                "items": [_line(item) for item in event.items] or None,
-                "total": event.total,
-                "currency": event.currency,
-            }
-        )
-        .set_once({"first_seen_at": iso(now), "customer_id": event.customer.customer_id})
+        .set_if_absent(stated({"first_seen_at": iso(now), "customer_id": event.customer.customer_id}))
     )
     if first_sight:
         condition = db.Expr("attribute_not_exists(PK)")
     else:
-        rank, seen = update.name("status_rank"), update.name("source_updated_at")
-        this_rank, this_time = update.value(RANK[status]), update.value(iso(event.occurred_at))
         condition = db.Expr(
-            f"attribute_exists(PK) AND ({rank} < {this_rank} OR ({rank} = {this_rank} AND {seen} <= {this_time}))"
+            "attribute_exists(PK) AND (#rank < :rank OR (#rank = :rank AND #seen <= :seen))",
+            names={"#rank": "status_rank", "#seen": "source_updated_at"},
+            values={":rank": RANK[status], ":seen": iso(event.occurred_at)},
         )
-    return db.update(keys.order(event.store_id, event.order_id), update.expression(), condition)
+    return db.update(keys.order(event.store_id, event.order_id), update, condition=condition, label=ORDER)
 
 
 def _line(item: Any) -> dict[str, Any]:
@@ -240,8 +247,8 @@ def build(
     shards: int,
     late_creation: bool = False,
 ) -> list[db.TransactOp]:
-    """Every write of one event, marker first and order second (their failures are told apart
-    by position), never two operations on one item."""
+    """Every write of one event (the marker and the order labelled, so their failures are told
+    apart), never two operations on one item."""
     ops = [marker_op(event, now), order_op(event, now, first_sight=first_sight, late_creation=late_creation)]
     ops += profiles.upsert_ops(
         event.store_id,
@@ -283,10 +290,9 @@ def ingest(table: db.Table, event: OrderEvent, store: StoreItem, now: datetime) 
         try:
             table.transact(ops)
         except db.TransactionConflict as conflict:
-            failed = {i for i, code in enumerate(conflict.reasons) if code == "ConditionalCheckFailed"}
-            if 0 in failed:
+            if MARKER in conflict.failed:
                 return Outcome("duplicate", event.order_id)
-            if 1 in failed:
+            if ORDER in conflict.failed:
                 if late_creation:
                     return Outcome("stale", event.order_id)  # its creation was stored before
                 if first_sight:

@@ -61,6 +61,7 @@ from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.schedule import followups
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.storage.items import CustomerItem, JobItem, StoreItem, as_customer, as_job, as_store
 from chalicelib.stores import products as product_settings
 from chalicelib.stores import registry
@@ -245,26 +246,30 @@ def _plan_warranties(table: db.Table, job: JobItem, store: StoreItem, now: datet
         now,
         shards=table.due_shards,
     )
-    done = db.set_expr(
-        {
-            "status": JobStatus.DONE.value,
-            "reason": f"planned {len(planned)} warranty reminders",
-            "finished_at": iso(now),
-        },
-        remove=["due_pk", "due_at"],
+    done = (
+        Update()
+        .set(
+            {
+                "status": JobStatus.DONE.value,
+                "reason": f"planned {len(planned)} warranty reminders",
+                "finished_at": iso(now),
+            }
+        )
+        .remove("due_pk", "due_at")
     )
     try:
-        table.transact([*(db.put(j) for j in planned), db.update(_job_key(job), done, condition=_pending_at(job))])
+        table.transact(
+            [
+                *(jobs.schedule(j) for j in planned),
+                db.update(keys.of(job), done, condition=_pending_at(job), label="lookup job"),
+            ]
+        )
     except db.TransactionConflict:
         return Outcome("skipped", "not_pending")
     return Outcome("planned", f"{len(planned)} warranty reminders")
 
 
 # --- claiming, finishing -------------------------------------------------------------
-def _job_key(job: JobItem) -> keys.Key:
-    return {"PK": str(job["PK"]), "SK": str(job["SK"])}
-
-
 def _pending_at(job: JobItem) -> db.Expr:
     return db.Expr(
         "#st = :pending AND #due = :due",
@@ -307,15 +312,22 @@ def _claim(table: db.Table, job: JobItem, now: datetime) -> Claim | None:
     }
     # The claimed job stays in the due index, due when its lease ends: if this attempt dies
     # unseen, dispatch finds it again and :func:`_resume` resolves it.
-    held = db.set_expr(
-        {"status": JobStatus.CLAIMED.value, "claimed_at": iso(now), "due_at": iso(now + LEASE)}, add={"attempts": 1}
+    held = (
+        Update()
+        .set({"status": JobStatus.CLAIMED.value, "claimed_at": iso(now), "due_at": iso(now + LEASE)})
+        .add({"attempts": 1})
     )
     try:
-        table.transact([db.create(ledger), db.update(_job_key(job), held, condition=_pending_at(job))])
+        table.transact(
+            [
+                db.create(ledger, label="ledger"),
+                db.update(keys.of(job), held, condition=_pending_at(job), label="job"),
+            ]
+        )
     except db.TransactionConflict as exc:
         if _is_ours(table, claim):
             return claim
-        if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+        if "ledger" in exc.failed:
             _claimed_before(table, job, now)
             return None
         raise _Moved() from exc
@@ -340,8 +352,8 @@ def _claimed_before(table: db.Table, job: JobItem, now: datetime) -> None:
     if ledger is not None and ledger.get("job_sk") == job["SK"] and ledger.get("stage") in (CLAIMED, DELIVERED):
         try:
             table.update(
-                _job_key(job),
-                db.set_expr(
+                keys.of(job),
+                Update().set(
                     {
                         "status": JobStatus.CLAIMED.value,
                         "claimed_at": ledger.get("claimed_at") or iso(now),
@@ -375,7 +387,7 @@ def _note_call(table: db.Table, claim: Claim, channel: str, contact: str, sent: 
     has gone so far), so an attempt that dies during the call is never sent again."""
     table.update(
         claim.key,
-        db.set_expr({"calling": channel, "calling_contact": contact, **_sent_fields(sent)}),
+        Update().set({"calling": channel, "calling_contact": contact, **_sent_fields(sent)}),
         condition=claim.owned(),
         return_values="NONE",
     )
@@ -431,7 +443,7 @@ def _forget_call(table: db.Table, claim: Claim) -> None:
     """The claim could not be released: at least record that the noted call did not go, so
     the claim's resolution releases it rather than calling it unconfirmed."""
     try:
-        table.update(claim.key, db.set_expr({}, remove=["calling"]), condition=claim.owned(), return_values="NONE")
+        table.update(claim.key, Update().remove("calling"), condition=claim.owned(), return_values="NONE")
     except (Unavailable, db.ConditionFailed):
         pass
 
@@ -448,8 +460,8 @@ def _release(table: db.Table, job: JobItem, claim: Claim, now: datetime, *, due:
     try:
         table.transact(
             [
-                db.delete(claim.key, condition=claim.owned()),
-                db.update(_job_key(job), db.set_expr(back, remove=["claimed_at"]), condition=_claimed()),
+                db.delete(claim.key, condition=claim.owned(), label="ledger"),
+                db.update(keys.of(job), Update().set(back).remove("claimed_at"), condition=_claimed(), label="job"),
             ]
         )
     except db.TransactionConflict:
@@ -464,13 +476,17 @@ def _fail_claimed(table: db.Table, job: JobItem, claim: Claim, reason: str, now:
     """Fail a claimed job whose message did not go out; its ledger item goes too, so another
     job for the same occurrence (the fallback survey) is not told it was sent."""
     listing = keys.failed_job_listing(str(job["store_id"]), iso(now), str(job["PK"]), str(job["SK"]))
-    failed = db.set_expr(
-        {"status": JobStatus.FAILED.value, "reason": reason, "finished_at": iso(now), **listing},
-        remove=["due_pk", "due_at", "claimed_at"],
+    failed = (
+        Update()
+        .set({"status": JobStatus.FAILED.value, "reason": reason, "finished_at": iso(now), **listing})
+        .remove("due_pk", "due_at", "claimed_at")
     )
     try:
         table.transact(
-            [db.delete(claim.key, condition=claim.owned()), db.update(_job_key(job), failed, condition=_claimed())]
+            [
+                db.delete(claim.key, condition=claim.owned(), label="ledger"),
+                db.update(keys.of(job), failed, condition=_claimed(), label="job"),
+            ]
         )
     except db.TransactionConflict:
         return
@@ -485,13 +501,15 @@ def _resume(table: db.Table, job: JobItem, now: datetime) -> Outcome:
     if ledger is None or ledger.get("job_sk") != job["SK"] or ledger.get("stage") == SENT:
         # No claim of this job's stands, or its record went through: nothing to send here.
         if ledger is None:
-            void = db.set_expr({"status": JobStatus.PENDING.value, "due_at": iso(now)}, remove=["claimed_at"])
+            void = Update().set({"status": JobStatus.PENDING.value, "due_at": iso(now)}).remove("claimed_at")
         else:
-            void = db.set_expr(
-                {"status": JobStatus.SENT.value, "finished_at": iso(now)}, remove=["due_pk", "due_at", "claimed_at"]
+            void = (
+                Update()
+                .set({"status": JobStatus.SENT.value, "finished_at": iso(now)})
+                .remove("due_pk", "due_at", "claimed_at")
             )
         try:
-            table.update(_job_key(job), void, condition=_claimed(), return_values="NONE")
+            table.update(keys.of(job), void, condition=_claimed(), return_values="NONE")
         except db.ConditionFailed:
             pass
         return Outcome("released" if ledger is None else "skipped", "claim_settled")
@@ -526,11 +544,10 @@ def _resume(table: db.Table, job: JobItem, now: datetime) -> Outcome:
 def _reschedule(table: db.Table, job: JobItem, at: datetime, reason: str, now: datetime) -> None:
     try:
         table.update(
-            _job_key(job),
-            db.set_expr(
-                {"due": iso(at), "due_at": iso(at), "deferred_reason": reason, "deferred_at": iso(now)},
-                add={"deferrals": 1},
-            ),
+            keys.of(job),
+            Update()
+            .set({"due": iso(at), "due_at": iso(at), "deferred_reason": reason, "deferred_at": iso(now)})
+            .add({"deferrals": 1}),
             condition=_pending_at(job),
             return_values="NONE",
         )
@@ -562,13 +579,15 @@ def _finish_without_sending(
 ) -> None:
     again = _next_occurrence(job, store, facts.customer, now, table.due_shards)
     if again is not None:
-        update = db.set_expr({**again, "last_reason": reason, "last_finished_at": iso(now)})
+        update = Update().set({**again, "last_reason": reason, "last_finished_at": iso(now)})
     else:
-        update = db.set_expr(
-            {"status": JobStatus.SKIPPED.value, "reason": reason, "finished_at": iso(now)}, remove=["due_pk", "due_at"]
+        update = (
+            Update()
+            .set({"status": JobStatus.SKIPPED.value, "reason": reason, "finished_at": iso(now)})
+            .remove("due_pk", "due_at")
         )
     try:
-        table.update(_job_key(job), update, condition=_pending_at(job), return_values="NONE")
+        table.update(keys.of(job), update, condition=_pending_at(job), return_values="NONE")
     except db.ConditionFailed:
         pass
 
@@ -583,11 +602,10 @@ def _fail(table: db.Table, job: JobItem, reason: str, now: datetime) -> None:
     listing = keys.failed_job_listing(str(job["store_id"]), iso(now), str(job["PK"]), str(job["SK"]))
     try:
         table.update(
-            _job_key(job),
-            db.set_expr(
-                {"status": JobStatus.FAILED.value, "reason": reason, "finished_at": iso(now), **listing},
-                remove=["due_pk", "due_at"],
-            ),
+            keys.of(job),
+            Update()
+            .set({"status": JobStatus.FAILED.value, "reason": reason, "finished_at": iso(now), **listing})
+            .remove("due_pk", "due_at"),
             condition=condition,
             return_values="NONE",
         )
@@ -776,7 +794,7 @@ def _finish(
     try:
         table.update(
             claim.key,
-            db.set_expr({"stage": DELIVERED, "sent_at": iso(now), "language": language, **_sent_fields(sent)}),
+            Update().set({"stage": DELIVERED, "sent_at": iso(now), "language": language, **_sent_fields(sent)}),
             condition=claim.owned(),
             return_values="NONE",
         )
@@ -809,16 +827,18 @@ def _record_sent(
     ops = [
         db.update(
             claim.key,
-            db.set_expr(
+            Update()
+            .set(
                 {
                     "stage": SENT,
                     "message_ids": sent.message_ids,
                     "unconfirmed": sent.unconfirmed or None,
                     "sent_at": iso(now),
-                },
-                remove=["calling", "calling_contact"],
-            ),
+                }
+            )
+            .remove("calling", "calling_contact"),
             condition=not_yet_sent,
+            label="ledger",
         ),
     ]
     again = _next_occurrence(job, store, customer, now, table.due_shards)
@@ -834,15 +854,15 @@ def _record_sent(
             {"unconfirmed": unconfirmed, **keys.failed_job_listing(store_id, iso(now), str(job["PK"]), str(job["SK"]))}
         )
     if again is not None:
-        ops.append(db.update(_job_key(job), db.set_expr({**again, **finished}, remove=["claimed_at"])))
+        ops.append(db.update(keys.of(job), Update().set({**again, **finished}).remove("claimed_at"), label="job"))
     else:
         ops.append(
             db.update(
-                _job_key(job),
-                db.set_expr(
-                    {"status": JobStatus.SENT.value, "finished_at": iso(now), **finished},
-                    remove=["due_pk", "due_at", "claimed_at"],
-                ),
+                keys.of(job),
+                Update()
+                .set({"status": JobStatus.SENT.value, "finished_at": iso(now), **finished})
+                .remove("due_pk", "due_at", "claimed_at"),
+                label="job",
             )
         )
     if customer_id:
@@ -858,11 +878,18 @@ def _record_sent(
                     "message_ids": ids,
                     "survey_tokens": sent.survey_tokens or None,  # so erasing the customer finds the survey links too
                     "expires_at": epoch(now + timedelta(days=SENT_RECORD_DAYS)),
-                }
+                },
+                label="sent record",
             )
         )
         if kind == JobKind.SURVEY.value and customer is not None:
-            ops.append(db.update(keys.customer(store_id, str(customer_id)), db.set_expr({"last_survey_at": iso(now)})))
+            ops.append(
+                db.update(
+                    keys.customer(store_id, str(customer_id)),
+                    Update().set({"last_survey_at": iso(now)}),
+                    label="customer",
+                )
+            )
     if kind in SURVEY_LABELS and sent.survey_token:
         ops.append(stats.sent_op(store_id, SURVEY_LABELS[kind], now))
     if Channel.SMS.value in channels and Channel.SMS.value in sent.contacts:
@@ -878,7 +905,8 @@ def _record_sent(
                     "message_id": sent.message_ids.get(Channel.SMS.value, "unconfirmed"),
                     "sent_at": iso(now),
                     "expires_at": epoch(now + timedelta(days=PHONE_RECORD_DAYS)),
-                }
+                },
+                label="phone record",
             )
         )
     if (

@@ -27,6 +27,7 @@ from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.storage.items import StoreItem, SurveyItem
 from chalicelib.stores import registry
 from chalicelib.support import escalation
@@ -582,7 +583,7 @@ def _first(table: db.Table, survey: SurveyItem, flag: str) -> bool:
     try:
         table.update(
             keys.survey(str(survey["token"])),
-            db.set_expr({flag: True}),
+            Update().set({flag: True}),
             condition=db.Expr(f"attribute_exists(PK) AND attribute_not_exists({flag})"),
         )
     except db.ConditionFailed:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.storage.items import StoreItem, whole
 
 MAX_DAYS = 366
@@ -35,7 +36,8 @@ def day(now: datetime) -> str:
 def _counter_op(store_id: str, day_text: str, deltas: Mapping[str, int]) -> db.TransactOp:
     return db.update(
         keys.stats_day(store_id, day_text),
-        db.set_expr({"type": "stats_day", "store_id": store_id, "day": day_text}, add=dict(deltas)),
+        Update().set({"type": "stats_day", "store_id": store_id, "day": day_text}).add(dict(deltas)),
+        label="stats",
     )
 
 

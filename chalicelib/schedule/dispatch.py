@@ -27,6 +27,7 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unavailable
 from chalicelib.platform.observability import logger
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -100,8 +101,8 @@ def run(
 def _lease(table: db.Table, entry: dict[str, Any], lease_until: str, now: datetime, result: DispatchResult) -> bool:
     try:
         table.update(
-            {"PK": entry["PK"], "SK": entry["SK"]},
-            db.set_expr({"due_at": lease_until, "leased_at": iso(now)}),
+            keys.of(entry),
+            Update().set({"due_at": lease_until, "leased_at": iso(now)}),
             condition=db.Expr("due_at = :seen", values={":seen": entry["due_at"]}),
             return_values="NONE",
         )
@@ -149,7 +150,7 @@ def _give_back(table: db.Table, batch: list[dict[str, str]], lease_until: str, r
         try:
             table.update(
                 {"PK": msg["pk"], "SK": msg["sk"]},
-                db.set_expr({"due_at": msg["due_at"]}),
+                Update().set({"due_at": msg["due_at"]}),
                 condition=db.Expr("due_at = :lease", values={":lease": lease_until}),
                 return_values="NONE",
             )

@@ -20,6 +20,7 @@ from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import CustomerInfo, JobKind, JobStatus, OrderEvent, OrderStatus
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update, stated
 from chalicelib.storage.items import JobItem, StoreItem, whole
 from chalicelib.stores.registry import FIELDS
 
@@ -169,14 +170,8 @@ def _job(
 def _keep_first(job: JobItem) -> db.TransactOp:
     """Write a job only where none is yet: ``if_not_exists`` on every attribute, no condition,
     so it can ride in intake's transaction without ever aborting it."""
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    sets = []
-    for i, (name, value) in enumerate((k, v) for k, v in job.items() if k not in ("PK", "SK") and v is not None):
-        names[f"#k{i}"] = name
-        values[f":v{i}"] = value
-        sets.append(f"#k{i} = if_not_exists(#k{i}, :v{i})")
-    return db.update({"PK": job["PK"], "SK": job["SK"]}, db.Expr("SET " + ", ".join(sets), names, values))
+    attributes = stated({k: v for k, v in job.items() if k not in ("PK", "SK")})
+    return db.update(keys.of(job), Update().set_if_absent(attributes), label="job")
 
 
 def warranty_jobs(
@@ -244,7 +239,8 @@ def plan_order_event(event: OrderEvent, store: StoreItem, now: datetime, *, shar
                     "event": event.status.value,
                     "reason": LATE,
                     "noticed_at": iso(now),
-                }
+                },
+                label="late follow-up",
             )
         )
     return plan
@@ -412,4 +408,4 @@ def cancel_order_jobs(table: db.Table, store_id: str, order_id: str, now: dateti
         consistent=True,
         filter=db.Expr("#st = :pending", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value}),
     )
-    return [jobs.cancel({"PK": job["PK"], "SK": job["SK"]}, "order cancelled", now) for job in pending]
+    return [jobs.cancel(keys.of(job), "order cancelled", now) for job in pending]

@@ -16,6 +16,7 @@ from chalicelib.core.errors import InvalidInput
 from chalicelib.core.models import JobKind, JobStatus
 from chalicelib.platform import signing
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.storage.items import JobItem, as_job
 
 
@@ -59,18 +60,18 @@ def schedule(job: JobItem) -> db.TransactOp:
     than adding a second one; ``send`` claims each occurrence in a ledger, so a rewrite can
     never make a message go out twice.
     """
-    return db.put(job)
+    return db.put(job, label="job")
 
 
 def cancel(key: keys.Key, reason: str, now: datetime) -> db.TransactOp:
     """Cancel a job only while it is still pending."""
     return db.update(
         key,
-        db.set_expr(
-            {"status": JobStatus.CANCELLED.value, "reason": reason, "finished_at": iso(now)},
-            remove=["due_pk", "due_at"],
-        ),
+        Update()
+        .set({"status": JobStatus.CANCELLED.value, "reason": reason, "finished_at": iso(now)})
+        .remove("due_pk", "due_at"),
         condition=db.Expr("#st = :pending", names={"#st": "status"}, values={":pending": JobStatus.PENDING.value}),
+        label="cancel",
     )
 
 
@@ -109,10 +110,9 @@ def schedule_view(
         owners.append(keys.customer_pk(store_id, customer_id))
     for owner in owners:
         for item in table.partition(owner):
-            sk = str(item["SK"])
-            if sk.startswith(keys.job_sk("")):
+            if keys.is_job(item):
                 rows.append({k: item.get(k) for k in VIEW_FIELDS})
-            elif sk.startswith(keys.late_followup_sk("")):
+            elif keys.is_late_followup(item):
                 rows.append(
                     {
                         "kind": str(item["name"]).split(":")[0],

@@ -7,12 +7,17 @@ throttling, 5xx, and every network error botocore raises (no connection, a timeo
 closed connection) are :class:`Unavailable`, which the API answers with 503 and
 ``Retry-After``.  A write whose answer was lost may have been applied: callers that must know
 read the item back (``sending`` does, with its claim).
+
+Conditions are :class:`Expr` and updates :class:`Update`, both from ``storage.expression``;
+every request's placeholders are joined there.  Each operation of a transaction carries a
+label, and a cancelled transaction names the labels whose condition failed, so no caller
+depends on the order it listed its operations in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
@@ -21,6 +26,8 @@ from chalicelib.core.errors import AlreadyExists, Unavailable
 from chalicelib.platform.aws import clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.process import PROCESS
+from chalicelib.storage.expression import Expr as Expr  # conditions are spelled db.Expr by callers
+from chalicelib.storage.expression import Update, combine
 from chalicelib.storage.keys import Key
 
 if TYPE_CHECKING:
@@ -45,11 +52,13 @@ class ConditionFailed(AlreadyExists):
 
 
 class TransactionConflict(Exception):
-    """A transaction was cancelled; ``reasons`` holds one code per operation ('None' = ok)."""
+    """A transaction was cancelled because conditions failed; ``failed`` holds the labels of
+    the operations whose condition failed, so a caller reads what went wrong by name and a
+    reordered transaction cannot be misread."""
 
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__(", ".join(reasons))
-        self.reasons = reasons
+    def __init__(self, failed: frozenset[str]) -> None:
+        super().__init__("condition failed: " + ", ".join(sorted(failed)))
+        self.failed = failed
 
 
 def _serializer() -> Any:
@@ -62,15 +71,6 @@ def _deserializer() -> Any:
     from boto3.dynamodb.types import TypeDeserializer  # lazy: heavy at import (make bench, import time)
 
     return TypeDeserializer()
-
-
-@dataclass
-class Expr:
-    """An expression with its placeholder values, built by :func:`expr`."""
-
-    text: str
-    names: dict[str, str] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
 
 
 class Table:
@@ -90,8 +90,17 @@ class Table:
     def load(self, raw: Mapping[str, Any]) -> Item:
         return {k: self._de.deserialize(v) for k, v in raw.items()}
 
-    def _values(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: self._ser.serialize(v) for k, v in values.items()}
+    def expressions(self, **slots: Expr | None) -> dict[str, Any]:
+        """Request parameters for the given expression slots (``UpdateExpression=...``),
+        their placeholders joined by :func:`~chalicelib.storage.expression.combine`."""
+        present = {slot: expr for slot, expr in slots.items() if expr is not None}
+        texts, names, values = combine(list(present.values()))
+        out: dict[str, Any] = dict(zip(present, texts, strict=True))
+        if names:
+            out["ExpressionAttributeNames"] = names
+        if values:
+            out["ExpressionAttributeValues"] = {k: self._ser.serialize(v) for k, v in values.items()}
+        return out
 
     # -- single items -----------------------------------------------------------------
     def get(self, key: Key, *, consistent: bool = False) -> Item | None:
@@ -104,7 +113,7 @@ class Table:
 
     def put(self, item: Mapping[str, Any], *, condition: Expr | None = None) -> None:
         kwargs: dict[str, Any] = {"TableName": self.name, "Item": self.dump(item)}
-        _apply(kwargs, condition, "ConditionExpression", self)
+        kwargs.update(self.expressions(ConditionExpression=condition))
         try:
             self.client.put_item(**kwargs)
         except (ClientError, BotoCoreError) as exc:
@@ -117,25 +126,13 @@ class Table:
     def update(
         self,
         key: Key,
-        update: Expr,
+        update: Update,
         *,
         condition: Expr | None = None,
         return_values: str = "ALL_NEW",
     ) -> Item | None:
-        kwargs: dict[str, Any] = {
-            "TableName": self.name,
-            "Key": self.dump(key),
-            "UpdateExpression": update.text,
-            "ReturnValues": return_values,
-        }
-        names = {**update.names, **(condition.names if condition else {})}
-        values = {**update.values, **(condition.values if condition else {})}
-        if condition:
-            kwargs["ConditionExpression"] = condition.text
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
-        if values:
-            kwargs["ExpressionAttributeValues"] = self._values(values)
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": self.dump(key), "ReturnValues": return_values}
+        kwargs.update(self.expressions(UpdateExpression=update.expression(), ConditionExpression=condition))
         try:
             raw = self.client.update_item(**kwargs)
         except (ClientError, BotoCoreError) as exc:
@@ -145,7 +142,7 @@ class Table:
 
     def delete(self, key: Key, *, condition: Expr | None = None) -> None:
         kwargs: dict[str, Any] = {"TableName": self.name, "Key": self.dump(key)}
-        _apply(kwargs, condition, "ConditionExpression", self)
+        kwargs.update(self.expressions(ConditionExpression=condition))
         try:
             self.client.delete_item(**kwargs)
         except (ClientError, BotoCoreError) as exc:
@@ -164,19 +161,8 @@ class Table:
         start: dict[str, Any] | None = None,
     ) -> tuple[list[Item], dict[str, Any] | None]:
         """One page of a query: the items and the key to continue from (or None)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": key_condition.text,
-            "ScanIndexForward": forward,
-        }
-        names = {**key_condition.names, **(filter.names if filter else {})}
-        values = {**key_condition.values, **(filter.values if filter else {})}
-        if filter:
-            kwargs["FilterExpression"] = filter.text
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
-        if values:
-            kwargs["ExpressionAttributeValues"] = self._values(values)
+        kwargs: dict[str, Any] = {"TableName": self.name, "ScanIndexForward": forward}
+        kwargs.update(self.expressions(KeyConditionExpression=key_condition, FilterExpression=filter))
         if index:
             kwargs["IndexName"] = index
         elif consistent:
@@ -224,7 +210,8 @@ class Table:
 
     # -- transactions -----------------------------------------------------------------
     def transact(self, ops: Sequence[TransactOp]) -> None:
-        """Write every operation or none.  A failed condition raises :class:`TransactionConflict`."""
+        """Write every operation or none.  A failed condition raises :class:`TransactionConflict`
+        naming the labels of the operations that failed it."""
         if not ops:
             return
         items = cast("list[TransactWriteItemTypeDef]", [op.render(self) for op in ops])
@@ -232,20 +219,29 @@ class Table:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-                if any(r == "ConditionalCheckFailed" for r in reasons):
-                    raise TransactionConflict(reasons) from exc
+                # The one place that reads the answer by position: one reason per operation.
+                reasons = exc.response.get("CancellationReasons", [])
+                failed = frozenset(
+                    op.label for op, reason in zip(ops, reasons) if reason.get("Code") == "ConditionalCheckFailed"
+                )
+                if failed:
+                    raise TransactionConflict(failed) from exc
                 raise Unavailable("storage is busy, please retry") from exc
             raise _translate(exc) from exc
         except BotoCoreError as exc:
             raise _translate(exc) from exc
 
 
-@dataclass
+@dataclass(frozen=True)
 class TransactOp:
-    """One operation of a transaction: ``put``, ``update``, ``delete`` or ``check``."""
+    """One operation of a transaction: ``put``, ``update``, ``delete`` or ``check``.
+
+    ``label`` says in a word what the operation writes ("ledger", "job"); a cancelled
+    transaction names the labels whose condition failed.  Several operations may share one.
+    """
 
     action: str
+    label: str
     key: Key | None = None
     item: Mapping[str, Any] | None = None
     update: Expr | None = None
@@ -259,72 +255,26 @@ class TransactOp:
         else:
             assert self.key is not None
             body["Key"] = table.dump(self.key)
-        if self.update is not None:
-            body["UpdateExpression"] = self.update.text
-        names = {**(self.update.names if self.update else {}), **(self.condition.names if self.condition else {})}
-        values = {**(self.update.values if self.update else {}), **(self.condition.values if self.condition else {})}
-        if self.condition is not None:
-            body["ConditionExpression"] = self.condition.text
-        if names:
-            body["ExpressionAttributeNames"] = names
-        if values:
-            body["ExpressionAttributeValues"] = table._values(values)
+        body.update(table.expressions(UpdateExpression=self.update, ConditionExpression=self.condition))
         name = {"put": "Put", "update": "Update", "delete": "Delete", "check": "ConditionCheck"}[self.action]
         return {name: body}
 
 
-def put(item: Mapping[str, Any], condition: Expr | None = None) -> TransactOp:
-    return TransactOp("put", item=item, condition=condition)
+def put(item: Mapping[str, Any], *, condition: Expr | None = None, label: str) -> TransactOp:
+    return TransactOp("put", label, item=item, condition=condition)
 
 
-def create(item: Mapping[str, Any]) -> TransactOp:
-    return TransactOp("put", item=item, condition=Expr("attribute_not_exists(PK)"))
+def create(item: Mapping[str, Any], *, label: str) -> TransactOp:
+    """Put only when no item has this key."""
+    return TransactOp("put", label, item=item, condition=Expr("attribute_not_exists(PK)"))
 
 
-def update(key: Key, expression: Expr, condition: Expr | None = None) -> TransactOp:
-    return TransactOp("update", key=key, update=expression, condition=condition)
+def update(key: Key, update: Update, *, condition: Expr | None = None, label: str) -> TransactOp:
+    return TransactOp("update", label, key=key, update=update.expression(), condition=condition)
 
 
-def delete(key: Key, condition: Expr | None = None) -> TransactOp:
-    return TransactOp("delete", key=key, condition=condition)
-
-
-def set_expr(values: Mapping[str, Any], *, remove: Sequence[str] = (), add: Mapping[str, Any] | None = None) -> Expr:
-    """``SET a = :a, ... REMOVE x ADD n :n`` with placeholders for every name and value."""
-    names: dict[str, str] = {}
-    vals: dict[str, Any] = {}
-    parts: list[str] = []
-    sets = []
-    for i, (name, value) in enumerate(values.items()):
-        names[f"#s{i}"] = name
-        vals[f":s{i}"] = value
-        sets.append(f"#s{i} = :s{i}")
-    if sets:
-        parts.append("SET " + ", ".join(sets))
-    if remove:
-        rem = []
-        for i, name in enumerate(remove):
-            names[f"#r{i}"] = name
-            rem.append(f"#r{i}")
-        parts.append("REMOVE " + ", ".join(rem))
-    if add:
-        adds = []
-        for i, (name, value) in enumerate(add.items()):
-            names[f"#a{i}"] = name
-            vals[f":a{i}"] = value
-            adds.append(f"#a{i} :a{i}")
-        parts.append("ADD " + ", ".join(adds))
-    return Expr(" ".join(parts), names, vals)
-
-
-def _apply(kwargs: dict[str, Any], condition: Expr | None, slot: str, table: Table) -> None:
-    if condition is None:
-        return
-    kwargs[slot] = condition.text
-    if condition.names:
-        kwargs["ExpressionAttributeNames"] = condition.names
-    if condition.values:
-        kwargs["ExpressionAttributeValues"] = table._values(condition.values)
+def delete(key: Key, *, condition: Expr | None = None, label: str) -> TransactOp:
+    return TransactOp("delete", label, key=key, condition=condition)
 
 
 def _translate(exc: ClientError | BotoCoreError) -> Exception:

@@ -12,7 +12,9 @@ Table keys are ``PK``/``SK``.  Two global secondary indexes:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from enum import Enum
+from typing import Any
 
 
 class Prefix(str, Enum):
@@ -54,6 +56,11 @@ FAILED_JOBS = "failed_jobs"
 
 def _key(pk: str, sk: str) -> Key:
     return {"PK": pk, "SK": sk}
+
+
+def of(item: Mapping[str, Any]) -> Key:
+    """The key of an item read back (to write it again, or delete it)."""
+    return _key(str(item["PK"]), str(item["SK"]))
 
 
 def store_pk(store_id: str) -> str:
@@ -303,3 +310,40 @@ def data_request_prefix() -> str:
 def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:
     """Attributes that list an item in a store's collection, ordered by ``sort``."""
     return {"gsi1pk": f"{store_pk(store_id)}#{collection}", "gsi1sk": sort}
+
+
+# --- reading sort keys back: what an item of a partition is ----------------------------------
+def sort_key(item: Mapping[str, Any]) -> str:
+    return str(item.get("SK", ""))
+
+
+def is_job(item: Mapping[str, Any]) -> bool:
+    return sort_key(item).startswith(job_sk(""))
+
+
+def is_late_followup(item: Mapping[str, Any]) -> bool:
+    return sort_key(item).startswith(late_followup_sk(""))
+
+
+def is_order_link(item: Mapping[str, Any]) -> bool:
+    """A customer's link to one of its orders (:func:`customer_order`)."""
+    return sort_key(item).startswith(customer_order_sk(""))
+
+
+def is_response(item: Mapping[str, Any]) -> bool:
+    return sort_key(item).startswith(response_sk(""))
+
+
+def is_sent_message(item: Mapping[str, Any]) -> bool:
+    return sort_key(item).startswith(sent_message_prefix())
+
+
+def is_data_request(item: Mapping[str, Any]) -> bool:
+    return sort_key(item).startswith(data_request_prefix())
+
+
+def sent_message_parts(item: Mapping[str, Any]) -> tuple[str, str]:
+    """When a sent record's message went and its kind, as its SK states them (older records
+    carry no ``sent_at`` or ``kind`` attribute); empty when the SK lacks them."""
+    _, sent_at, kind = [*sort_key(item).split("#", 2), "", ""][:3]
+    return sent_at, kind

@@ -25,6 +25,7 @@ from chalicelib.platform import outbound
 from chalicelib.platform.config import settings
 from chalicelib.platform.process import PROCESS
 from chalicelib.storage import db, items, keys
+from chalicelib.storage.expression import Update
 from chalicelib.storage.items import StoreItem, as_store
 
 Validator = Callable[[Any, str], Any]
@@ -281,7 +282,7 @@ def update_store(
     try:
         item = table.update(
             keys.store(store_id),
-            db.set_expr({**sets, "updated_at": iso(now)}, remove=removes),
+            Update().set({**sets, "updated_at": iso(now)}).remove(*removes),
             condition=db.Expr("attribute_exists(PK)"),
         )
     except db.ConditionFailed:

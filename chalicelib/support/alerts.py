@@ -22,6 +22,7 @@ from chalicelib.storage.items import CaseItem, StoreItem, line_labels
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
+from chalicelib.storage.expression import Update
 
 SLACK_TIMEOUT_SECONDS = 3
 CHANNELS = ("sns", "slack")
@@ -170,7 +171,7 @@ def route_alerts(table: db.Table, sns: SNSClient, store: StoreItem) -> dict[str,
             continue
         now_subscribed[endpoint] = str(answer["SubscriptionArn"])
     if now_subscribed != had:
-        table.update(keys.store(store_id), db.set_expr({"alert_subscriptions": now_subscribed}), return_values="NONE")
+        table.update(keys.store(store_id), Update().set({"alert_subscriptions": now_subscribed}), return_values="NONE")
     return now_subscribed
 
 

@@ -20,6 +20,7 @@ from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.platform import signing
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update, stated
 from chalicelib.storage.items import (
     CaseItem,
     CustomerItem,
@@ -76,7 +77,7 @@ def sent_history(table: db.Table, store_id: str, customer_id: str, limit: int = 
     items, _ = table.query(cond, forward=False, limit=limit)
     out = []
     for item in reversed(items):
-        _, sent_at, kind = (str(item["SK"]).split("#", 2) + ["", ""])[:3]
+        sent_at, kind = keys.sent_message_parts(item)
         out.append(
             {
                 "kind": item.get("kind") or kind,
@@ -277,9 +278,10 @@ def record_answer(
             raise NotFound("no such case")
         stored: Mapping[str, Any] = current  # ``field`` names one of the case's answer lists
         history = (list(stored.get(field) or []) + [entry])[-MAX_HISTORY:]
-        expr = db.set_expr(
-            {"updated_at": iso(now), field: history, "version": int(current.get("version") or 0) + 1},
-            add={f"{field}_count": 1},
+        expr = (
+            Update()
+            .set({"updated_at": iso(now), field: history, "version": int(current.get("version") or 0) + 1})
+            .add({f"{field}_count": 1})
         )
         guard = (
             "attribute_exists(PK) AND #v = :v"
@@ -370,7 +372,7 @@ def erase(table: db.Table, store_id: str, customer_id: str, order_ids: Sequence[
     deleted = 0
     for order_id in order_ids:
         for item in list(table.partition(keys.case_pk(store_id, case_id_for(customer_id, order_id)), consistent=True)):
-            table.delete({"PK": item["PK"], "SK": item["SK"]})
+            table.delete(keys.of(item))
             deleted += 1
     return deleted
 
@@ -453,14 +455,13 @@ def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: dat
         raise Conflict(
             _REFUSALS.get((change.action, str(current["status"])), f"cannot {change.action} a {current['status']} case")
         )
-    expr = db.set_expr({k: v for k, v in values.items() if v is not None})
-    expr.text += ", #ev = list_append(#ev, :event), #ver = #ver + :one"
-    expr.names.update({"#ev": "events", "#ver": "version"})
-    expr.values.update({":event": [event], ":one": 1})
-    removed = [k for k, v in values.items() if v is None]
-    if removed:
-        expr.text += " REMOVE " + ", ".join(f"#rm{i}" for i in range(len(removed)))
-        expr.names.update({f"#rm{i}": name for i, name in enumerate(removed)})
+    expr = (
+        Update()
+        .set(stated(values))
+        .append("events", [event])
+        .increment("version")
+        .remove(*(k for k, v in values.items() if v is None))
+    )
     placeholders = {f":ok{i}": status for i, status in enumerate(allowed)}
     condition = db.Expr(f"#cst IN ({', '.join(placeholders)})", names={"#cst": "status"}, values=placeholders)
     try:

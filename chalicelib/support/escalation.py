@@ -25,6 +25,7 @@ from chalicelib.platform.config import settings
 from chalicelib.platform.observability import MetricUnit, count, logger, metrics
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, items, keys
+from chalicelib.storage.expression import Update
 from chalicelib.storage.items import CaseItem, JobItem, ResponseItem, StoreItem, as_case, as_customer, as_order
 from chalicelib.stores.registry import with_defaults
 from chalicelib.support import cases, sentiment
@@ -244,8 +245,8 @@ def run_job(
         return "not_needed: already run"
     result = _run(table, clients, store, job, now, opener)
     table.update(
-        {"PK": str(job["PK"]), "SK": str(job["SK"])},
-        db.set_expr(
+        keys.of(job),
+        Update().set(
             {
                 "status": JobStatus.SENT.value if not result.startswith("not_needed") else JobStatus.SKIPPED.value,
                 "reason": result,
@@ -261,10 +262,10 @@ def _claim(table: db.Table, job: JobItem, now: datetime) -> bool:
     the same job (a lease that ran out, a duplicate message) finds it taken."""
     try:
         table.update(
-            {"PK": str(job["PK"]), "SK": str(job["SK"])},
-            db.set_expr(
-                {"status": JobStatus.CLAIMED.value, "escalation_started_at": iso(now)}, remove=["due_pk", "due_at"]
-            ),
+            keys.of(job),
+            Update()
+            .set({"status": JobStatus.CLAIMED.value, "escalation_started_at": iso(now)})
+            .remove("due_pk", "due_at"),
             condition=db.Expr(
                 "#st IN (:pending, :claimed) AND attribute_not_exists(escalation_started_at)",
                 names={"#st": "status"},
@@ -321,12 +322,8 @@ def _run(
     raise ValueError(f"escalation does not run {job['kind']} jobs")
 
 
-def _append_event(event: Mapping[str, Any], now: datetime) -> db.Expr:
-    expr = db.set_expr({"updated_at": iso(now)})
-    expr.text += ", #ev = list_append(if_not_exists(#ev, :none), :event)"
-    expr.names["#ev"] = "events"
-    expr.values.update({":none": [], ":event": [dict(event)]})
-    return expr
+def _append_event(event: Mapping[str, Any], now: datetime) -> Update:
+    return Update().set({"updated_at": iso(now)}).append("events", [dict(event)], start_empty=True)
 
 
 def notify_second_contact(clients: Clients, store: StoreItem, case: CaseItem) -> list[str]:

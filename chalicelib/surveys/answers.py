@@ -16,6 +16,7 @@ from chalicelib.platform import signing
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.storage.items import Comment, OrderItem, ResponseItem, SurveyItem, as_order, as_response, line_items
 from chalicelib.surveys.tokens import scale
 
@@ -189,24 +190,24 @@ def record_answer(
         else:
             guard = db.Expr("attribute_not_exists(PK)")
         ops = [
-            db.put(response, condition=guard),
+            db.put(response, condition=guard, label="response"),
             db.update(
                 keys.survey(survey["token"]),
-                db.set_expr({"answered_at": iso(now), "score": score}, add={"answers": 1}),
+                Update().set({"answered_at": iso(now), "score": score}).add({"answers": 1}),
                 condition=db.Expr("attribute_exists(PK)"),
+                label="survey",
             ),
             *stats.response_ops(store_id, _counted(response), _counted(previous) if previous else None),
         ]
-        ops.extend(jobs.cancel({"PK": job["PK"], "SK": job["SK"]}, "answered", now) for job in reminders)
+        ops.extend(jobs.cancel(keys.of(job), "answered", now) for job in reminders)
         if comment:
-            ops.append(db.put(comment_pointer(as_response(response), now)))
+            ops.append(db.put(comment_pointer(as_response(response), now), label="comment listing"))
         try:
             table.transact(ops)
         except db.TransactionConflict as conflict:
             if attempts == 4:
                 raise
-            failed = {i for i, reason in enumerate(conflict.reasons) if reason == "ConditionalCheckFailed"}
-            if 1 in failed:
+            if "survey" in conflict.failed:
                 raise NotFound("this survey is no longer open") from None
             continue  # a reminder was sent meanwhile or another answer landed: read again
         return as_response(response)

@@ -16,6 +16,7 @@ from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
 from chalicelib.rendering.templating import HTML_HEADERS
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from chalicelib.storage.items import ResponseItem, StoreItem, SurveyItem
 from chalicelib.stores import registry
 from chalicelib.support import escalation
@@ -220,7 +221,7 @@ def _over_limit(table: db.Table, token: str, now: datetime) -> int | None:
     try:
         table.update(
             keys.rate_window("survey_answer", token, hour.strftime("%Y%m%d%H")),
-            db.set_expr({"expires_at": epoch(hour + timedelta(hours=2))}, add={"answers": 1}),
+            Update().set({"expires_at": epoch(hour + timedelta(hours=2))}).add({"answers": 1}),
             condition=db.Expr(
                 "attribute_not_exists(#n) OR #n < :most", names={"#n": "answers"}, values={":most": ANSWERS_PER_HOUR}
             ),

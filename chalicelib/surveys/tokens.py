@@ -134,9 +134,9 @@ def issue_survey(
         language=language or str(store.get("language") or "en"),
         now=now,
     )
-    ops = [db.create(item)]
+    ops = [db.create(item, label="survey")]
     if channel == "sms":
-        ops.append(db.put(phone_survey_item(item, now)))
+        ops.append(db.put(phone_survey_item(item, now), label="phone survey"))
     try:
         table.transact(ops)
     except db.TransactionConflict:

@@ -12,6 +12,7 @@ import pytest
 
 import devstack
 from chalicelib.storage import keys
+from chalicelib.storage.expression import Update
 from tests.conftest import auth
 from tests.support.orders import DANA, customer, post_order
 from tests.support.world import at, subjects_to
@@ -136,7 +137,7 @@ def test_an_answered_survey_gets_no_reminder(app: Any, client: Any, store: dict[
     reminder = db.table().get(keys.job(keys.order_pk(store["store_id"], "4001"), "survey_reminder"), consistent=True)
     assert reminder is not None and reminder["status"] == "pending"
     # WHEN the customer answers (the survey item records it)
-    db.table().update(keys.survey(reminder["data"]["token"]), db.set_expr({"answered_at": "2027-03-10T10:00:00Z"}))
+    db.table().update(keys.survey(reminder["data"]["token"]), Update().set({"answered_at": "2027-03-10T10:00:00Z"}))
     # THEN the reminder is not sent
     devstack.deliver(app, at("2027-03-12T09:00:00Z"))
     assert "A quick reminder: how did we do?" not in subjects_to("ana@example.com")

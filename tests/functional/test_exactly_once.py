@@ -18,6 +18,7 @@ from chalicelib.platform import aws
 from chalicelib.platform.process import PROCESS
 from chalicelib.schedule import dispatch
 from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
 from tests.conftest import auth
 from tests.fixtures import body_of, standard_headers
 from tests.support.faults import Rule, Script
@@ -224,7 +225,7 @@ def test_a_sender_that_cannot_be_encoded_fails_the_job_with_its_reason(
     app: Any, client: Any, store: dict[str, Any]
 ) -> None:
     # GIVEN a store whose saved sender has a non-ASCII local part (saved before senders were checked)
-    db.table().update(keys.store(store["store_id"]), db.set_expr({"sender_email": "hellö@example.com"}))
+    db.table().update(keys.store(store["store_id"]), Update().set({"sender_email": "hellö@example.com"}))
 
     PROCESS.reset()
     assert post_order(client, store, "1").status_code == 200

@@ -3,6 +3,7 @@ writes stay blind (no reads, no conditions) so intake remains one request."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,8 @@ def planned(ops: list[Any]) -> dict[str, dict[str, Any]]:
             out[op.item["SK"]] = dict(op.item)
         else:
             names, values = op.update.names, op.update.values
-            out[op.key["SK"]] = {names[f"#k{i}"]: values[f":v{i}"] for i in range(len(names))}
+            first_wins = re.findall(r"(#\w+) = if_not_exists\(\1, (:\w+)\)", op.update.text)
+            out[op.key["SK"]] = {names[name]: values[value] for name, value in first_wins}
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -86,7 +87,8 @@ def _ops(ops: list) -> dict[str, dict[str, int]]:
     for op in ops:
         values = op.update.values
         names = op.update.names
-        adds = {names[f"#a{i}"]: values[f":a{i}"] for i in range(len(values)) if f":a{i}" in values}
+        added = op.update.text.partition(" ADD ")[2]
+        adds = {names[name]: values[value] for name, value in re.findall(r"(#\w+) (:\w+)", added)}
         out[op.key["SK"]] = adds
     return out
 
