@@ -5,31 +5,56 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Chalice, Rate, Response
 
 from chalicelib.core import validate
 from chalicelib.core.clock import event_time, wall_clock
 from chalicelib.core.validate import bearer
-from chalicelib.customers import exports, privacy, profiles
+from chalicelib.customers import privacy, profiles
 from chalicelib.intake import service as intake
-from chalicelib.messaging import delivery, feedback, onboarding, sms_inbound, unsubscribe
-from chalicelib.platform import aws, resources
+from chalicelib.platform import aws, lazy, resources
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import event_middleware, http_middleware, logger
-from chalicelib.reports import dashboard as dashboards
-from chalicelib.reports import schedule as schedule_listing
-from chalicelib.reports import stats
-from chalicelib.schedule import dispatch as dispatching
 from chalicelib.storage import db
 from chalicelib.storage.items import StoreItem
-from chalicelib.stores import overrides, products, registry
-from chalicelib.support import cases, escalation, sessions
-from chalicelib.support import inbox as support_inbox
-from chalicelib.surveys import pages
-from chalicelib.web import http, openapi
+from chalicelib.stores import registry
+from chalicelib.support import cases
+from chalicelib.web import http
 from chalicelib.web.auth import require_operator
+
+# Off the webhook path: loaded at first use (see chalicelib/platform/lazy.py).
+if TYPE_CHECKING:
+    from chalicelib.customers import exports
+    from chalicelib.messaging import delivery, feedback, onboarding, sms_inbound, unsubscribe
+    from chalicelib.reports import dashboard as dashboards
+    from chalicelib.reports import schedule as schedule_listing
+    from chalicelib.reports import stats
+    from chalicelib.schedule import dispatch as dispatching
+    from chalicelib.stores import overrides, products
+    from chalicelib.support import escalation, sessions
+    from chalicelib.support import inbox as support_inbox
+    from chalicelib.surveys import pages
+    from chalicelib.web import openapi
+else:
+    exports = lazy.module("chalicelib.customers.exports")
+    delivery = lazy.module("chalicelib.messaging.delivery")
+    feedback = lazy.module("chalicelib.messaging.feedback")
+    onboarding = lazy.module("chalicelib.messaging.onboarding")
+    sms_inbound = lazy.module("chalicelib.messaging.sms_inbound")
+    unsubscribe = lazy.module("chalicelib.messaging.unsubscribe")
+    dashboards = lazy.module("chalicelib.reports.dashboard")
+    schedule_listing = lazy.module("chalicelib.reports.schedule")
+    stats = lazy.module("chalicelib.reports.stats")
+    dispatching = lazy.module("chalicelib.schedule.dispatch")
+    overrides = lazy.module("chalicelib.stores.overrides")
+    products = lazy.module("chalicelib.stores.products")
+    escalation = lazy.module("chalicelib.support.escalation")
+    sessions = lazy.module("chalicelib.support.sessions")
+    support_inbox = lazy.module("chalicelib.support.inbox")
+    pages = lazy.module("chalicelib.surveys.pages")
+    openapi = lazy.module("chalicelib.web.openapi")
 
 app = Chalice(app_name="aftercare", configure_logs=False)
 app.register_middleware(http_middleware(http.reshape_chalice_error), "http")

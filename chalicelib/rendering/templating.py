@@ -29,8 +29,6 @@ from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 from chalicelib.core.validate import one_line
 from chalicelib.platform.observability import count, logger
 from chalicelib.platform.process import PROCESS
-from chalicelib.rendering import sandbox
-from chalicelib.rendering.sandbox import BudgetedSandbox
 from chalicelib.storage.items import StoreItem
 
 if TYPE_CHECKING:
@@ -38,16 +36,6 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LOCALE = TEMPLATES / "locale"
-
-# The headers every page is served with; the survey page hashes its one script into the CSP.
-HTML_HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",  # no token in a Referer to other sites; our own forms keep their Origin
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-}
 
 
 def _environments() -> dict[tuple[str, bool, bool], jinja2.Environment]:
@@ -205,6 +193,8 @@ def environment(language: str, *, sandboxed: bool = False, html: bool = True) ->
     if key not in _environments():
         import jinja2  # lazy: heavy at import (make bench, import time)
 
+        from chalicelib.rendering.sandbox import BudgetedSandbox  # lazy: it loads jinja2's sandbox
+
         cls = BudgetedSandbox if sandboxed else jinja2.Environment
         env = cls(
             loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -268,7 +258,7 @@ def render(
     if source is not None:
         try:
             return _render_override(name, language, source, values).strip()
-        except OVERRIDE_ERRORS as exc:
+        except _override_errors() as exc:
             logger.warning(
                 "store template failed; using the built-in one", extra={"template": name, "error": type(exc).__name__}
             )
@@ -284,10 +274,13 @@ def _render_override(name: str, language: str, source: str, values: Mapping[str,
         template = env.from_string(source)
     except (RecursionError, MemoryError) as exc:
         raise TemplateBudgetExceeded("the template nests too deeply") from exc
+    from chalicelib.rendering import sandbox  # lazy: it loads jinja2's sandbox
+
     return sandbox.render(template, values)
 
 
 def _override_errors() -> tuple[type[BaseException], ...]:
+    """What a store template may raise while rendering (built at first use: it names Jinja's error)."""
     import jinja2  # lazy: heavy at import (make bench, import time)
 
     # SyntaxError: Python refuses generated code nested too deeply (20 blocks, 200 brackets).
@@ -301,9 +294,6 @@ def _override_errors() -> tuple[type[BaseException], ...]:
         RuntimeError,
         SyntaxError,
     )
-
-
-OVERRIDE_ERRORS = _override_errors()
 
 
 def exists(name: str) -> bool:
@@ -323,6 +313,8 @@ def validate_override(
     budget; else where and why not."""
     import jinja2  # lazy: heavy at import (make bench, import time)
 
+    from chalicelib.rendering import sandbox  # lazy: it loads jinja2's sandbox
+
     env = environment(language, sandboxed=True, html=_is_html(name))
     try:
         template = env.from_string(source)
@@ -335,7 +327,7 @@ def validate_override(
     except TemplateBudgetExceeded as exc:
         line, _, message = exc.message.partition(": ") if exc.message.startswith("line ") else ("", "", exc.message)
         return TemplateProblem(int(line.split()[1]) if line else None, message)
-    except OVERRIDE_ERRORS as exc:
+    except _override_errors() as exc:
         message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else _plain_error(exc)
         return TemplateProblem(sandbox.template_line(template, exc), str(message))
     return None

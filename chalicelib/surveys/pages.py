@@ -14,7 +14,7 @@ from chalicelib.core.models import LANGUAGES, Page
 from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
-from chalicelib.rendering.templating import HTML_HEADERS
+from chalicelib.rendering.headers import HTML_HEADERS
 from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update
 from chalicelib.storage.items import ResponseItem, StoreItem, SurveyItem

@@ -16,7 +16,7 @@ from chalice.app import Response
 from chalicelib.core.errors import AftercareError, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.core.models import Page, Redirect
 from chalicelib.core.validate import parse_json
-from chalicelib.rendering.templating import HTML_HEADERS
+from chalicelib.rendering.headers import HTML_HEADERS
 from chalicelib.storage import items
 
 MAX_BODY_BYTES = 1_000_000
