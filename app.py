@@ -14,6 +14,7 @@ from chalicelib.core.clock import event_time, wall_clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.core.validate import region_of_zone
 from chalicelib.customers import exports, privacy, profiles
+from chalicelib.endpoints import manage as endpoints
 from chalicelib.intake import service as intake
 from chalicelib.messaging import delivery, feedback, sms_inbound, transports, unsubscribe
 from chalicelib.platform import aws, resources
@@ -255,6 +256,66 @@ def list_jobs(store_id: str) -> Any:
     if status != "failed":
         return http.error_response(400, "invalid_input", "give order_id or customer, or status=failed", "status")
     return http.json_response({"jobs": jobs.failed_jobs(db.table(), store_id)})
+
+
+# --- outbound webhooks ------------------------------------------------------------------
+@route("/stores/{store_id}/endpoints", methods=["POST"], content_types=JSON)
+def create_endpoint(store_id: str) -> Any:
+    """Register an outbound webhook endpoint; its signing secret is shown only in this answer."""
+
+    _store_for_request(store_id)
+    created = endpoints.create(
+        db.table(), store_id, http.json_body(_request()), wall_clock(), allow_local=settings().allow_local_webhooks
+    )
+    body = {**endpoints.public_view(created.endpoint, wall_clock()), "secret": created.secret}
+    location = f"/stores/{store_id}/endpoints/{created.endpoint['endpoint_id']}"
+    return http.json_response(body, 201, {"Location": location})
+
+
+@route("/stores/{store_id}/endpoints", methods=["GET"])
+def list_endpoints(store_id: str) -> Any:
+    """The store's endpoints, each with its state and latest deliveries (never the secret)."""
+
+    _store_for_request(store_id)
+    return http.json_response({"endpoints": endpoints.listing(db.table(), store_id, wall_clock())})
+
+
+@route("/stores/{store_id}/endpoints/{endpoint_id}", methods=["DELETE"])
+def delete_endpoint(store_id: str, endpoint_id: str) -> Any:
+    """Remove an endpoint and its deliveries; nothing more is sent to it."""
+
+    _store_for_request(store_id)
+    endpoints.delete(db.table(), store_id, endpoint_id)
+    return http.json_response({"deleted": True})
+
+
+@route("/stores/{store_id}/endpoints/{endpoint_id}/rotate", methods=["POST"], content_types=JSON)
+def rotate_endpoint_secret(store_id: str, endpoint_id: str) -> Any:
+    """A new signing secret; the previous one keeps verifying for 24 hours."""
+
+    _store_for_request(store_id)
+    endpoints.no_options(http.raw_body(_request()))
+    return http.json_response(endpoints.rotate(db.table(), store_id, endpoint_id, wall_clock()))
+
+
+@route("/stores/{store_id}/endpoints/{endpoint_id}/enable", methods=["POST"], content_types=JSON)
+def enable_endpoint(store_id: str, endpoint_id: str) -> Any:
+    """Deliver to a disabled endpoint again (from the next event on)."""
+
+    _store_for_request(store_id)
+    endpoints.no_options(http.raw_body(_request()))
+    return http.json_response(endpoints.enable(db.table(), store_id, endpoint_id, wall_clock()))
+
+
+@route("/stores/{store_id}/endpoints/{endpoint_id}/deliveries", methods=["GET"])
+def endpoint_deliveries(store_id: str, endpoint_id: str) -> Any:
+    """An endpoint's deliveries, newest first, each with every attempt."""
+
+    _store_for_request(store_id)
+    query = _request().query_params or {}
+    limit = http.int_param(query, "limit", default=50, low=1, high=100)
+    rows, cursor = endpoints.deliveries_page(db.table(), store_id, endpoint_id, limit=limit, after=query.get("after"))
+    return http.json_response({"deliveries": rows, "next": cursor})
 
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------

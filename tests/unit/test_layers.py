@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FLOWS = ("intake", "messaging", "surveys", "support", "customers", "reports")
+FLOWS = ("intake", "messaging", "surveys", "support", "customers", "reports", "endpoints")
 LAYERS: list[tuple[str, ...]] = [
     ("core",),
     ("platform",),
