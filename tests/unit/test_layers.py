@@ -3,8 +3,9 @@
 core → platform → rendering → storage → stores → schedule → the flows → web → app.py
 
 A package may import its own modules and any package to its left, never one to its right.
-The flows (intake, messaging, surveys, support, customers, reports) call one another: a send
-issues a survey link, an answer asks support to escalate, an erasure reaches the cases."""
+The flows (intake, messaging, surveys, support, customers, reports, endpoints) call one another:
+a send issues a survey link, an answer asks support to escalate, an erasure reaches the cases, a
+case change emits its webhook event."""
 
 from __future__ import annotations
 
