@@ -13,6 +13,7 @@ from chalicelib.core import validate
 from chalicelib.core.clock import event_time, wall_clock
 from chalicelib.core.validate import bearer
 from chalicelib.customers import privacy, profiles
+from chalicelib.endpoints import manage as endpoints
 from chalicelib.intake import service as intake
 from chalicelib.platform import aws, lazy, resources
 from chalicelib.platform.config import settings
@@ -234,6 +235,62 @@ def list_jobs(store_id: str) -> Response:
 
     store = _store_for_request(store_id)
     return http.json_response(schedule_listing.jobs_listing(db.table(), store, _request().query_params))
+
+
+# --- outbound webhooks ------------------------------------------------------------------
+@route("/stores/{store_id}/endpoints", methods=["POST"], content_types=JSON)
+def create_endpoint(store_id: str) -> Any:
+    """Register an outbound webhook endpoint; its signing secret is shown only in this answer."""
+
+    _store_for_request(store_id)
+    body, location = endpoints.register(
+        db.table(), store_id, http.json_body(_request()), wall_clock(), allow_local=settings().allow_local_webhooks
+    )
+    return http.json_response(body, 201, {"Location": location})
+
+
+@route("/stores/{store_id}/endpoints", methods=["GET"])
+def list_endpoints(store_id: str) -> Any:
+    """The store's endpoints, each with its state and latest deliveries (never the secret)."""
+
+    _store_for_request(store_id)
+    return http.json_response({"endpoints": endpoints.listing(db.table(), store_id, wall_clock())})
+
+
+@route("/stores/{store_id}/endpoints/{endpoint_id}", methods=["DELETE"])
+def delete_endpoint(store_id: str, endpoint_id: str) -> Any:
+    """Remove an endpoint and its deliveries; nothing more is sent to it."""
+
+    _store_for_request(store_id)
+    endpoints.delete(db.table(), store_id, endpoint_id)
+    return http.json_response({"deleted": True})
+
+
+@route("/stores/{store_id}/endpoints/{endpoint_id}/rotate", methods=["POST"], content_types=JSON)
+def rotate_endpoint_secret(store_id: str, endpoint_id: str) -> Any:
+    """A new signing secret; the previous one keeps verifying for 24 hours."""
+
+    _store_for_request(store_id)
+    endpoints.no_options(http.raw_body(_request()))
+    return http.json_response(endpoints.rotate(db.table(), store_id, endpoint_id, wall_clock()))
+
+
+@route("/stores/{store_id}/endpoints/{endpoint_id}/enable", methods=["POST"], content_types=JSON)
+def enable_endpoint(store_id: str, endpoint_id: str) -> Any:
+    """Deliver to a disabled endpoint again (from the next event on)."""
+
+    _store_for_request(store_id)
+    endpoints.no_options(http.raw_body(_request()))
+    return http.json_response(endpoints.enable(db.table(), store_id, endpoint_id, wall_clock()))
+
+
+@route("/stores/{store_id}/endpoints/{endpoint_id}/deliveries", methods=["GET"])
+def endpoint_deliveries(store_id: str, endpoint_id: str) -> Any:
+    """An endpoint's deliveries, newest first, each with every attempt."""
+
+    _store_for_request(store_id)
+    listing = endpoints.deliveries_listing(db.table(), store_id, endpoint_id, _request().query_params)
+    return http.json_response(listing)
 
 
 # --- surveys, SMS replies, unsubscribe ---------------------------------------------------

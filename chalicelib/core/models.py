@@ -30,6 +30,7 @@ class JobKind(str, Enum):
     CASE_REALERT = "case_realert"
     ALERT_RETRY = "alert_retry"
     MADE_IT_RIGHT = "made_it_right"
+    WEBHOOK_DELIVERY = "webhook_delivery"  # one signed event to one of a store's endpoints
 
 
 class JobStatus(str, Enum):

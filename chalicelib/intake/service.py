@@ -32,6 +32,7 @@ from chalicelib.core.clock import epoch, iso
 from chalicelib.core.errors import AftercareError, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, Unavailable
 from chalicelib.core.models import OrderEvent, OrderStatus
 from chalicelib.customers import privacy, profiles
+from chalicelib.endpoints import events
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake import normalize as n
 from chalicelib.platform import aws
@@ -258,8 +259,14 @@ def build(
         ordered_at=event.ordered_at or event.occurred_at,
         new_order=first_sight,
     )
-    ops += followups.plan_order_event(event, store, now, shards=shards).ops
+    plan = followups.plan_order_event(event, store, now, shards=shards)
+    ops += plan.ops
     ops += cancels
+    if plan.late:
+        skipped = [{"follow_up": name, "due": due} for name, due in sorted(plan.late.items())]
+        ops += events.emit(
+            store, events.ORDER_SKIPPED, skipped_event(event, followups.LATE, skipped), now, shards=shards
+        )
     unique: dict[tuple[str, str], db.TransactOp] = {}
     for op in ops:
         unique.setdefault(_key_of(op), op)
@@ -294,6 +301,7 @@ def ingest(table: db.Table, event: OrderEvent, store: StoreItem, now: datetime) 
                 return Outcome("duplicate", event.order_id)
             if ORDER in conflict.failed:
                 if late_creation:
+                    _announce_refused(table, event, store, now)
                     return Outcome("stale", event.order_id)  # its creation was stored before
                 if first_sight:
                     late_creation = True  # known through a later event: fill in the creation
@@ -303,3 +311,36 @@ def ingest(table: db.Table, event: OrderEvent, store: StoreItem, now: datetime) 
             continue  # a pending job changed under us: read the jobs again
         return Outcome("accepted", event.order_id)
     raise Unavailable("the order changed while it was being written, please retry")
+
+
+def skipped_event(event: OrderEvent, reason: str, skipped: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """What a store's endpoints hear of an order event that planned nothing it asked for."""
+    return {
+        "order_id": event.order_id,
+        "order_name": event.order_name,
+        "source": event.source,
+        "event_id": event.event_id,
+        "event": event.status.value,
+        "occurred_at": iso(event.occurred_at),
+        "reason": reason,
+        "skipped": skipped or None,
+    }
+
+
+def _announce_refused(table: db.Table, event: OrderEvent, store: Mapping[str, Any], now: datetime) -> None:
+    """``order.skipped`` for an event older than what the order already knows.  Its message id
+    follows from the event, so a redelivered stale webhook announces nothing twice."""
+    message_id = events.derived_message_id(event.store_id, event.source, event.event_id, "stale")
+    ops = events.emit(
+        store,
+        events.ORDER_SKIPPED,
+        skipped_event(event, "stale"),
+        now,
+        shards=table.due_shards,
+        message_id=message_id,
+        once=True,
+    )
+    try:
+        table.transact(ops)
+    except db.TransactionConflict:
+        pass  # announced when this event came the first time

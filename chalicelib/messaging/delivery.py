@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.core.clock import epoch, iso, parse_iso
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.models import Channel, JobKind, JobStatus
+from chalicelib.endpoints import deliveries as webhook_deliveries
 from chalicelib.messaging import links, policy, transports
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
@@ -183,6 +184,8 @@ def _process(table: db.Table, clients: Clients, job: JobItem, now: datetime) -> 
     if job["kind"] in ESCALATION_KINDS:
         result = escalation.run_job(table, clients, store, job, now)
         return Outcome("routed", str(result))
+    if job["kind"] == JobKind.WEBHOOK_DELIVERY.value:
+        return Outcome("routed", webhook_deliveries.run_job(table, job, now))
     if followups.is_catalogue_lookup(job):
         return _plan_warranties(table, job, store, now)
 

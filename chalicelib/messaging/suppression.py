@@ -12,12 +12,15 @@ from typing import Any
 
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import InvalidInput
+from chalicelib.endpoints import events
 from chalicelib.storage import db, keys
 from chalicelib.storage.items import SuppressionItem, as_suppression
 
 SCOPES = ("all", "surveys")
 CHANNELS = ("email", "sms")
 SURVEY_KINDS = frozenset({"survey", "survey_reminder"})
+# What the customer chose (a bounce is not a choice): these tell the store's endpoints.
+OPT_OUTS = frozenset({"one_click", "unsubscribe_page", "sms_stop", "complaint"})
 
 
 def _check(channel: str, scope: str | None = None) -> None:
@@ -45,8 +48,20 @@ def suppress(
         "reason": reason,
         "created_at": iso(now),
     }
-    table.put(item)
+    changed = existing is None or existing.get("scope") != scope
+    announced = (
+        events.emit_for(table, store_id, events.CUSTOMER_UNSUBSCRIBED, _event(item), now)
+        if changed and reason in OPT_OUTS
+        else []
+    )
+    table.transact([db.put(item, label="suppression"), *announced])
     return as_suppression(item)
+
+
+def _event(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: item[name] for name in ("contact", "channel", "scope", "reason")} | {
+        "unsubscribed_at": item["created_at"]
+    }
 
 
 def unsuppress(table: db.Table, store_id: str, contact: str, channel: str) -> None:

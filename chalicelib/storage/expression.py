@@ -77,13 +77,20 @@ def _fresh(placeholder: str, taken: set[str]) -> str:
     return f"{placeholder}_{n}"
 
 
-def _attribute(name: str) -> tuple[str, dict[str, str]]:
-    placeholder = "#" + _UNSAFE.sub("_", name)
-    return placeholder, {placeholder: name}
+# An attribute, or a path into a map attribute: ("endpoint_subscriptions", "ep1") is
+# ``endpoint_subscriptions.ep1``, each part a name placeholder of its own.
+Name = str | tuple[str, ...]
 
 
-def _value(name: str, value: Any, suffix: str = "") -> tuple[str, dict[str, Any]]:
-    placeholder = ":" + _UNSAFE.sub("_", name) + suffix
+def _attribute(name: Name) -> tuple[str, dict[str, str]]:
+    parts = (name,) if isinstance(name, str) else name
+    placeholders = ["#" + _UNSAFE.sub("_", part) for part in parts]
+    return ".".join(placeholders), dict(zip(placeholders, parts, strict=True))
+
+
+def _value(name: Name, value: Any, suffix: str = "") -> tuple[str, dict[str, Any]]:
+    text = name if isinstance(name, str) else "_".join(name)
+    placeholder = ":" + _UNSAFE.sub("_", text) + suffix
     return placeholder, {placeholder: value}
 
 
@@ -97,9 +104,9 @@ class Update:
     :meth:`expression` reports it at once.
     """
 
-    _sets: tuple[tuple[str, Expr], ...] = ()
-    _removes: tuple[tuple[str, Expr], ...] = ()
-    _adds: tuple[tuple[str, Expr], ...] = ()
+    _sets: tuple[tuple[Name, Expr], ...] = ()
+    _removes: tuple[tuple[Name, Expr], ...] = ()
+    _adds: tuple[tuple[Name, Expr], ...] = ()
 
     def set(self, values: Mapping[str, Any]) -> Update:
         """``SET a = :a`` for each value."""
@@ -109,6 +116,12 @@ class Update:
             v, vals = _value(name, value)
             parts.append((name, Expr(f"{n} = {v}", names, vals)))
         return self._with(sets=parts)
+
+    def set_in(self, attribute: str, key: str, value: Any) -> Update:
+        """``SET a.k = :a_k``: one entry of a map attribute, which must exist already."""
+        n, names = _attribute((attribute, key))
+        v, vals = _value((attribute, key), value)
+        return self._with(sets=[((attribute, key), Expr(f"{n} = {v}", names, vals))])
 
     def set_if_absent(self, values: Mapping[str, Any]) -> Update:
         """``SET a = if_not_exists(a, :a)``: the first write to state it wins, and no condition
@@ -139,7 +152,7 @@ class Update:
         v, vals = _value(name, amount)
         return self._with(sets=[(name, Expr(f"{n} = {n} + {v}", names, vals))])
 
-    def remove(self, *attributes: str) -> Update:
+    def remove(self, *attributes: Name) -> Update:
         """``REMOVE a``."""
         parts = []
         for name in attributes:
@@ -159,16 +172,16 @@ class Update:
     def _with(
         self,
         *,
-        sets: Sequence[tuple[str, Expr]] = (),
-        removes: Sequence[tuple[str, Expr]] = (),
-        adds: Sequence[tuple[str, Expr]] = (),
+        sets: Sequence[tuple[Name, Expr]] = (),
+        removes: Sequence[tuple[Name, Expr]] = (),
+        adds: Sequence[tuple[Name, Expr]] = (),
     ) -> Update:
         return Update(self._sets + tuple(sets), self._removes + tuple(removes), self._adds + tuple(adds))
 
     def expression(self) -> Expr:
         """The ``SET … REMOVE … ADD …`` text with its placeholders."""
         targeted = [name for name, _ in (*self._sets, *self._removes, *self._adds)]
-        twice = sorted({name for name in targeted if targeted.count(name) > 1})
+        twice = sorted({str(name) for name in targeted if targeted.count(name) > 1})
         if twice:
             raise ValueError(f"an update names an attribute twice: {', '.join(twice)}")
         if not targeted:

@@ -42,6 +42,7 @@ class Prefix(str, Enum):
     RATE = "RATE"
     COMMENT = "COMMENT"
     PRIVACY = "PRIVACY"
+    ENDPOINT = "ENDPOINT"
 
 
 Key = dict[str, str]
@@ -52,6 +53,7 @@ GSI1 = "gsi1"
 # gsi1 collections (the part of ``gsi1pk`` after the store)
 CASES = "CASES"
 FAILED_JOBS = "failed_jobs"
+DELIVERIES = "DELIVERIES"
 
 
 def _key(pk: str, sk: str) -> Key:
@@ -305,6 +307,29 @@ def data_request(owner_pk: str, request_id: str) -> Key:
 
 def data_request_prefix() -> str:
     return f"{Prefix.PRIVACY.value}#DATA_REQUEST#"
+
+
+def endpoints_pk(store_id: str) -> str:
+    """The partition holding every outbound webhook endpoint of a store."""
+    return f"{store_pk(store_id)}#{Prefix.ENDPOINT.value}S"
+
+
+def endpoint(store_id: str, endpoint_id: str) -> Key:
+    return _key(endpoints_pk(store_id), f"{Prefix.ENDPOINT.value}#{endpoint_id}")
+
+
+def endpoint_pk(store_id: str, endpoint_id: str) -> str:
+    """An endpoint's own partition: its delivery jobs (one per event) sit here."""
+    return f"{store_pk(store_id)}#{Prefix.ENDPOINT.value}#{endpoint_id}"
+
+
+def endpoint_delivery_listing_pk(store_id: str, endpoint_id: str) -> str:
+    return gsi1(store_id, f"{DELIVERIES}#{endpoint_id}", "")["gsi1pk"]
+
+
+def endpoint_delivery_listing(store_id: str, endpoint_id: str, created_at: str, message_id: str) -> dict[str, str]:
+    """Lists a delivery among its endpoint's deliveries, by the time its event happened."""
+    return gsi1(store_id, f"{DELIVERIES}#{endpoint_id}", f"{created_at}#{message_id}")
 
 
 def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:

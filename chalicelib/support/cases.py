@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.core import validate
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
+from chalicelib.endpoints import events
 from chalicelib.platform import signing
 from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update, stated
@@ -176,20 +177,24 @@ def open_or_update(
         if existing is None:
             item = new_case(store_id, response, verdict, customer=customer, order=order, history=history, now=now)
             try:
-                table.create(item)
-            except db.ConditionFailed:
+                table.transact([db.create(item, label="case"), *_emit(table, events.CASE_OPENED, item, now)])
+            except db.TransactionConflict:
                 existing = get(table, store_id, str(item["case_id"]), consistent=True)
                 continue
             return Opened(item, True, False)
         updated = _updated(existing, response, verdict, history, now)
+        reopened = existing["status"] == RESOLVED
+        guard = db.Expr("#v = :v", names={"#v": "version"}, values={":v": existing["version"]})
         try:
-            table.put(
-                updated, condition=db.Expr("#v = :v", names={"#v": "version"}, values={":v": existing["version"]})
+            table.transact(
+                [
+                    db.put(updated, condition=guard, label="case"),
+                    *(_emit(table, events.CASE_OPENED, updated, now) if reopened else []),
+                ]
             )
-        except db.ConditionFailed:
+        except db.TransactionConflict:
             existing = get(table, store_id, str(existing["case_id"]), consistent=True)
             continue
-        reopened = existing["status"] == RESOLVED
         escalated = PRIORITY_RANK[str(updated["priority"])] < PRIORITY_RANK[str(existing["priority"])]
         return Opened(updated, reopened, escalated and not reopened)
     raise Conflict("the case changed while it was being updated; please retry")
@@ -464,15 +469,48 @@ def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: dat
     )
     placeholders = {f":ok{i}": status for i, status in enumerate(allowed)}
     condition = db.Expr(f"#cst IN ({', '.join(placeholders)})", names={"#cst": "status"}, values=placeholders)
+    announced = {"acknowledge": events.CASE_ACKNOWLEDGED, "resolve": events.CASE_RESOLVED}.get(change.action)
+    emitted = _emit(table, announced, {**current, **values, "by": change.by}, now) if announced else []
     try:
-        item = table.update(keys.case(store_id, case_id), expr, condition=condition)
-    except db.ConditionFailed:
+        table.transact([db.update(keys.case(store_id, case_id), expr, condition=condition, label="case"), *emitted])
+    except db.TransactionConflict:
         latest = get(table, store_id, case_id, consistent=True) or current
         raise Conflict(
             _REFUSALS.get((change.action, str(latest["status"])), "this case changed meanwhile; reload it")
         ) from None
+    item = get(table, store_id, case_id, consistent=True)
     assert item is not None
     return current, as_case(item)
+
+
+EVENT_FIELDS = (
+    "case_id",
+    "status",
+    "priority",
+    "order_id",
+    "order_name",
+    "customer_id",
+    "survey_type",
+    "score",
+    "category",
+    "comment",
+    "opened_at",
+    "acknowledged_at",
+    "acknowledged_by",
+    "assignee",
+    "resolved_at",
+    "resolved_by",
+    "outcome",
+    "note",
+)
+
+
+def _emit(table: db.Table, event_type: str, case: Mapping[str, Any], now: datetime) -> list[db.TransactOp]:
+    """The delivery jobs of a case event, written with the case's own change."""
+    data = {name: case.get(name) for name in EVENT_FIELDS}
+    if event_type == events.CASE_OPENED:
+        data["reopened"] = case.get("created_at") != case.get("opened_at")
+    return events.emit_for(table, str(case["store_id"]), event_type, data, now)
 
 
 def elapsed_seconds(start: str | None, end: datetime) -> float | None:

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.core.clock import epoch, iso, parse_iso
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.models import JobKind, JobStatus
+from chalicelib.endpoints import events
 from chalicelib.platform import signing
 from chalicelib.reports import stats
 from chalicelib.schedule import jobs
@@ -202,6 +203,8 @@ def record_answer(
         ops.extend(jobs.cancel(keys.of(job), "answered", now) for job in reminders)
         if comment:
             ops.append(db.put(comment_pointer(as_response(response), now), label="comment listing"))
+        event = events.RESPONSE_UPDATED if previous else events.RESPONSE_CREATED
+        ops.extend(events.emit_for(table, store_id, event, response_event(response), now))
         try:
             table.transact(ops)
         except db.TransactionConflict as conflict:
@@ -211,6 +214,20 @@ def record_answer(
                 raise NotFound("this survey is no longer open") from None
             continue  # a reminder was sent meanwhile or another answer landed: read again
         return as_response(response)
+
+
+def response_event(response: Mapping[str, Any]) -> dict[str, Any]:
+    """What a store's endpoints hear of an answer (``response.created`` / ``response.updated``)."""
+    fields = ("order_id", "order_name", "customer_id", "survey_type", "score", "category", "comment")
+    return {
+        **{name: response.get(name) for name in fields},
+        "survey_kind": response.get("kind"),
+        "channel": response.get("channel"),
+        "answered_via": response.get("answered_via"),
+        "answered_at": response.get("answered_at"),
+        "first_answered_at": response.get("first_answered_at"),
+        "version": response.get("version"),
+    }
 
 
 COMMENT_LISTING_DAYS = 100  # longer than the dashboard's longest period

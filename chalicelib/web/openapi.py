@@ -364,6 +364,43 @@ DOCS: dict[tuple[str, str], Doc] = {
             _query("after", {"type": "string", "maxLength": 1024}, "The `next` cursor of the previous page."),
         ),
     ),
+    ("POST", "/stores/{store_id}/endpoints"): Doc(
+        "`url` (https, public), `events` (a list of `response.created`, `response.updated`, `case.opened`,"
+        " `case.acknowledged`, `case.resolved`, `customer.unsubscribed`, `order.skipped`), optional `description`.",
+        {
+            "201": "The endpoint with `endpoint_id` and its Standard Webhooks `secret` (`whsec_...`, shown only this once)."
+        },
+        errors={**STORE_WRITE, "409": (JSON,)},
+    ),
+    ("GET", "/stores/{store_id}/endpoints"): Doc(
+        responses={
+            "200": "`{endpoints: [...]}`: each with `state` (`enabled`/`disabled`), `disabled_reason`, `failing_since` and `recent_deliveries`; never the secret."
+        },
+        errors=STORE_READ,
+    ),
+    ("DELETE", "/stores/{store_id}/endpoints/{endpoint_id}"): Doc(
+        responses={"200": "`{deleted: true}`; its pending deliveries are not sent."}, errors=STORE_READ
+    ),
+    ("POST", "/stores/{store_id}/endpoints/{endpoint_id}/rotate"): Doc(
+        "Nothing (an empty JSON object).",
+        {
+            "200": "`{endpoint_id, secret, previous_secret_valid_until}`: deliveries are signed with both secrets until then."
+        },
+        errors={**STORE_WRITE, "409": (JSON,)},
+    ),
+    ("POST", "/stores/{store_id}/endpoints/{endpoint_id}/enable"): Doc(
+        "Nothing (an empty JSON object).", {"200": "The endpoint, enabled."}, errors=STORE_WRITE
+    ),
+    ("GET", "/stores/{store_id}/endpoints/{endpoint_id}/deliveries"): Doc(
+        responses={
+            "200": "`{deliveries: [{message_id, event_type, status, created_at, next_attempt_at, reason, attempts}], next}`, newest first."
+        },
+        errors=_json_errors("400", "401", "404", "503"),
+        query=(
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Page size (default 50)."),
+            _query("after", {"type": "string", "maxLength": 2000}, "The `next` cursor of the previous page."),
+        ),
+    ),
 }
 
 _PARAMETER = re.compile(r"{([^}]+)}")
@@ -395,6 +432,8 @@ def _path_schema(name: str, path: str) -> dict[str, Any]:
         return {"type": "string", "pattern": "^[0-9A-Za-z]{22}$"}
     if name == "token":
         return {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,900}\\.[A-Za-z0-9_-]{1,100}$"}
+    if name == "endpoint_id":
+        return {"type": "string", "pattern": "^ep[0-9a-z]{16}$"}
     if name == "case_id":
         return {"type": "string", "pattern": "^cs[0-9a-f]{16}$"}
     if name == "name":

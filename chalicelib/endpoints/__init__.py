@@ -1,0 +1,1 @@
+"""Outbound webhooks: a store's endpoints, the events they subscribe to, and signed deliveries."""
