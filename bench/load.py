@@ -52,7 +52,7 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 RETRIES = 3
-retried: list[int] = []
+retried: list[int] = []  # the status of each 5xx answer that was retried
 
 
 def _deliver(api: str, store_id: str, secret: str, n: int) -> tuple[int, float, bytes]:
@@ -63,7 +63,7 @@ def _deliver(api: str, store_id: str, secret: str, n: int) -> tuple[int, float, 
     for _ in range(RETRIES):
         if answer[0] < 500:
             break
-        retried.append(n)
+        retried.append(answer[0])
         time.sleep(0.5)
         answer = _attempt(api, store_id, secret, n)
     return answer[0], first[1], answer[2]
@@ -218,6 +218,7 @@ def main() -> dict[str, Any]:
         "unique": UNIQUE,
         "stored_once": once,
         "retries": first_5xx,
+        "retry_statuses": sorted(set(retried)),
     }
     print(
         f"webhooks sent               {len(deliveries)} ({UNIQUE} orders, {REPEATS} of them twice) from {THREADS} threads in {wall:.1f} s"
@@ -229,7 +230,7 @@ def main() -> dict[str, Any]:
         + ", ".join(f"{v} {k}" for k, v in sorted(outcomes.items()))
     )
     print(
-        f"retries after a 5xx         {first_5xx} (moto's server is not safe for concurrent transactions: it copies a table another thread is changing; the app answers such a storage error with a 500)"
+        f"retries after a 5xx         {first_5xx}, answered {', '.join(f'{code} x{retried.count(code)}' for code in sorted(set(retried))) or 'none'} (moto's server is not safe for concurrent transactions: it copies a table another thread is changing; the app answers that storage error with a 503 and Retry-After)"
     )
     print(f"accepted per second         {figures['accepted_per_s']:.1f}")
     print(
