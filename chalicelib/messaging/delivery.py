@@ -677,7 +677,14 @@ def deliver(
         try:
             if isinstance(message, Email):
                 message_id = transports.send_email(
-                    clients, store, contact, message.subject, message.html, message.text, message.headers
+                    clients,
+                    store,
+                    contact,
+                    message.subject,
+                    message.html,
+                    message.text,
+                    message.headers,
+                    reference=keys.reference(claim.key),
                 )
             else:
                 message_id = transports.send_sms(clients, store, contact, message)
@@ -933,3 +940,38 @@ def _record_sent(
         )
         ops.append(jobs.schedule(reminder))
     table.transact(ops)
+
+
+# --- reconciling from SES ------------------------------------------------------------
+def confirm_email(table: db.Table, ledger_key: keys.Key, message_id: str, now: datetime) -> bool:
+    """SES delivered an email whose answer was lost: the ledger and the job now record it as
+    sent, with SES's message id, and the store's failed listing no longer shows it.  False when
+    there is nothing to confirm (unknown, confirmed already, or never in doubt)."""
+    ledger = table.get(ledger_key, consistent=True)
+    if ledger is None or ledger.get("type") != "send_claim" or ledger.get("stage") != SENT:
+        return False
+    still = {str(k): str(v) for k, v in (ledger.get("unconfirmed") or {}).items()}
+    if still.pop(Channel.EMAIL.value, None) is None:
+        return False
+    email = Channel.EMAIL.value
+    in_doubt = db.Expr("attribute_exists(#unc.#ch)", names={"#unc": "unconfirmed", "#ch": email})
+    settled = Update().set_in("message_ids", email, message_id).set({"confirmed_at": iso(now)})
+    settled = settled.set({"unconfirmed": still}) if still else settled.remove("unconfirmed")
+    ops = [db.update(ledger_key, settled, condition=in_doubt, label="ledger")]
+    job_key = {"PK": str(ledger["PK"]), "SK": str(ledger["job_sk"])}
+    # The job is touched only while it still shows this occurrence (a yearly one may have moved on).
+    same_send = db.Expr("#last = :sent", names={"#last": "last_sent_at"}, values={":sent": ledger.get("sent_at")})
+    job = Update().set_in("message_ids", email, message_id).set({"confirmed_at": iso(now)})
+    if still:
+        job = job.set({"unconfirmed": "; ".join(f"{c}: {why}" for c, why in sorted(still.items()))})
+    else:
+        job = job.remove("unconfirmed", "gsi1pk", "gsi1sk")
+    current = table.get(job_key, consistent=True)
+    if current is not None and current.get("last_sent_at") == ledger.get("sent_at"):
+        ops.append(db.update(job_key, job, condition=same_send, label="job"))
+    try:
+        table.transact(ops)
+    except db.TransactionConflict:
+        return False  # confirmed meanwhile, or the job moved on
+    count("SendConfirmed", kind=str(ledger.get("kind")), channel=email)
+    return True

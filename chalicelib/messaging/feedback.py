@@ -9,14 +9,15 @@ from typing import Any
 
 from chalicelib.core.models import Channel
 from chalicelib.core.validate import as_dict, as_list
-from chalicelib.messaging import suppression, transports
+from chalicelib.messaging import delivery, suppression, transports
 from chalicelib.platform.observability import count
-from chalicelib.storage import db
+from chalicelib.storage import db, keys
 
 
 # --- SES feedback --------------------------------------------------------------------
 def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
-    """Hard bounces and complaints become email suppressions for the store that sent.
+    """Hard bounces and complaints become email suppressions for the store that sent; a
+    delivery confirms an email recorded as sent, unconfirmed (its answer was lost).
 
     The store comes from the ``store_id`` tag (or the ``X-Aftercare-Store`` header) set on
     every email; a notification without it cannot be attributed and is counted, not guessed.
@@ -33,6 +34,8 @@ def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
         if bounce.get("bounceType") != "Permanent":
             return 0
         recipients, reason = as_list(bounce.get("bouncedRecipients")), "bounce"
+    elif kind == "Delivery":
+        return _confirm(table, notification, now)
     elif kind == "Complaint":
         recipients, reason = as_list(as_dict(notification.get("complaint")).get("complainedRecipients")), "complaint"
     else:
@@ -46,6 +49,17 @@ def ses_feedback(table: db.Table, notification: Any, now: datetime) -> int:
         done += 1
     count("EmailSuppressed", value=done, reason=reason)
     return done
+
+
+def _confirm(table: db.Table, notification: Mapping[str, Any], now: datetime) -> int:
+    """1 when SES's delivery event settles an unconfirmed email (found by its ledger tag)."""
+    mail = as_dict(notification.get("mail"))
+    tagged = as_list(as_dict(mail.get("tags")).get(transports.REFERENCE_TAG))
+    ledger_key = keys.from_reference(tagged[0]) if tagged else None
+    message_id = mail.get("messageId")
+    if ledger_key is None or not _storable(message_id, 256):
+        return 0
+    return 1 if delivery.confirm_email(table, ledger_key, str(message_id), now) else 0
 
 
 _PLAUSIBLE_STORE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 STORE_HEADER = "X-Aftercare-Store"
 STORE_TAG = "store_id"
+REFERENCE_TAG = "ledger"  # the send ledger's key (storage.keys.reference): SES delivery events confirm by it
 
 # Codes that say "not now" without taking the request: safe to try again.
 _BUSY = {
@@ -114,8 +115,11 @@ def send_email(
     html: str,
     text: str,
     headers: Mapping[str, str] | None = None,
+    *,
+    reference: str | None = None,
 ) -> str:
-    """Send one email from the store's sender; returns SES's message id."""
+    """Send one email from the store's sender; returns SES's message id.  ``reference`` is
+    carried as a message tag, so SES's delivery event names the message it confirms."""
     all_headers = {**(headers or {}), STORE_HEADER: str(store["store_id"])}
     request: SendEmailRequestTypeDef = {
         "FromEmailAddress": sender(store),
@@ -130,6 +134,8 @@ def send_email(
         },
         "EmailTags": [{"Name": STORE_TAG, "Value": str(store["store_id"])}],
     }
+    if reference:
+        request["EmailTags"] = [*request["EmailTags"], {"Name": REFERENCE_TAG, "Value": reference}]
     configuration_set = settings().ses_configuration_set
     if configuration_set:
         request["ConfigurationSetName"] = configuration_set

@@ -11,7 +11,10 @@ Table keys are ``PK``/``SK``.  Two global secondary indexes:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any
@@ -372,3 +375,23 @@ def sent_message_parts(item: Mapping[str, Any]) -> tuple[str, str]:
     carry no ``sent_at`` or ``kind`` attribute); empty when the SK lacks them."""
     _, sent_at, kind = [*sort_key(item).split("#", 2), "", ""][:3]
     return sent_at, kind
+
+
+def reference(key: Key) -> str:
+    """A key as text an SES message tag may carry (letters, digits, ``-`` and ``_``): the
+    send ledger's key rides on each email, so SES's delivery event finds its message."""
+    raw = json.dumps([key["PK"], key["SK"]], separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def from_reference(text: object) -> Key | None:
+    """The key a :func:`reference` names; None for anything else (an event may carry anything)."""
+    if not isinstance(text, str) or not 0 < len(text) <= 256:
+        return None
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    if not (isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) and p for p in parts)):
+        return None
+    return _key(parts[0], parts[1])

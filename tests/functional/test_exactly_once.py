@@ -157,6 +157,39 @@ def test_an_email_whose_answer_was_lost_is_never_sent_again(
     ]
 
 
+def test_ses_delivery_event_confirms_an_email_whose_answer_was_lost(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
+    # GIVEN an email SES took while its answer was lost (recorded sent, unconfirmed), and the
+    # tags the request carried, as SES keeps them for its events
+    tags: list[dict[str, str]] = []
+    aws.clients().sesv2.meta.events.register(
+        "provide-client-params.sesv2.SendEmail", lambda params, **_: tags.extend(params.get("EmailTags", []))
+    )
+    faults(Rule("sesv2", "SendEmail", "timeout_after"))
+    assert post_order(client, store, "1").status_code == 200
+    for minutes in (1, 15):
+        tick(app, at(MONDAY) + timedelta(minutes=minutes))
+    assert listed(client, store)[0]["status"] == "sent_unconfirmed"
+    # WHEN SES publishes its delivery event for that message (configuration set → SNS)
+    event = {
+        "eventType": "Delivery",
+        "mail": {"messageId": "0100-ses-delivered", "tags": {t["Name"]: [t["Value"]] for t in tags}},
+        "delivery": {"recipients": [DANA]},
+    }
+    assert feedback.ses_feedback(db.table(), event, at(MONDAY) + timedelta(minutes=20)) == 1
+    # THEN the job is sent with SES's id, no longer in doubt, and off the store's failed list
+    thank_you = job(store, "1")
+    assert thank_you["status"] == "sent" and "unconfirmed" not in thank_you
+    assert thank_you["message_ids"]["email"] == "0100-ses-delivered"
+    assert listed(client, store) == []
+    # AND the same event again, or one naming no ledger, changes nothing
+    assert feedback.ses_feedback(db.table(), event, at(MONDAY) + timedelta(minutes=21)) == 0
+    stray = {**event, "mail": {"messageId": "x", "tags": {"store_id": [store["store_id"]], "ledger": ["bm90LWEta2V5"]}}}
+    assert feedback.ses_feedback(db.table(), stray, at(MONDAY) + timedelta(minutes=21)) == 0
+    assert emails() == [THANKS]
+
+
 def test_botocore_does_not_resend_an_email_after_a_read_timeout(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN every SendEmail request reaches SES and then times out, below botocore's retries
     faults(Rule("sesv2", "SendEmail", "timeout_after", times=5), where="send")

@@ -242,7 +242,7 @@ def test_ses_feedback_and_sms_replies_are_wired_to_their_topics(template: dict[s
         "Properties"
     ]
     assert destination["EventDestination"]["SnsDestination"]["TopicARN"] == {"Ref": "SesFeedbackTopic"}
-    assert set(destination["EventDestination"]["MatchingEventTypes"]) == {"bounce", "complaint"}
+    assert set(destination["EventDestination"]["MatchingEventTypes"]) == {"bounce", "complaint", "delivery"}
     policies = {
         r["Properties"]["Topics"][0]["Ref"]: r["Properties"]["PolicyDocument"]["Statement"][0]["Principal"]["Service"]
         for r in resources.values()
