@@ -12,8 +12,7 @@ from chalice.app import Chalice, Rate, Response
 from chalicelib.core import validate
 from chalicelib.core.clock import event_time, wall_clock
 from chalicelib.core.validate import bearer
-from chalicelib.customers import privacy, profiles
-from chalicelib.endpoints import manage as endpoints
+from chalicelib.customers import profiles
 from chalicelib.intake import service as intake
 from chalicelib.platform import aws, lazy, resources
 from chalicelib.platform.config import settings
@@ -21,25 +20,28 @@ from chalicelib.platform.observability import event_middleware, http_middleware,
 from chalicelib.storage import db
 from chalicelib.storage.items import StoreItem
 from chalicelib.stores import registry
-from chalicelib.support import cases
 from chalicelib.web import http
 from chalicelib.web.auth import require_operator
 
 # Off the webhook path: loaded at first use (see chalicelib/platform/lazy.py).
 if TYPE_CHECKING:
-    from chalicelib.customers import exports
+    from chalicelib.customers import exports, privacy
+    from chalicelib.endpoints import manage as endpoints
     from chalicelib.messaging import delivery, feedback, onboarding, sms_inbound, unsubscribe
     from chalicelib.reports import dashboard as dashboards
     from chalicelib.reports import schedule as schedule_listing
     from chalicelib.reports import stats
     from chalicelib.schedule import dispatch as dispatching
     from chalicelib.stores import overrides, products
-    from chalicelib.support import escalation, sessions
+    from chalicelib.support import cases, escalation, sessions
     from chalicelib.support import inbox as support_inbox
     from chalicelib.surveys import pages
     from chalicelib.web import openapi
 else:
     exports = lazy.module("chalicelib.customers.exports")
+    privacy = lazy.module("chalicelib.customers.privacy")
+    endpoints = lazy.module("chalicelib.endpoints.manage")
+    cases = lazy.module("chalicelib.support.cases")
     delivery = lazy.module("chalicelib.messaging.delivery")
     feedback = lazy.module("chalicelib.messaging.feedback")
     onboarding = lazy.module("chalicelib.messaging.onboarding")

@@ -26,16 +26,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.clock import epoch, iso
 from chalicelib.core.errors import AftercareError, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, Unavailable
 from chalicelib.core.models import OrderEvent, OrderStatus
-from chalicelib.customers import privacy, profiles
+from chalicelib.customers import profiles
 from chalicelib.endpoints import events
 from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake import normalize as n
-from chalicelib.platform import aws
+from chalicelib.platform import aws, lazy
 from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
@@ -44,6 +44,13 @@ from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update, stated
 from chalicelib.storage.items import StoreItem
 from chalicelib.stores import registry
+
+# Only Shopify's compliance topics need privacy (and, through it, cases): loaded at first use,
+# off an order webhook's cold start (chalicelib/platform/lazy.py).
+if TYPE_CHECKING:
+    from chalicelib.customers import privacy
+else:
+    privacy = lazy.module("chalicelib.customers.privacy")
 
 MARKER_DAYS = 30
 # The labels of the two operations whose failed condition means something (see ``ingest``).
