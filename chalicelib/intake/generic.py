@@ -29,6 +29,7 @@ from chalicelib.core.validate import parse_json
 from chalicelib.customers import profiles
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_standard
+from chalicelib.stores import registry
 
 SOURCE = "generic"
 FIELDS = ("order_id", "status", "occurred_at", "ordered_at", "order_name", "customer", "items", "total", "currency")
@@ -44,7 +45,7 @@ def read(
 ) -> OrderEvent:
     message_id = headers.get("webhook-id")
     require_standard(
-        str(store["webhook_secret"]),
+        registry.webhook_secrets(store, now),
         message_id,
         headers.get("webhook-timestamp"),
         headers.get("webhook-signature"),
