@@ -40,6 +40,7 @@ class Prefix(str, Enum):
     RATE = "RATE"
     COMMENT = "COMMENT"
     PRIVACY = "PRIVACY"
+    WEBHOOK = "WEBHOOK"
 
 
 Key = dict[str, str]
@@ -298,6 +299,17 @@ def data_request(owner_pk: str, request_id: str) -> Key:
 
 def data_request_prefix() -> str:
     return f"{Prefix.PRIVACY.value}#DATA_REQUEST#"
+
+
+def webhook_activity(store_id: str, source: str) -> Key:
+    """The last webhooks of one source a store received (one small item, overwritten), in the
+    store's partition next to the store item."""
+    return _key(store_pk(store_id), webhook_activity_sk(source))
+
+
+def webhook_activity_sk(source: str) -> str:
+    """``webhook_activity_sk("")`` is the prefix shared by a store's webhook activity items."""
+    return f"{Prefix.WEBHOOK.value}#{source}"
 
 
 def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:
