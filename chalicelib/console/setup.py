@@ -36,6 +36,7 @@ def _outcome(ctx: Ctx, entry: Mapping[str, Any] | None, reasons: Mapping[str, st
     if not entry:
         return None
     return {
+        "slot": entry.get("slot"),
         "status": entry.get("status"),
         "at": ctx.when(entry.get("at")),
         "order_id": entry.get("order_id"),
