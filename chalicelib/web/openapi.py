@@ -449,7 +449,7 @@ DOCS[("POST", "/stores/{store_id}/console/signout")] = Doc(
     {"303": "Signed out: the cookie is cleared."},
     (OWNER_SESSION,),
     HTML,
-    errors=_json_errors("400", "413", "415", "503") | {"403": (HTML,)},
+    errors=_json_errors("400", "404", "413", "415", "503") | {"403": (HTML,)},
     form=("csrf",),
 )
 
