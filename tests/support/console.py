@@ -44,3 +44,40 @@ def page(client: Any, store: dict[str, Any], cookie: dict[str, str], name: str =
 
 def post(client: Any, store: dict[str, Any], cookie: dict[str, str], action: str, fields: dict[str, str]) -> Any:
     return client.http.post(console_url(store, action), headers={**cookie, **FORM}, body=urlencode(fields))
+
+
+def signed_webhook(base_url: str, store: dict[str, Any], secret: str, event_id: str) -> Any:
+    """A Shopify ``orders/create`` delivery signed with ``secret``, posted over HTTP."""
+    import requests
+
+    from tests.fixtures import body_of, payload, shopify_headers
+
+    body = body_of(payload("shopify/orders_create.json"))
+    return requests.post(
+        f"{base_url}/webhooks/shopify/{store['store_id']}",
+        headers=shopify_headers(secret, body, "orders/create", event_id),
+        data=body,
+        timeout=30,
+    )
+
+
+def late_order(base_url: str, store: dict[str, Any], order_id: str, placed: str) -> Any:
+    """A generic ``created`` event for an order placed at ``placed`` (long ago), posted over HTTP."""
+    import requests
+
+    from tests.fixtures import body_of, standard_headers
+
+    event = {
+        "order_id": order_id,
+        "status": "created",
+        "occurred_at": placed,
+        "customer": {"email": "ines@example.pt", "email_consent": True, "language": "ar"},
+        "items": [{"sku": "TEA-1", "title": "Teapot", "quantity": 1}],
+    }
+    body = body_of(event)
+    return requests.post(
+        f"{base_url}/webhooks/orders/{store['store_id']}",
+        headers=standard_headers(store["webhook_secret"], body, f"late-{order_id}"),
+        data=body,
+        timeout=30,
+    )
