@@ -10,8 +10,6 @@ from urllib.parse import unquote
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib.console import pages as console
-from chalicelib.console import settings as console_settings
 from chalicelib.core.clock import event_time, wall_clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.core.validate import region_of_zone
@@ -87,7 +85,7 @@ def get_store(store_id: str) -> Any:
 def update_store(store_id: str) -> Any:
     _store_for_request(store_id)
     body = http.json_body(_request())
-    item = console_settings.save(db.table(), aws.clients(), store_id, body, wall_clock())
+    item = _console_settings().save(db.table(), aws.clients(), store_id, body, wall_clock())
     return http.json_response(registry.public_view(item))
 
 
@@ -587,10 +585,25 @@ def dashboard_sign_in(store_id: str) -> Any:
 
 
 # --- the store owner's console (HTML, signed in with the API key) -----------------------
+def _console_pages() -> Any:
+    # lazy: the console's modules add about 20 ms to `import app` (bench/import_time.py), and
+    # the webhook path never uses them
+    from chalicelib.console import pages
+
+    return pages
+
+
+def _console_settings() -> Any:
+    # lazy: as _console_pages (PATCH /stores/{store_id} shares the console's settings save)
+    from chalicelib.console import settings as console_settings
+
+    return console_settings
+
+
 def _console(store_id: str, section: str) -> Any:
     request = _request()
     return _page(
-        console.show(
+        _console_pages().show(
             db.table(),
             store_id,
             section,
@@ -606,7 +619,7 @@ def _console_form(store_id: str, action: str) -> Any:
     request = _request()
     form = http.form_body(request)
     return _page(
-        console.act(
+        _console_pages().act(
             db.table(),
             aws.clients(),
             store_id,
@@ -655,7 +668,9 @@ def console_sign_in(store_id: str) -> Any:
     request = _request()
     form = http.form_body(request)
     return _page(
-        console.sign_in(db.table(), store_id, form, request.headers, wall_clock(), base_url=settings().public_base_url)
+        _console_pages().sign_in(
+            db.table(), store_id, form, request.headers, wall_clock(), base_url=settings().public_base_url
+        )
     )
 
 
@@ -665,7 +680,9 @@ def console_sign_out(store_id: str) -> Any:
     request = _request()
     form = http.form_body(request)
     return _page(
-        console.sign_out(db.table(), store_id, request.headers, form, wall_clock(), base_url=settings().public_base_url)
+        _console_pages().sign_out(
+            db.table(), store_id, request.headers, form, wall_clock(), base_url=settings().public_base_url
+        )
     )
 
 
