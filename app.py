@@ -25,6 +25,7 @@ from chalicelib.web.auth import require_operator
 
 # Off the webhook path: loaded at first use (see chalicelib/platform/lazy.py).
 if TYPE_CHECKING:
+    from chalicelib.console import pages as console
     from chalicelib.customers import exports, privacy
     from chalicelib.endpoints import manage as endpoints
     from chalicelib.messaging import delivery, feedback, onboarding, sms_inbound, unsubscribe
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.surveys import pages
     from chalicelib.web import openapi
 else:
+    console = lazy.module("chalicelib.console.pages")
     exports = lazy.module("chalicelib.customers.exports")
     privacy = lazy.module("chalicelib.customers.privacy")
     endpoints = lazy.module("chalicelib.endpoints.manage")
@@ -507,6 +509,125 @@ def dashboard_sign_in(store_id: str) -> Response:
         db.table(), store_id, lambda: http.form_body(request), request.headers, settings().public_base_url, wall_clock()
     )
     return http.page_response(answer)
+
+
+# --- the store owner's console (HTML, signed in with the API key) -----------------------
+def _console(store_id: str, section: str) -> Any:
+    request = _request()
+    return http.page_response(
+        console.show(
+            db.table(),
+            store_id,
+            section,
+            request.headers,
+            request.query_params,
+            wall_clock(),
+            base_url=settings().public_base_url,
+        )
+    )
+
+
+def _console_form(store_id: str, action: str) -> Any:
+    request = _request()
+    form = http.form_body(request)
+    return http.page_response(
+        console.act(
+            db.table(),
+            aws.clients(),
+            store_id,
+            action,
+            request.headers,
+            form,
+            wall_clock(),
+            base_url=settings().public_base_url,
+        )
+    )
+
+
+@route("/stores/{store_id}/console", methods=["GET"])
+def console_setup(store_id: str) -> Any:
+    """The console's setup page (HTML): webhook URLs, the secret, the last webhooks, the guides."""
+    return _console(store_id, "setup")
+
+
+@route("/stores/{store_id}/console/settings", methods=["GET"])
+def console_settings_page(store_id: str) -> Any:
+    """The console's settings page (HTML), grouped as the README groups them."""
+    return _console(store_id, "settings")
+
+
+@route("/stores/{store_id}/console/messages", methods=["GET"])
+def console_messages(store_id: str) -> Any:
+    """The console's message previews (HTML), the store's overrides and test sends."""
+    return _console(store_id, "messages")
+
+
+@route("/stores/{store_id}/console/products", methods=["GET"])
+def console_products(store_id: str) -> Any:
+    """The console's product settings page (HTML)."""
+    return _console(store_id, "products")
+
+
+@route("/stores/{store_id}/console/schedule", methods=["GET"])
+def console_schedule(store_id: str) -> Any:
+    """The console's schedule page (HTML): follow-ups with their reasons, failed jobs."""
+    return _console(store_id, "schedule")
+
+
+@route("/stores/{store_id}/console/session", methods=["POST"], content_types=FORM)
+def console_sign_in(store_id: str) -> Any:
+    """Sign in to the console with the store's API key."""
+    request = _request()
+    form = http.form_body(request)
+    return http.page_response(
+        console.sign_in(db.table(), store_id, form, request.headers, wall_clock(), base_url=settings().public_base_url)
+    )
+
+
+@route("/stores/{store_id}/console/signout", methods=["POST"], content_types=FORM)
+def console_sign_out(store_id: str) -> Any:
+    """Sign out of the console."""
+    request = _request()
+    form = http.form_body(request)
+    return http.page_response(
+        console.sign_out(db.table(), store_id, request.headers, form, wall_clock(), base_url=settings().public_base_url)
+    )
+
+
+@route("/stores/{store_id}/console/secret", methods=["POST"], content_types=FORM)
+def console_rotate_secret(store_id: str) -> Any:
+    """Rotate the webhook secret (the old one verifies for 24 hours more)."""
+    return _console_form(store_id, "secret")
+
+
+@route("/stores/{store_id}/console/settings", methods=["POST"], content_types=FORM)
+def console_save_settings(store_id: str) -> Any:
+    """Save one group of settings, checked as PATCH /stores/{store_id} checks them."""
+    return _console_form(store_id, "settings")
+
+
+@route("/stores/{store_id}/console/templates", methods=["POST"], content_types=FORM)
+def console_save_template(store_id: str) -> Any:
+    """Save or remove a template override, checked in the sandbox."""
+    return _console_form(store_id, "templates")
+
+
+@route("/stores/{store_id}/console/test", methods=["POST"], content_types=FORM)
+def console_send_test(store_id: str) -> Any:
+    """Send the previewed message to the store's support email or phone."""
+    return _console_form(store_id, "test")
+
+
+@route("/stores/{store_id}/console/products", methods=["POST"], content_types=FORM)
+def console_save_product(store_id: str) -> Any:
+    """Save one SKU's tips, warranty months and review link."""
+    return _console_form(store_id, "products")
+
+
+@route("/stores/{store_id}/console/jobs/retry", methods=["POST"], content_types=FORM)
+def console_retry_job(store_id: str) -> Any:
+    """Queue a failed job again."""
+    return _console_form(store_id, "retry")
 
 
 # --- API description --------------------------------------------------------------------

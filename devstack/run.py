@@ -56,6 +56,7 @@ class Endpoints:
     outbox: str
     aws: str
     operator_token: str
+    demo_store: dict[str, str] | None = None  # the store make run creates: its id and API key
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({**self.__dict__, "pid": os.getpid()}, indent=2) + "\n")
@@ -66,7 +67,7 @@ class Endpoints:
             data = json.loads(path.read_text())
         except FileNotFoundError:
             raise SystemExit(f"{path.name} not found: start the stack first with `make run`") from None
-        return cls(data["api"], data["outbox"], data["aws"], data["operator_token"])
+        return cls(data["api"], data["outbox"], data["aws"], data["operator_token"], data.get("demo_store"))
 
 
 def local_project(api_url: str) -> Path:
@@ -190,8 +191,42 @@ def _scheduler(app: Any, stop: threading.Event) -> None:
             print(f"[{minute:%H:%M}] {describe(delivered)}", flush=True)
 
 
+DEMO_STORE = {
+    "name": "Demo Shop",
+    "sender_email": "hello@demo.example",
+    "timezone": "Europe/Athens",
+    "language": "en",
+    "support_email": "care@demo.example",
+    "support_phone": "+302101234567",
+}
+
+
+def create_demo_store(api_url: str, operator_token: str) -> dict[str, str]:
+    """A store to open the console with, created through the API as any store is."""
+    request = urllib.request.Request(
+        f"{api_url}/stores",
+        data=json.dumps(DEMO_STORE).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {operator_token}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        created = json.load(answer)
+    return {"store_id": created["store_id"], "api_key": created["api_key"], "support_key": created["support_key"]}
+
+
 def banner(endpoints: Endpoints) -> str:
     body = '{"name": "Demo Shop", "sender_email": "hello@demo.example", "timezone": "Europe/Athens", "language": "en", "support_email": "care@demo.example"}'
+    demo = endpoints.demo_store
+    console = (
+        [
+            "Demo store console (sign in with its API key):",
+            f"  console         {endpoints.api}/stores/{demo['store_id']}/console",
+            f"  API key         {demo['api_key']}",
+            f"  support key     {demo['support_key']}  (inbox and dashboard)",
+        ]
+        if demo
+        else []
+    )
     return "\n".join(
         [
             "Aftercare is running on an embedded AWS (Ctrl-C stops everything).",
@@ -206,6 +241,7 @@ def banner(endpoints: Endpoints) -> str:
             f"       -H 'Content-Type: application/json' -d '{body}'",
             "Move time (dispatch runs every minute by itself):",
             "  .venv/bin/python -m devstack tick --at 2026-12-01T10:00:00Z",
+            *console,
         ]
     )
 
@@ -267,6 +303,7 @@ def run_command(
         endpoints = Endpoints(
             api_url, f"http://{host}:{outbox_port}", f"http://{host}:{moto_port}", env.get("OPERATOR_TOKEN", "")
         )
+        endpoints.demo_store = create_demo_store(api_url, endpoints.operator_token)
         endpoints.save(state)
         if scheduler:
             from app import app

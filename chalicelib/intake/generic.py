@@ -30,6 +30,7 @@ from chalicelib.customers import profiles
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_standard
 from chalicelib.storage.items import StoreItem
+from chalicelib.stores import registry
 
 SOURCE = "generic"
 FIELDS = ("order_id", "status", "occurred_at", "ordered_at", "order_name", "customer", "items", "total", "currency")
@@ -43,7 +44,7 @@ _AMOUNT = re.compile(r"^-?\d{1,12}(\.\d{1,4})?$")
 def read(store: StoreItem, headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> OrderEvent:
     message_id = headers.get("webhook-id")
     require_standard(
-        str(store["webhook_secret"]),
+        registry.webhook_secrets(store, now),
         message_id,
         headers.get("webhook-timestamp"),
         headers.get("webhook-signature"),

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.core.clock import epoch, iso
 from chalicelib.core.errors import AftercareError, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, Unavailable
 from chalicelib.core.models import OrderEvent, OrderStatus
-from chalicelib.customers import profiles
+from chalicelib.customers import privacy, profiles
 from chalicelib.endpoints import events
-from chalicelib.intake import generic, shopify, woocommerce
+from chalicelib.intake import activity, generic, shopify, woocommerce
 from chalicelib.intake import normalize as n
 from chalicelib.platform import aws, lazy
 from chalicelib.platform.aws import Clients
@@ -120,26 +120,40 @@ def receive(
     """The whole webhook path for one delivery; domain errors carry the HTTP status.  ``clients``
     (AWS clients, built on first need) are used only to tell support of a data request."""
     count("webhooks_received", source=source)
+    known = False  # the store exists: its activity may be recorded
     try:
         body = read_body()
         store = registry.with_defaults(registry.get_store(table, store_id))
+        known = True
         notes = n.Notes()
         reading = READERS[source](store, headers, body, now, notes)
         if isinstance(reading, n.Ignored):
             logger.info("webhook ignored", extra={"source": source, "reason": reading.reason})
-            return Outcome("ignored", reason=reading.reason)
+            return _noted(table, store_id, source, Outcome("ignored", reason=reading.reason), now)
         if isinstance(reading, n.Erasure):
             privacy.erase(table, store_id, reading, now)
-            return Outcome("erased")
+            return _noted(table, store_id, source, Outcome("erased"), now)
         if isinstance(reading, n.DataRequest):
             privacy.record_data_request(
                 table, clients or aws.clients(), store, reading, now, base_url=settings().public_base_url
             )
-            return Outcome("recorded")
+            return _noted(table, store_id, source, Outcome("recorded"), now)
         outcome = ingest(table, reading, store, now)
     except AftercareError as exc:
-        count("webhooks_rejected", source=source, reason=_reason(exc))
-        logger.info("webhook rejected", extra={"source": source, "reason": _reason(exc), "status": exc.status})
+        reason = _reason(exc)
+        count("webhooks_rejected", source=source, reason=reason)
+        logger.info("webhook rejected", extra={"source": source, "reason": reason, "status": exc.status})
+        if known and reason != "unavailable":
+            activity.record(
+                table,
+                store_id,
+                source,
+                activity.REFUSED,
+                now,
+                status=str(exc.status),
+                reason=reason,
+                message=exc.message,
+            )
         raise
     if outcome.status == "duplicate":
         count("webhooks_duplicate", source=source)
@@ -152,7 +166,24 @@ def receive(
             "outcome": outcome.status,
         },
     )
-    return Outcome(outcome.status, reading.order_id, warnings=tuple(notes.dropped))
+    return _noted(
+        table, store_id, source, Outcome(outcome.status, reading.order_id, warnings=tuple(notes.dropped)), now
+    )
+
+
+def _noted(table: db.Table, store_id: str, source: str, outcome: Outcome, now: datetime) -> Outcome:
+    """The outcome, once recorded as the source's latest (see :mod:`chalicelib.intake.activity`)."""
+    activity.record(
+        table,
+        store_id,
+        source,
+        activity.slot_of(outcome.status),
+        now,
+        status=outcome.status,
+        order_id=outcome.order_id,
+        reason=outcome.reason,
+    )
+    return outcome
 
 
 # --- the one transaction -----------------------------------------------------------------

@@ -18,6 +18,7 @@ from chalicelib.core.validate import as_dict, as_list, parse_json
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.storage.items import StoreItem
+from chalicelib.stores import registry
 
 SOURCE = "shopify"
 SIGNATURE = "X-Shopify-Hmac-Sha256"
@@ -59,8 +60,10 @@ TOPICS = frozenset(ORDER_TOPICS) | set(FULFILLMENT_TOPICS) | {REFUND_TOPIC} | se
 DEAD_FULFILLMENT = ("cancelled", "error", "failure")
 
 
-def secret(store: StoreItem) -> str:
-    return str(store.get("shopify_webhook_secret") or store["webhook_secret"])
+def secrets(store: StoreItem, now: datetime) -> list[str]:
+    """The app's client secret once saved; until then the store's webhook secrets."""
+    own = store.get("shopify_webhook_secret")
+    return [str(own)] if own else registry.webhook_secrets(store, now)
 
 
 def order_id(value: Any, field: str) -> str:
@@ -75,7 +78,7 @@ def order_id(value: Any, field: str) -> str:
 
 def read(store: StoreItem, headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> n.Reading:
     """Verify, then read one delivery.  Raises Unauthorized (401) or InvalidInput (400)."""
-    require_body_hmac(secret(store), body, headers.get(SIGNATURE), SIGNATURE)
+    require_body_hmac(secrets(store, now), body, headers.get(SIGNATURE), SIGNATURE)
     topic = (headers.get(TOPIC) or "").strip()
     if topic not in TOPICS:
         raise InvalidInput(f"unknown topic: {topic[:80] or '(none)'}", field=TOPIC)

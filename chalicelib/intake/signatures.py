@@ -5,6 +5,10 @@ compared in constant time.
 * Standard Webhooks (the generic endpoint): ``webhook-signature: v1,<base64> [v1,<base64> ...]``
   over ``{webhook-id}.{webhook-timestamp}.{body}``, the key being the base64 part of a
   ``whsec_`` secret; several signatures may be sent while a secret is rotated.
+
+Each check takes the secrets that verify now: after a store rotates its webhook secret, the
+old one keeps verifying for an overlap (:func:`chalicelib.stores.registry.webhook_secrets`),
+so deliveries signed before the platform was given the new one are not lost.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import datetime
 
 from chalicelib.core.errors import Unauthorized
@@ -26,12 +31,17 @@ def hmac_base64(key: bytes, content: bytes) -> str:
     return base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
 
 
-def require_body_hmac(secret: str, body: bytes, presented: str | None, header: str) -> None:
-    """Raise Unauthorized unless ``presented`` is the base64 HMAC of ``body`` under ``secret``."""
+def _each(secrets: str | Sequence[str]) -> list[str]:
+    return [secrets] if isinstance(secrets, str) else list(secrets)
+
+
+def require_body_hmac(secrets: str | Sequence[str], body: bytes, presented: str | None, header: str) -> None:
+    """Raise Unauthorized unless ``presented`` is the base64 HMAC of ``body`` under one of ``secrets``."""
     if not presented:
         raise Unauthorized(f"missing {header} header")
-    expected = hmac_base64(secret.encode(), body)
-    if not hmac.compare_digest(expected.encode(), presented.strip().encode("utf-8", "replace")):
+    given = presented.strip().encode("utf-8", "replace")
+    matches = [hmac.compare_digest(hmac_base64(s.encode(), body).encode(), given) for s in _each(secrets)]
+    if not any(matches):
         raise Unauthorized(f"{header} does not match the body")
 
 
@@ -51,10 +61,15 @@ def standard_sign(secret: str, message_id: str, timestamp: int | str, body: byte
 
 
 def require_standard(
-    secret: str, message_id: str | None, timestamp: str | None, signatures: str | None, body: bytes, now: datetime
+    secrets: str | Sequence[str],
+    message_id: str | None,
+    timestamp: str | None,
+    signatures: str | None,
+    body: bytes,
+    now: datetime,
 ) -> None:
-    """Raise Unauthorized unless one of the ``v1`` signatures matches and the timestamp is
-    within five minutes of ``now`` (a replayed old message is refused)."""
+    """Raise Unauthorized unless one of the ``v1`` signatures matches under one of ``secrets``
+    and the timestamp is within five minutes of ``now`` (a replayed old message is refused)."""
     if not message_id or not timestamp or not signatures:
         raise Unauthorized("missing webhook-id, webhook-timestamp or webhook-signature header")
     raw_time = timestamp.strip()
@@ -65,9 +80,10 @@ def require_standard(
     sent_at = int(raw_time)
     if abs(now.timestamp() - sent_at) > TOLERANCE_SECONDS:
         raise Unauthorized("webhook-timestamp is more than 5 minutes away from now")
-    expected = standard_sign(secret, message_id, raw_time, body).encode()
+    expected = [standard_sign(secret, message_id, raw_time, body).encode() for secret in _each(secrets)]
     for candidate in signatures.split()[:MAX_SIGNATURES]:
         version, _, _ = candidate.partition(",")
-        if version == "v1" and hmac.compare_digest(expected, candidate.encode("utf-8", "replace")):
+        given = candidate.encode("utf-8", "replace")
+        if version == "v1" and any(hmac.compare_digest(e, given) for e in expected):
             return
     raise Unauthorized("no webhook-signature matches the message")

@@ -21,6 +21,7 @@ from chalicelib.core.validate import as_dict, as_list, parse_json
 from chalicelib.intake import normalize as n
 from chalicelib.intake.signatures import require_body_hmac
 from chalicelib.storage.items import StoreItem
+from chalicelib.stores import registry
 
 SOURCE = "woocommerce"
 SIGNATURE = "X-WC-Webhook-Signature"
@@ -47,7 +48,7 @@ def is_ping(headers: Mapping[str, str], body: bytes) -> bool:
 def read(store: StoreItem, headers: Mapping[str, str], body: bytes, now: datetime, notes: n.Notes) -> n.Reading:
     if is_ping(headers, body):
         return n.Ignored("ping")
-    require_body_hmac(str(store["webhook_secret"]), body, headers.get(SIGNATURE), SIGNATURE)
+    require_body_hmac(registry.webhook_secrets(store, now), body, headers.get(SIGNATURE), SIGNATURE)
     topic = (headers.get(TOPIC) or "").strip()
     if topic not in ORDER_TOPICS:
         if topic.startswith(IGNORED_PREFIXES) and len(topic) <= 60:

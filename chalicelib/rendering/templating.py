@@ -16,6 +16,8 @@ Stores may override a template per language; their text renders in Jinja's sandb
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import re
 import unicodedata
@@ -29,6 +31,7 @@ from chalicelib.core.models import LANGUAGES, RTL_LANGUAGES
 from chalicelib.core.validate import one_line
 from chalicelib.platform.observability import count, logger
 from chalicelib.platform.process import PROCESS
+from chalicelib.rendering.headers import HTML_HEADERS
 from chalicelib.storage.items import StoreItem
 
 if TYPE_CHECKING:
@@ -36,6 +39,12 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LOCALE = TEMPLATES / "locale"
+
+
+def script_csp(script: str) -> str:
+    """The pages' CSP, allowing exactly ``script`` (an inline script) by its hash."""
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    return f"{HTML_HEADERS['Content-Security-Policy']}; script-src 'sha256-{digest}'"
 
 
 def _environments() -> dict[tuple[str, bool, bool], jinja2.Environment]:

@@ -149,9 +149,10 @@ def schedule_page(
     return page, cursor
 
 
-def failed_jobs(table: db.Table, store_id: str, limit: int = 100) -> list[dict[str, Any]]:
+def failed_jobs(table: db.Table, store_id: str, limit: int = 100, *, with_refs: bool = False) -> list[dict[str, Any]]:
     """A store's failed jobs, newest first (the gsi1 listing set by :func:`chalicelib.messaging.delivery._fail`), and the
-    messages sent but unconfirmed (status ``sent``, the reason saying so)."""
+    messages sent but unconfirmed (status ``sent``, the reason saying so).  ``with_refs``: each
+    failed one carries ``ref``, what :func:`retry_failed` takes to queue it again."""
     items, _ = table.query(
         db.Expr("gsi1pk = :pk", values={":pk": keys.failed_job_listing_pk(store_id)}),
         index=keys.GSI1,
@@ -161,12 +162,12 @@ def failed_jobs(table: db.Table, store_id: str, limit: int = 100) -> list[dict[s
     listed = []
     for item in items:
         if item.get("status") == JobStatus.FAILED.value:
-            listed.append(
-                {
-                    k: item.get(k)
-                    for k in ("kind", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")
-                }
-            )
+            row = {
+                k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "reason", "finished_at", "attempts")
+            }
+            if with_refs:
+                row["ref"] = job_ref(store_id, item)
+            listed.append(row)
         elif item.get("unconfirmed"):
             row = {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "attempts")}
             listed.append(
@@ -178,3 +179,44 @@ def failed_jobs(table: db.Table, store_id: str, limit: int = 100) -> list[dict[s
                 }
             )
     return listed
+
+
+_RETRY = "job-retry"
+
+
+def job_ref(store_id: str, job: Mapping[str, Any]) -> str:
+    """A signed reference to one of the store's jobs (a form can name it, never forge another)."""
+    return signing.sign(_RETRY, json.dumps([store_id, str(job["PK"]), str(job["SK"])]))
+
+
+def retry_failed(table: db.Table, store_id: str, ref: str | None, now: datetime) -> dict[str, Any]:
+    """Make a failed job pending again, due now, out of the failed listing.  Only a failed job
+    moves (its send ledger went when it failed: nothing of it went out), so a message that was
+    sent, or may have been, is never sent again; a second retry finds it pending: InvalidInput."""
+    payload = signing.verify(_RETRY, ref or "")
+    data = json.loads(payload) if payload else None
+    if not isinstance(data, list) or len(data) != 3 or data[0] != store_id:
+        raise InvalidInput("this job reference is not one this store was given", field="ref")
+    key = {"PK": str(data[1]), "SK": str(data[2])}
+    again = {
+        "status": JobStatus.PENDING.value,
+        "due": iso(now),
+        "due_at": iso(now),
+        "due_pk": keys.due_shard(key["PK"], key["SK"], table.due_shards),
+        "retried_at": iso(now),
+        "attempts": 0,
+    }
+    try:
+        item = table.update(
+            key,
+            Update().set(again).remove(*["gsi1pk", "gsi1sk", "finished_at", "reason"]),
+            condition=db.Expr(
+                "#st = :failed AND store_id = :store",
+                names={"#st": "status"},
+                values={":failed": JobStatus.FAILED.value, ":store": store_id},
+            ),
+        )
+    except db.ConditionFailed:
+        raise InvalidInput("this job is no longer failed (retried already?)", field="ref") from None
+    assert item is not None
+    return item

@@ -46,6 +46,7 @@ class Prefix(str, Enum):
     COMMENT = "COMMENT"
     PRIVACY = "PRIVACY"
     ENDPOINT = "ENDPOINT"
+    WEBHOOK = "WEBHOOK"
 
 
 Key = dict[str, str]
@@ -333,6 +334,17 @@ def endpoint_delivery_listing_pk(store_id: str, endpoint_id: str) -> str:
 def endpoint_delivery_listing(store_id: str, endpoint_id: str, created_at: str, message_id: str) -> dict[str, str]:
     """Lists a delivery among its endpoint's deliveries, by the time its event happened."""
     return gsi1(store_id, f"{DELIVERIES}#{endpoint_id}", f"{created_at}#{message_id}")
+
+
+def webhook_activity(store_id: str, source: str) -> Key:
+    """The last webhooks of one source a store received (one small item, overwritten), in the
+    store's partition next to the store item."""
+    return _key(store_pk(store_id), webhook_activity_sk(source))
+
+
+def webhook_activity_sk(source: str) -> str:
+    """``webhook_activity_sk("")`` is the prefix shared by a store's webhook activity items."""
+    return f"{Prefix.WEBHOOK.value}#{source}"
 
 
 def gsi1(store_id: str, collection: str, sort: str) -> dict[str, str]:

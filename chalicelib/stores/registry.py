@@ -15,12 +15,12 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.core import validate, weekends
-from chalicelib.core.clock import iso
-from chalicelib.core.errors import InvalidInput, NotFound, Unauthorized
+from chalicelib.core.clock import iso, parse_iso
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.platform import outbound
 from chalicelib.platform.config import settings
 from chalicelib.platform.process import PROCESS
@@ -170,7 +170,7 @@ FIELDS: dict[str, Field] = {
     "sms_origination": Field(_optional(_text(100))),
 }
 
-CREDENTIAL_ATTRS = ("api_key_hash", "support_key_hash", "webhook_secret")
+CREDENTIAL_ATTRS = ("api_key_hash", "support_key_hash", "webhook_secret", "previous_webhook_secret")
 WEBHOOK_FIELDS = ("slack_webhook_url",)  # addresses Aftercare itself sends requests to
 
 
@@ -244,7 +244,7 @@ def create_store(
     store_id = _new_id()
     api_key = f"ak_{store_id}_{secrets.token_urlsafe(32)}"
     support_key = f"sk_{store_id}_{secrets.token_urlsafe(24)}"
-    webhook_secret = "whsec_" + _b64(secrets.token_bytes(32))
+    webhook_secret = _new_webhook_secret()
     item = {
         **keys.store(store_id),
         "type": "store",
@@ -264,6 +264,57 @@ def create_store(
 def _b64(raw: bytes) -> str:
 
     return base64.b64encode(raw).decode()
+
+
+def _new_webhook_secret() -> str:
+    return "whsec_" + _b64(secrets.token_bytes(32))
+
+
+# After a rotation the old webhook secret still verifies for a day, so a platform can be
+# given the new one without losing the deliveries signed meanwhile.
+SECRET_OVERLAP = timedelta(hours=24)
+
+
+def webhook_secrets(store: Mapping[str, Any], now: datetime) -> list[str]:
+    """The store's webhook secrets that verify at ``now``: the current one, and the previous
+    one until its overlap ends."""
+    current = [str(store["webhook_secret"])]
+    previous, until = store.get("previous_webhook_secret"), store.get("previous_webhook_secret_until")
+    if previous and until and now < parse_iso(str(until)):
+        current.append(str(previous))
+    return current
+
+
+@dataclass(frozen=True)
+class Rotation:
+    webhook_secret: str
+    previous_valid_until: datetime
+
+
+def rotate_webhook_secret(table: db.Table, store_id: str, now: datetime) -> Rotation:
+    """A new webhook secret; the one it replaces keeps verifying for :data:`SECRET_OVERLAP`.
+    Conditional on the secret read, so two rotations at once cannot lose the overlap."""
+    store = get_store(table, store_id, fresh=True)
+    new, until = _new_webhook_secret(), now + SECRET_OVERLAP
+    try:
+        item = table.update(
+            keys.store(store_id),
+            Update().set(
+                {
+                    "webhook_secret": new,
+                    "previous_webhook_secret": store["webhook_secret"],
+                    "previous_webhook_secret_until": iso(until),
+                    "webhook_secret_rotated_at": iso(now),
+                    "updated_at": iso(now),
+                }
+            ),
+            condition=db.Expr("webhook_secret = :seen", values={":seen": store["webhook_secret"]}),
+        )
+    except db.ConditionFailed:
+        raise Conflict("the webhook secret changed meanwhile; reload and try again") from None
+    assert item is not None
+    _cache().put(store_id, as_store(item))
+    return Rotation(new, until)
 
 
 def update_store(

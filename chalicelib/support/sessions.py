@@ -1,7 +1,7 @@
 """The support sign-in (inbox, dashboard, CSV export): a signed cookie, no session table.
 
 Signing in with the store's support key yields a cookie holding the store, an expiry 12
-hours ahead, the name support typed and a random nonce, signed with the stage secret
+hours ahead, the name support typed, a random nonce and the session's role, signed with the stage secret
 (:mod:`chalicelib.platform.signing`).  It is HttpOnly, SameSite=Strict, Secure when the public URL
 is https, and scoped to the store's pages (inbox, dashboard, CSV export).  Forms carry a CSRF token derived from the
 nonce, so a page of another site cannot post actions even if the cookie travelled.
@@ -9,6 +9,11 @@ nonce, so a page of another site cannot post actions even if the cookie travelle
 The inbox and the dashboard share one sign-in: one form (``pages/signin.html``), one check of
 the support key, one message when it is wrong; each page only says where it leads
 (:class:`SignInTarget`).
+
+The role says which key opened the session: ``support`` (the support key: inbox, dashboard,
+CSV export) or ``api`` (the store's API key, through the console: the owner's pages, and the
+support pages too, since that key may work cases through the API).  A cookie from before
+roles were written is a support one.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ COOKIE = "aftercare_support"
 LIFETIME = timedelta(hours=12)
 _PURPOSE = "support-session"
 _CSRF = "support-csrf"
+SUPPORT, API = "support", "api"
+ROLES = (SUPPORT, API)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Session:
     name: str
     nonce: str
     expires: int
+    role: str = SUPPORT
 
     @property
     def csrf(self) -> str:
@@ -54,12 +62,15 @@ class Session:
         return bool(presented) and hmac.compare_digest(str(presented).encode(), self.csrf.encode())
 
 
-def issue(store_id: str, name: str, now: datetime) -> tuple[Session, str]:
-    session = Session(store_id, name.strip()[:100] or "support", secrets.token_urlsafe(12), epoch(now + LIFETIME))
+def issue(store_id: str, name: str, now: datetime, *, role: str = SUPPORT) -> tuple[Session, str]:
+    if role not in ROLES:
+        raise ValueError(f"unknown session role {role!r}")
+    session = Session(store_id, name.strip()[:100] or "support", secrets.token_urlsafe(12), epoch(now + LIFETIME), role)
     token = signing.sign(
         _PURPOSE,
         json.dumps(
-            {"s": session.store_id, "u": session.name, "n": session.nonce, "e": session.expires}, separators=(",", ":")
+            {"s": session.store_id, "u": session.name, "n": session.nonce, "e": session.expires, "r": session.role},
+            separators=(",", ":"),
         ),
     )
     return session, token
@@ -74,8 +85,10 @@ def read(store_id: str, token: str | None, now: datetime) -> Session | None:
         return None
     try:
         data = json.loads(payload)
-        session = Session(str(data["s"]), str(data["u"]), str(data["n"]), int(data["e"]))
-    except (ValueError, KeyError, TypeError):
+        session = Session(str(data["s"]), str(data["u"]), str(data["n"]), int(data["e"]), str(data.get("r") or SUPPORT))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if session.role not in ROLES:
         return None
     if session.store_id != store_id or session.expires <= epoch(now):
         return None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,10 +42,7 @@ SCRIPT = (
 
 def page_headers(*, with_script: bool = False) -> dict[str, str]:
 
-    csp = HTML_HEADERS["Content-Security-Policy"]
-    if with_script:
-        digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
-        csp += f"; script-src 'sha256-{digest}'"
+    csp = templating.script_csp(SCRIPT) if with_script else HTML_HEADERS["Content-Security-Policy"]
     return {"Content-Security-Policy": csp}
 
 

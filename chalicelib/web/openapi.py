@@ -21,6 +21,7 @@ OPERATOR = "operator"
 STORE_KEY = "storeApiKey"
 SUPPORT_KEY = "supportKey"
 SUPPORT_SESSION = "supportSession"
+OWNER_SESSION = "ownerSession"
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     OPERATOR: {
@@ -43,6 +44,12 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "in": "cookie",
         "name": "aftercare_support",
         "description": "The support inbox's signed session cookie, set by POST /stores/{store_id}/inbox/session.",
+    },
+    OWNER_SESSION: {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "aftercare_support",
+        "description": "The console's signed session cookie (role api), set by POST /stores/{store_id}/console/session with the store's API key.",
     },
 }
 
@@ -402,6 +409,86 @@ DOCS: dict[tuple[str, str], Doc] = {
         ),
     ),
 }
+
+CONSOLE_PAGES = {
+    "": "The console's setup page: webhook addresses with copy buttons, the masked secret and its rotation, the last webhook of each source, the Shopify and WooCommerce guides.",
+    "/settings": "The console's settings page: every setting in its group, each group a form.",
+    "/messages": "The console's messages page: a message kind in a language previewed as sent (email and SMS with its encoding and segments), the store's templates, test sends.",
+    "/products": "The console's products page: one SKU's tips per language, tip links, warranty months and review link.",
+    "/schedule": "The console's schedule page: an order's or a customer's follow-ups with their reasons, the failed jobs with a retry.",
+}
+CONSOLE_QUERY: dict[str, tuple[dict[str, Any], ...]] = {
+    "/messages": (
+        _query("kind", {"type": "string", "enum": list(KINDS)}, "The message previewed."),
+        _query("lang", {"type": "string", "enum": list(LANGUAGES)}, "Its language."),
+    ),
+    "/products": (_query("sku", {"type": "string", "maxLength": 100}, "The SKU opened."),),
+    "/schedule": (
+        _query("order_id", {"type": "string", "maxLength": 200}, "One order's follow-ups."),
+        _query("customer", {"type": "string", "maxLength": 320}, "One customer's follow-ups, by email or phone."),
+        _query("status", {"type": "string", "maxLength": 20}, "Only this status."),
+    ),
+}
+CONSOLE_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "secret": ("Form: `csrf`. Answers the setup page with the new secret shown once.", ("csrf",)),
+    "settings": (
+        "Form: `csrf`, `group`, and the group's fields (checkbox groups as `field.value`).",
+        (),
+    ),
+    "templates": (
+        "Form: `csrf`, `name`, `lang`, `source`, optional `delete`.",
+        ("csrf", "name", "lang", "source", "delete"),
+    ),
+    "test": ("Form: `csrf`, `kind`, `lang`, `channel` (email or sms).", ("csrf", "kind", "lang", "channel")),
+    "products": (
+        "Form: `csrf`, `sku`, `title.<lang>`, `tips.<lang>`, `tips_links`, `warranty_months`, `review_url`.",
+        (),
+    ),
+    "jobs/retry": ("Form: `csrf`, `ref` (a failed job's reference from the schedule page).", ("csrf", "ref")),
+}
+CONSOLE_FORM_ERRORS: dict[str, tuple[str, ...]] = {
+    "400": (HTML, JSON),
+    "403": (HTML, JSON),
+    "404": (JSON,),
+    "409": (JSON,),
+    "413": (JSON,),
+    "415": (JSON,),
+    "503": (JSON,),
+}
+for _suffix, _text in CONSOLE_PAGES.items():
+    DOCS[("GET", "/stores/{store_id}/console" + _suffix)] = Doc(
+        responses={"200": _text + " Without an owner session, the console's sign-in form."},
+        security=(OWNER_SESSION,),
+        media=HTML,
+        errors=_json_errors("404", "503"),
+        query=(_query("done", {"type": "string", "maxLength": 40}, "What the last action did (a notice)."),)
+        + CONSOLE_QUERY.get(_suffix, ()),
+    )
+for _action, (_text, _fields) in CONSOLE_FORMS.items():
+    DOCS[("POST", f"/stores/{{store_id}}/console/{_action}")] = Doc(
+        _text,
+        {"200": "The page again (the new secret).", "303": "Done, or not signed in: on to the page (with `done`)."},
+        (OWNER_SESSION,),
+        HTML,
+        errors=CONSOLE_FORM_ERRORS,
+        form=_fields,
+    )
+DOCS[("POST", "/stores/{store_id}/console/session")] = Doc(
+    "Form: `api_key` (the store's API key; the support key does not open the console).",
+    {"303": "Signed in: the owner session cookie is set and the console follows."},
+    (),
+    HTML,
+    errors=SIGN_IN,
+    form=("api_key",),
+)
+DOCS[("POST", "/stores/{store_id}/console/signout")] = Doc(
+    "Form: `csrf`.",
+    {"303": "Signed out: the cookie is cleared."},
+    (OWNER_SESSION,),
+    HTML,
+    errors=_json_errors("400", "404", "413", "415", "503") | {"403": (HTML,)},
+    form=("csrf",),
+)
 
 _PARAMETER = re.compile(r"{([^}]+)}")
 

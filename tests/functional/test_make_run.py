@@ -124,6 +124,27 @@ def test_the_printed_urls_serve_the_api_and_the_outbox(stack: dict[str, Any]) ->
     assert status == 200 and set(listing) == {"emails", "sms", "notifications"}
 
 
+def test_the_printed_console_opens_with_the_demo_stores_printed_api_key(stack: dict[str, Any]) -> None:
+    import re
+
+    import requests
+
+    # GIVEN the console URL and API key make run printed for its demo store
+    printed = stack["log"].read_text()
+    url = re.search(r"console +(http://\S+/console)", printed)
+    key = re.search(r"API key +(ak_\S+)", printed)
+    assert url and key, printed[-2000:]
+    # WHEN the console is opened THEN it asks for the API key
+    assert 'name="api_key"' in requests.get(url.group(1), timeout=30).text
+    # WHEN the printed key is typed in THEN the console opens on its setup page
+    session = requests.post(
+        f"{url.group(1)}/session", data={"api_key": key.group(1)}, allow_redirects=False, timeout=30
+    )
+    assert session.status_code == 303
+    setup = requests.get(url.group(1), cookies=session.cookies, timeout=30)
+    assert setup.status_code == 200 and "Webhook addresses" in setup.text
+
+
 def test_tick_moves_time_on_the_running_stack(stack: dict[str, Any]) -> None:
     # WHEN dispatch is ticked at a given time against the running stack
     done = subprocess.run(

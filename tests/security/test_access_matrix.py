@@ -59,6 +59,12 @@ NOT_STORE_KEY_ROUTES = {
     "/stores/{store_id}/inbox/cases/{case_id}",
     "/stores/{store_id}/dashboard",
     "/stores/{store_id}/dashboard/session",
+    # the owner's console: its own sign-in with the API key, then a session cookie (below)
+    *(f"/stores/{{store_id}}/console{page}" for page in ("", "/settings", "/messages", "/products", "/schedule")),
+    *(
+        f"/stores/{{store_id}}/console/{form}"
+        for form in ("session", "signout", "secret", "templates", "test", "jobs/retry")
+    ),
 }
 SUPPORT_KEY_ALSO = {"/stores/{store_id}/cases", "/stores/{store_id}/cases/{case_id}"}
 
@@ -290,6 +296,13 @@ def test_inbox_and_dashboard_refuse_tampered_and_foreign_cookies(client: Any, wo
             assert answer.status_code == 200, label
             body = answer.body.decode()
             assert 'name="support_key"' in body and MARKER not in body, (label, page)
+        for page in ("console", "console/settings", "console/schedule"):
+            answer = client.http.get(f"/stores/{a['store_id']}/{page}", headers=headers)
+            assert answer.status_code == 200 and 'name="api_key"' in answer.body.decode(), (label, page)
+        rotate = client.http.post(
+            f"/stores/{a['store_id']}/console/secret", headers={**headers, **FORM}, body=urlencode({"csrf": "x"})
+        )
+        assert rotate.status_code == 303, label
         change = client.http.post(
             f"/stores/{a['store_id']}/inbox/cases/{world['case_id']}",
             headers={**headers, **FORM},
@@ -298,6 +311,19 @@ def test_inbox_and_dashboard_refuse_tampered_and_foreign_cookies(client: Any, wo
         assert change.status_code in (303, 403), label
         csv = client.http.get(f"/stores/{a['store_id']}/responses.csv", headers=headers)
         refused(csv)
+    # AND A's support session does not open A's console, nor rotate its secret
+    support = {"Cookie": f"aftercare_support={genuine}"}
+    assert 'name="api_key"' in client.http.get(f"/stores/{a['store_id']}/console", headers=support).body.decode()
+    rotate = client.http.post(
+        f"/stores/{a['store_id']}/console/secret", headers={**support, **FORM}, body=urlencode({"csrf": "x"})
+    )
+    assert rotate.status_code == 303
+    # AND the support key or B's API key typed into the console's sign-in does not sign in
+    for key in (a["support_key"], b["api_key"], ""):
+        answer = client.http.post(
+            f"/stores/{a['store_id']}/console/session", headers=FORM, body=urlencode({"api_key": key})
+        )
+        assert answer.status_code == 401 and "Set-Cookie" not in answer.headers
     # AND the API key or B's support key typed into the sign-in forms does not sign in
     for key in (a["api_key"], b["support_key"], ""):
         for form in ("inbox", "dashboard"):

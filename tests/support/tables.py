@@ -11,6 +11,7 @@ from typing import Any
 
 import devstack
 from chalicelib.storage import db
+from tests.support.intake import DIAGNOSTIC_TYPES
 
 
 def _moto_table() -> Any:
@@ -21,8 +22,9 @@ def _moto_table() -> Any:
 
 
 def snapshot() -> list[str]:
-    """Every item, as stored, sorted: equal snapshots mean nothing was written."""
-    return sorted(json.dumps(item.to_json(), sort_keys=True) for item in _moto_table().all_items())
+    """Every item, as stored, sorted, but the diagnostics: equal snapshots mean nothing was written."""
+    stored = (json.dumps(item.to_json(), sort_keys=True) for item in _moto_table().all_items())
+    return sorted(text for text in stored if not any(f'"type": {{"S": "{t}"}}' in text for t in DIAGNOSTIC_TYPES))
 
 
 def recreate(keep: list[str]) -> None:

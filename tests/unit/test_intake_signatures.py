@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.core.errors import Unauthorized
 from chalicelib.intake.signatures import require_body_hmac, require_standard, standard_sign
+from chalicelib.stores import registry
 
 # The Standard Webhooks specification's reference example.
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -63,3 +64,24 @@ def test_platform_hmac_is_over_the_raw_bytes() -> None:
         )
     with pytest.raises(Unauthorized, match="missing X-WC-Webhook-Signature"):
         require_body_hmac("s3cret", body, None, "X-WC-Webhook-Signature")
+
+
+def test_during_a_rotation_both_secrets_verify_and_after_it_only_the_new_one() -> None:
+    # GIVEN a store that rotated its secret at noon
+    noon = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    store = {
+        "webhook_secret": "new-secret",
+        "previous_webhook_secret": "old-secret",
+        "previous_webhook_secret_until": (noon + registry.SECRET_OVERLAP).isoformat(),
+    }
+    body = b'{"id": 1}'
+    signed_with_old = base64.b64encode(hmac.new(b"old-secret", body, hashlib.sha256).digest()).decode()
+    # THEN within the overlap a delivery signed with the old secret verifies
+    during = registry.webhook_secrets(store, noon + timedelta(hours=23))
+    assert during == ["new-secret", "old-secret"]
+    require_body_hmac(during, body, signed_with_old, "X-WC-Webhook-Signature")
+    # AND once it ends only the new one does
+    after = registry.webhook_secrets(store, noon + timedelta(hours=24))
+    assert after == ["new-secret"]
+    with pytest.raises(Unauthorized):
+        require_body_hmac(after, body, signed_with_old, "X-WC-Webhook-Signature")

@@ -1,6 +1,6 @@
 """The import direction of chalicelib, as the README's architecture section states it:
 
-core → platform → storage → rendering → stores → schedule → the flows → web → app.py
+core → platform → storage → rendering → stores → schedule → the flows → console → web → app.py
 
 A package may import its own modules and any package to its left, never one to its right.
 The flows (intake, messaging, surveys, support, customers, reports, endpoints) call one another:
@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("stores",),
     ("schedule",),
     FLOWS,
+    ("console",),
     ("web",),
 ]
 RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
