@@ -15,7 +15,7 @@ reaches across "but".  Praise is its own theme: "love it" is praise, "wouldn't r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from chalicelib.core.models import THEMES
@@ -131,6 +131,20 @@ TOPICS: dict[str, str] = {
         εξυπηρετηση υποστηριξη υπαλληλ* εκπροσωπ*
     """,
 }
+
+
+def labels(_: Callable[[str], str]) -> dict[str, str]:
+    """Each theme's name for people, in the language of ``_`` (``templates/locale/*/themes.po``)."""
+    return {
+        "delivery": _("Delivery"),
+        "damaged": _("Damaged"),
+        "quality": _("Quality"),
+        "wrong_item": _("Wrong item or size"),
+        "price": _("Price"),
+        "support": _("Support"),
+        "refund": _("Refund"),
+        "praise": _("Praise"),
+    }
 
 
 @lru_cache(maxsize=1)
