@@ -31,11 +31,12 @@ TEXT, EMAIL, PHONE, URL, NUMBER, CHOICE, LANGUAGE, LANGUAGES_ = (
     "language",
     "languages",
 )
-DAYS, TIME, LINES, LINKS, SWITCHES, CHANNELS, BOOL, SECRET = (
+DAYS, TIME, LINES, LINKS, THEME_WORDS, SWITCHES, CHANNELS, BOOL, SECRET = (
     "days",
     "time",
     "lines",
     "links",
+    "theme_words",
     "switches",
     "channels",
     "bool",
@@ -83,6 +84,7 @@ WIDGETS: dict[str, str] = {
     "ces_threshold": NUMBER,
     "negative_keywords": LINES,
     "urgent_keywords": LINES,
+    "theme_keywords": THEME_WORDS,
     "sla_minutes": NUMBER,
     "business_start": TIME,
     "business_end": TIME,
@@ -137,6 +139,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "ces_threshold",
         "negative_keywords",
         "urgent_keywords",
+        "theme_keywords",
         "sla_minutes",
         "business_start",
         "business_end",
@@ -199,6 +202,7 @@ def labels(_: Gettext) -> dict[str, str]:
         "ces_threshold": _("CES alert at or above"),
         "negative_keywords": _("Negative keywords"),
         "urgent_keywords": _("Urgent keywords"),
+        "theme_keywords": _("Theme keywords"),
         "sla_minutes": _("Minutes to acknowledge"),
         "business_start": _("Business hours start"),
         "business_end": _("Business hours end"),
@@ -214,6 +218,7 @@ def hints(_: Gettext) -> dict[str, str]:
         "shopify_webhook_secret": _("Write-only: leave empty to keep the one saved."),
         "negative_keywords": _("One word or phrase a line."),
         "urgent_keywords": _("One word or phrase a line."),
+        "theme_keywords": _("One theme a line: the theme, a colon, its words separated by commas."),
         "review_links": _("One link a line: a name, a vertical bar, the address."),
         "send_days": _("In the customer's own time zone."),
     }
@@ -260,6 +265,13 @@ def _read(name: str, form: Mapping[str, str]) -> Any:
                     {"name": label.strip(), "url": address.strip()} if bar else {"name": "", "url": line.strip()}
                 )
         return links
+    if kind == THEME_WORDS:
+        themes: dict[str, Any] = {}
+        for line in raw.splitlines():
+            if line.strip():
+                theme, _, words = line.partition(":")
+                themes[theme.strip()] = [word.strip() for word in words.split(",") if word.strip()]
+        return themes
     if kind == SWITCHES:
         return {kind_: bool(form.get(f"{name}.{kind_}")) for kind_ in registry.FOLLOWUP_KINDS}
     if kind == CHANNELS:
@@ -325,6 +337,8 @@ def form_fields(
             field["value"] = "\n".join(value or [])
         elif kind == LINKS:
             field["value"] = "\n".join(f"{link.get('name', '')} | {link.get('url', '')}" for link in value or [])
+        elif kind == THEME_WORDS:
+            field["value"] = "\n".join(f"{theme}: {', '.join(words)}" for theme, words in (value or {}).items())
         elif kind == DAYS:
             field["options"] = [(str(day), day_names[day], day in (value or [])) for day in range(7)]
         elif kind == LANGUAGES_:

@@ -50,6 +50,8 @@ class Channel(str, Enum):
 
 LANGUAGES = ("en", "ar", "fa", "he", "el")
 RTL_LANGUAGES = frozenset({"ar", "fa", "he"})
+# What a comment is about (chalicelib/support/themes.py), in the order reports list them.
+THEMES = ("delivery", "damaged", "quality", "wrong_item", "price", "support", "refund", "praise")
 
 
 @dataclass(frozen=True)

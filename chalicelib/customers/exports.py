@@ -196,6 +196,7 @@ COLUMNS = (
     "channel",
     "kind",
     "products",
+    "themes",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -274,6 +275,7 @@ def csv_row(item: Mapping[str, Any]) -> list[str]:
         item.get("channel"),
         item.get("kind"),
         _products(item.get("products")),
+        "; ".join(str(theme) for theme in item.get("themes") or []),
     ]
     return [safe_cell(v) for v in values]
 

@@ -564,7 +564,9 @@ def _answer(
         )
     else:
         return _help_once(table, clients, store, survey, phone, outcome)
-    response = answers.record_answer(table, survey, score=score, comment=comment, via="sms", now=now)
+    response = answers.record_answer(
+        table, survey, score=score, comment=comment, via="sms", now=now, theme_keywords=store.get("theme_keywords")
+    )
     count("SurveyAnswered", channel="sms")
     outcome.recorded = True
     escalation.on_response(table, clients, store, response, now)

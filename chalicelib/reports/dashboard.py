@@ -1,5 +1,5 @@
 """The store's dashboard: the score week by week, responses, response rate, the category
-split, open cases and the latest comments, on one server-rendered page.
+split, the comments' themes, open cases and the latest comments, on one server-rendered page.
 
 Reads are bounded by the period, never by the number of customers: the daily counters
 (:func:`chalicelib.reports.stats.summary`, one item per day), the open and acknowledged cases
@@ -27,7 +27,7 @@ from chalicelib.reports import stats
 from chalicelib.storage import db, keys
 from chalicelib.storage.items import StoreItem
 from chalicelib.stores import registry
-from chalicelib.support import cases, inbox, sessions
+from chalicelib.support import cases, inbox, sessions, themes
 
 PERIODS = (30, 90)
 DEFAULT_DAYS = 30
@@ -230,6 +230,13 @@ def categories(counts: Mapping[str, int], labels: Mapping[str, str], language: s
     return out
 
 
+def theme_counts(counts: Mapping[str, int], labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The period's themes that comments raised, most frequent first (ties in the themes' order)."""
+    raised = [(name, value) for name, value in counts.items() if value > 0]
+    raised.sort(key=lambda pair: -pair[1])
+    return [{"name": name, "label": labels.get(name, name), "count": value} for name, value in raised]
+
+
 def open_cases(table: db.Table, store_id: str) -> dict[str, Any]:
     waiting = cases.list_cases(table, store_id, cases.OPEN, limit=1000)
     by_priority = dict.fromkeys(("urgent", "high", "normal"), 0)
@@ -336,6 +343,7 @@ def page(
         "chart": chart(weeks, survey_type, language, rtl=language in RTL_LANGUAGES),
         "has_answers": summary["responses"] > 0,
         "categories": categories(summary["categories"], _category_labels(_), language),
+        "themes": theme_counts(summary["themes"], themes.labels(_)),
         "cases": open_cases(table, store_id),
         "priorities": {"urgent": _("Urgent"), "high": _("High"), "normal": _("Normal")},
         "comments": latest_comments(table, store_id, start, end, language),

@@ -2,7 +2,8 @@
 
 A store's counters live in one partition (``keys.stats_day``), one item per UTC day:
 ``sent`` (surveys sent), ``responses``, and per survey type ``<type>_responses``,
-``<type>_score_sum`` and ``<type>_<category>``.  An answer that is changed moves its
+``<type>_score_sum`` and ``<type>_<category>``, and ``theme_<theme>`` per theme of the
+comment (:mod:`chalicelib.support.themes`, tagged when the answer is stored).  An answer that is changed moves its
 counts from the old answer to the new one, so each order's latest answer counts once.
 """
 
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.core.models import THEMES
 from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update
 from chalicelib.storage.items import StoreItem, whole
@@ -55,11 +57,12 @@ class Counted:
     score: int
     category: str
     answered_at: datetime
+    themes: tuple[str, ...] = ()
 
 
 def _deltas(answer: Counted, sign: int) -> Counter[str]:
     t = answer.survey_type
-    return Counter(
+    deltas = Counter(
         {
             "responses": sign,
             f"{t}_responses": sign,
@@ -67,6 +70,8 @@ def _deltas(answer: Counted, sign: int) -> Counter[str]:
             f"{t}_{answer.category}": sign,
         }
     )
+    deltas.update({f"theme_{theme}": sign for theme in answer.themes if theme in THEMES})
+    return deltas
 
 
 def response_ops(store_id: str, new: Counted, old: Counted | None) -> list[db.TransactOp]:
@@ -132,5 +137,6 @@ def summary(table: db.Table, store: StoreItem, days: int, now: datetime) -> dict
         survey_type: score_summary(survey_type, totals),
         "response_rate": round(min(responses / sent, 1.0), 3) if sent else None,
         "categories": {name: totals.get(f"{survey_type}_{name}", 0) for name in CATEGORIES[survey_type]},
+        "themes": {name: totals.get(f"theme_{name}", 0) for name in THEMES},
         "series": series,
     }

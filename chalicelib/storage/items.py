@@ -85,6 +85,7 @@ class StoreItem(Keyed, total=False):
     ces_threshold: Number
     negative_keywords: list[str]
     urgent_keywords: list[str]
+    theme_keywords: dict[str, list[str]]
     sla_minutes: Number
     business_start: str
     business_end: str
@@ -292,6 +293,7 @@ class ResponseItem(Listed, total=False):
     contact: str
     products: list[StoredLine]
     order_name: str
+    themes: list[str]
     answered_at: str
     first_answered_at: str
     version: Number
@@ -323,6 +325,7 @@ class CaseItem(Listed, total=False):
     category: str
     comment: str
     comments: list[Comment]
+    themes: list[str]
     language: str
     channel: str
     answers: list[dict[str, Any]]

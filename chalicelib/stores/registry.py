@@ -21,6 +21,7 @@ from typing import Any
 from chalicelib.core import validate, weekends
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from chalicelib.core.models import THEMES
 from chalicelib.platform import outbound
 from chalicelib.platform.config import settings
 from chalicelib.platform.process import PROCESS
@@ -68,6 +69,17 @@ def _keywords(value: Any, field: str) -> list[str]:
     ):
         raise InvalidInput(f"{field} must be a list of up to 200 words or phrases", field=field)
     return [w.strip() for w in value]
+
+
+def _theme_keywords(value: Any, field: str) -> dict[str, list[str]]:
+    """``{theme: [words]}``: one list per theme, in any of the languages (the comment is read
+    in every language at once, so a word needs no language of its own)."""
+    if not isinstance(value, dict) or not set(value) <= set(THEMES):
+        raise InvalidInput(f"{field} must map themes ({', '.join(THEMES)}) to lists of words", field=field)
+    out = {theme: _keywords(words, field) for theme, words in value.items()}
+    if sum(len(words) for words in out.values()) > 400:
+        raise InvalidInput(f"{field} may hold up to 400 words or phrases in all", field=field)
+    return {theme: words for theme, words in out.items() if words}
 
 
 FOLLOWUP_KINDS = (
@@ -161,6 +173,7 @@ FIELDS: dict[str, Field] = {
     "ces_threshold": Field(_int(1, 7), default=5),
     "negative_keywords": Field(_keywords, default=[]),
     "urgent_keywords": Field(_keywords, default=[]),
+    "theme_keywords": Field(_theme_keywords, default={}),
     "sla_minutes": Field(_int(5, 10080), default=60),
     "business_start": Field(validate.hhmm, default="09:00"),
     "business_end": Field(validate.hhmm, default="17:00"),

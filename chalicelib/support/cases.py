@@ -94,6 +94,7 @@ def _answer(response: ResponseItem, verdict: Verdict | None) -> dict[str, Any]:
         "kind": response.get("kind"),
         "score": response.get("score"),
         "comment": response.get("comment"),
+        "themes": list(response.get("themes") or []),
         "channel": response.get("channel"),
         "answered_at": response.get("answered_at"),
         "negative": verdict.negative if verdict else None,
@@ -139,6 +140,7 @@ def new_case(
             ]
             if response.get("comment")
             else [],
+            "themes": list(response.get("themes") or []),
             "language": response.get("language"),
             "channel": response.get("channel"),
             "answers": [_answer(response, verdict)],
@@ -213,6 +215,10 @@ def _case_comments(existing: Mapping[str, Any], response: ResponseItem) -> list[
     return comments[-MAX_HISTORY:]
 
 
+def _themes(case: Mapping[str, Any]) -> list[str]:
+    return [str(theme) for theme in case.get("themes") or []]
+
+
 def _updated(
     existing: CaseItem,
     response: ResponseItem,
@@ -229,6 +235,8 @@ def _updated(
             "score": response.get("score"),
             "comment": response.get("comment") or existing.get("comment"),
             "comments": _case_comments(existing, response),
+            # the themes of the comment that stands
+            "themes": list(response.get("themes") or []) if response.get("comment") else _themes(existing),
             "category": response.get("category"),
             "language": response.get("language") or existing.get("language"),
             "channel": response.get("channel"),
@@ -523,4 +531,6 @@ def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
     """What the API shows of a case (no keys, no index attributes)."""
 
     hidden = {"PK", "SK", "gsi1pk", "gsi1sk", "type", "version", "realert_job", "alert"}
-    return {k: plain(v) for k, v in item.items() if k not in hidden}
+    view = {k: plain(v) for k, v in item.items() if k not in hidden}
+    view.setdefault("themes", [])  # cases opened before comments had themes
+    return view

@@ -16,7 +16,7 @@ from chalicelib.rendering import templating
 from chalicelib.storage import db, keys
 from chalicelib.storage.items import StoreItem, line_labels
 from chalicelib.stores import registry
-from chalicelib.support import escalation, sessions
+from chalicelib.support import escalation, sessions, themes
 from chalicelib.support.cases import (
     ACKNOWLEDGED,
     OPEN,
@@ -51,6 +51,7 @@ def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict
     contacts = item.get("contacts") or {}
     labels = {"urgent": _("Urgent"), "high": _("High"), "normal": _("Normal")}
     items = ", ".join(line_labels(item.get("items")))
+    names = themes.labels(_)
     return {
         "case_id": item["case_id"],
         "status": item["status"],
@@ -67,6 +68,7 @@ def _card(item: Mapping[str, Any], now: datetime, language: str, _: Any) -> dict
         "score": item.get("score"),
         "scale": str(item.get("survey_type") or "").upper(),
         "comment": item.get("comment"),
+        "themes": [{"name": str(t), "label": names.get(str(t), str(t))} for t in item.get("themes") or []],
         "language": item.get("language"),
         "answers": int(item.get("answers_count") or len(item.get("answers") or [])),
         "assignee": item.get("assignee"),

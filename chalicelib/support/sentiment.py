@@ -349,31 +349,80 @@ def read_comment(
     urgent: list[str] = []
     exposure: list[str] = []
     for clause in _clauses(comment):
-        before = _hits(clause, lex.before)
-        after = _hits(clause, lex.after)
-        negative_hits = _hits(clause, negative_terms)
-        covered = {(h.start, h.end) for h in negative_hits}
-        # "never arrived" is a negative phrase of its own, not a negated "arrived".
-        positive_hits = [
-            h for h in _hits(clause, lex.positive) if not any(s <= h.start and h.end <= e for s, e in covered)
-        ]
-        urgent_hits = _hits(clause, urgent_terms)
-        exposure_hits = _hits(clause, lex.exposure)
-        conditions = _hits(clause, lex.conditionals)
-        others = negative_hits + positive_hits + urgent_hits + exposure_hits
-        for hit in negative_hits:
-            if not _negated(hit, before, after, others, conditions):
-                negative.append(hit.term)
-        for hit in positive_hits:
-            if _negated(hit, before, after, others, conditions):
-                negative.append("not " + hit.term)
-        for hit in urgent_hits:
-            if not _negated(hit, before, after, others, conditions):
-                urgent.append(hit.term)
-        for hit in exposure_hits:
-            if not _negated(hit, before, after, others, conditions):
-                exposure.append(hit.term)
+        found = _read_clause(clause, lex, negative_terms, urgent_terms)
+        negative.extend(found.negative)
+        urgent.extend(found.urgent)
+        exposure.extend(found.exposure)
     return Reading(tuple(dict.fromkeys(negative)), tuple(dict.fromkeys(urgent)), tuple(dict.fromkeys(exposure)))
+
+
+@dataclass(frozen=True)
+class _ClauseReading:
+    negative: list[str]
+    urgent: list[str]
+    exposure: list[str]
+    others: list[Hit]  # every lexicon term found (a negator reaches only the nearest)
+    before: list[Hit]
+    after: list[Hit]
+    conditions: list[Hit]
+
+
+def _read_clause(
+    clause: Sequence[str], lex: Lexicon, negative_terms: Sequence[Term], urgent_terms: Sequence[Term]
+) -> _ClauseReading:
+    before = _hits(clause, lex.before)
+    after = _hits(clause, lex.after)
+    negative_hits = _hits(clause, negative_terms)
+    covered = {(h.start, h.end) for h in negative_hits}
+    # "never arrived" is a negative phrase of its own, not a negated "arrived".
+    positive_hits = [h for h in _hits(clause, lex.positive) if not any(s <= h.start and h.end <= e for s, e in covered)]
+    urgent_hits = _hits(clause, urgent_terms)
+    exposure_hits = _hits(clause, lex.exposure)
+    conditions = _hits(clause, lex.conditionals)
+    others = negative_hits + positive_hits + urgent_hits + exposure_hits
+    negative: list[str] = []
+    for hit in negative_hits:
+        if not _negated(hit, before, after, others, conditions):
+            negative.append(hit.term)
+    for hit in positive_hits:
+        if _negated(hit, before, after, others, conditions):
+            negative.append("not " + hit.term)
+    urgent = [h.term for h in urgent_hits if not _negated(h, before, after, others, conditions)]
+    exposure = [h.term for h in exposure_hits if not _negated(h, before, after, others, conditions)]
+    return _ClauseReading(negative, urgent, exposure, others, before, after, conditions)
+
+
+def lexicon_terms(words: Iterable[str]) -> tuple[Term, ...]:
+    """Entries in the lexicon's own form: words of a phrase joined by spaces or ``_``, a stem
+    marked by a trailing ``*``, each normalised as the text will be."""
+    return _store_terms(tuple(words))
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Where a comment uses one of the terms asked for (:func:`mentions`)."""
+
+    term: str
+    clause: int
+    negated: bool  # a negator reaches it ("not late", "بدون تأخير", "δεν άργησε")
+    clause_negative: bool  # its clause says something negative, as :func:`read_comment` reads it
+
+
+def mentions(comment: str | None, terms: Sequence[Term], *, lexicon: Lexicon | None = None) -> list[Mention]:
+    """The terms a comment uses, clause by clause, with the same normalisation and negation
+    as the sentiment reading (so other readers of comments never keep a copy of either)."""
+    if not comment or not comment.strip() or not terms:
+        return []
+    lex = lexicon or default_lexicon()
+    out: list[Mention] = []
+    for index, clause in enumerate(_clauses(comment)):
+        reading = _read_clause(clause, lex, lex.negative, lex.urgent)
+        found = _hits(clause, terms)
+        others = reading.others + found
+        for hit in found:
+            negated = _negated(hit, reading.before, reading.after, others, reading.conditions)
+            out.append(Mention(hit.term, index, negated, bool(reading.negative)))
+    return out
 
 
 @lru_cache(maxsize=256)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update
 from chalicelib.storage.items import Comment, OrderItem, ResponseItem, SurveyItem, as_order, as_response, line_items
+from chalicelib.support import themes
 from chalicelib.surveys.tokens import scale
 
 # --- answers ---------------------------------------------------------------------------
@@ -108,7 +109,11 @@ def _products(order: OrderItem | None) -> list[dict[str, Any]]:
 def _counted(item: Mapping[str, Any]) -> Any:
 
     return stats.Counted(
-        str(item["survey_type"]), int(item["score"]), str(item["category"]), parse_iso(str(item["answered_at"]))
+        str(item["survey_type"]),
+        int(item["score"]),
+        str(item["category"]),
+        parse_iso(str(item["answered_at"])),
+        tuple(str(theme) for theme in item.get("themes") or ()),
     )
 
 
@@ -135,10 +140,12 @@ def record_answer(
     comment: str,
     via: str,
     now: datetime,
+    theme_keywords: Mapping[str, Sequence[str]] | None = None,
 ) -> ResponseItem:
     """Store an answer, replacing an earlier one for the same order and survey kind.
 
-    One transaction writes the response, marks the survey answered, moves the daily
+    One transaction writes the response (with the themes of the comment that stands, read
+    with the store's ``theme_keywords``), marks the survey answered, moves the daily
     counters and cancels the pending reminder; a concurrent second answer makes it retry on
     fresh data, so the counters always reflect the latest answer once.
     """
@@ -160,6 +167,7 @@ def record_answer(
             if job.get("status") == JobStatus.PENDING.value
         ]
         version = int(previous["version"]) + 1 if previous else 1
+        standing = comment or (previous or {}).get("comment") or None
         response = {
             **keys.response(store_id, order_id, kind),
             **keys.response_listing(store_id, iso(now), order_id),
@@ -174,7 +182,7 @@ def record_answer(
             "category": category(survey_type, score),
             # A score alone never wipes what the customer wrote: the latest comment given stands,
             # and every one given is kept (the latest MAX_COMMENTS).
-            "comment": comment or (previous or {}).get("comment") or None,
+            "comment": standing,
             "comments": _comments_with(previous, comment, via, now),
             "language": survey["language"],
             "channel": survey["channel"],
@@ -182,6 +190,7 @@ def record_answer(
             "contact": survey.get("contact"),
             "products": _products(order),
             "order_name": (order or {}).get("order_name"),
+            "themes": list(themes.tag(standing, theme_keywords)),
             "answered_at": iso(now),
             "first_answered_at": previous["first_answered_at"] if previous else iso(now),
             "version": version,

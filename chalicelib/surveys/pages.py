@@ -195,7 +195,15 @@ def answer(
         raw = str(form.get("comment") or "")[: MAX_COMMENT * 2]
         return _survey_page(survey, store, selected, status=400, error=exc.field, comment=raw, base_url=base_url)
     try:
-        response = record_answer(table, survey, score=score, comment=comment, via="page", now=now)
+        response = record_answer(
+            table,
+            survey,
+            score=score,
+            comment=comment,
+            via="page",
+            now=now,
+            theme_keywords=store.get("theme_keywords"),
+        )
     except NotFound:
         return not_found_page(language, store)
     count("SurveyAnswered", channel="page")

@@ -181,8 +181,11 @@ def test_responses_csv_lists_a_period_newest_first_and_safe_for_spreadsheets(
         "channel",
         "kind",
         "products",
+        "themes",
     ]
     assert [r[1] for r in rows[1:]] == ["R-3", "R-2", "R-1"]
+    # AND each row names the themes of its comment
+    assert [r[10] for r in rows[1:]] == ["delivery", "", "praise"]
     assert rows[1][3:6] == ["8", "passive", "Late, but fine"]
     # AND a formula is shown as text, the phone number too, and Arabic is intact
     assert rows[2][5] == '\'=HYPERLINK("http://evil.example","click")'

@@ -105,6 +105,15 @@ def test_a_low_score_in_any_script_is_recorded_and_asked_what_went_wrong(
     assert len(sms_sent()) == 1
 
 
+def test_a_texted_comment_is_stored_with_its_themes(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN a survey texted in Persian; WHEN the customer replies with a score and a complaint
+    texted(store, language="fa")
+    reply(app, "۴ بسته دیر رسید و شکسته بود")
+    # THEN the answer carries the comment's themes
+    stored = answer_of(store)
+    assert stored is not None and stored["themes"] == ["delivery", "damaged"]
+
+
 def test_a_score_with_words_keeps_the_words_as_the_comment(app: Any, store: dict[str, Any]) -> None:
     link = texted(store)
     reply(app, "10 great service")

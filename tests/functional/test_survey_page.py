@@ -146,7 +146,13 @@ def test_an_answer_is_stored_counted_and_thanked(client: Any, store: dict[str, A
     )
     assert stored["products"] == [{"sku": "LAMP-1", "title": "Desk lamp"}]
     assert tokens.is_answered(db.table(), link.token)
-    assert today_counts(store) == {"responses": 1, "nps_responses": 1, "nps_score_sum": 10, "nps_promoter": 1}
+    assert today_counts(store) == {
+        "responses": 1,
+        "nps_responses": 1,
+        "nps_score_sum": 10,
+        "nps_promoter": 1,
+        "theme_praise": 1,  # "Lovely lamp"
+    }
     job = db.table().get({"PK": reminder["PK"], "SK": reminder["SK"]})
     assert job is not None and job["status"] == "cancelled" and "due_pk" not in job
 
@@ -169,6 +175,7 @@ def test_changing_the_answer_counts_only_the_latest(client: Any, store: dict[str
         "nps_score_sum": 8,
         "nps_passive": 1,
         "nps_detractor": 0,
+        "theme_delivery": 1,  # the comment that stands, counted once
     }
 
 

@@ -58,5 +58,7 @@ def answered(
     )
     survey = tokens.load(db.table(), link.token, at, consistent=True)
     assert survey is not None
-    answers.record_answer(db.table(), survey, score=score, comment=comment, via="page", now=at)
+    answers.record_answer(
+        db.table(), survey, score=score, comment=comment, via="page", now=at, theme_keywords=item.get("theme_keywords")
+    )
     return link.token
