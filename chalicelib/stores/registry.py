@@ -330,6 +330,35 @@ def rotate_webhook_secret(table: db.Table, store_id: str, now: datetime) -> Rota
     return Rotation(new, until)
 
 
+KEY_KINDS = {"api": ("ak", "api_key_hash", 32), "support": ("sk", "support_key_hash", 24)}
+
+
+def rotate_key(table: db.Table, store_id: str, body: Mapping[str, Any], now: datetime) -> dict[str, str]:
+    """``POST /stores/{store_id}/keys/rotate`` with ``{"key": "api" | "support"}``: a new key of
+    that kind, shown in this answer only; the old one stops working at once (a leaked key must).
+    Conditional on the hash read, so two rotations at once cannot leave a key nobody saw."""
+    unknown = sorted(set(body) - {"key"})
+    if unknown:
+        raise InvalidInput(f"unknown field: {unknown[0]}", field=unknown[0])
+    kind = body.get("key")
+    if kind not in KEY_KINDS:
+        raise InvalidInput("key must be api or support", field="key")
+    prefix, attr, size = KEY_KINDS[str(kind)]
+    store = get_store(table, store_id, fresh=True)
+    new = f"{prefix}_{store_id}_{secrets.token_urlsafe(size)}"
+    try:
+        item = table.update(
+            keys.store(store_id),
+            Update().set({attr: hash_secret(new), f"{kind}_key_rotated_at": iso(now), "updated_at": iso(now)}),
+            condition=db.Expr("#h = :seen", names={"#h": attr}, values={":seen": store.get(attr)}),
+        )
+    except db.ConditionFailed:
+        raise Conflict("the key changed meanwhile; nothing was rotated") from None
+    assert item is not None
+    _cache().put(store_id, as_store(item))
+    return {"key": str(kind), f"{kind}_key": new, "rotated_at": iso(now)}
+
+
 def update_store(
     table: db.Table,
     store_id: str,

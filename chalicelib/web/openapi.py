@@ -388,6 +388,13 @@ DOCS: dict[tuple[str, str], Doc] = {
     ("DELETE", "/stores/{store_id}/endpoints/{endpoint_id}"): Doc(
         responses={"200": "`{deleted: true}`; its pending deliveries are not sent."}, errors=STORE_READ
     ),
+    ("POST", "/stores/{store_id}/keys/rotate"): Doc(
+        '`{"key": "api"}` or `{"key": "support"}`.',
+        {
+            "200": "`{key, api_key | support_key, rotated_at}`: the new key, shown this once; the old one no longer works."
+        },
+        errors={**STORE_WRITE, "409": (JSON,)},
+    ),
     ("POST", "/stores/{store_id}/endpoints/{endpoint_id}/rotate"): Doc(
         "Nothing (an empty JSON object).",
         {

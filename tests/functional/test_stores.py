@@ -156,3 +156,43 @@ def test_outside_the_local_stage_a_webhook_must_be_a_public_https_address(
     )
     assert item["slack_webhook_url"] == "https://hooks.slack.com/services/T0/B0/x"
     PROCESS.reset()
+
+
+def test_a_rotated_key_replaces_the_old_one_at_once_and_is_shown_once(client: Any, store: dict[str, Any]) -> None:
+    sid = store["store_id"]
+    # WHEN the owner rotates the API key with the current one
+    rotated = client.http.post(
+        f"/stores/{sid}/keys/rotate", headers=auth(store["api_key"]), body=json.dumps({"key": "api"})
+    )
+    # THEN the answer holds the new key, which works, and the old one is refused
+    assert rotated.status_code == 200, rotated.body
+    new_key = rotated.json_body["api_key"]
+    assert new_key.startswith(f"ak_{sid}_") and new_key != store["api_key"]
+    assert client.http.get(f"/stores/{sid}", headers=auth(new_key)).status_code == 200
+    assert client.http.get(f"/stores/{sid}", headers=auth(store["api_key"])).status_code == 401
+    assert new_key not in json.dumps(client.http.get(f"/stores/{sid}", headers=auth(new_key)).json_body)
+    # AND rotating the support key ends the old support key's access to the cases API
+    support = client.http.post(f"/stores/{sid}/keys/rotate", headers=auth(new_key), body=json.dumps({"key": "support"}))
+    assert support.status_code == 200
+    assert client.http.get(f"/stores/{sid}/cases", headers=auth(store["support_key"])).status_code == 401
+    assert client.http.get(f"/stores/{sid}/cases", headers=auth(support.json_body["support_key"])).status_code == 200
+
+
+def test_a_key_rotation_needs_the_api_key_and_a_known_kind_and_changes_nothing_otherwise(
+    client: Any, store: dict[str, Any]
+) -> None:
+    sid = store["store_id"]
+    for headers, body, status in (
+        (auth(store["support_key"]), {"key": "api"}, 401),
+        ({}, {"key": "api"}, 401),
+        (auth(store["api_key"]), {"key": "webhook"}, 400),
+        (auth(store["api_key"]), {"key": "api", "extra": 1}, 400),
+        (auth(store["api_key"]), {}, 400),
+    ):
+        answer = client.http.post(
+            f"/stores/{sid}/keys/rotate", headers={"Content-Type": "application/json", **headers}, body=json.dumps(body)
+        )
+        assert answer.status_code == status, (body, answer.body)
+    # THEN both keys still work as before
+    assert client.http.get(f"/stores/{sid}", headers=auth(store["api_key"])).status_code == 200
+    assert client.http.get(f"/stores/{sid}/cases", headers=auth(store["support_key"])).status_code == 200

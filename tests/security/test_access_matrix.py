@@ -38,6 +38,7 @@ BODIES: dict[tuple[str, str], tuple[str, str]] = {
         "application/json",
         json.dumps({"url": "https://evil.example.com/in", "events": ["case.opened"]}),
     ),
+    ("POST", "/stores/{store_id}/keys/rotate"): ("application/json", json.dumps({"key": "api"})),
     ("PATCH", "/stores/{store_id}/cases/{case_id}"): (
         "application/json",
         json.dumps({"action": "resolve", "outcome": "other", "note": "x", "by": "eve"}),
