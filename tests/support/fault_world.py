@@ -37,8 +37,8 @@ from chalicelib.schedule.dispatch import LEASE
 from chalicelib.storage import db, keys
 from tests.conftest import STORE_BODY
 from tests.fixtures import body_of, standard_headers
+from tests.support import quick_moto
 from tests.support.faults import Faults
-from tests.support.quick_moto import item_level_rollback
 
 OPERATOR = {"Authorization": "Bearer local-operator-token", "Content-Type": "application/json"}
 START = "2027-03-01T08:00:00Z"  # a Monday, 10:00 in Athens
@@ -185,7 +185,7 @@ class World:
             self.tick(at + timedelta(minutes=step))
 
     def run(self, orders: int) -> Figures:
-        with item_level_rollback():
+        with quick_moto.quick():
             return self._run(orders)
 
     def _run(self, orders: int) -> Figures:
