@@ -45,11 +45,19 @@ def run_slice(orders: int, rate: float, seed: int) -> Any:
             return world.run(orders)
 
 
+def _done(rows: list[tuple[float, Any, float]], orders: int) -> str:
+    done = {f.orders for _, f, _ in rows}
+    if done == {orders}:
+        return f"{orders} orders per rate"
+    so_far = " and ".join(f"{f.orders} at {rate:.0%}" for rate, f, _ in rows)
+    return f"**stopped early**, {so_far} of the {orders} orders per rate asked for"
+
+
 def section(rows: list[tuple[float, Any, float]], orders: int, slice_size: int, workers: int, wall: float) -> str:
     lines = [
         HEADING,
         "",
-        f"`make soak` ({time.strftime('%Y-%m-%d')}): {orders} orders per rate, in slices of {slice_size} with a fresh embedded AWS each; every",
+        f"`make soak` ({time.strftime('%Y-%m-%d')}): {_done(rows, orders)}, in slices of {slice_size} with a fresh embedded AWS each; every",
         "webhook delivered twice (a fifth of the orders' `created` again after `delivered`), senders retrying",
         "every 5xx up to 8 times, time moved with `devstack.deliver` over a year of follow-ups. Faults are drawn",
         "per call of the app's own DynamoDB, SQS, SES and SNS clients, outside botocore's retries.",
@@ -99,8 +107,8 @@ def main() -> int:
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1) as pool:
         slices = {
             pool.submit(timed_slice, min(slice_size, orders - first), rate, 1000 * int(rate * 100) + n): (rate, n)
-            for rate in rates
             for n, first in enumerate(range(0, orders, slice_size))
+            for rate in rates  # the rates side by side, so a stopped run has figures for both
         }
         for done in as_completed(slices):
             rate, n = slices[done]
@@ -114,9 +122,10 @@ def main() -> int:
             )
             for problem in figures.problems[:5]:
                 print("   ", problem, flush=True)
-    rows = [(rate, totals[rate], cpu_minutes[rate]) for rate in rates]
-    text = section(rows, orders, slice_size, workers, (time.monotonic() - started) / 60)
-    results.write([(HEADING.removeprefix("## "), text.split("\n", 1)[1])], in_place=True)
+            # Written after every slice: a run stopped early still records what it did, saying so.
+            rows = [(rate, totals[rate], cpu_minutes[rate]) for rate in rates]
+            text = section(rows, orders, slice_size, workers, (time.monotonic() - started) / 60)
+            results.write([(HEADING.removeprefix("## "), text.split("\n", 1)[1])], in_place=True)
     print(text)
     return 0 if all(f.duplicates == 0 and f.lost == 0 and f.webhooks_not_accepted == 0 for _, f, _ in rows) else 1
 
