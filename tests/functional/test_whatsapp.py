@@ -14,10 +14,14 @@ import pytest
 
 import devstack
 from chalicelib.core.models import OrderStatus
-from chalicelib.messaging import suppression
+from chalicelib.messaging import sms_inbound, suppression
+from chalicelib.platform import aws
 from chalicelib.storage import db, keys
 from tests.conftest import auth
+from tests.fixtures import raw
 from tests.support import whatsapp as wa
+from tests.support.events import sns_event
+from tests.support.tables import snapshot
 from tests.support.world import at, customer_info, ingest, order_event, sms_to
 
 PHONE = "+306944000111"
@@ -319,3 +323,38 @@ def test_whatsapp_settings_are_checked_and_nothing_is_half_saved(
     assert answer.status_code == 400 and answer.json_body["error"]["field"] == field
     shown = client.http.get(f"/stores/{store['store_id']}", headers=auth(store["api_key"])).json_body
     assert shown["weekly_cap"] == 3 and shown["whatsapp_templates"] == {}
+
+
+# --- AWS's own samples ------------------------------------------------------------------
+def test_the_documented_event_header_is_read_without_harm(app: Any, store: dict[str, Any]) -> None:
+    # GIVEN the header of the user guide's "Message and event format", whose entry is elided
+    before = snapshot()
+    message = raw("aws/whatsapp_event_header.json").decode()
+    # THEN there is no customer message in it, and the handler changes nothing
+    assert sms_inbound.whatsapp.inbound(message) == []
+    app.handler_map["inbound_whatsapp"](sns_event("aftercare-inbound-whatsapp", message), None)
+    assert snapshot() == before
+
+
+@pytest.mark.world_time(MONDAY)
+def test_the_aws_sample_text_event_is_read_like_an_sms_reply(
+    client: Any, app: Any, store: dict[str, Any], whatsapp: wa.WhatsAppService
+) -> None:
+    sample = raw("aws/whatsapp_inbound_text.json").decode()
+    # GIVEN the AWS sample as published: its number is masked, so it reads as no number at all
+    [read] = sms_inbound.whatsapp.inbound(sample)
+    assert (read["messageBody"], read["inboundMessageId"]) == ("BB", "wamid.XXXXXXXXXXXXXXXXXXXXXXXXXXXXX=")
+    [outcome] = sms_inbound.handle_whatsapp(db.table(), aws.clients(), sample, at(MONDAY))
+    assert (outcome.reason, outcome.recorded) == ("bad_number", False)
+    # WHEN the same event comes from Dana, whose survey went on WhatsApp
+    survey_sent(client, app, store, whatsapp)
+    event = json.loads(sample)
+    entry = json.loads(event["whatsAppWebhookEntry"])
+    entry["changes"][0]["value"]["messages"][0]["from"] = PHONE.lstrip("+")
+    event["whatsAppWebhookEntry"] = json.dumps(entry)
+    app.handler_map["inbound_whatsapp"](sns_event("aftercare-inbound-whatsapp", json.dumps(event)), None)
+    # THEN "BB" is not a score: she is asked, once and on WhatsApp, for a number on the scale
+    [asked] = [m for m in whatsapp.to(PHONE) if m["type"] == "text"]
+    assert "0" in asked["text"]["body"] and "10" in asked["text"]["body"]
+    app.handler_map["inbound_whatsapp"](sns_event("aftercare-inbound-whatsapp", json.dumps(event)), None)
+    assert len([m for m in whatsapp.to(PHONE) if m["type"] == "text"]) == 1
