@@ -17,6 +17,7 @@ from chalicelib.core.models import OrderStatus
 from chalicelib.messaging import sms_inbound, suppression
 from chalicelib.platform import aws
 from chalicelib.storage import db, keys
+from devstack import outbox
 from tests.conftest import auth
 from tests.fixtures import raw
 from tests.support import whatsapp as wa
@@ -358,3 +359,23 @@ def test_the_aws_sample_text_event_is_read_like_an_sms_reply(
     assert "0" in asked["text"]["body"] and "10" in asked["text"]["body"]
     app.handler_map["inbound_whatsapp"](sns_event("aftercare-inbound-whatsapp", json.dumps(event)), None)
     assert len([m for m in whatsapp.to(PHONE) if m["type"] == "text"]) == 1
+
+
+@pytest.mark.world_time(MONDAY)
+def test_the_local_stack_carries_whatsapp_through_sns_and_the_outbox_shows_it(
+    client: Any, app: Any, store: dict[str, Any]
+) -> None:
+    # GIVEN the local stage as `make run` has it (WHATSAPP_TRANSPORT=sns: no End User Messaging Social)
+    set_up(client, store)
+    order(store, MONDAY)
+    devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    # THEN the outbox lists it under WhatsApp, with its template and values, and not as an SMS
+    [shown] = outbox.whatsapp()
+    assert (shown.to, shown.type, shown.template, shown.parameters) == (
+        PHONE,
+        "template",
+        "order_thanks (en_US)",
+        ["Dana", "Cedar & Sage", "#1001"],
+    )
+    assert outbox.sms() == []
+    assert "order_thanks (en_US)" in outbox.render(outbox.snapshot(()))
