@@ -105,6 +105,18 @@ def test_a_language_without_an_approved_template_goes_by_sms(
 
 
 @pytest.mark.world_time(MONDAY)
+def test_a_template_value_the_order_lacks_sends_the_sms_instead(
+    client: Any, app: Any, store: dict[str, Any], whatsapp: wa.WhatsAppService
+) -> None:
+    # GIVEN the thank-you template greets by first name, and Dana's order has none
+    set_up(client, store)
+    order(store, MONDAY, first_name=None)
+    devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    # THEN WhatsApp is not asked (Meta refuses an empty value); the SMS goes
+    assert whatsapp.requests == [] and len(sms_to(PHONE)) == 1
+
+
+@pytest.mark.world_time(MONDAY)
 @pytest.mark.parametrize(
     "failure",
     [wa.refusal(), wa.refusal("ResourceNotFoundException", 404), wa.refusal("ThrottledRequestException", 429)],
