@@ -86,6 +86,7 @@ ESCALATION_KINDS = frozenset({JobKind.CASE_REALERT.value, JobKind.ALERT_RETRY.va
 TRANSACTIONAL = frozenset({JobKind.THANK_YOU.value})
 SENT_RECORD_DAYS = 90
 PHONE_RECORD_DAYS = 60
+WHATSAPP_RECORD_DAYS = 30  # WhatsApp tries an offline phone for up to 30 days before it reports a failure
 # Messages that ask for an answer, and the survey kind their answers are stored under (the
 # answer to "did we make it right?" is recorded on the case, on a 1-5 scale).
 SURVEY_LABELS = {JobKind.SURVEY.value: "post_delivery", JobKind.MADE_IT_RIGHT.value: JobKind.MADE_IT_RIGHT.value}
@@ -948,6 +949,22 @@ def _record_sent(
             )
     if kind in SURVEY_LABELS and sent.survey_token:
         ops.append(stats.sent_op(store_id, SURVEY_LABELS[kind], now))
+    if sent.message_ids.get(whatsapp.WHATSAPP):
+        ops.append(
+            db.put(
+                {
+                    **keys.whatsapp_message(sent.message_ids[whatsapp.WHATSAPP]),
+                    "type": "whatsapp_message",
+                    "store_id": store_id,
+                    "job_pk": job["PK"],
+                    "job_sk": job["SK"],
+                    "kind": kind,
+                    "sent_at": iso(now),
+                    "expires_at": epoch(now + timedelta(days=WHATSAPP_RECORD_DAYS)),
+                },
+                label="whatsapp record",
+            )
+        )
     texted = next((c for c in (Channel.SMS.value, whatsapp.WHATSAPP) if c in channels and c in sent.contacts), None)
     if texted is not None:
         phone = sent.contacts[texted]
@@ -988,6 +1005,35 @@ def _record_sent(
         )
         ops.append(jobs.schedule(reminder))
     table.transact(ops)
+
+
+# --- WhatsApp's delivery statuses -----------------------------------------------------
+def whatsapp_undelivered(table: db.Table, message_id: str, why: str, now: datetime) -> bool:
+    """WhatsApp reported a message it had accepted as undelivered: its job says so and is
+    listed with the store's failed jobs.  It is not sent again by SMS: the job's decision,
+    claim and records are settled, and a second message could reach a phone the first one
+    did.  False when the message is not ours or was marked already."""
+    record = table.get(keys.whatsapp_message(message_id), consistent=True)
+    if record is None or record.get("type") != "whatsapp_message":
+        return False
+    job_key = {"PK": str(record["job_pk"]), "SK": str(record["job_sk"])}
+    listing = keys.failed_job_listing(str(record["store_id"]), iso(now), job_key["PK"], job_key["SK"])
+    first = db.Expr(
+        "#last = :sent AND attribute_not_exists(#und)",
+        names={"#last": "last_sent_at", "#und": "undelivered"},
+        values={":sent": record.get("sent_at")},
+    )
+    try:
+        table.update(
+            job_key,
+            Update().set({"undelivered": f"whatsapp: {why}", "undelivered_at": iso(now), **listing}),
+            condition=first,
+            return_values="NONE",
+        )
+    except db.ConditionFailed:
+        return False
+    count("WhatsAppUndelivered", kind=str(record.get("kind")))
+    return True
 
 
 # --- reconciling from SES ------------------------------------------------------------

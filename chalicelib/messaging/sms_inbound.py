@@ -27,7 +27,7 @@ from typing import Any
 from chalicelib.core import validate
 from chalicelib.core.clock import epoch, parse_iso
 from chalicelib.core.errors import InvalidInput
-from chalicelib.messaging import suppression, transports, whatsapp
+from chalicelib.messaging import delivery, suppression, transports, whatsapp
 from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
@@ -441,7 +441,10 @@ def handle(table: db.Table, clients: Clients, payload: dict[str, str], now: date
 
 
 def handle_whatsapp(table: db.Table, clients: Clients, event_text: str, now: datetime) -> list[Outcome]:
-    """Act on each customer message of one End User Messaging Social event, as on an SMS."""
+    """Act on each customer message of one End User Messaging Social event, as on an SMS, and
+    mark the messages it reports undelivered on their jobs."""
+    for message_id, why in whatsapp.failures(event_text):
+        delivery.whatsapp_undelivered(table, message_id, why, now)
     return [handle(table, clients, payload, now, via=whatsapp.WHATSAPP) for payload in whatsapp.inbound(event_text)]
 
 

@@ -137,30 +137,50 @@ def _said(message: Mapping[str, Any]) -> str | None:
     return _clean(text) if isinstance(text, str) else None
 
 
-def inbound(payload_text: str) -> list[dict[str, str]]:
-    """The customer messages of one End User Messaging Social event, each in the two-way SMS
-    shape (``originationNumber`` in E.164, ``messageBody``, ``inboundMessageId``); statuses and
-    anything unreadable give nothing."""
+def _entry(payload_text: str) -> dict[str, Any] | None:
     try:
         event = json.loads(payload_text)
         entry = json.loads(event["whatsAppWebhookEntry"]) if isinstance(event, dict) else None
     except (ValueError, KeyError, TypeError):
-        return []
-    if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
-        return []
-    found: list[dict[str, str]] = []
+        return None
+    return entry if isinstance(entry, dict) and isinstance(entry.get("changes"), list) else None
+
+
+def _values(entry: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    found = []
     for change in entry["changes"]:
-        value = change.get("value") if isinstance(change, dict) else None
-        messages = value.get("messages") if isinstance(value, dict) else None
-        for message in messages if isinstance(messages, list) else []:
-            if not isinstance(message, dict) or not isinstance(message.get("from"), str):
-                continue
-            said = _said(message)
-            if said is None:
-                continue
-            read = {"originationNumber": "+" + message["from"].lstrip("+"), "messageBody": said}
-            message_id = message.get("id")
-            if isinstance(message_id, str) and 0 < len(message_id) <= MAX_MESSAGE_ID and message_id.isprintable():
-                read["inboundMessageId"] = message_id
-            found.append(read)
+        listed = _object(_object(change).get("value")).get(name)
+        found += [item for item in (listed if isinstance(listed, list) else []) if isinstance(item, dict)]
+    return found
+
+
+def failures(payload_text: str) -> list[tuple[str, str]]:
+    """The messages WhatsApp reports it could not deliver (``statuses`` of status ``failed``):
+    (our message id, Meta's error code and title)."""
+    entry = _entry(payload_text)
+    found = []
+    for status in _values(entry, "statuses") if entry is not None else []:
+        if status.get("status") == "failed" and isinstance(status.get("id"), str):
+            errors = status.get("errors") if isinstance(status.get("errors"), list) else []
+            error = _object(errors[0] if errors else None)
+            why = " ".join(str(error[k]) for k in ("code", "title") if error.get(k) is not None) or "failed"
+            found.append((_clean(status["id"])[:MAX_MESSAGE_ID], _clean(why)[:200]))
+    return found
+
+
+def inbound(payload_text: str) -> list[dict[str, str]]:
+    """The customer messages of one End User Messaging Social event, each in the two-way SMS
+    shape (``originationNumber`` in E.164, ``messageBody``, ``inboundMessageId``); statuses and
+    anything unreadable give nothing."""
+    entry = _entry(payload_text)
+    found: list[dict[str, str]] = []
+    for message in _values(entry, "messages") if entry is not None else []:
+        said = _said(message)
+        if said is None or not isinstance(message.get("from"), str):
+            continue
+        read = {"originationNumber": "+" + message["from"].lstrip("+"), "messageBody": said}
+        message_id = message.get("id")
+        if isinstance(message_id, str) and 0 < len(message_id) <= MAX_MESSAGE_ID and message_id.isprintable():
+            read["inboundMessageId"] = message_id
+        found.append(read)
     return found

@@ -289,6 +289,29 @@ def test_stop_on_whatsapp_stops_whatsapp_and_sms(
 
 
 @pytest.mark.world_time(MONDAY)
+def test_a_message_whatsapp_reports_undelivered_is_listed_for_the_store_and_not_resent(
+    client: Any, app: Any, store: dict[str, Any], whatsapp: wa.WhatsAppService
+) -> None:
+    survey_sent(client, app, store, whatsapp)
+    # WHEN WhatsApp reports it delivered, and a message not ours failed: nothing to note
+    wa.status(app, "wamid.1", "delivered")
+    wa.status(app, "wamid.other", "failed")
+    listed = client.http.get(f"/stores/{store['store_id']}/jobs?status=failed", headers=auth(store["api_key"]))
+    assert listed.json_body["jobs"] == []
+    # WHEN it reports our survey failed, twice
+    wa.status(app, "wamid.1", "failed")
+    wa.status(app, "wamid.1", "failed")
+    # THEN the store sees it once among its failed jobs, with WhatsApp's reason
+    listed = client.http.get(f"/stores/{store['store_id']}/jobs?status=failed", headers=auth(store["api_key"]))
+    [row] = listed.json_body["jobs"]
+    assert (row["kind"], row["status"]) == ("survey", "undelivered")
+    assert row["reason"] == "sent, reported undelivered: whatsapp: 131026 Message undeliverable"
+    # and no SMS follows: the survey was claimed, counted and sent once
+    devstack.deliver(app, at("2027-03-01T09:00:00Z"))
+    assert sms_to(PHONE) == [] and len(whatsapp.requests) == 1
+
+
+@pytest.mark.world_time(MONDAY)
 def test_the_generic_webhook_and_customer_sync_take_whatsapp_consent(client: Any, store: dict[str, Any]) -> None:
     answer = client.http.post(
         f"/stores/{store['store_id']}/customers",

@@ -153,3 +153,29 @@ def reply(app: Any, sender: str, text: str | None = None, *, button: str | None 
         else {"type": "text", "text": {"body": text}}
     )
     app.handler_map["inbound_whatsapp"](sns_event("aftercare-inbound-whatsapp", event(entry(sender, said))), None)
+
+
+def status(app: Any, message_id: str, state: str, *, code: int = 131026, title: str = "Message undeliverable") -> None:
+    """WhatsApp reports a message's delivery status (``sent``, ``delivered``, ``read``, ``failed``)."""
+    report: dict[str, Any] = {
+        "id": message_id,
+        "status": state,
+        "timestamp": "1739321024",
+        "recipient_id": "306944000111",
+    }
+    if state == "failed":
+        report["errors"] = [{"code": code, "title": title, "message": title, "error_data": {"details": title}}]
+    whatsapp_entry = {
+        "id": "102290129340398",
+        "changes": [
+            {
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+                    "statuses": [report],
+                },
+                "field": "messages",
+            }
+        ],
+    }
+    app.handler_map["inbound_whatsapp"](sns_event("aftercare-inbound-whatsapp", event(whatsapp_entry)), None)
