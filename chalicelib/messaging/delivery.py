@@ -34,6 +34,11 @@ the weekly cap and schedules the survey reminder as a sent one would, and it is 
 the failed jobs so the store can see it.  (The send clients make one attempt per call, so
 botocore does not retry behind this rule.)
 
+**WhatsApp** stands in for an SMS (:mod:`whatsapp`) within the same claim: the ledger notes
+``calling = whatsapp`` first; a refusal that proves WhatsApp took nothing notes the SMS and
+sends it (``whatsapp_fallback`` says why); an ambiguous outcome is recorded like any other,
+and no SMS follows.  The ledger, the job and the sent record name the channel that went.
+
 A claimed job that comes back (its lease ran out) is resolved from its ledger:
 
 - no provider call noted: it provably did not go; it is released and dispatched as pending;
