@@ -21,6 +21,7 @@ from devstack import outbox
 from tests.conftest import auth
 from tests.fixtures import raw
 from tests.support import whatsapp as wa
+from tests.support.console import csrf_of, page, post, signed_in
 from tests.support.events import sns_event
 from tests.support.tables import snapshot
 from tests.support.world import at, customer_info, ingest, order_event, sms_to
@@ -414,3 +415,37 @@ def test_the_local_stack_carries_whatsapp_through_sns_and_the_outbox_shows_it(
     )
     assert outbox.sms() == []
     assert "order_thanks (en_US)" in outbox.render(outbox.snapshot(()))
+
+
+def test_the_console_saves_the_whatsapp_settings_by_the_same_rules(client: Any, store: dict[str, Any]) -> None:
+    cookie = signed_in(client, store)
+    html = page(client, store, cookie, "settings").body.decode()
+    assert 'name="whatsapp_templates"' in html and 'name="whatsapp_phone_number_id"' in html
+    form = {
+        "csrf": csrf_of(html),
+        "group": "whatsapp",
+        "whatsapp_phone_number_id": wa.PHONE_NUMBER_ID,
+        "whatsapp_templates": "survey: Order Feedback | en=en_US | first_name, survey_url",
+    }
+    # WHEN a template name Meta would not have is posted THEN it is named next to the field, nothing saved
+    wrong = post(client, store, cookie, "settings", form)
+    assert wrong.status_code == 400 and 'id="err-whatsapp_templates"' in wrong.body.decode()
+    shown = client.http.get(f"/stores/{store['store_id']}", headers=auth(store["api_key"])).json_body
+    assert shown["whatsapp_phone_number_id"] is None
+    # WHEN it is right THEN both are saved as PATCH would save them
+    lines = "survey: order_feedback | en=en_US, el=el | first_name, survey_url\nthank_you: order_thanks | en=en_US"
+    saved = post(client, store, cookie, "settings", {**form, "whatsapp_templates": lines})
+    assert saved.status_code == 303, saved.body
+    shown = client.http.get(f"/stores/{store['store_id']}", headers=auth(store["api_key"])).json_body
+    assert shown["whatsapp_phone_number_id"] == wa.PHONE_NUMBER_ID
+    assert shown["whatsapp_templates"] == {
+        "survey": {
+            "name": "order_feedback",
+            "languages": {"en": "en_US", "el": "el"},
+            "parameters": ["first_name", "survey_url"],
+        },
+        "thank_you": {"name": "order_thanks", "languages": {"en": "en_US"}, "parameters": []},
+    }
+    # and the page shows them back one a line
+    again = page(client, store, cookie, "settings").body.decode()
+    assert "survey: order_feedback | en=en_US, el=el | first_name, survey_url" in again
