@@ -464,7 +464,8 @@ def _replies(app: Any, endpoints: Endpoints, sender: str, now: datetime, before:
     done = report(devstack.deliver(app, now))
     replies = [m for m in _outbox(endpoints)[box] if m["message_id"] not in before and m["to"] == sender]
     for message in replies:
-        print(f"reply    to {sender}: {message['body'] or message.get('template')}", flush=True)
+        on = " on WhatsApp" if box == "whatsapp" else ""
+        print(f"reply    to {sender}{on}: {message['body'] or message.get('template')}", flush=True)
     for line in done.lines():
         print(line, flush=True)
     print(f"{len(replies)} replies, {done.summary()}; outbox: {endpoints.outbox}", flush=True)

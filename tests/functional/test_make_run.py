@@ -190,6 +190,7 @@ def test_every_readme_example_runs_as_pasted(stack: dict[str, Any]) -> None:
     assert '{"status":"accepted","order_id":"A-1001"}' in out
     assert "sent     survey to eleni@example.com (order A-1001) by email, sms" in out
     assert "reply    to +306944000111:" in out
+    assert "reply    to +306944000111 on WhatsApp: Cedar & Sage" in out  # HELP, answered on WhatsApp
     assert '"status": "resolved"' in out or '"status":"resolved"' in out
     assert "dispatch:" not in out and '"_aws"' not in out  # no metric lines, no raw counts
 
