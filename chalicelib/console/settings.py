@@ -375,7 +375,13 @@ def form_fields(
 ) -> list[dict[str, Any]]:
     """What the template draws for each field of a group."""
     names, helps, kinds = labels(_), hints(_), words.kind_labels(_)
-    channel_names = {"auto": _("Automatic"), "email": _("Email"), "sms": _("SMS"), "both": _("Email and SMS")}
+    channel_names = {
+        "auto": _("Automatic"),
+        "email": _("Email"),
+        "sms": _("SMS"),
+        "both": _("Email and SMS"),
+        "whatsapp": _("WhatsApp, else automatic"),
+    }
     out = []
     for name in GROUPS[group]:
         kind, value = WIDGETS[name], values.get(name)

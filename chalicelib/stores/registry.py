@@ -94,7 +94,7 @@ FOLLOWUP_KINDS = (
     "warranty",
     "winback",
 )
-CHANNEL_CHOICES = ("auto", "email", "sms", "both")
+CHANNEL_CHOICES = ("auto", "email", "sms", "both", "whatsapp")
 
 
 def _followups(value: Any, field: str) -> dict[str, bool]:

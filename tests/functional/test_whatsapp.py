@@ -24,7 +24,7 @@ from tests.support import whatsapp as wa
 from tests.support.console import csrf_of, page, post, signed_in
 from tests.support.events import sns_event
 from tests.support.tables import snapshot
-from tests.support.world import at, customer_info, ingest, order_event, sms_to
+from tests.support.world import at, customer_info, emails_to, ingest, order_event, sms_to
 
 PHONE = "+306944000111"
 MONDAY = "2027-03-01T08:00:00Z"  # 10:00 in Athens
@@ -287,6 +287,21 @@ def test_stop_on_whatsapp_stops_whatsapp_and_sms(
     )
     devstack.deliver(app, at("2027-03-01T09:00:00Z"))
     assert len(whatsapp.requests) == before and sms_to(PHONE) == []
+
+
+@pytest.mark.world_time(MONDAY)
+@pytest.mark.parametrize("consent", [True, None])
+def test_a_store_that_prefers_whatsapp_uses_it_before_email_for_those_who_opted_in(
+    client: Any, app: Any, store: dict[str, Any], whatsapp: wa.WhatsAppService, consent: bool | None
+) -> None:
+    # GIVEN thank-yous set to "whatsapp", and Dana giving her email and her phone
+    set_up(client, store, channels={"thank_you": "whatsapp"})
+    who = customer_info("dana@example.com", phone=PHONE, whatsapp_consent=consent)
+    ingest(store, order_event(store["store_id"], "1001", OrderStatus.CREATED, at(MONDAY), who), at(MONDAY))
+    devstack.deliver(app, at("2027-03-01T08:01:00Z"))
+    # THEN with her opt-in it goes on WhatsApp alone; without it, as "auto" would: by email
+    assert len(whatsapp.delivered) == (1 if consent else 0) and sms_to(PHONE) == []
+    assert len(emails_to("dana@example.com")) == (0 if consent else 1)
 
 
 @pytest.mark.world_time(MONDAY)
