@@ -110,8 +110,8 @@ def update_store(store_id: str) -> Response:
 @route("/stores/{store_id}/keys/rotate", methods=["POST"], content_types=JSON)
 def rotate_store_key(store_id: str) -> Response:
     """Replace the store's API key or support key; the new one is shown in this answer only."""
-    _store_for_request(store_id)
-    return http.json_response(registry.rotate_key(db.table(), store_id, http.json_body(_request()), wall_clock()))
+    store = _store_for_request(store_id)
+    return http.json_response(registry.rotate_key(db.table(), store, http.json_body(_request()), wall_clock()))
 
 
 # --- scheduled work -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from chalicelib.console import access, messages, products, schedule, settings, setup
 from chalicelib.console.view import Ctx, Moved, Shown, console_path
-from chalicelib.core.models import Page
+from chalicelib.core.models import Page, Redirect
 from chalicelib.messaging import onboarding
 from chalicelib.rendering import templating
 from chalicelib.storage import db
@@ -171,7 +171,7 @@ def show(
     """A console page, or its sign-in form when the request has no owner session."""
     ctx = _ctx(table, store_id, headers, now, base_url)
     if ctx is None:
-        return signin_page(_store(table, store_id), base_url=base_url)
+        return sessions.signin_page(_store(table, store_id), signin_target(base_url, store_id))
     query = query or {}
     notice = _notices(ctx.gettext, ctx.store).get(query.get("done") or "")
     return _render(ctx, Shown(section, BUILDERS[section](ctx, query)), notice)
@@ -219,27 +219,17 @@ def _redirect(location: str, cookie: str | None = None) -> Page:
     return Page(303, "", headers)
 
 
-def signin_page(store: StoreItem, *, base_url: str, failed: bool = False, status: int = 200) -> Page:
-    language = templating.language_or(store.get("language"), "en")
-    _ = templating.translations(language).gettext
-    context = {
-        "store_name": store.get("name"),
-        "console_path": console_path(base_url, str(store["store_id"])),
-        "error": _("That API key is not right.") if failed else None,
-    }
-    body = templating.render("pages/console_signin.html", language, context, store)
-    return Page(status, body, {"Content-Language": language})
+def signin_target(base_url: str, store_id: str) -> sessions.SignInTarget:
+    path = console_path(base_url, store_id)
+    return sessions.SignInTarget("console", f"{path}/session", path, key=sessions.API)
 
 
 def sign_in(
     table: db.Table, store_id: str, form: Mapping[str, str], headers: Any, now: datetime, *, base_url: str
-) -> Page:
+) -> Page | Redirect:
     """The owner's sign-in: to the console with a new session, or the form again (401)."""
-    store = _store(table, store_id)
-    cookie = access.sign_in(table, store_id, form, headers, now, base_url=base_url)
-    if cookie is None:
-        return signin_page(store, base_url=base_url, failed=True, status=401)
-    return _redirect(console_path(base_url, store_id), cookie)
+    target = signin_target(base_url, store_id)
+    return sessions.sign_in(table, _store(table, store_id), form, headers, target, base_url, now)
 
 
 def sign_out(

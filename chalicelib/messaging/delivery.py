@@ -1057,20 +1057,22 @@ def confirm_email(table: db.Table, ledger_key: keys.Key, message_id: str, now: d
     settled = Update().set_in("message_ids", email, message_id).set({"confirmed_at": iso(now)})
     settled = settled.set({"unconfirmed": still}) if still else settled.remove("unconfirmed")
     ops = [db.update(ledger_key, settled, condition=in_doubt, label="ledger")]
-    job_key = {"PK": str(ledger["PK"]), "SK": str(ledger["job_sk"])}
     # The job is touched only while it still shows this occurrence (a yearly one may have moved on).
+    job_key = {"PK": str(ledger["PK"]), "SK": str(ledger["job_sk"])}
     same_send = db.Expr("#last = :sent", names={"#last": "last_sent_at"}, values={":sent": ledger.get("sent_at")})
     job = Update().set_in("message_ids", email, message_id).set({"confirmed_at": iso(now)})
     if still:
         job = job.set({"unconfirmed": "; ".join(f"{c}: {why}" for c, why in sorted(still.items()))})
     else:
         job = job.remove("unconfirmed", "gsi1pk", "gsi1sk")
-    current = table.get(job_key, consistent=True)
-    if current is not None and current.get("last_sent_at") == ledger.get("sent_at"):
-        ops.append(db.update(job_key, job, condition=same_send, label="job"))
     try:
-        table.transact(ops)
-    except db.TransactionConflict:
-        return False  # confirmed meanwhile, or the job moved on
+        table.transact([*ops, db.update(job_key, job, condition=same_send, label="job")])
+    except db.TransactionConflict as exc:
+        if "ledger" in exc.failed:
+            return False  # confirmed meanwhile
+        try:  # the job moved on to a later occurrence (a yearly one): the ledger alone says it went
+            table.update(ledger_key, settled, condition=in_doubt, return_values="NONE")
+        except db.ConditionFailed:
+            return False
     count("SendConfirmed", kind=str(ledger.get("kind")), channel=email)
     return True

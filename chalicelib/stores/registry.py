@@ -251,6 +251,21 @@ FIELDS: dict[str, Field] = {
 }
 
 CREDENTIAL_ATTRS = ("api_key_hash", "support_key_hash", "webhook_secret", "previous_webhook_secret")
+
+
+@dataclass(frozen=True)
+class KeyKind:
+    """A kind of store key: ``<prefix>_<store_id>_<secret>``, kept only as a hash in ``attr``."""
+
+    prefix: str
+    attr: str
+    size: int  # bytes of randomness in the secret
+
+    def new(self, store_id: str) -> str:
+        return f"{self.prefix}_{store_id}_{secrets.token_urlsafe(self.size)}"
+
+
+KEY_KINDS = {"api": KeyKind("ak", "api_key_hash", 32), "support": KeyKind("sk", "support_key_hash", 24)}
 WEBHOOK_FIELDS = ("slack_webhook_url",)  # addresses Aftercare itself sends requests to
 
 
@@ -322,16 +337,15 @@ def create_store(
 ) -> NewStore:
     settings = validate_settings(body, creating=True, resolve=resolve)
     store_id = _new_id()
-    api_key = f"ak_{store_id}_{secrets.token_urlsafe(32)}"
-    support_key = f"sk_{store_id}_{secrets.token_urlsafe(24)}"
+    api_key, support_key = KEY_KINDS["api"].new(store_id), KEY_KINDS["support"].new(store_id)
     webhook_secret = _new_webhook_secret()
     item = {
         **keys.store(store_id),
         "type": "store",
         "store_id": store_id,
         **settings,
-        "api_key_hash": hash_secret(api_key),
-        "support_key_hash": hash_secret(support_key),
+        KEY_KINDS["api"].attr: hash_secret(api_key),
+        KEY_KINDS["support"].attr: hash_secret(support_key),
         "webhook_secret": webhook_secret,
         "created_at": iso(now),
         "updated_at": iso(now),
@@ -397,22 +411,19 @@ def rotate_webhook_secret(table: db.Table, store_id: str, now: datetime) -> Rota
     return Rotation(new, until)
 
 
-KEY_KINDS = {"api": ("ak", "api_key_hash", 32), "support": ("sk", "support_key_hash", 24)}
-
-
-def rotate_key(table: db.Table, store_id: str, body: Mapping[str, Any], now: datetime) -> dict[str, str]:
+def rotate_key(table: db.Table, store: StoreItem, body: Mapping[str, Any], now: datetime) -> dict[str, str]:
     """``POST /stores/{store_id}/keys/rotate`` with ``{"key": "api" | "support"}``: a new key of
     that kind, shown in this answer only; the old one stops working at once (a leaked key must).
-    Conditional on the hash read, so two rotations at once cannot leave a key nobody saw."""
+    Conditional on the hash of the ``store`` the caller was authenticated against, so two
+    rotations at once (or one against a stale copy) cannot leave a key nobody saw."""
     unknown = sorted(set(body) - {"key"})
     if unknown:
         raise InvalidInput(f"unknown field: {unknown[0]}", field=unknown[0])
     kind = body.get("key")
     if kind not in KEY_KINDS:
         raise InvalidInput("key must be api or support", field="key")
-    prefix, attr, size = KEY_KINDS[str(kind)]
-    store = get_store(table, store_id, fresh=True)
-    new = f"{prefix}_{store_id}_{secrets.token_urlsafe(size)}"
+    store_id, attr = store["store_id"], KEY_KINDS[str(kind)].attr
+    new = KEY_KINDS[str(kind)].new(store_id)
     try:
         item = table.update(
             keys.store(store_id),
@@ -420,7 +431,8 @@ def rotate_key(table: db.Table, store_id: str, body: Mapping[str, Any], now: dat
             condition=db.Expr("#h = :seen", names={"#h": attr}, values={":seen": store.get(attr)}),
         )
     except db.ConditionFailed:
-        raise Conflict("the key changed meanwhile; nothing was rotated") from None
+        _cache().drop(store_id)  # the copy it was checked against is old: the next try reads afresh
+        raise Conflict("the key changed meanwhile; nothing was rotated, try again") from None
     assert item is not None
     _cache().put(store_id, as_store(item))
     return {"key": str(kind), f"{kind}_key": new, "rotated_at": iso(now)}
@@ -470,6 +482,9 @@ class StoreCache:
     def put(self, store_id: str, item: StoreItem) -> None:
         self._items[store_id] = (time.monotonic(), item)
 
+    def drop(self, store_id: str) -> None:
+        self._items.pop(store_id, None)
+
     def clear(self) -> None:
         self._items.clear()
 
@@ -504,7 +519,7 @@ def _key_store_id(key: str, prefix: str) -> str | None:
 def authenticate(table: db.Table, store_id: str, presented: str | None, *, kind: str = "api") -> StoreItem:
     """The store when ``presented`` is its key.  Missing or wrong key: 401; a valid key of
     another store: 404 (the resource is not that caller's to see)."""
-    prefix, attr = ("ak", "api_key_hash") if kind == "api" else ("sk", "support_key_hash")
+    prefix, attr = KEY_KINDS[kind].prefix, KEY_KINDS[kind].attr
     if not presented:
         raise Unauthorized("missing credentials: send Authorization: Bearer <key>")
     owner = _key_store_id(presented, prefix)
@@ -527,5 +542,5 @@ def authenticate(table: db.Table, store_id: str, presented: str | None, *, kind:
 def authenticate_api_or_support(table: db.Table, store_id: str, presented: str | None) -> StoreItem:
     """The store, for its API key or its support key: support works cases through the API
     too.  A key says which it is by its prefix (``sk_`` for support)."""
-    kind = "support" if presented and presented.startswith("sk_") else "api"
+    kind = "support" if presented and presented.startswith(KEY_KINDS["support"].prefix + "_") else "api"
     return authenticate(table, store_id, presented, kind=kind)

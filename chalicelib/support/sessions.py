@@ -159,14 +159,16 @@ def store_for_reader(table: db.Table, store_id: str, headers: Any, now: datetime
 # --- the one sign-in form --------------------------------------------------------------------
 @dataclass(frozen=True)
 class SignInTarget:
-    """Where a sign-in leads: the page it opens (``inbox`` or ``dashboard``: the form's heading
-    and words), the path the form posts to, the URL the browser goes to once signed in, and the
-    fields the form carries through (the dashboard's period)."""
+    """Where a sign-in leads: the page it opens (``inbox``, ``dashboard`` or ``console``: the
+    form's heading and words), the path the form posts to, the URL the browser goes to once
+    signed in, the fields the form carries through (the dashboard's period), and the key it
+    takes: the support key, or the API key for the console (the session's role)."""
 
     page: str
     action: str
     after: str
     carry: Mapping[str, str] = field(default_factory=dict)
+    key: str = SUPPORT
 
 
 def signin_page(store: StoreItem, target: SignInTarget, *, failed: bool = False, name: str | None = None) -> Page:
@@ -193,16 +195,17 @@ def sign_in(
     base_url: str,
     now: datetime,
 ) -> Page | Redirect:
-    """A session for whoever types the store's support key (never its API key) on the store's
-    own page; a wrong key shows the form again.  The cookie opens the inbox, the dashboard and
-    the CSV export alike."""
+    """A session for whoever types the store's key of the target's kind on the store's own
+    page; a wrong key shows the form again.  A support session opens the inbox, the dashboard
+    and the CSV export alike; an API-key session (role ``api``) opens the console too."""
 
     require_same_origin(headers)
     store_id = str(store["store_id"])
-    presented = (form.get("support_key") or "").strip() or None
+    presented = (form.get(f"{target.key}_key") or "").strip() or None
     try:
-        registry.authenticate(table, store_id, presented, kind="support")
+        registry.authenticate(table, store_id, presented, kind=target.key)
     except (Unauthorized, NotFound):
         return signin_page(store, target, failed=True, name=form.get("name"))
-    _session, token = issue(store_id, form.get("name") or "", now)
+    name = form.get("name") or ("owner" if target.key == API else "")
+    _session, token = issue(store_id, name, now, role=target.key)
     return Redirect(target.after, {"Set-Cookie": set_cookie(token, base_url, store_id)})

@@ -190,6 +190,34 @@ def test_ses_delivery_event_confirms_an_email_whose_answer_was_lost(
     assert emails() == [THANKS]
 
 
+def test_ses_delivery_event_for_an_occurrence_the_job_has_moved_past_confirms_the_ledger_only(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
+    # GIVEN an email recorded sent, unconfirmed, whose job has since moved on to a later send
+    tags: list[dict[str, str]] = []
+    aws.clients().sesv2.meta.events.register(
+        "provide-client-params.sesv2.SendEmail", lambda params, **_: tags.extend(params.get("EmailTags", []))
+    )
+    faults(Rule("sesv2", "SendEmail", "timeout_after"))
+    assert post_order(client, store, "1").status_code == 200
+    for minutes in (1, 15):
+        tick(app, at(MONDAY) + timedelta(minutes=minutes))
+    ledger_key = keys.from_reference(next(t["Value"] for t in tags if t["Name"] == "ledger"))
+    later = {"last_sent_at": "2028-03-01T08:00:00Z", "unconfirmed": "email: the later occurrence's own doubt"}
+    db.table().update(keys.of(job(store, "1")), Update().set(later))
+    # WHEN SES publishes the delivery event of the first send
+    event = {
+        "eventType": "Delivery",
+        "mail": {"messageId": "0100-ses-first", "tags": {t["Name"]: [t["Value"]] for t in tags}},
+        "delivery": {"recipients": [DANA]},
+    }
+    assert feedback.ses_feedback(db.table(), event, at(MONDAY) + timedelta(minutes=20)) == 1
+    # THEN the ledger of that send records SES's id, and the job's later state is left alone
+    assert db.table().get(ledger_key)["message_ids"]["email"] == "0100-ses-first"
+    assert "unconfirmed" not in db.table().get(ledger_key)
+    assert job(store, "1")["unconfirmed"] == later["unconfirmed"]
+
+
 def test_botocore_does_not_resend_an_email_after_a_read_timeout(app: Any, client: Any, store: dict[str, Any]) -> None:
     # GIVEN every SendEmail request reaches SES and then times out, below botocore's retries
     faults(Rule("sesv2", "SendEmail", "timeout_after", times=5), where="send")

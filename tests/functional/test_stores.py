@@ -6,6 +6,9 @@ import json
 from typing import Any
 
 from chalicelib.platform.process import PROCESS
+from chalicelib.storage import db, keys
+from chalicelib.storage.expression import Update
+from chalicelib.stores.registry import hash_secret
 from tests.conftest import OPERATOR, STORE_BODY, auth
 
 
@@ -176,6 +179,25 @@ def test_a_rotated_key_replaces_the_old_one_at_once_and_is_shown_once(client: An
     assert support.status_code == 200
     assert client.http.get(f"/stores/{sid}/cases", headers=auth(store["support_key"])).status_code == 401
     assert client.http.get(f"/stores/{sid}/cases", headers=auth(support.json_body["support_key"])).status_code == 200
+
+
+def test_a_key_rotation_against_an_old_copy_of_the_store_is_refused_then_works_afresh(
+    client: Any, store: dict[str, Any]
+) -> None:
+    sid = store["store_id"]
+    assert client.http.get(f"/stores/{sid}", headers=auth(store["api_key"])).status_code == 200  # cached here
+    # GIVEN another process rotated the support key meanwhile (this one still holds the old copy)
+    elsewhere = "sk_elsewhere"
+    db.table().update(keys.store(sid), Update().set({"support_key_hash": hash_secret(elsewhere)}))
+    # WHEN the owner rotates the support key here
+    body = json.dumps({"key": "support"})
+    first = client.http.post(f"/stores/{sid}/keys/rotate", headers=auth(store["api_key"]), body=body)
+    # THEN it is refused and nothing changed; the next try reads the store afresh and rotates
+    assert first.status_code == 409, first.body
+    assert db.table().get(keys.store(sid))["support_key_hash"] == hash_secret(elsewhere)
+    second = client.http.post(f"/stores/{sid}/keys/rotate", headers=auth(store["api_key"]), body=body)
+    assert second.status_code == 200, second.body
+    assert db.table().get(keys.store(sid))["support_key_hash"] == hash_secret(second.json_body["support_key"])
 
 
 def test_a_key_rotation_needs_the_api_key_and_a_known_kind_and_changes_nothing_otherwise(

@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
-from chalicelib.core.clock import wall_clock
 from chalicelib.platform.aws import clients
 from chalicelib.platform.config import settings
 from chalicelib.storage import db
 from chalicelib.stores import registry
 from chalicelib.surveys import answers, tokens
 from tests.conftest import auth
+from tests.support import surveys
 
 
 def subscribe_queue() -> str:
@@ -76,22 +75,8 @@ def answer_survey(
     language: str = "en",
 ) -> Any:
     """Issue a survey for an order and answer it through the survey page's form."""
-    item = registry.get_store(db.table(), store["store_id"], fresh=True)
-    link = tokens.issue_survey(
-        db.table(),
-        store=item,
-        customer_id=customer,
-        order_id=order_id,
-        kind="post_delivery",
-        channel="email",
-        contact=customer,
-        now=wall_clock(),
-        language=language,
-    )
-    form = urlencode({"score": str(score), "comment": comment, "nonce": answers.nonce(link.token)})
-    answer = client.http.post(
-        f"/s/{link.token}", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form
-    )
+    link = surveys.issue(store, order_id=order_id, customer=customer, language=language)
+    answer = surveys.post_answer(client, link.token, score=score, comment=comment)
     assert answer.status_code == 200, answer.body
     return answer
 

@@ -38,6 +38,7 @@ from chalicelib.storage import db, keys
 from tests.conftest import STORE_BODY
 from tests.fixtures import body_of, standard_headers
 from tests.support.faults import Faults
+from tests.support.quick_moto import item_level_rollback
 
 OPERATOR = {"Authorization": "Bearer local-operator-token", "Content-Type": "application/json"}
 START = "2027-03-01T08:00:00Z"  # a Monday, 10:00 in Athens
@@ -184,6 +185,10 @@ class World:
             self.tick(at + timedelta(minutes=step))
 
     def run(self, orders: int) -> Figures:
+        with item_level_rollback():
+            return self._run(orders)
+
+    def _run(self, orders: int) -> Figures:
         self.figures.orders = orders
         start = parse_iso(START)
         self.move_clock(start)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,9 +15,14 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def issue(
-    store: dict[str, Any], *, order_id: str = "1001", customer: str = "maya@example.org", language: str = "en"
+    store: dict[str, Any],
+    *,
+    order_id: str = "1001",
+    customer: str = "maya@example.org",
+    language: str = "en",
+    now: datetime | None = None,
 ) -> tokens.SurveyLink:
-    """A survey sent for an order by email, as the send path issues it."""
+    """A survey sent for an order by email (at ``now``, else the wall clock), as the send path issues it."""
     item = registry.get_store(db.table(), store["store_id"], fresh=True)
     return tokens.issue_survey(
         db.table(),
@@ -26,7 +32,7 @@ def issue(
         kind="post_delivery",
         channel="email",
         contact=customer,
-        now=wall_clock(),
+        now=now or wall_clock(),
         language=language,
     )
 
@@ -42,20 +48,8 @@ def answered(
     store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: Any, language: str = "en"
 ) -> str:
     """A survey for an order, answered at ``at`` (as the survey page records it)."""
-    from datetime import timedelta
-
-    item = registry.get_store(db.table(), store["store_id"], fresh=True)
-    link = tokens.issue_survey(
-        db.table(),
-        store=item,
-        customer_id=customer,
-        order_id=order_id,
-        kind="post_delivery",
-        channel="email",
-        contact=customer,
-        now=at - timedelta(hours=1),
-        language=language,
-    )
+    link = issue(store, order_id=order_id, customer=customer, language=language, now=at - timedelta(hours=1))
+    item = registry.get_store(db.table(), store["store_id"])
     survey = tokens.load(db.table(), link.token, at, consistent=True)
     assert survey is not None
     answers.record_answer(
