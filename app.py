@@ -388,6 +388,19 @@ def inbound_sms(event: Any) -> None:
     )
 
 
+@app.on_sns_message(topic=resources.INBOUND_WHATSAPP_TOPIC, name="inbound_whatsapp")
+def inbound_whatsapp(event: Any) -> None:
+    """Replies on WhatsApp (End User Messaging Social events), read as SMS replies are."""
+
+    record = event.to_dict()["Records"][0]["Sns"]
+    now = sms_inbound.received_at(record.get("Timestamp"), wall_clock())
+    outcomes = sms_inbound.handle_whatsapp(db.table(), aws.clients(), event.message, now)
+    logger.info(
+        "inbound whatsapp",
+        extra={"outcomes": [(o.intent.value, o.recorded, o.replied, o.reason) for o in outcomes]},
+    )
+
+
 @route("/stores/{store_id}/stats", methods=["GET"])
 def store_stats(store_id: str) -> Response:
     """Daily counters summed over ``days`` (default 30): one read per day, never a scan."""

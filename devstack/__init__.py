@@ -286,7 +286,11 @@ def _sns_record(envelope: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Which handler consumes which topic (the same pairs app.py declares).
-SNS_HANDLERS = {"aftercare-inbound-sms": "inbound_sms", "aftercare-ses-feedback": "ses_feedback"}
+SNS_HANDLERS = {
+    "aftercare-inbound-sms": "inbound_sms",
+    "aftercare-inbound-whatsapp": "inbound_whatsapp",
+    "aftercare-ses-feedback": "ses_feedback",
+}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 run                    the whole system on an embedded AWS (``make run``)
 tick --at ISO          one dispatch tick at ISO against the running stack
 sms --from NUMBER --text TEXT   a customer's SMS reply to the running stack
+whatsapp --from NUMBER --text TEXT   a customer's WhatsApp reply to the running stack
 env                    export API, OUTBOX and OPERATOR_TOKEN of the running stack (eval "$(...)")
 package                the deployable template and zip in build/package (``make package``)
 compile-translations   templates/locale/*/LC_MESSAGES/*.po -> .mo
@@ -35,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     sms.add_argument("--text", required=True, help='what they texted, e.g. "9" or "STOP"')
     sms.add_argument("--at", default=None, help="ISO time it arrives, or a time from now such as +12d (default now)")
     sms.add_argument("--state", type=Path, default=None, help="the running stack's endpoints (default .devstack.json)")
+    chat = commands.add_parser("whatsapp", help="send the running stack a WhatsApp reply from a customer's number")
+    chat.add_argument("--from", dest="sender", required=True, help="the customer's number, e.g. +306944000111")
+    chat.add_argument("--text", required=True, help='what they wrote, e.g. "9" or "STOP"')
+    chat.add_argument("--at", default=None, help="ISO time it arrives, or a time from now such as +12d (default now)")
+    chat.add_argument("--state", type=Path, default=None, help="the running stack's endpoints (default .devstack.json)")
     env = commands.add_parser("env", help="print shell exports of the running stack's URLs and operator token")
     env.add_argument("--state", type=Path, default=None, help="the running stack's endpoints (default .devstack.json)")
     commands.add_parser("package", help="build the deployable package into build/package")
@@ -65,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.run import STATE, sms_command
 
         return sms_command(args.sender, args.text, args.at, args.state or STATE)
+    if args.command == "whatsapp":
+        from devstack.run import STATE, whatsapp_command
+
+        return whatsapp_command(args.sender, args.text, args.at, args.state or STATE)
     if args.command == "tick":
         from devstack.run import STATE, tick_command
 

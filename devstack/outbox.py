@@ -1,4 +1,7 @@
-"""The dev outbox: every email and SMS the local stack sent, read from moto's own records.
+"""The dev outbox: every email, SMS and WhatsApp message the local stack sent, read from
+moto's own records.  The local stage has no End User Messaging Social: its WhatsApp messages
+travel through SNS like an SMS (``WHATSAPP_TRANSPORT=sns``), as the Meta message object, and
+are told apart here by that shape.
 
 moto keeps what it "sent" in its in-process backends (SES ``sent_messages``, SNS
 ``sms_messages`` and each topic's ``sent_notifications``), so this page works only in the
@@ -37,6 +40,16 @@ class Sms:
     message_id: str
     to: str
     body: str
+
+
+@dataclass
+class WhatsApp:
+    message_id: str
+    to: str
+    type: str  # template | text
+    template: str | None  # the template's name and language code
+    parameters: list[str]  # the template's body values, in order
+    body: str  # a text message's body
 
 
 @dataclass
@@ -95,12 +108,44 @@ def emails() -> list[Email]:
     return found[::-1]
 
 
-def sms() -> list[Sms]:
-    """Every SMS sent to a phone number through SNS, newest first."""
+def _texts() -> list[tuple[str, str, str]]:
     from moto.sns.models import sns_backends
 
     backend = sns_backends[ACCOUNT][REGION]
-    return [Sms(message_id, phone, body) for message_id, (phone, body) in reversed(list(backend.sms_messages.items()))]
+    return [(message_id, phone, body) for message_id, (phone, body) in reversed(list(backend.sms_messages.items()))]
+
+
+def sms() -> list[Sms]:
+    """Every SMS sent to a phone number through SNS, newest first."""
+    from chalicelib.messaging.whatsapp import parse_message
+
+    return [Sms(message_id, phone, body) for message_id, phone, body in _texts() if parse_message(body) is None]
+
+
+def whatsapp() -> list[WhatsApp]:
+    """Every WhatsApp message the local stand-in carried, newest first."""
+    from chalicelib.messaging.whatsapp import parse_message
+
+    found = []
+    for message_id, phone, body in _texts():
+        message = parse_message(body)
+        if message is None:
+            continue
+        template = message.get("template") or {}
+        parameters = [
+            str(p.get("text", "")) for c in template.get("components") or [] for p in c.get("parameters") or []
+        ]
+        found.append(
+            WhatsApp(
+                message_id,
+                phone,
+                str(message.get("type")),
+                f"{template['name']} ({template['language']['code']})" if template else None,
+                parameters,
+                str((message.get("text") or {}).get("body") or ""),
+            )
+        )
+    return found
 
 
 def notifications(topic_names: tuple[str, ...]) -> list[Notification]:
@@ -120,6 +165,7 @@ def snapshot(topic_names: tuple[str, ...]) -> dict[str, Any]:
     return {
         "emails": [asdict(e) for e in emails()],
         "sms": [asdict(s) for s in sms()],
+        "whatsapp": [asdict(w) for w in whatsapp()],
         "notifications": [asdict(n) for n in notifications(topic_names)],
     }
 
@@ -156,6 +202,16 @@ def render(data: dict[str, Any]) -> str:
         parts.append(
             f"<article class='sms'><dl><dt>To</dt><dd>{_e(message['to'])}</dd></dl><pre>{_e(message['body'])}</pre></article>"
         )
+    parts.append(f"<h2>WhatsApp ({len(data['whatsapp'])})</h2>")
+    for message in data["whatsapp"]:
+        parts.append(f"<article class='whatsapp'><dl><dt>To</dt><dd>{_e(message['to'])}</dd>")
+        if message["template"]:
+            parts.append(f"<dt>Template</dt><dd class='template'>{_e(message['template'])}</dd></dl>")
+            parts.append("<ol class='parameters'>")
+            parts += [f"<li>{_e(value)}</li>" for value in message["parameters"]]
+            parts.append("</ol></article>")
+        else:
+            parts.append(f"</dl><pre>{_e(message['body'])}</pre></article>")
     parts.append(f"<h2>Alerts to support ({len(data['notifications'])})</h2>")
     for note in data["notifications"]:
         parts.append(

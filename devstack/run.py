@@ -408,10 +408,64 @@ def sms_command(sender: str, text: str, at: str | None = None, state: Path = STA
         "Timestamp": iso(now),
     }
     app.handler_map["inbound_sms"](devstack._sns_record(envelope), None)
+    return _replies(app, endpoints, sender, now, before, "sms")
+
+
+def whatsapp_command(sender: str, text: str, at: str | None = None, state: Path = STATE) -> int:
+    """A customer's WhatsApp message to the store's number, handed to ``inbound_whatsapp`` as
+    End User Messaging Social publishes it through SNS (Meta's webhook entry in its event);
+    then everything it sets off is delivered and the replies are printed."""
+    import uuid
+
+    from chalicelib.core.clock import iso
+    from chalicelib.platform import resources
+
+    endpoints, app = _attach(state)
+    now = when(at)
+    before = {m["message_id"] for m in _outbox(endpoints)["whatsapp"]}
+    number = sender.lstrip("+")
+    entry = {
+        "id": "devstack-waba",
+        "changes": [
+            {
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "10000000000", "phone_number_id": "devstack"},
+                    "contacts": [{"profile": {"name": "devstack"}, "wa_id": number}],
+                    "messages": [
+                        {
+                            "from": number,
+                            "id": f"wamid.devstack-{uuid.uuid4().hex}",
+                            "timestamp": str(int(now.timestamp())),
+                            "type": "text",
+                            "text": {"body": text},
+                        }
+                    ],
+                },
+                "field": "messages",
+            }
+        ],
+    }
+    event = {
+        "context": {"MetaWabaIds": [], "MetaPhoneNumberIds": []},
+        "whatsAppWebhookEntry": json.dumps(entry),
+        "aws_account_id": devstack.ACCOUNT,
+        "message_timestamp": iso(now),
+        "messageId": str(uuid.uuid4()),
+    }
+    topic = f"arn:aws:sns:{devstack.REGION}:{devstack.ACCOUNT}:{resources.INBOUND_WHATSAPP_TOPIC}"
+    envelope = {"MessageId": str(uuid.uuid4()), "TopicArn": topic, "Message": json.dumps(event), "Timestamp": iso(now)}
+    app.handler_map["inbound_whatsapp"](devstack._sns_record(envelope), None)
+    return _replies(app, endpoints, sender, now, before, "whatsapp")
+
+
+def _replies(app: Any, endpoints: Endpoints, sender: str, now: datetime, before: set[str], box: str) -> int:
+    """Deliver what an inbound message set off; print the replies to ``sender`` in ``box``."""
     done = report(devstack.deliver(app, now))
-    replies = [m for m in _outbox(endpoints)["sms"] if m["message_id"] not in before and m["to"] == sender]
+    replies = [m for m in _outbox(endpoints)[box] if m["message_id"] not in before and m["to"] == sender]
     for message in replies:
-        print(f"reply    to {sender}: {message['body']}", flush=True)
+        on = " on WhatsApp" if box == "whatsapp" else ""
+        print(f"reply    to {sender}{on}: {message['body'] or message.get('template')}", flush=True)
     for line in done.lines():
         print(line, flush=True)
     print(f"{len(replies)} replies, {done.summary()}; outbox: {endpoints.outbox}", flush=True)

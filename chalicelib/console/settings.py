@@ -31,7 +31,7 @@ TEXT, EMAIL, PHONE, URL, NUMBER, CHOICE, LANGUAGE, LANGUAGES_ = (
     "language",
     "languages",
 )
-DAYS, TIME, LINES, LINKS, THEME_WORDS, SWITCHES, CHANNELS, BOOL, SECRET = (
+DAYS, TIME, LINES, LINKS, THEME_WORDS, SWITCHES, CHANNELS, BOOL, SECRET, TEMPLATES = (
     "days",
     "time",
     "lines",
@@ -41,6 +41,7 @@ DAYS, TIME, LINES, LINKS, THEME_WORDS, SWITCHES, CHANNELS, BOOL, SECRET = (
     "channels",
     "bool",
     "secret",
+    "whatsapp_templates",
 )
 
 WIDGETS: dict[str, str] = {
@@ -59,6 +60,7 @@ WIDGETS: dict[str, str] = {
     "birthday_field": TEXT,
     "email_consent_field": TEXT,
     "sms_consent_field": TEXT,
+    "whatsapp_consent_field": TEXT,
     "followups": SWITCHES,
     "channels": CHANNELS,
     "default_transit_days": NUMBER,
@@ -91,6 +93,8 @@ WIDGETS: dict[str, str] = {
     "business_days": DAYS,
     "made_it_right": BOOL,
     "sms_origination": TEXT,
+    "whatsapp_phone_number_id": TEXT,
+    "whatsapp_templates": TEMPLATES,
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "survey_type": ("nps", "csat", "ces"),
@@ -110,7 +114,14 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "second_contact_phone",
         "slack_webhook_url",
     ),
-    "platform": ("shopify_webhook_secret", "shop_domain", "birthday_field", "email_consent_field", "sms_consent_field"),
+    "platform": (
+        "shopify_webhook_secret",
+        "shop_domain",
+        "birthday_field",
+        "email_consent_field",
+        "sms_consent_field",
+        "whatsapp_consent_field",
+    ),
     "followups": (
         "followups",
         "channels",
@@ -147,6 +158,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "made_it_right",
     ),
     "sms": ("sms_origination",),
+    "whatsapp": ("whatsapp_phone_number_id", "whatsapp_templates"),
 }
 
 
@@ -157,6 +169,7 @@ def group_titles(_: Gettext) -> dict[str, str]:
         "followups": _("Follow-ups"),
         "escalation": _("Escalation"),
         "sms": _("SMS"),
+        "whatsapp": _("WhatsApp"),
     }
 
 
@@ -177,6 +190,7 @@ def labels(_: Gettext) -> dict[str, str]:
         "birthday_field": _("Birthday field"),
         "email_consent_field": _("Email consent field"),
         "sms_consent_field": _("SMS consent field"),
+        "whatsapp_consent_field": _("WhatsApp consent field"),
         "followups": _("Follow-ups sent"),
         "channels": _("Channel of each follow-up"),
         "default_transit_days": _("Days in transit"),
@@ -209,6 +223,8 @@ def labels(_: Gettext) -> dict[str, str]:
         "business_days": _("Business days"),
         "made_it_right": _("Ask whether we made it right"),
         "sms_origination": _("SMS origination identity"),
+        "whatsapp_phone_number_id": _("WhatsApp phone number id"),
+        "whatsapp_templates": _("WhatsApp templates"),
     }
 
 
@@ -221,6 +237,10 @@ def hints(_: Gettext) -> dict[str, str]:
         "theme_keywords": _("One theme a line: the theme, a colon, its words separated by commas."),
         "review_links": _("One link a line: a name, a vertical bar, the address."),
         "send_days": _("In the customer's own time zone."),
+        "whatsapp_templates": _(
+            "One message a line: thank_you, survey or made_it_right, a colon, the template's name, "
+            "a vertical bar, its languages (en=en_US, el=el), a vertical bar, the values of its body in order."
+        ),
     }
 
 
@@ -272,6 +292,8 @@ def _read(name: str, form: Mapping[str, str]) -> Any:
                 theme, _, words = line.partition(":")
                 themes[theme.strip()] = [word.strip() for word in words.split(",") if word.strip()]
         return themes
+    if kind == TEMPLATES:
+        return _read_templates(raw)
     if kind == SWITCHES:
         return {kind_: bool(form.get(f"{name}.{kind_}")) for kind_ in registry.FOLLOWUP_KINDS}
     if kind == CHANNELS:
@@ -279,6 +301,37 @@ def _read(name: str, form: Mapping[str, str]) -> Any:
     if kind == BOOL:
         return bool(form.get(name))
     raise AssertionError(kind)
+
+
+def _read_templates(raw: str) -> Any:
+    """``survey: order_feedback | en=en_US, el=el | first_name, survey_url`` a line; a line
+    that does not read so is passed on as typed, for the rules to name."""
+    templates: dict[str, Any] = {}
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        kind, colon, rest = line.partition(":")
+        parts = [part.strip() for part in rest.split("|")]
+        if not colon or len(parts) not in (2, 3):
+            templates[kind.strip()] = line.strip()
+            continue
+        languages = dict(pair.strip().partition("=")[::2] for pair in parts[1].split(",") if pair.strip())
+        templates[kind.strip()] = {
+            "name": parts[0],
+            "languages": {k.strip(): v.strip() for k, v in languages.items()},
+            "parameters": [p.strip() for p in (parts[2] if len(parts) == 3 else "").split(",") if p.strip()],
+        }
+    return templates
+
+
+def _show_templates(value: Any) -> str:
+    lines = []
+    for kind, template in (value or {}).items():
+        languages = ", ".join(f"{k}={v}" for k, v in (template.get("languages") or {}).items())
+        lines.append(
+            f"{kind}: {template.get('name', '')} | {languages} | {', '.join(template.get('parameters') or [])}"
+        )
+    return "\n".join(lines)
 
 
 def current(store: StoreItem) -> dict[str, Any]:
@@ -304,7 +357,8 @@ def read_group(group: str, form: Mapping[str, str], store: StoreItem) -> Change:
         try:
             registry.validate_settings({name: value}, creating=False)
         except InvalidInput as exc:
-            errors[exc.field or name] = exc.message
+            # A part of a field (whatsapp_templates.survey.name) is named next to the field itself.
+            errors[name if (exc.field or "").startswith(f"{name}.") else (exc.field or name)] = exc.message
     return Change(changes, errors, typed)
 
 
@@ -321,7 +375,13 @@ def form_fields(
 ) -> list[dict[str, Any]]:
     """What the template draws for each field of a group."""
     names, helps, kinds = labels(_), hints(_), words.kind_labels(_)
-    channel_names = {"auto": _("Automatic"), "email": _("Email"), "sms": _("SMS"), "both": _("Email and SMS")}
+    channel_names = {
+        "auto": _("Automatic"),
+        "email": _("Email"),
+        "sms": _("SMS"),
+        "both": _("Email and SMS"),
+        "whatsapp": _("WhatsApp, else automatic"),
+    }
     out = []
     for name in GROUPS[group]:
         kind, value = WIDGETS[name], values.get(name)
@@ -339,6 +399,8 @@ def form_fields(
             field["value"] = "\n".join(f"{link.get('name', '')} | {link.get('url', '')}" for link in value or [])
         elif kind == THEME_WORDS:
             field["value"] = "\n".join(f"{theme}: {', '.join(words)}" for theme, words in (value or {}).items())
+        elif kind == TEMPLATES:
+            field["value"] = value if isinstance(value, str) else _show_templates(value)
         elif kind == DAYS:
             field["options"] = [(str(day), day_names[day], day in (value or [])) for day in range(7)]
         elif kind == LANGUAGES_:

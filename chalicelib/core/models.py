@@ -46,6 +46,7 @@ class JobStatus(str, Enum):
 class Channel(str, Enum):
     EMAIL = "email"
     SMS = "sms"
+    WHATSAPP = "whatsapp"  # a route of the SMS channel (see messaging/whatsapp.py), never chosen on its own
 
 
 LANGUAGES = ("en", "ar", "fa", "he", "el")
@@ -74,6 +75,7 @@ class CustomerInfo:
     birthday: str | None = None  # "MM-DD" or "YYYY-MM-DD"
     email_consent: bool | None = None  # marketing consent; None = not stated
     sms_consent: bool | None = None
+    whatsapp_consent: bool | None = None  # opt-in to WhatsApp messages (WhatsApp requires one)
 
     @property
     def customer_id(self) -> str | None:

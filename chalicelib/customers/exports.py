@@ -156,6 +156,7 @@ def customer_export(table: db.Table, store_id: str, customer_id: str, now: datet
         "consents": {
             "email_marketing": record.get("email_consent"),
             "sms_marketing": record.get("sms_consent"),
+            "whatsapp": record.get("whatsapp_consent"),
         },
         "orders": sorted(orders, key=lambda o: str(o.get("ordered_at") or o.get("created_at") or "")),
         "responses": sorted(responses, key=lambda r: str(r.get("answered_at") or "")),

@@ -7,7 +7,7 @@ aliases (email or phone → customer id) let replies and opt-outs find the custo
 
 Attributes of a customer item: ``customer_id``, ``email``, ``phone``, ``first_name``,
 ``language``, ``timezone``, ``birthday`` (``MM-DD`` or ``YYYY-MM-DD``), ``email_consent`` and
-``sms_consent`` (marketing; absent = never stated), ``first_order_at``, ``last_order_at``,
+``sms_consent`` (marketing; absent = never stated), ``whatsapp_consent`` (opt-in to WhatsApp), ``first_order_at``, ``last_order_at``,
 ``last_order_id``, ``orders_count``, ``created_at``, ``updated_at``.
 """
 
@@ -27,7 +27,17 @@ from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update, stated
 from chalicelib.storage.items import StoreItem
 
-CUSTOMER_FIELDS = ("email", "phone", "first_name", "language", "timezone", "birthday", "email_consent", "sms_consent")
+CUSTOMER_FIELDS = (
+    "email",
+    "phone",
+    "first_name",
+    "language",
+    "timezone",
+    "birthday",
+    "email_consent",
+    "sms_consent",
+    "whatsapp_consent",
+)
 MAX_SYNC = 500
 MAX_TRANSACTION = 100
 
@@ -138,7 +148,7 @@ def parse(value: Any, path: str, notes: n.Notes, *, strict: bool) -> CustomerInf
     for name in ("email", "phone", "first_name", "language", "timezone", "birthday"):
         if value.get(name) is not None and not isinstance(value[name], str):
             raise InvalidInput(f"{field(name)} must be text", field=field(name))
-    for name in ("email_consent", "sms_consent"):
+    for name in ("email_consent", "sms_consent", "whatsapp_consent"):
         if value.get(name) is not None and not isinstance(value[name], bool):
             raise InvalidInput(f"{field(name)} must be true, false or null", field=field(name))
     if value.get("first_name") is not None and len(value["first_name"]) > 100:
@@ -154,6 +164,7 @@ def parse(value: Any, path: str, notes: n.Notes, *, strict: bool) -> CustomerInf
         birthday=n.birthday(value.get("birthday"), field("birthday"), local),
         email_consent=value.get("email_consent"),
         sms_consent=value.get("sms_consent"),
+        whatsapp_consent=value.get("whatsapp_consent"),
     )
     if strict and local.dropped:
         name, _, why = local.dropped[0].partition(": ")

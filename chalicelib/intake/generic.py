@@ -10,7 +10,7 @@ answer instead, so an order is never lost over a customer's typo.
       "ordered_at": "2026-11-22T09:58:00Z",         optional; defaults to occurred_at for created
       "order_name": "#1001",                        optional; what the customer sees
       "customer": {"email", "phone" (E.164), "first_name", "language", "timezone" (IANA),
-                   "birthday" (YYYY-MM-DD or MM-DD), "email_consent", "sms_consent" (true/false/null)},
+                   "birthday" (YYYY-MM-DD or MM-DD), "email_consent", "sms_consent", "whatsapp_consent" (true/false/null)},
       "items": [{"sku", "title", "quantity", "warranty_months"}],   at most 50
       "total": "129.90",  "currency": "EUR"
     }

@@ -197,6 +197,7 @@ def customer(
     born: tuple[str, Any] | None = None,
     email_consent: Any = None,
     sms_consent: Any = None,
+    whatsapp_consent: Any = None,
 ) -> CustomerInfo:
     """The first valid email and phone among candidates (in order of preference), and the rest."""
     found_email = next((e for e in (email(v, n, notes) for n, v in emails if v not in (None, "")) if e), None)
@@ -210,6 +211,7 @@ def customer(
         birthday=birthday(born[1], born[0], notes) if born else None,
         email_consent=consent(email_consent),
         sms_consent=consent(sms_consent),
+        whatsapp_consent=consent(whatsapp_consent),
     )
 
 

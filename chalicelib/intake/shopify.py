@@ -152,6 +152,7 @@ def _customer(store: StoreItem, payload: Mapping[str, Any], notes: n.Notes) -> C
         born=(f"note_attributes.{birthday_field}", _note_attribute(payload, birthday_field)),
         email_consent=email_consent,
         sms_consent=sms_consent,
+        whatsapp_consent=_note_attribute(payload, str(store.get("whatsapp_consent_field") or "")),
     )
 
 

@@ -115,6 +115,7 @@ def _customer(store: StoreItem, payload: Mapping[str, Any], notes: n.Notes) -> C
         born=(f"meta_data.{birthday_field}", _meta(payload, birthday_field)),
         email_consent=_meta(payload, str(store.get("email_consent_field") or "")),
         sms_consent=_meta(payload, str(store.get("sms_consent_field") or "")),
+        whatsapp_consent=_meta(payload, str(store.get("whatsapp_consent_field") or "")),
     )
 
 

@@ -34,6 +34,11 @@ the weekly cap and schedules the survey reminder as a sent one would, and it is 
 the failed jobs so the store can see it.  (The send clients make one attempt per call, so
 botocore does not retry behind this rule.)
 
+**WhatsApp** stands in for an SMS (:mod:`whatsapp`) within the same claim: the ledger notes
+``calling = whatsapp`` first; a refusal that proves WhatsApp took nothing notes the SMS and
+sends it (``whatsapp_fallback`` says why); an ambiguous outcome is recorded like any other,
+and no SMS follows.  The ledger, the job and the sent record name the channel that went.
+
 A claimed job that comes back (its lease ran out) is resolved from its ledger:
 
 - no provider call noted: it provably did not go; it is released and dispatched as pending;
@@ -57,7 +62,7 @@ from chalicelib.core.clock import epoch, iso, parse_iso
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.models import Channel, JobKind, JobStatus
 from chalicelib.endpoints import deliveries as webhook_deliveries
-from chalicelib.messaging import links, policy, transports
+from chalicelib.messaging import links, policy, transports, whatsapp
 from chalicelib.platform.config import settings
 from chalicelib.platform.observability import count, logger
 from chalicelib.schedule import followups
@@ -86,6 +91,7 @@ ESCALATION_KINDS = frozenset({JobKind.CASE_REALERT.value, JobKind.ALERT_RETRY.va
 TRANSACTIONAL = frozenset({JobKind.THANK_YOU.value})
 SENT_RECORD_DAYS = 90
 PHONE_RECORD_DAYS = 60
+WHATSAPP_RECORD_DAYS = 30  # WhatsApp tries an offline phone for up to 30 days before it reports a failure
 # Messages that ask for an answer, and the survey kind their answers are stored under (the
 # answer to "did we make it right?" is recorded on the case, on a 1-5 scale).
 SURVEY_LABELS = {JobKind.SURVEY.value: "post_delivery", JobKind.MADE_IT_RIGHT.value: JobKind.MADE_IT_RIGHT.value}
@@ -405,6 +411,7 @@ def _sent_fields(sent: Sent) -> dict[str, Any]:
         "survey_token": sent.survey_token,
         "survey_channel": sent.survey_channel,
         "survey_tokens": list(sent.survey_tokens) or None,
+        "whatsapp_fallback": sent.fallback,
     }
 
 
@@ -417,6 +424,7 @@ def _sent_from(ledger: Mapping[str, Any]) -> Sent:
         survey_tokens=[str(t) for t in ledger.get("survey_tokens") or []],
         given_up={str(k): str(v) for k, v in (ledger.get("given_up") or {}).items()},
         unconfirmed={str(k): str(v) for k, v in (ledger.get("unconfirmed") or {}).items()},
+        fallback=ledger.get("whatsapp_fallback"),
     )
 
 
@@ -628,6 +636,7 @@ class Sent:
     survey_tokens: list[str] = field(default_factory=list)  # one per channel
     given_up: dict[str, str] = field(default_factory=dict)  # channel -> why, after another channel went
     unconfirmed: dict[str, str] = field(default_factory=dict)  # channel -> why it may not have gone
+    fallback: str | None = None  # why a message meant for WhatsApp went by SMS
 
     @property
     def channels(self) -> list[str]:
@@ -660,19 +669,27 @@ def deliver(
         contact = policy.contact_for(facts.customer, channel, facts.order)
         assert contact is not None  # policy.decide checked it
         try:
-            issued, message = _prepare(table, job, store, facts, decision, store_overrides, channel, contact, now)
+            issued, message, by_whatsapp = _prepare(
+                table, job, store, facts, decision, store_overrides, channel, contact, now
+            )
+            if by_whatsapp is not None:
+                _note_call(table, claim, whatsapp.WHATSAPP, contact, sent)
+        except Exception as exc:  # nothing went on this channel: settled below, a bug raised again
+            if not sent.channels:
+                raise _not_sent_before(exc) from exc
+            sent.given_up[channel] = _not_sent_before(exc).reason
+            break
+        if by_whatsapp is not None and _send_whatsapp(clients, store, kind, contact, by_whatsapp, sent):
+            if issued is not None:
+                sent.survey_tokens.append(issued)
+                sent.survey_token, sent.survey_channel = issued, channel
+            continue
+        try:
             _note_call(table, claim, channel, contact, sent)
         except Exception as exc:  # nothing went on this channel: settled below, a bug raised again
-            retry = not isinstance(exc, transports.Unsendable)
-            if isinstance(exc, transports.Unsendable):
-                why = f"cannot be sent: {exc.code}"
-            elif isinstance(exc, (Unavailable, db.ConditionFailed)):
-                why = f"storage unavailable before sending ({type(exc).__name__})"
-            else:
-                why = f"{type(exc).__name__} before sending"
             if not sent.channels:
-                raise NotSent(why, retry=retry) from exc
-            sent.given_up[channel] = why
+                raise _not_sent_before(exc) from exc
+            sent.given_up[channel] = _not_sent_before(exc).reason
             break
         try:
             if isinstance(message, Email):
@@ -712,6 +729,34 @@ def deliver(
     return sent
 
 
+def _not_sent_before(exc: Exception) -> NotSent:
+    """What a failure before the provider call means: nothing went on this channel."""
+    if isinstance(exc, transports.Unsendable):
+        return NotSent(f"cannot be sent: {exc.code}", retry=False)
+    if isinstance(exc, (Unavailable, db.ConditionFailed)):
+        return NotSent(f"storage unavailable before sending ({type(exc).__name__})", retry=True)
+    return NotSent(f"{type(exc).__name__} before sending", retry=True)
+
+
+def _send_whatsapp(
+    clients: Clients, store: StoreItem, kind: str, contact: str, message: Mapping[str, Any], sent: Sent
+) -> bool:
+    """Send by WhatsApp in the SMS's place; False when WhatsApp provably took nothing (a
+    refusal, throttling, no connection), so the SMS goes instead.  An unknown outcome counts
+    as gone: the SMS must not follow it (never both channels)."""
+    try:
+        sent.message_ids[whatsapp.WHATSAPP] = transports.send_whatsapp(clients, store, contact, message)
+    except transports.Ambiguous as exc:
+        sent.unconfirmed[whatsapp.WHATSAPP] = f"the provider's answer was lost ({exc}); not sent again"
+        count("SendUnconfirmed", kind=kind, channel=whatsapp.WHATSAPP)
+    except (transports.ProviderBusy, transports.Rejected) as exc:
+        sent.fallback = f"{type(exc).__name__}: {exc}"
+        count("WhatsAppFallback", kind=kind)
+        return False
+    sent.contacts[whatsapp.WHATSAPP] = contact
+    return True
+
+
 def _prepare(
     table: db.Table,
     job: JobItem,
@@ -722,9 +767,10 @@ def _prepare(
     channel: str,
     contact: str,
     now: datetime,
-) -> tuple[str | None, Email | str]:
-    """The survey token this channel's message carries (issued now) and the message,
-    composed; a message that cannot be built (its template raises) is Unsendable."""
+) -> tuple[str | None, Email | str, dict[str, Any] | None]:
+    """The survey token this channel's message carries (issued now), the message, composed,
+    and for an SMS the WhatsApp message to send in its place (None: it goes by SMS); a
+    message that cannot be built (its template raises) is Unsendable."""
     kind = str(job["kind"])
     customer_id = str(job.get("customer_id") or "")
     # An invitation rides along only on a channel the customer agreed to marketing on.
@@ -778,7 +824,12 @@ def _prepare(
     except Exception as exc:  # a store's template may raise anything; the job fails, saying so
         logger.exception("message could not be composed", extra={"store_id": job["store_id"], "kind": kind})
         raise transports.Unsendable(f"template_error ({type(exc).__name__})") from exc
-    return issued, message
+    by_whatsapp = None
+    if channel == Channel.SMS.value:
+        template = whatsapp.template_for(store, facts.customer, kind, facts.language)
+        if template is not None:
+            by_whatsapp = whatsapp.template_message(template, contact, whatsapp.values(store, context))
+    return issued, message, by_whatsapp
 
 
 def _finish(
@@ -857,6 +908,7 @@ def _record_sent(
         "last_sent_at": iso(now),
         "channels": channels,
         "given_up": sent.given_up or None,
+        "whatsapp_fallback": sent.fallback,
     }
     if unconfirmed:
         # Listed with the failed jobs: the store sees what may not have reached the customer.
@@ -902,8 +954,25 @@ def _record_sent(
             )
     if kind in SURVEY_LABELS and sent.survey_token:
         ops.append(stats.sent_op(store_id, SURVEY_LABELS[kind], now))
-    if Channel.SMS.value in channels and Channel.SMS.value in sent.contacts:
-        phone = sent.contacts[Channel.SMS.value]
+    if sent.message_ids.get(whatsapp.WHATSAPP):
+        ops.append(
+            db.put(
+                {
+                    **keys.whatsapp_message(sent.message_ids[whatsapp.WHATSAPP]),
+                    "type": "whatsapp_message",
+                    "store_id": store_id,
+                    "job_pk": job["PK"],
+                    "job_sk": job["SK"],
+                    "kind": kind,
+                    "sent_at": iso(now),
+                    "expires_at": epoch(now + timedelta(days=WHATSAPP_RECORD_DAYS)),
+                },
+                label="whatsapp record",
+            )
+        )
+    texted = next((c for c in (Channel.SMS.value, whatsapp.WHATSAPP) if c in channels and c in sent.contacts), None)
+    if texted is not None:
+        phone = sent.contacts[texted]
         ops.append(
             db.put(
                 {
@@ -912,7 +981,8 @@ def _record_sent(
                     "store_id": store_id,
                     "customer_id": customer_id,
                     "kind": kind,
-                    "message_id": sent.message_ids.get(Channel.SMS.value, "unconfirmed"),
+                    "message_id": sent.message_ids.get(texted, "unconfirmed"),
+                    "via": texted,
                     "sent_at": iso(now),
                     "expires_at": epoch(now + timedelta(days=PHONE_RECORD_DAYS)),
                 },
@@ -940,6 +1010,35 @@ def _record_sent(
         )
         ops.append(jobs.schedule(reminder))
     table.transact(ops)
+
+
+# --- WhatsApp's delivery statuses -----------------------------------------------------
+def whatsapp_undelivered(table: db.Table, message_id: str, why: str, now: datetime) -> bool:
+    """WhatsApp reported a message it had accepted as undelivered: its job says so and is
+    listed with the store's failed jobs.  It is not sent again by SMS: the job's decision,
+    claim and records are settled, and a second message could reach a phone the first one
+    did.  False when the message is not ours or was marked already."""
+    record = table.get(keys.whatsapp_message(message_id), consistent=True)
+    if record is None or record.get("type") != "whatsapp_message":
+        return False
+    job_key = {"PK": str(record["job_pk"]), "SK": str(record["job_sk"])}
+    listing = keys.failed_job_listing(str(record["store_id"]), iso(now), job_key["PK"], job_key["SK"])
+    first = db.Expr(
+        "#last = :sent AND attribute_not_exists(#und)",
+        names={"#last": "last_sent_at", "#und": "undelivered"},
+        values={":sent": record.get("sent_at")},
+    )
+    try:
+        table.update(
+            job_key,
+            Update().set({"undelivered": f"whatsapp: {why}", "undelivered_at": iso(now), **listing}),
+            condition=first,
+            return_values="NONE",
+        )
+    except db.ConditionFailed:
+        return False
+    count("WhatsAppUndelivered", kind=str(record.get("kind")))
+    return True
 
 
 # --- reconciling from SES ------------------------------------------------------------

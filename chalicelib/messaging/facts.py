@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.models import Channel, JobKind
-from chalicelib.messaging import policy, suppression, transports
+from chalicelib.messaging import policy, suppression, transports, whatsapp
 from chalicelib.platform.aws import Clients
 from chalicelib.platform.config import settings
 from chalicelib.rendering import templating
@@ -103,5 +103,6 @@ def gather(table: db.Table, clients: Clients, job: JobItem, store: StoreItem, no
         recent_sends=recent,
         channel_hint=data.get("channel") if kind == JobKind.SURVEY_REMINDER.value else None,
         nothing_to_say=nothing_to_say,
+        whatsapp_ready=whatsapp.template_for(store, customer, kind, language) is not None,
     )
     return Facts(situation, customer, order, products, language)

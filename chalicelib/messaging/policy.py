@@ -58,6 +58,7 @@ class Situation:
     recent_sends: Sequence[datetime] = ()  # this customer's sends in the last week
     channel_hint: str | None = None  # a reminder goes where its survey went
     nothing_to_say: str | None = None  # e.g. "no_tips", "survey_answered"
+    whatsapp_ready: bool = False  # an approved template and the customer's opt-in (messaging/whatsapp.py)
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,17 @@ def consented(customer: CustomerItem | None, channel: str) -> bool:
     return bool(customer and customer.get(f"{channel}_consent") is True)
 
 
-def candidate_channels(store: StoreItem, kind: str, hint: str | None) -> tuple[str, tuple[str, ...]]:
-    """(mode, channels in preference order) for a kind: the store's ``channels`` setting."""
+def candidate_channels(
+    store: StoreItem, kind: str, hint: str | None, whatsapp_ready: bool = False
+) -> tuple[str, tuple[str, ...]]:
+    """(mode, channels in preference order) for a kind: the store's ``channels`` setting.
+    ``whatsapp``: the SMS channel first (where WhatsApp stands in for the SMS) when the
+    message can go by WhatsApp, else as ``auto``."""
     if hint in (Channel.EMAIL.value, Channel.SMS.value):
         return "one", (hint,)
     setting = (store.get("channels") or {}).get(kind, "auto")
+    if setting == Channel.WHATSAPP.value and whatsapp_ready:
+        return "first", (Channel.SMS.value, Channel.EMAIL.value)
     if setting == "email":
         return "one", (Channel.EMAIL.value,)
     if setting == "sms":
@@ -162,7 +169,7 @@ def decide(s: Situation) -> Decision:
     if s.customer is None and s.order is None:
         return drop(Reason.NO_CONTACT)
 
-    mode, candidates = candidate_channels(s.store, s.kind, s.channel_hint)
+    mode, candidates = candidate_channels(s.store, s.kind, s.channel_hint, s.whatsapp_ready)
     refusals = {channel: _channel_refusal(s, channel) for channel in candidates}
     allowed = tuple(c for c in candidates if refusals[c] is None)
     if not allowed:

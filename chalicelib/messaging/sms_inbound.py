@@ -7,6 +7,11 @@ case, accents, Arabic letter variants and punctuation, so "STOP", "Stop!", "ΣΤ
 around a clear opt-out word ("please stop texting me"), is that keyword; a message that
 starts with a number is a score with the rest as its comment, unless the number is clearly a
 quantity ("2 min away").  Each survey gets one thank-you and one help reply at most.
+
+WhatsApp replies (:mod:`whatsapp` reads them out of End User Messaging Social's events) go
+through the very same :func:`handle`, with ``via="whatsapp"``: the same words, the same
+survey, the same STOP (for the number, so it stops SMS and WhatsApp alike); the answer to
+them goes back on WhatsApp.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 from chalicelib.core import validate
 from chalicelib.core.clock import epoch, parse_iso
 from chalicelib.core.errors import InvalidInput
-from chalicelib.messaging import suppression, transports
+from chalicelib.messaging import delivery, suppression, transports, whatsapp
 from chalicelib.platform.aws import Clients
 from chalicelib.platform.observability import count
 from chalicelib.rendering import templating
@@ -328,6 +333,7 @@ class Outcome:
     recorded: bool = False
     replied: str | None = None
     reason: str | None = None
+    via: str = "sms"  # where the reply came from, and where our answer goes: sms | whatsapp
 
 
 def inbound(payload_text: str) -> dict[str, str] | None:
@@ -393,13 +399,14 @@ def _open_survey(table: db.Table, phone: str, now: datetime) -> SurveyItem | Non
     return None
 
 
-def handle(table: db.Table, clients: Clients, payload: dict[str, str], now: datetime) -> Outcome:
-    """Act on one inbound SMS: opt out, help, opt back in, or record a survey answer."""
+def handle(table: db.Table, clients: Clients, payload: dict[str, str], now: datetime, *, via: str = "sms") -> Outcome:
+    """Act on one inbound SMS (or WhatsApp message): opt out, help, opt back in, or record a
+    survey answer."""
 
     reply = read_reply(payload.get("messageBody", ""))
     phone = _phone(payload.get("originationNumber", ""))
     if phone is None:
-        return Outcome(reply.intent, [], reason="bad_number")
+        return Outcome(reply.intent, [], reason="bad_number", via=via)
     survey = _open_survey(table, phone, now)
     store_ids: list[str] = []
     if survey is not None:
@@ -410,26 +417,35 @@ def handle(table: db.Table, clients: Clients, payload: dict[str, str], now: date
             store_ids.append(str(item["store_id"]))
     if not store_ids:
         if reply.intent in (Intent.STOP, Intent.START):
-            return _number_only(table, reply, phone, now)
-        return Outcome(reply.intent, [], reason="unknown_number")
+            return _number_only(table, reply, phone, now, via)
+        return Outcome(reply.intent, [], reason="unknown_number", via=via)
     main_store_id = store_ids[0] if survey is not None else str(messages[0]["store_id"])
     message_id = payload.get("inboundMessageId")
+    source = f"{via}-inbound"
     if message_id:
         marker = {
-            **keys.event_marker(main_store_id, "sms-inbound", message_id),
+            **keys.event_marker(main_store_id, source, message_id),
             "type": "event_marker",
             "expires_at": epoch(now + timedelta(days=DEDUPE_DAYS)),
         }
         try:
             table.create(marker)
         except db.ConditionFailed:
-            return Outcome(reply.intent, store_ids, reason="duplicate")
+            return Outcome(reply.intent, store_ids, reason="duplicate", via=via)
     try:
-        return _act(table, clients, reply, survey, store_ids, main_store_id, messages, phone, now)
+        return _act(table, clients, reply, survey, store_ids, main_store_id, messages, phone, now, via)
     except BaseException:
         if message_id:
-            table.delete(keys.event_marker(main_store_id, "sms-inbound", message_id))  # let SNS's retry through
+            table.delete(keys.event_marker(main_store_id, source, message_id))  # let SNS's retry through
         raise
+
+
+def handle_whatsapp(table: db.Table, clients: Clients, event_text: str, now: datetime) -> list[Outcome]:
+    """Act on each customer message of one End User Messaging Social event, as on an SMS, and
+    mark the messages it reports undelivered on their jobs."""
+    for message_id, why in whatsapp.failures(event_text):
+        delivery.whatsapp_undelivered(table, message_id, why, now)
+    return [handle(table, clients, payload, now, via=whatsapp.WHATSAPP) for payload in whatsapp.inbound(event_text)]
 
 
 def _act(
@@ -442,11 +458,12 @@ def _act(
     messages: list[dict[str, Any]],
     phone: str,
     now: datetime,
+    via: str,
 ) -> Outcome:
 
     store = registry.with_defaults(registry.get_store(table, main_store_id))
     language = str(survey["language"]) if survey is not None else _language(table, store, messages, phone)
-    outcome = Outcome(reply.intent, store_ids)
+    outcome = Outcome(reply.intent, store_ids, via=via)
     if reply.intent is Intent.STOP:
         return _stop(table, clients, store, store_ids, phone, language, now, outcome)
     if reply.intent is Intent.START:
@@ -478,7 +495,7 @@ def _suppressed(table: db.Table, store_id: str, phone: str) -> bool:
     return item is not None and item.get("scope") == "all"
 
 
-def _number_only(table: db.Table, reply: Reply, phone: str, now: datetime) -> Outcome:
+def _number_only(table: db.Table, reply: Reply, phone: str, now: datetime, via: str) -> Outcome:
     """STOP or START from a number no store has texted lately: it still holds for the
     number (no brand to confirm in, so no reply)."""
 
@@ -486,7 +503,7 @@ def _number_only(table: db.Table, reply: Reply, phone: str, now: datetime) -> Ou
         suppression.suppress_number(table, phone, "sms_stop", now)
     else:
         suppression.unsuppress_number(table, phone)
-    return Outcome(reply.intent, [], recorded=True, reason="number_only")
+    return Outcome(reply.intent, [], recorded=True, reason="number_only", via=via)
 
 
 def _stop(
@@ -565,9 +582,15 @@ def _answer(
     else:
         return _help_once(table, clients, store, survey, phone, outcome)
     response = answers.record_answer(
-        table, survey, score=score, comment=comment, via="sms", now=now, theme_keywords=store.get("theme_keywords")
+        table,
+        survey,
+        score=score,
+        comment=comment,
+        via=outcome.via,
+        now=now,
+        theme_keywords=store.get("theme_keywords"),
     )
-    count("SurveyAnswered", channel="sms")
+    count("SurveyAnswered", channel=outcome.via)
     outcome.recorded = True
     escalation.on_response(table, clients, store, response, now)
     if kind == "comment":
@@ -616,6 +639,10 @@ def _send(
         store=store,
     )
     body = templating.start_direction(body, language)
-    transports.send_sms(clients, store, phone, body)
+    if outcome.via == whatsapp.WHATSAPP and store.get("whatsapp_phone_number_id"):
+        # The customer just wrote on WhatsApp: a free-form answer is allowed there for 24 hours.
+        transports.send_whatsapp(clients, store, phone, whatsapp.text_message(phone, body))
+    else:
+        transports.send_sms(clients, store, phone, body)
     outcome.replied = reply
     return outcome

@@ -1,4 +1,5 @@
-"""The two transports: email through SES v2, SMS through End User Messaging (or SNS).
+"""The transports: email through SES v2, SMS through End User Messaging (or SNS), WhatsApp
+through End User Messaging Social (or, on the local stack, SNS standing in for it).
 
 Every way a provider call can end is sorted here, once, by what it proves:
 
@@ -16,6 +17,7 @@ behind this sorting's back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from email.utils import formataddr
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,7 @@ _BUSY = {
     "ThrottledException",
     "LimitExceededException",
     "RequestThrottled",
+    "ThrottledRequestException",
 }
 
 
@@ -198,6 +201,30 @@ def send_sms(clients: Clients, store: StoreItem, to_e164: str, body: str) -> str
     except (ClientError, BotoCoreError) as exc:
         raise classify(exc) from exc
     return str(answer["MessageId"])
+
+
+def send_whatsapp(clients: Clients, store: StoreItem, to_e164: str, message: Mapping[str, Any]) -> str:
+    """Send one WhatsApp message (a Meta Cloud API message object) from the store's number;
+    returns the provider's message id.  The errors sort as every send's do (:func:`classify`):
+    a refusal (not a WhatsApp number, a template Meta does not know) is :class:`Rejected`."""
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    try:
+        if settings().whatsapp_transport == "social":
+            answer = clients.whatsapp.send_whatsapp_message(
+                originationPhoneNumberId=str(store.get("whatsapp_phone_number_id") or ""),
+                message=body.encode("utf-8"),
+                metaApiVersion=settings().whatsapp_api_version,
+            )
+            return str(answer["messageId"])
+        # The local stack: SNS carries the message to the number, where the dev outbox reads it.
+        published = clients.sns_sms.publish(
+            PhoneNumber=to_e164,
+            Message=body,
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise classify(exc) from exc
+    return str(published["MessageId"])
 
 
 # --- SMS length ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ stack) points every client at the embedded AWS.
 Two retry policies.  Storage and queue clients retry (standard mode, 3 attempts): their calls
 are reads, idempotent writes, or conditional writes whose outcome ``send`` verifies.  The
 clients that hand a message to a customer (SES ``SendEmail``, SNS ``Publish``, End User
-Messaging ``SendTextMessage``) make exactly one attempt: those calls carry no idempotency key,
+Messaging ``SendTextMessage`` and ``SendWhatsAppMessage``) make exactly one attempt: those calls carry no idempotency key,
 so an SDK retry after a read timeout or a 5xx may deliver the message twice.  Whether to try
 again is ``sending``'s decision, made from what the error proves (see its docstring).
 """
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_socialmessaging import EndUserMessagingSocialClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
@@ -100,6 +101,13 @@ class Clients:
         """AWS End User Messaging SMS: one attempt (see the module docstring)."""
         return self._register(
             "pinpoint-sms-voice-v2", self.session.client("pinpoint-sms-voice-v2", config=self._config(ONE_ATTEMPT))
+        )
+
+    @cached_property
+    def whatsapp(self) -> EndUserMessagingSocialClient:
+        """AWS End User Messaging Social (WhatsApp): one attempt (see the module docstring)."""
+        return self._register(
+            "socialmessaging", self.session.client("socialmessaging", config=self._config(ONE_ATTEMPT))
         )
 
     @cached_property

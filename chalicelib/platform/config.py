@@ -62,6 +62,23 @@ class Settings:
         return value
 
     @cached_property
+    def whatsapp_transport(self) -> str:
+        """``social``: AWS End User Messaging Social; ``sns``: the local stack's stand-in, which
+        hands the WhatsApp message to SNS like an SMS so the dev outbox can show it."""
+        value = _require("WHATSAPP_TRANSPORT")
+        if value not in ("sns", "social"):
+            raise ConfigError("WHATSAPP_TRANSPORT must be 'sns' or 'social'")
+        return value
+
+    @cached_property
+    def whatsapp_api_version(self) -> str:
+        """The Meta Cloud API version End User Messaging Social passes the message to (``v20.0``)."""
+        value = _require("WHATSAPP_API_VERSION")
+        if not value.startswith("v"):
+            raise ConfigError("WHATSAPP_API_VERSION must look like v20.0")
+        return value
+
+    @cached_property
     def send_max_receives(self) -> int:
         """The send queue's maxReceiveCount: the receive that must not fail silently."""
         return int(_require("SEND_MAX_RECEIVES"))

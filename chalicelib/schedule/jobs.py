@@ -168,6 +168,16 @@ def failed_jobs(table: db.Table, store_id: str, limit: int = 100, *, with_refs: 
             if with_refs:
                 row["ref"] = job_ref(store_id, item)
             listed.append(row)
+        elif item.get("undelivered"):
+            row = {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "attempts")}
+            listed.append(
+                {
+                    **row,
+                    "status": "undelivered",
+                    "reason": f"sent, reported undelivered: {item['undelivered']}",
+                    "finished_at": item.get("undelivered_at"),
+                }
+            )
         elif item.get("unconfirmed"):
             row = {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "attempts")}
             listed.append(

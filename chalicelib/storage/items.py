@@ -58,6 +58,7 @@ class StoreItem(Keyed, total=False):
     birthday_field: str
     email_consent_field: str
     sms_consent_field: str
+    whatsapp_consent_field: str
     # follow-ups
     followups: dict[str, bool]
     channels: dict[str, str]
@@ -93,6 +94,9 @@ class StoreItem(Keyed, total=False):
     made_it_right: bool
     # SMS
     sms_origination: str
+    # WhatsApp
+    whatsapp_phone_number_id: str
+    whatsapp_templates: dict[str, dict[str, Any]]
 
 
 class StoredLine(TypedDict, total=False):
@@ -152,6 +156,7 @@ class CustomerItem(Listed, total=False):
     birthday: str
     email_consent: bool
     sms_consent: bool
+    whatsapp_consent: bool
     created_at: str
     updated_at: str
     first_order_at: str

@@ -47,6 +47,7 @@ class Prefix(str, Enum):
     PRIVACY = "PRIVACY"
     ENDPOINT = "ENDPOINT"
     WEBHOOK = "WEBHOOK"
+    WHATSAPP = "WAMSG"
 
 
 Key = dict[str, str]
@@ -246,6 +247,11 @@ def phone_survey(phone: str, sent_at: str, token: str) -> Key:
 def phone_survey_prefix() -> str:
     """What the SK of every SMS survey sent to a number starts with."""
     return f"{Prefix.SURVEY.value}#"
+
+
+def whatsapp_message(message_id: str) -> Key:
+    """A WhatsApp message we sent, by the provider's id: its delivery statuses find their job."""
+    return _key(f"{Prefix.WHATSAPP.value}#{message_id}", Prefix.WHATSAPP.value)
 
 
 def phone_message(phone: str, sent_at: str, store_id: str) -> Key:

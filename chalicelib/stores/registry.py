@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from typing import Any
 from chalicelib.core import validate, weekends
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from chalicelib.core.models import THEMES
+from chalicelib.core.models import LANGUAGES, THEMES
 from chalicelib.platform import outbound
 from chalicelib.platform.config import settings
 from chalicelib.platform.process import PROCESS
@@ -93,7 +94,7 @@ FOLLOWUP_KINDS = (
     "warranty",
     "winback",
 )
-CHANNEL_CHOICES = ("auto", "email", "sms", "both")
+CHANNEL_CHOICES = ("auto", "email", "sms", "both", "whatsapp")
 
 
 def _followups(value: Any, field: str) -> dict[str, bool]:
@@ -116,6 +117,68 @@ def _channels(value: Any, field: str) -> dict[str, str]:
     ):
         raise InvalidInput(f"{field} must map follow-up kinds to one of {', '.join(CHANNEL_CHOICES)}", field=field)
     return dict(value)
+
+
+# The messages that may go by WhatsApp (each with its approved utility template), and the
+# values a template's body may take, in the template's order of {{1}}, {{2}}...
+WHATSAPP_KINDS = ("thank_you", "survey", "made_it_right")
+WHATSAPP_PARAMETERS = ("first_name", "store_name", "order_name", "survey_url")
+_PHONE_NUMBER_ID = re.compile(
+    r"phone-number-id-[0-9a-zA-Z]{1,99}|arn:aws[a-z-]*:social-messaging:[a-z0-9-]+:\d{12}:phone-number-id/[0-9a-zA-Z]+"
+)
+_TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
+_META_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+
+
+def _whatsapp_phone_number_id(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not _PHONE_NUMBER_ID.fullmatch(value):
+        raise InvalidInput(
+            f"{field} must be an End User Messaging Social phone number id (phone-number-id-...) or its ARN",
+            field=field,
+        )
+    return value
+
+
+def _whatsapp_templates(value: Any, field: str) -> dict[str, dict[str, Any]]:
+    """``{kind: {"name", "languages": {our language: Meta's code}, "parameters": [...]}}``."""
+    if not isinstance(value, dict) or not set(value) <= set(WHATSAPP_KINDS):
+        raise InvalidInput(f"{field} must map {', '.join(WHATSAPP_KINDS)} to a template", field=field)
+    out: dict[str, dict[str, Any]] = {}
+    for kind, template in value.items():
+        where = f"{field}.{kind}"
+        if not isinstance(template, dict) or not set(template) <= {"name", "languages", "parameters"}:
+            raise InvalidInput(f"{where} must be an object with name, languages and parameters", field=where)
+        name, languages, parameters = template.get("name"), template.get("languages"), template.get("parameters", [])
+        if not isinstance(name, str) or not _TEMPLATE_NAME.fullmatch(name):
+            raise InvalidInput(
+                f"{where}.name must be the template's name (lower-case letters, digits, _)", field=f"{where}.name"
+            )
+        if (
+            not isinstance(languages, dict)
+            or not languages
+            or not all(_our_language(k) for k in languages)
+            or not all(isinstance(v, str) and _META_LANGUAGE.fullmatch(v) for v in languages.values())
+        ):
+            raise InvalidInput(
+                f"{where}.languages must map languages ({', '.join(LANGUAGES)}) to the template's "
+                "WhatsApp language codes (en, en_US, el...)",
+                field=f"{where}.languages",
+            )
+        if (
+            not isinstance(parameters, list)
+            or len(parameters) > 10
+            or not all(isinstance(p, str) and p in WHATSAPP_PARAMETERS for p in parameters)
+        ):
+            raise InvalidInput(
+                f"{where}.parameters must list the body's values in order, from {', '.join(WHATSAPP_PARAMETERS)}",
+                field=f"{where}.parameters",
+            )
+        out[kind] = {"name": name, "languages": dict(languages), "parameters": list(parameters)}
+    return out
+
+
+def _our_language(value: Any) -> bool:
+    return isinstance(value, str) and value in LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -146,6 +209,7 @@ FIELDS: dict[str, Field] = {
     "birthday_field": Field(_text(100), default="birthday"),
     "email_consent_field": Field(_text(100), default="email_marketing_consent"),
     "sms_consent_field": Field(_text(100), default="sms_marketing_consent"),
+    "whatsapp_consent_field": Field(_text(100), default="whatsapp_consent"),
     # follow-ups
     "followups": Field(_followups, default={}),
     "channels": Field(_channels, default={}),
@@ -181,6 +245,9 @@ FIELDS: dict[str, Field] = {
     "made_it_right": Field(validate.boolean, default=False),
     # SMS
     "sms_origination": Field(_optional(_text(100))),
+    # WhatsApp
+    "whatsapp_phone_number_id": Field(_optional(_whatsapp_phone_number_id)),
+    "whatsapp_templates": Field(_whatsapp_templates, default={}),
 }
 
 CREDENTIAL_ATTRS = ("api_key_hash", "support_key_hash", "webhook_secret", "previous_webhook_secret")

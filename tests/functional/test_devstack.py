@@ -43,7 +43,8 @@ def test_table_queues_and_topics_come_from_the_deployed_template(moto: devstack.
     assert redrive["deadLetterTargetArn"].endswith(":" + resources.SEND_DLQ)
     topics = {t["TopicArn"].rsplit(":", 1)[1] for t in boto3.client("sns").list_topics()["Topics"]}
     assert {
-        template[t]["Properties"]["TopicName"] for t in ("EscalationTopic", "InboundSmsTopic", "SesFeedbackTopic")
+        template[t]["Properties"]["TopicName"]
+        for t in ("EscalationTopic", "InboundSmsTopic", "InboundWhatsAppTopic", "SesFeedbackTopic")
     } <= topics
 
 
@@ -53,6 +54,7 @@ def test_handler_resource_names_match_the_template() -> None:
     assert template["SendDeadLetterQueue"]["Properties"]["QueueName"] == resources.SEND_DLQ
     assert template["EscalationTopic"]["Properties"]["TopicName"] == resources.ESCALATION_TOPIC
     assert template["InboundSmsTopic"]["Properties"]["TopicName"] == resources.INBOUND_SMS_TOPIC
+    assert template["InboundWhatsAppTopic"]["Properties"]["TopicName"] == resources.INBOUND_WHATSAPP_TOPIC
     assert template["SesFeedbackTopic"]["Properties"]["TopicName"] == resources.SES_FEEDBACK_TOPIC
     env = devstack.stage_environment("local")
     assert env["TABLE_NAME"] == template["Table"]["Properties"]["TableName"]

@@ -73,7 +73,7 @@ def test_export_gives_everything_held_about_a_customer_by_email_or_phone(
     data = answer.json_body
     assert data["customer_id"] == NIKOS
     assert data["profile"]["first_name"] == "Nikos" and data["profile"]["phone"] == "+306944000111"
-    assert data["consents"] == {"email_marketing": True, "sms_marketing": None}
+    assert data["consents"] == {"email_marketing": True, "sms_marketing": None, "whatsapp": None}
     assert [o["order_id"] for o in data["orders"]] == ["A-1001"]
     assert data["orders"][0]["items"][0]["title"] == "Olive wood cutting board"
     assert [(r["score"], r["comment"]) for r in data["responses"]] == [(2, "Cracked on arrival")]

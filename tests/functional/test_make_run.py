@@ -121,7 +121,7 @@ def test_the_printed_urls_serve_the_api_and_the_outbox(stack: dict[str, Any]) ->
     status, page = _request(endpoints["outbox"] + "/")
     assert status == 200 and "<h1>Outbox</h1>" in page
     status, listing = _request(endpoints["outbox"] + "/outbox.json")
-    assert status == 200 and set(listing) == {"emails", "sms", "notifications"}
+    assert status == 200 and set(listing) == {"emails", "sms", "whatsapp", "notifications"}
 
 
 def test_the_printed_console_opens_with_the_demo_stores_printed_api_key(stack: dict[str, Any]) -> None:
@@ -190,6 +190,7 @@ def test_every_readme_example_runs_as_pasted(stack: dict[str, Any]) -> None:
     assert '{"status":"accepted","order_id":"A-1001"}' in out
     assert "sent     survey to eleni@example.com (order A-1001) by email, sms" in out
     assert "reply    to +306944000111:" in out
+    assert "reply    to +306944000111 on WhatsApp: Cedar & Sage" in out  # HELP, answered on WhatsApp
     assert '"status": "resolved"' in out or '"status":"resolved"' in out
     assert "dispatch:" not in out and '"_aws"' not in out  # no metric lines, no raw counts
 
@@ -225,6 +226,16 @@ def test_the_outbox_shows_an_email_only_inside_a_sandboxed_frame() -> None:
         {
             "emails": [mail],
             "sms": [{"message_id": "s1", "to": "+302101234567", "body": "Rate us 0-10"}],
+            "whatsapp": [
+                {
+                    "message_id": "w1",
+                    "to": "+306944000111",
+                    "type": "template",
+                    "template": "order_feedback (en_US)",
+                    "parameters": ["<i>Dana</i>", "https://x.example/s/abc"],
+                    "body": "",
+                }
+            ],
             "notifications": [],
         }
     )
@@ -234,3 +245,6 @@ def test_the_outbox_shows_an_email_only_inside_a_sandboxed_frame() -> None:
     # and the subject, addresses, text part and SMS are shown as text
     assert "Thanks &lt;b&gt;Dana&lt;/b&gt;" in page and "Cedar &amp; Sage &lt;hello@cedarsage.example&gt;" in page
     assert "Hi Dana" in page and "+302101234567" in page and "Rate us 0-10" in page
+    # and a WhatsApp message shows its template and values, escaped too
+    assert "<h2>WhatsApp (1)</h2>" in page and "order_feedback (en_US)" in page
+    assert "<li>&lt;i&gt;Dana&lt;/i&gt;</li>" in page and "<i>Dana</i>" not in page

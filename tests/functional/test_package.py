@@ -236,7 +236,7 @@ def test_catalogues_compile_to_mo_files_gettext_reads(tmp_path: Path) -> None:
     )
 
 
-def test_ses_feedback_and_sms_replies_are_wired_to_their_topics(template: dict[str, Any]) -> None:
+def test_ses_feedback_sms_and_whatsapp_replies_are_wired_to_their_topics(template: dict[str, Any]) -> None:
     resources = template["Resources"]
     destination = next(r for r in resources.values() if r["Type"] == "AWS::SES::ConfigurationSetEventDestination")[
         "Properties"
@@ -248,7 +248,22 @@ def test_ses_feedback_and_sms_replies_are_wired_to_their_topics(template: dict[s
         for r in resources.values()
         if r["Type"] == "AWS::SNS::TopicPolicy"
     }
-    assert policies == {"SesFeedbackTopic": "ses.amazonaws.com", "InboundSmsTopic": "sms-voice.amazonaws.com"}
+    assert policies == {
+        "SesFeedbackTopic": "ses.amazonaws.com",
+        "InboundSmsTopic": "sms-voice.amazonaws.com",
+        "InboundWhatsAppTopic": "social-messaging.amazonaws.com",
+    }
+    # WhatsApp replies reach inbound_whatsapp, and the functions may send from the store's number
+    [replies] = [f for f in _functions(template).values() if f["Properties"]["Handler"] == "app.inbound_whatsapp"]
+    [subscription] = replies["Properties"]["Events"].values()
+    assert subscription["Properties"]["Topic"] == {"Fn::Sub": "${InboundWhatsAppTopic}"}
+    policy = json.loads((devstack.ROOT / ".chalice" / "policy.json").read_text())
+    assert {
+        "Sid": "WhatsApp",
+        "Effect": "Allow",
+        "Action": "social-messaging:SendWhatsAppMessage",
+        "Resource": "arn:aws:social-messaging:*:*:phone-number-id/*",
+    } in policy["Statement"]
     for name, function in resources.items():
         if function["Type"] == "AWS::Serverless::Function":
             assert function["Properties"]["Environment"]["Variables"]["SES_CONFIGURATION_SET"] == {
