@@ -193,13 +193,20 @@ def send_sms(clients: Clients, store: StoreItem, to_e164: str, body: str) -> str
                 request["OriginationIdentity"] = str(store["sms_origination"])
             answer = clients.sms.send_text_message(**request)
         else:
-            answer = clients.sns_sms.publish(
-                PhoneNumber=to_e164,
-                Message=body,
-                MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
-            )
+            return _publish(clients, to_e164, body)
     except (ClientError, BotoCoreError) as exc:
         raise classify(exc) from exc
+    return str(answer["MessageId"])
+
+
+def _publish(clients: Clients, to_e164: str, body: str) -> str:
+    """A transactional text through SNS: SMS where End User Messaging is not set up, and the
+    local stack's carrier (the dev outbox reads what SNS delivered)."""
+    answer = clients.sns_sms.publish(
+        PhoneNumber=to_e164,
+        Message=body,
+        MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+    )
     return str(answer["MessageId"])
 
 
@@ -216,15 +223,9 @@ def send_whatsapp(clients: Clients, store: StoreItem, to_e164: str, message: Map
                 metaApiVersion=settings().whatsapp_api_version,
             )
             return str(answer["messageId"])
-        # The local stack: SNS carries the message to the number, where the dev outbox reads it.
-        published = clients.sns_sms.publish(
-            PhoneNumber=to_e164,
-            Message=body,
-            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
-        )
+        return _publish(clients, to_e164, body)  # the local stack: SNS carries it to the dev outbox
     except (ClientError, BotoCoreError) as exc:
         raise classify(exc) from exc
-    return str(published["MessageId"])
 
 
 # --- SMS length ----------------------------------------------------------------------

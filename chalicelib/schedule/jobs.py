@@ -168,26 +168,16 @@ def failed_jobs(table: db.Table, store_id: str, limit: int = 100, *, with_refs: 
             if with_refs:
                 row["ref"] = job_ref(store_id, item)
             listed.append(row)
-        elif item.get("undelivered"):
-            row = {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "attempts")}
-            listed.append(
-                {
-                    **row,
-                    "status": "undelivered",
-                    "reason": f"sent, reported undelivered: {item['undelivered']}",
-                    "finished_at": item.get("undelivered_at"),
-                }
+        elif item.get("undelivered") or item.get("unconfirmed"):
+            # Sent, then in doubt: reported undelivered (WhatsApp's failed status) or never confirmed.
+            status, said, at = (
+                ("undelivered", "sent, reported undelivered", "undelivered_at")
+                if item.get("undelivered")
+                else ("sent_unconfirmed", "sent, unconfirmed", "last_sent_at")
             )
-        elif item.get("unconfirmed"):
             row = {k: item.get(k) for k in ("kind", "order_id", "customer_id", "due", "attempts")}
-            listed.append(
-                {
-                    **row,
-                    "status": "sent_unconfirmed",
-                    "reason": f"sent, unconfirmed: {item['unconfirmed']}",
-                    "finished_at": item.get("last_sent_at"),
-                }
-            )
+            why = item.get("undelivered") or item.get("unconfirmed")
+            listed.append({**row, "status": status, "reason": f"{said}: {why}", "finished_at": item.get(at)})
     return listed
 
 
