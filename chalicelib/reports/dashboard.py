@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from chalicelib.core.clock import parse_iso
@@ -258,6 +258,14 @@ def worst_products(rows: Sequence[Mapping[str, Any]], survey_type: str, language
     ][:WORST_PRODUCTS]
 
 
+UNITS: tuple[tuple[Literal["day", "hour", "minute", "second"], int], ...] = (
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+    ("second", 1),
+)
+
+
 def duration_text(seconds: float | None, language: str) -> str:
     """A median time as people say it: its two largest units ("3 hours 5 minutes")."""
     from babel.dates import format_timedelta  # lazy: heavy at import (make bench, import time)
@@ -265,18 +273,15 @@ def duration_text(seconds: float | None, language: str) -> str:
     if seconds is None:
         return "–"
     left = round(seconds)
-    units = []
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+    units: list[str] = []
+    for unit, size in UNITS:
         amount, left = divmod(left, size)
-        if amount:
+        if amount or (unit == "second" and not units):
+            # a threshold no value reaches keeps each part in its own unit
             units.append(
                 format_timedelta(timedelta(seconds=amount * size), granularity=unit, threshold=1e9, locale=language)
             )
-    return (
-        numerals(" ".join(units[:2]), language)
-        if units
-        else numerals(format_timedelta(timedelta(0), granularity="second", locale=language), language)
-    )
+    return numerals(" ".join(units[:2]), language)
 
 
 def interval_text(interval: Sequence[float] | None, language: str, _: Any) -> str | None:
