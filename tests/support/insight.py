@@ -57,7 +57,8 @@ class Quarter:
     timings: list[Timing] = field(default_factory=list)
 
 
-def _order(store_id: str, order_id: str, skus: list[str]) -> dict[str, Any]:
+def order_item(store_id: str, order_id: str, skus: list[str]) -> dict[str, Any]:
+    """A delivered order of ``skus`` (one line each), as intake stores it."""
     return {
         **keys.order(store_id, order_id),
         "type": "order",
@@ -65,7 +66,7 @@ def _order(store_id: str, order_id: str, skus: list[str]) -> dict[str, Any]:
         "order_id": order_id,
         "order_name": f"#{order_id}",
         "status": "delivered",
-        "items": [{"sku": sku, "title": PRODUCTS[sku], "quantity": 1} for sku in skus],
+        "items": [{"sku": sku, "title": PRODUCTS.get(sku, sku), "quantity": 1} for sku in skus],
     }
 
 
@@ -119,7 +120,7 @@ def seed(store_id: str, now: datetime, *, orders: int = 120, seed_value: int = 1
         lines = skus + skus[:1] if rng.random() < 0.1 else skus  # the same SKU on two lines counts once
         at = first + timedelta(seconds=rng.uniform(3600, span))
         contact = f"+3069{n:08d}" if channel == "sms" else f"q{n}@example.com"
-        table.put(_order(store_id, order_id, lines))
+        table.put(order_item(store_id, order_id, lines))
         sent_at = at - timedelta(hours=1)
         quarter.sends.append(sent_at)
         link = tokens.issue_survey(
