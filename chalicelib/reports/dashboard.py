@@ -284,6 +284,11 @@ def duration_text(seconds: float | None, language: str) -> str:
     return numerals(" ".join(units[:2]), language)
 
 
+def _left_to_right(number: str) -> str:
+    """A signed number kept whole in a right-to-left sentence ("-35", not "35-")."""
+    return f"\u2066{number}\u2069"
+
+
 def interval_text(interval: Sequence[float] | None, language: str, _: Any) -> str | None:
     """The NPS's 95% confidence interval in words, or None without answers."""
     if not interval:
@@ -292,8 +297,8 @@ def interval_text(interval: Sequence[float] | None, language: str, _: Any) -> st
         _("%(level)s confidence interval: %(low)s to %(high)s")
         % {
             "level": format_share(0.95, language),
-            "low": score_text("nps", interval[0], language),
-            "high": score_text("nps", interval[1], language),
+            "low": _left_to_right(score_text("nps", interval[0], language)),
+            "high": _left_to_right(score_text("nps", interval[1], language)),
         }
     )
 
@@ -306,7 +311,7 @@ def case_timings(timings: Mapping[str, Mapping[str, Any]], language: str, _: Any
             "label": label,
             "value": duration_text(timings[name]["median_seconds"], language),
             "count": timings[name]["timed"],
-            "note": _("Median of %(count)s cases") % {"count": format_number(int(timings[name]["timed"]), language)},
+            "note": _("Median · cases: %(count)s") % {"count": format_number(int(timings[name]["timed"]), language)},
         }
         for tile, name, label in (
             ("first-response", "acknowledged", _("Time to first response")),

@@ -85,7 +85,9 @@ def test_the_dashboard_shows_the_trend_the_numbers_open_cases_and_comments(clien
         html,
     )
     # AND three answers are too few to trust: the score says so and gives its 95% interval
-    assert '<dd class="note" id="score-interval">95% confidence interval: -73 to 100</dd>' in html
+    assert (
+        '<dd class="note" id="score-interval">95% confidence interval: \u2066-73\u2069 to \u2066100\u2069</dd>' in html
+    )
     assert 'id="low-sample-note">Fewer than 30 answers' in html
     assert '<div class="tile" id="tile-responses"><dt>Responses</dt><dd>3</dd>' in html
     assert '<div class="tile" id="tile-rate"><dt>Response rate</dt><dd dir="ltr">75%</dd>' in html

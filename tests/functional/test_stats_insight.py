@@ -170,7 +170,7 @@ def dashboard_matches(client: Any, store: dict[str, Any], want: dict[str, Any]) 
     score = re.search(r'id="tile-score"[^>]*>.*?<dd dir="ltr">([^<]+)</dd>', html)
     assert score is not None and score.group(1) == str(round(want["nps"]))
     low, high = want["nps_ci"]
-    assert f"95% confidence interval: {round(low)} to {round(high)}" in html
+    assert f"95% confidence interval: \u2066{round(low)}\u2069 to \u2066{round(high)}\u2069" in html
     assert 'id="tile-score" data-low-sample' not in html
     # AND the five worst products, worst first, with their scores and numbers of answers
     rows = re.findall(
@@ -191,4 +191,4 @@ def dashboard_matches(client: Any, store: dict[str, Any], want: dict[str, Any]) 
     resolve = re.search(r'id="tile-resolve"><dt>[^<]+</dt><dd class="time">([^<]+)</dd>', html)
     assert resolve is not None
     assert resolve.group(1) == dashboard.duration_text(want["cases"]["resolved"]["median_seconds"], "en")
-    assert f"Median of {want['cases']['acknowledged']['timed']} cases" in html
+    assert f"Median · cases: {want['cases']['acknowledged']['timed']}" in html

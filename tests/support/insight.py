@@ -57,8 +57,10 @@ class Quarter:
     timings: list[Timing] = field(default_factory=list)
 
 
-def order_item(store_id: str, order_id: str, skus: list[str]) -> dict[str, Any]:
-    """A delivered order of ``skus`` (one line each), as intake stores it."""
+def order_item(store_id: str, order_id: str, skus: list[str], titles: dict[str, str] | None = None) -> dict[str, Any]:
+    """A delivered order of ``skus`` (one line each, titled from ``titles`` or :data:`PRODUCTS`),
+    as intake stores it."""
+    named = {**PRODUCTS, **(titles or {})}
     return {
         **keys.order(store_id, order_id),
         "type": "order",
@@ -66,7 +68,7 @@ def order_item(store_id: str, order_id: str, skus: list[str]) -> dict[str, Any]:
         "order_id": order_id,
         "order_name": f"#{order_id}",
         "status": "delivered",
-        "items": [{"sku": sku, "title": PRODUCTS.get(sku, sku), "quantity": 1} for sku in skus],
+        "items": [{"sku": sku, "title": named.get(sku, sku), "quantity": 1} for sku in skus],
     }
 
 
