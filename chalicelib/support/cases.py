@@ -434,7 +434,8 @@ _REFUSALS = {
 
 def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: datetime) -> tuple[CaseItem, CaseItem]:
     """Apply one transition with a conditional write; 409 when the case is in another state.
-    Returns the case before and after."""
+    An acknowledgement or a resolution is counted, with the time since the case opened, on
+    the day's stats in the same transaction.  Returns the case before and after."""
     current = get(table, store_id, case_id, consistent=True)
     if current is None:
         raise NotFound("no such case")
