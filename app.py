@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Chalice, Rate, Response
 
-from chalicelib.core import validate
 from chalicelib.core.clock import event_time, wall_clock
 from chalicelib.core.validate import bearer
 from chalicelib.customers import profiles
@@ -403,11 +402,11 @@ def inbound_whatsapp(event: Any) -> None:
 
 @route("/stores/{store_id}/stats", methods=["GET"])
 def store_stats(store_id: str) -> Response:
-    """Daily counters summed over ``days`` (default 30): one read per day, never a scan."""
+    """Daily counters summed over ``days`` (default 30) and grouped by ``group``, with their
+    breakdowns and case timings: two reads per day, never a scan."""
 
     store = registry.with_defaults(_store_for_request(store_id))
-    days = validate.int_param(_request().query_params or {}, "days", default=30, low=1, high=stats.MAX_DAYS)
-    return http.json_response(stats.summary(db.table(), store, days, wall_clock()))
+    return http.json_response(stats.report(db.table(), store, _request().query_params, wall_clock()))
 
 
 # --- cases, alerts, inbox, stats, dashboard, privacy -----------------------------------

@@ -46,6 +46,8 @@ HIDDEN = frozenset(
         "survey_tokens",
         "unsubscribe_token",
         "nonce",
+        "stats_skus",
+        "stats_other",
     }
 )
 PROFILE_FIELDS = (

@@ -1,8 +1,10 @@
-"""The store's dashboard: the score week by week, responses, response rate, the category
-split, the comments' themes, open cases and the latest comments, on one server-rendered page.
+"""The store's dashboard: the score (flagged when computed from few answers, with its
+confidence interval for NPS) week by week, responses, response rate, the time to first
+response and to resolution, the category split, the comments' themes, the products with the
+worst scores, open cases and the latest comments, on one server-rendered page.
 
 Reads are bounded by the period, never by the number of customers: the daily counters
-(:func:`chalicelib.reports.stats.summary`, one item per day), the open and acknowledged cases
+(:func:`chalicelib.reports.stats.summary`, two items per day), the open and acknowledged cases
 (``gsi1``) and the newest commented responses of the period (a sparse comment listing
 written with each commented answer: a few reads, however many answers have no comment).
 The chart is inline SVG computed here, so the page needs no script and no outside asset
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from chalicelib.core.clock import parse_iso
@@ -237,6 +239,87 @@ def theme_counts(counts: Mapping[str, int], labels: Mapping[str, str]) -> list[d
     return [{"name": name, "label": labels.get(name, name), "count": value} for name, value in raised]
 
 
+WORST_PRODUCTS = 5
+
+
+def worst_products(rows: Sequence[Mapping[str, Any]], survey_type: str, language: str) -> list[dict[str, Any]]:
+    """The period's products with the worst scores (the stats answer lists them worst
+    first), each with its number of answers and whether so few that the score may move."""
+    return [
+        {
+            "sku": row["sku"],
+            "title": row.get("title") or "",
+            "score": score_text(survey_type, row.get(survey_type), language),
+            "responses": format_number(int(row["responses"]), language),
+            "low_sample": bool(row["low_sample"]),
+        }
+        for row in stats.worse_first(survey_type, rows)
+        if row.get(survey_type) is not None
+    ][:WORST_PRODUCTS]
+
+
+UNITS: tuple[tuple[Literal["day", "hour", "minute", "second"], int], ...] = (
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+    ("second", 1),
+)
+
+
+def duration_text(seconds: float | None, language: str) -> str:
+    """A median time as people say it: its two largest units ("3 hours 5 minutes")."""
+    from babel.dates import format_timedelta  # lazy: heavy at import (make bench, import time)
+
+    if seconds is None:
+        return "–"
+    left = round(seconds)
+    units: list[str] = []
+    for unit, size in UNITS:
+        amount, left = divmod(left, size)
+        if amount or (unit == "second" and not units):
+            # a threshold no value reaches keeps each part in its own unit
+            units.append(
+                format_timedelta(timedelta(seconds=amount * size), granularity=unit, threshold=1e9, locale=language)
+            )
+    return numerals(" ".join(units[:2]), language)
+
+
+def _left_to_right(number: str) -> str:
+    """A signed number kept whole in a right-to-left sentence ("-35", not "35-")."""
+    return f"\u2066{number}\u2069"
+
+
+def interval_text(interval: Sequence[float] | None, language: str, _: Any) -> str | None:
+    """The NPS's 95% confidence interval in words, or None without answers."""
+    if not interval:
+        return None
+    return str(
+        _("%(level)s confidence interval: %(low)s to %(high)s")
+        % {
+            "level": format_share(0.95, language),
+            "low": _left_to_right(score_text("nps", interval[0], language)),
+            "high": _left_to_right(score_text("nps", interval[1], language)),
+        }
+    )
+
+
+def case_timings(timings: Mapping[str, Mapping[str, Any]], language: str, _: Any) -> list[dict[str, Any]]:
+    """Median time to first response (acknowledging a case) and to resolution."""
+    return [
+        {
+            "id": tile,
+            "label": label,
+            "value": duration_text(timings[name]["median_seconds"], language),
+            "count": timings[name]["timed"],
+            "note": _("Median · cases: %(count)s") % {"count": format_number(int(timings[name]["timed"]), language)},
+        }
+        for tile, name, label in (
+            ("first-response", "acknowledged", _("Time to first response")),
+            ("resolve", "resolved", _("Time to resolve")),
+        )
+    ]
+
+
 def open_cases(table: db.Table, store_id: str) -> dict[str, Any]:
     waiting = cases.list_cases(table, store_id, cases.OPEN, limit=1000)
     by_priority = dict.fromkeys(("urgent", "high", "normal"), 0)
@@ -336,6 +419,12 @@ def page(
         "scale_name": scale_name,
         "survey_type": survey_type,
         "score": score_text(survey_type, summary.get(survey_type), language),
+        "low_sample": summary["responses"] > 0 and summary["low_sample"],
+        "low_sample_note": _("Fewer than %(count)s answers: the figure may still move a lot.")
+        % {"count": format_number(stats.LOW_SAMPLE, language)},
+        "interval": interval_text(summary.get("nps_ci"), language, _),
+        "products": worst_products(summary["by_product"], survey_type, language),
+        "timings": case_timings(summary["cases"], language, _),
         "responses": templating.format_number(summary["responses"], language),
         "sent": templating.format_number(summary["sent"], language),
         "rate": templating.format_share(rate, language) if rate is not None else "–",

@@ -11,6 +11,7 @@ condition, filter) through :func:`combine` too.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,15 +83,28 @@ def _fresh(placeholder: str, taken: set[str]) -> str:
 Name = str | tuple[str, ...]
 
 
+LONG_PLACEHOLDER = 24
+
+
+def _token(text: str) -> str:
+    """A placeholder's body: the name made safe, shortened when long (a SKU in a counter's
+    name must not carry DynamoDB's 4 KB expression limit away); :func:`combine` renames any
+    two that still meet."""
+    safe = _UNSAFE.sub("_", text)
+    if len(safe) <= LONG_PLACEHOLDER:
+        return safe
+    return f"{safe[:12]}_{hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}"
+
+
 def _attribute(name: Name) -> tuple[str, dict[str, str]]:
     parts = (name,) if isinstance(name, str) else name
-    placeholders = ["#" + _UNSAFE.sub("_", part) for part in parts]
+    placeholders = ["#" + _token(part) for part in parts]
     return ".".join(placeholders), dict(zip(placeholders, parts, strict=True))
 
 
 def _value(name: Name, value: Any, suffix: str = "") -> tuple[str, dict[str, Any]]:
     text = name if isinstance(name, str) else "_".join(name)
-    placeholder = ":" + _UNSAFE.sub("_", text) + suffix
+    placeholder = ":" + _token(text) + suffix
     return placeholder, {placeholder: value}
 
 

@@ -302,6 +302,8 @@ class ResponseItem(Listed, total=False):
     answered_at: str
     first_answered_at: str
     version: Number
+    stats_skus: list[str]
+    stats_other: bool
 
 
 class CommentListingItem(Keyed, total=False):
@@ -372,11 +374,24 @@ class EventMarkerItem(Keyed, total=False):
 
 
 class StatsDayItem(Keyed, total=False):
-    """A store's counters of one UTC day; every other attribute is a counter (``ADD``)."""
+    """A store's counters of one UTC day; every other attribute is a counter (``ADD``),
+    but for the day's case timings (lists of seconds, see :mod:`chalicelib.reports.stats`)."""
 
     type: str
     store_id: str
     day: str
+    ack_seconds: list[Number]
+    resolve_seconds: list[Number]
+
+
+class StatsProductsDayItem(Keyed, total=False):
+    """A store's per-SKU counters of one UTC day: ``skus`` (the SKUs counted by name),
+    ``sku#<sku>#<counter>``, ``title#<sku>`` and ``other#<counter>``."""
+
+    type: str
+    store_id: str
+    day: str
+    skus: set[str]
 
 
 class ProductItem(Keyed, total=False):

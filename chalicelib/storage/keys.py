@@ -226,6 +226,11 @@ def stats_day(store_id: str, day: str) -> Key:
     return _key(f"{store_pk(store_id)}#{Prefix.STATS.value}", f"{Prefix.DAY.value}#{day}")
 
 
+def stats_products_day(store_id: str, day: str) -> Key:
+    """The day's per-SKU counters, beside the day's counters and read with them."""
+    return _key(f"{store_pk(store_id)}#{Prefix.STATS.value}", f"{Prefix.DAY.value}#{day}#{Prefix.PRODUCT.value}")
+
+
 def product(store_id: str, sku: str) -> Key:
     return _key(f"{store_pk(store_id)}#{Prefix.PRODUCT.value}#{sku}", Prefix.PRODUCT.value)
 

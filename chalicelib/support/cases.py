@@ -20,6 +20,7 @@ from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.endpoints import events
 from chalicelib.platform import signing
+from chalicelib.reports import stats
 from chalicelib.storage import db, keys
 from chalicelib.storage.expression import Update, stated
 from chalicelib.storage.items import (
@@ -433,7 +434,8 @@ _REFUSALS = {
 
 def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: datetime) -> tuple[CaseItem, CaseItem]:
     """Apply one transition with a conditional write; 409 when the case is in another state.
-    Returns the case before and after."""
+    An acknowledgement or a resolution is counted, with the time since the case opened, on
+    the day's stats in the same transaction.  Returns the case before and after."""
     current = get(table, store_id, case_id, consistent=True)
     if current is None:
         raise NotFound("no such case")
@@ -479,13 +481,25 @@ def apply(table: db.Table, store_id: str, case_id: str, change: Change, now: dat
     condition = db.Expr(f"#cst IN ({', '.join(placeholders)})", names={"#cst": "status"}, values=placeholders)
     announced = {"acknowledge": events.CASE_ACKNOWLEDGED, "resolve": events.CASE_RESOLVED}.get(change.action)
     emitted = _emit(table, announced, {**current, **values, "by": change.by}, now) if announced else []
-    try:
-        table.transact([db.update(keys.case(store_id, case_id), expr, condition=condition, label="case"), *emitted])
-    except db.TransactionConflict:
-        latest = get(table, store_id, case_id, consistent=True) or current
-        raise Conflict(
-            _REFUSALS.get((change.action, str(latest["status"])), "this case changed meanwhile; reload it")
-        ) from None
+    waited = elapsed_seconds(str(current.get("opened_at") or ""), now)
+    for timed in (True, False):
+        counted = (
+            [stats.timing_op(store_id, change.action, round(waited) if waited is not None else None, now, timed=timed)]
+            if change.action in stats.TIMINGS
+            else []
+        )
+        try:
+            table.transact(
+                [db.update(keys.case(store_id, case_id), expr, condition=condition, label="case"), *emitted, *counted]
+            )
+            break
+        except db.TransactionConflict as conflict:
+            if conflict.failed == {"stats"} and timed:
+                continue  # the day's timings are full: count the case untimed
+            latest = get(table, store_id, case_id, consistent=True) or current
+            raise Conflict(
+                _REFUSALS.get((change.action, str(latest["status"])), "this case changed meanwhile; reload it")
+            ) from None
     item = get(table, store_id, case_id, consistent=True)
     assert item is not None
     return current, as_case(item)

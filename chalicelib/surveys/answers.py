@@ -106,7 +106,8 @@ def _products(order: OrderItem | None) -> list[dict[str, Any]]:
     return [{"sku": line["sku"], "title": line["title"]} for line in line_items(order.get("items")) if line["sku"]]
 
 
-def _counted(item: Mapping[str, Any]) -> Any:
+def _counted(item: Mapping[str, Any], claimed: Sequence[str] = ()) -> Any:
+    """The answer as the counters see it; ``claimed``: the SKUs it names first on its day."""
 
     return stats.Counted(
         str(item["survey_type"]),
@@ -114,6 +115,18 @@ def _counted(item: Mapping[str, Any]) -> Any:
         str(item["category"]),
         parse_iso(str(item["answered_at"])),
         tuple(str(theme) for theme in item.get("themes") or ()),
+        channel=str(item.get("channel") or ""),
+        language=str(item.get("language") or ""),
+        kind=str(item.get("kind") or ""),
+        skus=tuple(str(sku) for sku in item.get("stats_skus") or ()),
+        other=bool(item.get("stats_other")),
+        claimed=tuple(claimed),
+        titles=tuple(
+            (str(p.get("sku")), str(p.get("title") or "")[: stats.TITLE_LENGTH])
+            for p in item.get("products") or ()
+            if isinstance(p, Mapping)
+        ),
+        breakdowns="stats_skus" in item,  # answers stored before breakdowns were counted have none
     )
 
 
@@ -167,6 +180,10 @@ def record_answer(
             if job.get("status") == JobStatus.PENDING.value
         ]
         version = int(previous["version"]) + 1 if previous else 1
+        products = _products(order)
+        named, claimed, other = stats.product_buckets(
+            [p["sku"] for p in products], stats.counted_skus(table, store_id, stats.day(now)) if products else ()
+        )
         standing = comment or (previous or {}).get("comment") or None
         response = {
             **keys.response(store_id, order_id, kind),
@@ -188,7 +205,9 @@ def record_answer(
             "channel": survey["channel"],
             "answered_via": via,
             "contact": survey.get("contact"),
-            "products": _products(order),
+            "products": products,
+            "stats_skus": list(named),
+            "stats_other": other,
             "order_name": (order or {}).get("order_name"),
             "themes": list(themes.tag(standing, theme_keywords)),
             "answered_at": iso(now),
@@ -207,7 +226,7 @@ def record_answer(
                 condition=db.Expr("attribute_exists(PK)"),
                 label="survey",
             ),
-            *stats.response_ops(store_id, _counted(response), _counted(previous) if previous else None),
+            *stats.response_ops(store_id, _counted(response, claimed), _counted(previous) if previous else None),
         ]
         ops.extend(jobs.cancel(keys.of(job), "answered", now) for job in reminders)
         if comment:

@@ -283,13 +283,25 @@ DOCS: dict[tuple[str, str], Doc] = {
         form=("csrf", "action", "assignee", "outcome", "note"),
     ),
     ("GET", "/stores/{store_id}/stats"): Doc(
-        responses={"200": "At least `responses`, `nps` (or `csat`) and `response_rate`."},
+        responses={
+            "200": "At least `responses`, `nps` (or `csat`, `ces`) and `response_rate`; every score with "
+            "`low_sample` (fewer than 30 answers) and, for NPS, `nps_ci` (its 95% confidence interval); "
+            "`series` grouped by `group`; `by_channel`, `by_language`, `by_kind` and `by_product` "
+            "(worst first) breakdowns; `cases` with the median seconds to acknowledge and to resolve."
+        },
         errors=_json_errors("400", "401", "404", "503"),
-        query=(_query("days", {"type": "integer", "minimum": 1, "maximum": 366}, "Days to sum (default 30)."),),
+        query=(
+            _query("days", {"type": "integer", "minimum": 1, "maximum": 366}, "Days to sum (default 30)."),
+            _query(
+                "group",
+                {"type": "string", "enum": ["day", "week", "month"]},
+                "How `series` groups the days (default day): UTC days, ISO weeks from Monday, calendar months.",
+            ),
+        ),
     ),
     ("GET", "/stores/{store_id}/dashboard"): Doc(
         responses={
-            "200": "The dashboard (HTML): score week by week, responses, response rate, categories, open cases, latest comments; `?days=30` (default) or `90`. Without a session, its sign-in form."
+            "200": "The dashboard (HTML): score (low-sample flag, NPS confidence interval) week by week, responses, response rate, time to first response and to resolution, categories, themes, the products with the lowest scores, open cases, latest comments; `?days=30` (default) or `90`. Without a session, its sign-in form."
         },
         security=(SUPPORT_SESSION,),
         media=HTML,

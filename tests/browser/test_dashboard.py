@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 import devstack
 from chalicelib.core.clock import wall_clock
+from chalicelib.platform.aws import clients
 from chalicelib.reports import stats
-from chalicelib.storage import db
+from chalicelib.storage import db, keys
+from chalicelib.storage.items import as_response
+from chalicelib.stores import registry
+from chalicelib.support import cases, escalation
 from tests.conftest import auth
 from tests.support.browser import screenshot
 from tests.support.cases import answered
+from tests.support.insight import order_item
 
 README_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en.png"
 README_PHONE_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en-phone.png"
@@ -24,14 +29,23 @@ README_PHONE_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en
 def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(
     client: Any, store: dict[str, Any], page: Any
 ) -> None:
-    # GIVEN five surveys sent over the last weeks and four answers, one of them angry
+    # GIVEN five surveys sent over the last weeks and four answers on orders of teapots, lids
+    # and cups, one of them angry, whose case support took up two hours and a half later
     now = wall_clock()
     for _ in range(5):
         db.table().transact([stats.sent_op(store["store_id"], "survey", now)])
+    for order_id, skus in (
+        ("1001", ["TEA-1"]),
+        ("1002", ["LID-3", "TEA-1"]),
+        ("1003", ["CUP-2"]),
+        ("1004", ["TEA-1", "CUP-2"]),
+    ):
+        db.table().put(order_item(store["store_id"], order_id, skus, TEA_SET))
     answered(store, "1001", "maya@example.org", 10, "The teapot pours beautifully.", now - timedelta(days=20))
     answered(store, "1002", "eva@example.org", 6, "Fine, but the lid rattles.", now - timedelta(days=13))
     answered(store, "1003", "lena@example.org", 9, "Arrived early, very well packed.", now - timedelta(days=6))
     answered(store, "1004", "nikos@example.gr", 10, "Second one I bought. Perfect.", now)
+    take_up_the_case(store, "1002", now - timedelta(days=13), timedelta(hours=2, minutes=30))
 
     # WHEN support opens the dashboard on a laptop and signs in with the support key
     page.set_viewport_size({"width": 1100, "height": 900})
@@ -46,9 +60,20 @@ def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(
 
     # THEN the numbers are there: NPS 50 from four answers, 80% response rate
     page.get_by_role("heading", name="Dashboard").wait_for()
-    assert page.locator("#tile-score dd").inner_text() == "50"
+    assert page.locator("#tile-score dd[dir=ltr]").inner_text() == "50"
     assert page.locator("#tile-responses dd").inner_text() == "4"
     assert page.locator("#tile-rate dd").inner_text() == "80%"
+    # AND four answers are marked as few, with the score's 95% interval; the first response took 2 h 30
+    assert page.locator("#tile-score .badge.few").inner_text() == "Few answers"
+    assert page.locator("#score-interval").inner_text() == "95% confidence interval: \u2066-35\u2069 to \u2066100\u2069"
+    assert page.locator("#tile-first-response dd.time").inner_text() == "2 hours 30 minutes"
+    # AND the products come worst first: the lid (one answer of 6), then the teapot, then the cup
+    assert page.locator("#products tbody tr").evaluate_all("rows => rows.map(r => r.dataset.sku)") == [
+        "LID-3",
+        "TEA-1",
+        "CUP-2",
+    ]
+    assert page.locator("#products tr[data-sku=LID-3] td").first.inner_text() == "Teapot lid LID-3"
     # AND the chart draws one point per week that had answers, and is drawn (not empty)
     chart = page.get_by_role("img", name="Net Promoter Score week by week")
     assert chart.is_visible()
@@ -69,6 +94,20 @@ def test_support_signs_in_and_sees_the_score_trend_and_the_numbers(
     shot = screenshot(page, "dashboard-en")
     README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, README_SCREENSHOT)
+
+
+TEA_SET = {"TEA-1": "Ceramic teapot", "LID-3": "Teapot lid", "CUP-2": "Tea cup"}
+
+
+def take_up_the_case(store: dict[str, Any], order_id: str, answered_at: datetime, after: timedelta) -> None:
+    """The answer's case opened when it was given, acknowledged ``after`` that."""
+    item = registry.get_store(db.table(), store["store_id"], fresh=True)
+    response = db.table().get(keys.response(store["store_id"], order_id, "post_delivery"))
+    assert response is not None
+    opened = escalation.on_response(db.table(), clients(), item, as_response(response), answered_at)
+    assert opened is not None
+    change = cases.Change("acknowledge", "Dana")
+    escalation.change_case(db.table(), item, str(opened["case_id"]), change, answered_at + after)
 
 
 CHART_TEXT = """() => {
@@ -98,6 +137,8 @@ def test_the_chart_stays_legible_on_a_phone(client: Any, store: dict[str, Any], 
     now = wall_clock()
     for _ in range(4):
         db.table().transact([stats.sent_op(store["store_id"], "survey", now)])
+    for order_id, skus in (("2001", ["TEA-1"]), ("2002", ["LID-3"]), ("2003", ["TEA-1", "CUP-2"])):
+        db.table().put(order_item(store["store_id"], order_id, skus, TEA_SET))
     answered(store, "2001", "maya@example.org", 10, "Pours beautifully.", now - timedelta(days=20))
     answered(store, "2002", "eva@example.org", 3, "The lid rattles.", now - timedelta(days=6))
     answered(store, "2003", "nikos@example.gr", 9, "Perfect.", now)
@@ -115,6 +156,8 @@ def test_the_chart_stays_legible_on_a_phone(client: Any, store: dict[str, Any], 
     frame = page.locator(".chart-scroll")
     assert frame.evaluate("f => f.scrollWidth > f.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # AND the products with the lowest scores fit too, the lid first
+    assert page.locator("#products tbody tr").first.get_attribute("data-sku") == "LID-3"
     # AND the latest week is in view when the page opens
     last = page.locator("#trend circle.point").last.bounding_box()
     shown = frame.bounding_box()

@@ -79,7 +79,16 @@ def test_the_dashboard_shows_the_trend_the_numbers_open_cases_and_comments(clien
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     html = page.body.decode()
     assert "<script" not in html and " src=" not in html and 'href="http' not in html
-    assert re.search(r'id="tile-score"><dt><abbr title="Net Promoter Score">NPS</abbr></dt><dd dir="ltr">33</dd>', html)
+    assert re.search(
+        r'id="tile-score" data-low-sample><dt><abbr title="Net Promoter Score">NPS</abbr> '
+        r'<span class="badge few" title="Fewer than 30 answers: [^"]*">Few answers</span></dt><dd dir="ltr">33</dd>',
+        html,
+    )
+    # AND three answers are too few to trust: the score says so and gives its 95% interval
+    assert (
+        '<dd class="note" id="score-interval">95% confidence interval: \u2066-73\u2069 to \u2066100\u2069</dd>' in html
+    )
+    assert 'id="low-sample-note">Fewer than 30 answers' in html
     assert '<div class="tile" id="tile-responses"><dt>Responses</dt><dd>3</dd>' in html
     assert '<div class="tile" id="tile-rate"><dt>Response rate</dt><dd dir="ltr">75%</dd>' in html
     # AND the chart has one point per week with answers, in an inline SVG

@@ -51,7 +51,7 @@ def test_stats_sum_the_days_and_score_nps(client: Any, store: dict[str, Any]) ->
     assert body["series"][-1]["nps"] == -100.0 and body["series"][0]["nps"] is None
 
 
-def test_stats_read_one_item_per_day_whatever_the_number_of_answers(client: Any, store: dict[str, Any]) -> None:
+def test_stats_read_two_items_per_day_whatever_the_number_of_answers(client: Any, store: dict[str, Any]) -> None:
     for n in range(12):
         answered(store, f"o{n}", n % 11)
     calls: list[int] = []
@@ -67,7 +67,7 @@ def test_stats_read_one_item_per_day_whatever_the_number_of_answers(client: Any,
     finally:
         db.table().client.batch_get_item = real  # type: ignore[method-assign]
     assert body["responses"] == 12
-    assert sum(calls) == 30
+    assert sum(calls) == 2 * 30  # the day's counters and its product counters
 
 
 def test_stats_need_the_store_key_and_a_sane_range(client: Any, store: dict[str, Any]) -> None:
@@ -120,3 +120,109 @@ def test_surveys_sent_by_the_engine_count_towards_the_response_rate(
     body = summary(db.table(), registry.get_store(db.table(), store["store_id"]), 30, at("2027-03-09T00:00:00Z"))
     assert body["sent"] == 1
     assert body["responses"] == 0 and body["response_rate"] == 0.0
+
+
+def test_group_must_be_day_week_or_month(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN a store with its key
+    base = f"/stores/{store['store_id']}/stats"
+    # WHEN it asks for its stats by year
+    wrong = client.http.get(f"{base}?group=year", headers=auth(store["api_key"]))
+    # THEN it gets a 400 naming the parameter
+    assert wrong.status_code == 400 and wrong.json_body["error"]["field"] == "group"
+    # AND by month it gets the months of the period, the last one ending today
+    months = client.http.get(f"{base}?group=month&days=60", headers=auth(store["api_key"])).json_body
+    assert months["group"] == "month" and 2 <= len(months["series"]) <= 3
+    assert months["series"][-1]["to"] == stats.day(wall_clock()) and "month" in months["series"][-1]
+
+
+def answered_order(store: dict[str, Any], order_id: str, skus: list[str], score: int) -> str:
+    """An order of ``skus`` whose survey is answered now; the survey's token."""
+    from tests.support.insight import order_item
+
+    db.table().put(order_item(store["store_id"], order_id, skus))
+    link = tokens.issue_survey(
+        db.table(),
+        store=store,
+        customer_id=f"c{order_id}@example.com",
+        order_id=order_id,
+        kind="post_delivery",
+        channel="email",
+        contact=f"c{order_id}@example.com",
+        now=wall_clock(),
+        language="el",
+    )
+    survey = tokens.load(db.table(), link.token, wall_clock(), consistent=True)
+    assert survey is not None
+    answers.record_answer(db.table(), survey, score=score, comment="", via="page", now=wall_clock())
+    return link.token
+
+
+def test_a_day_names_a_bounded_number_of_skus_and_counts_the_rest_as_other_products(
+    client: Any, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a day that may name two SKUs, and answers on orders of A, then of B and C
+    monkeypatch.setattr(stats, "MAX_SKUS_PER_DAY", 2)
+    answered_order(store, "1", ["A"], 10)
+    token = answered_order(store, "2", ["B", "C"], 3)
+    # WHEN the store reads its stats
+    body = client.http.get(f"/stores/{store['store_id']}/stats", headers=auth(store["api_key"])).json_body
+    # THEN A and B count by name and C among the other products
+    assert {row["sku"]: row["responses"] for row in body["by_product"]} == {"A": 1, "B": 1}
+    assert body["other_products"]["responses"] == 1 and body["other_products"]["nps"] == -100.0
+    # AND when the second customer changes the answer, its counts move where they were made
+    survey = tokens.load(db.table(), token, wall_clock(), consistent=True)
+    assert survey is not None
+    answers.record_answer(db.table(), survey, score=9, comment="", via="page", now=wall_clock())
+    body = client.http.get(f"/stores/{store['store_id']}/stats", headers=auth(store["api_key"])).json_body
+    assert [(row["sku"], row["responses"], row["nps"]) for row in body["by_product"]] == [
+        ("A", 1, 100.0),
+        ("B", 1, 100.0),
+    ]
+    assert (body["other_products"]["responses"], body["other_products"]["nps"]) == (1, 100.0)
+    assert body["by_language"] == {"el": {**body["by_language"]["el"], "responses": 2, "nps": 100.0}}
+
+
+def test_an_answer_counted_before_breakdowns_moves_only_the_counts_it_made(client: Any, store: dict[str, Any]) -> None:
+    # GIVEN an answer stored before channels, languages, kinds and products were counted
+    token = answered_order(store, "1", ["A"], 2)
+    response_key = {"PK": f"STORE#{store['store_id']}#ORDER#1", "SK": "RESPONSE#post_delivery"}
+    stored = db.table().get(response_key)
+    assert stored is not None
+    older = {k: v for k, v in stored.items() if k not in ("stats_skus", "stats_other")}
+    db.table().put(older)
+    now_counted = answers._counted(stored)
+    db.table().transact(stats.response_ops(store["store_id"], answers._counted(older), now_counted))
+    # WHEN the customer changes it
+    survey = tokens.load(db.table(), token, wall_clock(), consistent=True)
+    assert survey is not None
+    answers.record_answer(db.table(), survey, score=10, comment="", via="page", now=wall_clock())
+    # THEN the totals and the breakdowns count the new answer once, and nothing goes below zero
+    body = client.http.get(f"/stores/{store['store_id']}/stats", headers=auth(store["api_key"])).json_body
+    assert (body["responses"], body["nps"]) == (1, 100.0)
+    assert {name: row["responses"] for name, row in body["by_channel"].items()} == {"email": 1}
+    assert [(row["sku"], row["responses"]) for row in body["by_product"]] == [("A", 1)]
+
+
+def test_a_day_times_a_bounded_number_of_cases_and_still_counts_them_all(
+    client: Any, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.cases import answer_survey, open_cases
+
+    # GIVEN a day that keeps one timing, and two cases opened by bad answers
+    monkeypatch.setattr(stats, "MAX_TIMINGS_PER_DAY", 1)
+    answer_survey(client, store, score=1, comment="Broken", order_id="1", customer="a@example.com")
+    answer_survey(client, store, score=2, comment="Late", order_id="2", customer="b@example.com")
+    # WHEN support acknowledges both
+    for case in open_cases(client, store):
+        answer = client.http.patch(
+            f"/stores/{store['store_id']}/cases/{case['case_id']}",
+            headers=auth(store["api_key"]),
+            body='{"action": "acknowledge"}',
+        )
+        assert answer.status_code == 200, answer.body
+    # THEN both count as acknowledged, one of them timed
+    body = client.http.get(f"/stores/{store['store_id']}/stats", headers=auth(store["api_key"])).json_body
+    acknowledged = body["cases"]["acknowledged"]
+    assert (acknowledged["cases"], acknowledged["timed"]) == (2, 1)
+    assert acknowledged["median_seconds"] is not None and 0 <= acknowledged["median_seconds"] < 60
+    assert body["cases"]["resolved"] == {"cases": 0, "timed": 0, "median_seconds": None}

@@ -152,7 +152,19 @@ def test_an_answer_is_stored_counted_and_thanked(client: Any, store: dict[str, A
         "nps_score_sum": 10,
         "nps_promoter": 1,
         "theme_praise": 1,  # "Lovely lamp"
+        "channel#email#nps_responses": 1,
+        "channel#email#nps_score_sum": 10,
+        "channel#email#nps_promoter": 1,
+        "language#en#nps_responses": 1,
+        "language#en#nps_score_sum": 10,
+        "language#en#nps_promoter": 1,
+        "kind#nps#nps_responses": 1,
+        "kind#nps#nps_score_sum": 10,
+        "kind#nps#nps_promoter": 1,
     }
+    products = db.table().get(keys.stats_products_day(store["store_id"], stats.day(wall_clock())), consistent=True)
+    assert products is not None and products["skus"] == {"LAMP-1"} and products["title#LAMP-1"] == "Desk lamp"
+    assert (products["sku#LAMP-1#nps_responses"], products["sku#LAMP-1#nps_promoter"]) == (1, 1)
     job = db.table().get({"PK": reminder["PK"], "SK": reminder["SK"]})
     assert job is not None and job["status"] == "cancelled" and "due_pk" not in job
 
@@ -169,13 +181,21 @@ def test_changing_the_answer_counts_only_the_latest(client: Any, store: dict[str
     # and the day's counters hold it once
     stored = response_item(store)
     assert stored is not None and (stored["score"], stored["category"], stored.get("comment")) == (8, "passive", "late")
-    assert today_counts(store) == {
+    counts = today_counts(store)
+    assert {name: value for name, value in counts.items() if "#" not in name} == {
         "responses": 1,
         "nps_responses": 1,
         "nps_score_sum": 8,
         "nps_passive": 1,
         "nps_detractor": 0,
         "theme_delivery": 1,  # the comment that stands, counted once
+    }
+    # AND so do the breakdowns
+    assert {name: value for name, value in counts.items() if name.startswith("channel#")} == {
+        "channel#email#nps_responses": 1,
+        "channel#email#nps_score_sum": 8,
+        "channel#email#nps_passive": 1,
+        "channel#email#nps_detractor": 0,
     }
 
 
