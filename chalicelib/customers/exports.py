@@ -50,14 +50,9 @@ HIDDEN = frozenset(
         "stats_other",
     }
 )
-PROFILE_FIELDS = (
+PROFILE_FIELDS = (  # what the customer told the store (consents are exported apart), then the history
     "customer_id",
-    "email",
-    "phone",
-    "first_name",
-    "language",
-    "timezone",
-    "birthday",
+    *(name for name in profiles.CUSTOMER_FIELDS if not name.endswith("_consent")),
     "first_order_at",
     "last_order_at",
     "last_order_id",

@@ -157,11 +157,9 @@ def test_an_email_whose_answer_was_lost_is_never_sent_again(
     ]
 
 
-def test_ses_delivery_event_confirms_an_email_whose_answer_was_lost(
-    app: Any, client: Any, store: dict[str, Any]
-) -> None:
-    # GIVEN an email SES took while its answer was lost (recorded sent, unconfirmed), and the
-    # tags the request carried, as SES keeps them for its events
+def email_with_its_answer_lost(app: Any, client: Any, store: dict[str, Any]) -> list[dict[str, str]]:
+    """A thank-you SES took while its answer was lost (recorded sent, unconfirmed), and the tags
+    the request carried, as SES keeps them for its events."""
     tags: list[dict[str, str]] = []
     aws.clients().sesv2.meta.events.register(
         "provide-client-params.sesv2.SendEmail", lambda params, **_: tags.extend(params.get("EmailTags", []))
@@ -170,6 +168,15 @@ def test_ses_delivery_event_confirms_an_email_whose_answer_was_lost(
     assert post_order(client, store, "1").status_code == 200
     for minutes in (1, 15):
         tick(app, at(MONDAY) + timedelta(minutes=minutes))
+    return tags
+
+
+def test_ses_delivery_event_confirms_an_email_whose_answer_was_lost(
+    app: Any, client: Any, store: dict[str, Any]
+) -> None:
+    # GIVEN an email SES took while its answer was lost (recorded sent, unconfirmed), and the
+    # tags the request carried, as SES keeps them for its events
+    tags = email_with_its_answer_lost(app, client, store)
     assert listed(client, store)[0]["status"] == "sent_unconfirmed"
     # WHEN SES publishes its delivery event for that message (configuration set → SNS)
     event = {
@@ -194,14 +201,7 @@ def test_ses_delivery_event_for_an_occurrence_the_job_has_moved_past_confirms_th
     app: Any, client: Any, store: dict[str, Any]
 ) -> None:
     # GIVEN an email recorded sent, unconfirmed, whose job has since moved on to a later send
-    tags: list[dict[str, str]] = []
-    aws.clients().sesv2.meta.events.register(
-        "provide-client-params.sesv2.SendEmail", lambda params, **_: tags.extend(params.get("EmailTags", []))
-    )
-    faults(Rule("sesv2", "SendEmail", "timeout_after"))
-    assert post_order(client, store, "1").status_code == 200
-    for minutes in (1, 15):
-        tick(app, at(MONDAY) + timedelta(minutes=minutes))
+    tags = email_with_its_answer_lost(app, client, store)
     ledger_key = keys.from_reference(next(t["Value"] for t in tags if t["Name"] == "ledger"))
     later = {"last_sent_at": "2028-03-01T08:00:00Z", "unconfirmed": "email: the later occurrence's own doubt"}
     db.table().update(keys.of(job(store, "1")), Update().set(later))
