@@ -1,9 +1,9 @@
 """Stats and dashboard reads: items read to render the dashboard over a year, and over a 30-day period holding 3,000 answers without a comment, and the stats API over the same spans.
 
-This branch's dashboard finds its "latest comments" by reading the period's answers until it
-has enough with a comment, so answers without one are all read; bounding those reads is work
-under way on another branch: the figures below are this branch's. Answers are written
-straight into moto's table with the daily counters they leave (one item per day of the year)."""
+Answers are written straight into moto's table with the counters they leave: per day of the
+year, the day's counters and its products' counters (two SKUs), the two items a summary reads
+per day.  The dashboard's latest comments come from a bounded listing, so answers without a
+comment are not read."""
 
 from __future__ import annotations
 
@@ -58,6 +58,17 @@ def _fill(table: Any, store_id: str) -> None:
             "sent": 2 * k,
         }
         store.put_item(table.dump(counters))
+        products: dict[str, Any] = {
+            **keys.stats_products_day(store_id, day_text),
+            "type": "stats_products_day",
+            "store_id": store_id,
+            "day": day_text,
+            "skus": {"TEA-1", "CUP-2"},
+        }
+        for sku in ("TEA-1", "CUP-2"):
+            products |= {f"sku#{sku}#nps_responses": k, f"sku#{sku}#nps_score_sum": 9 * k, f"sku#{sku}#nps_promoter": k}
+            products[f"title#{sku}"] = sku.title()
+        store.put_item(table.dump(products))
 
 
 def _run() -> dict[str, Any]:
@@ -110,7 +121,7 @@ def _run() -> dict[str, Any]:
         print(f"{name:48} {row['items']:>10.0f} {row['requests']:>13.0f} {row['rcu']:>6g}")
     print("The dashboard route offers 30 and 90 days; 365 is rendered by calling the page function directly.")
     print(
-        "Stats read daily counters, one item per day: 365 days with answers on every day; the 3,000 answers fall in the last 28 days."
+        "Stats read daily counters, two items per day (the day and its products): 365 days with answers on every day; the 3,000 answers fall in the last 28 days."
     )
     return rows
 

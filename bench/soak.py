@@ -87,7 +87,7 @@ def section(rows: list[tuple[float, Any, float]], orders: int, slice_size: int, 
         [f"{f.failed_with_reason} ({f.unconfirmed})" for _, f, _ in rows],
     )
     row("CPU minutes (slices summed)", [f"{minutes:.1f}" for _, _, minutes in rows])
-    lines += ["", f"_{wall:.0f} min wall for both rates, {workers} slices at a time._"]
+    lines += ["", f"_{wall:.0f} min wall for both rates, {workers} slice(s) at a time._"]
     return "\n".join(lines) + "\n"
 
 
