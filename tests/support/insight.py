@@ -15,6 +15,7 @@ from chalicelib.storage import db, keys
 from chalicelib.stores import registry
 from chalicelib.support import cases, escalation
 from chalicelib.surveys import answers, tokens
+from tests.support import quick_moto
 from tests.support.fault_world import without_stream_records
 
 PRODUCTS = {
@@ -106,8 +107,14 @@ def seed(store_id: str, now: datetime, *, orders: int = 120, seed_value: int = 1
     five languages, two survey kinds), a fifth of them changed later, surveys sent without an
     answer, and cases opened by most detractors' answers, acknowledged and resolved at random.
     Nothing here reads the table's stream, so its records are switched off (moto copies them
-    all in every transaction)."""
+    all in every transaction), and moto's transactions and queries are made item-sized
+    (:mod:`tests.support.quick_moto`)."""
     without_stream_records()
+    with quick_moto.quick():
+        return _seed(store_id, now, orders, seed_value)
+
+
+def _seed(store_id: str, now: datetime, orders: int, seed_value: int) -> Quarter:
     rng = random.Random(seed_value)
     table = db.table()
     store = registry.get_store(table, store_id, fresh=True)
