@@ -4,20 +4,38 @@ The world of tests/support/fault_world.py, run in slices with a fresh embedded A
 (the embedded DynamoDB copies its whole table in every transaction, so one big world would
 grow slow and large), each slice in a process of its own, ``SOAK_WORKERS`` of them at once
 (default: one per core).  ``make soak``; ``SOAK_ORDERS`` and ``SOAK_SLICE`` change the sizes.
-Not part of ``python -m bench`` (it takes about an hour on two cores)."""
+Not part of ``python -m bench`` (it takes about an hour on two cores).
+
+Every finished slice is kept in ``bench/.soak/`` (its figures, CPU seconds and commit), so a
+run that was stopped goes on where it stopped: the next ``make soak`` runs only the slices not
+kept yet and counts the kept ones in its figures.  ``SOAK_FRESH=1`` forgets them first."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from bench import results
 
 HEADING = "## Fault injection"
+KEPT = Path(__file__).resolve().parent / ".soak"
+
+
+def _kept_path(rate: float, n: int, slice_size: int) -> Path:
+    return KEPT / f"rate{int(rate * 100)}-slice{n}-of{slice_size}.json"
+
+
+def _commit() -> str:
+    answer = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    return answer.stdout.strip() or "unknown"
 
 
 def run_slice(orders: int, rate: float, seed: int) -> Any:
@@ -53,7 +71,9 @@ def _done(rows: list[tuple[float, Any, float]], orders: int) -> str:
     return f"**stopped early**, {so_far} of the {orders} orders per rate asked for"
 
 
-def section(rows: list[tuple[float, Any, float]], orders: int, slice_size: int, workers: int, wall: float) -> str:
+def section(
+    rows: list[tuple[float, Any, float]], orders: int, slice_size: int, workers: int, wall: float, commits: set[str]
+) -> str:
     lines = [
         HEADING,
         "",
@@ -87,7 +107,11 @@ def section(rows: list[tuple[float, Any, float]], orders: int, slice_size: int, 
         [f"{f.failed_with_reason} ({f.unconfirmed})" for _, f, _ in rows],
     )
     row("CPU minutes (slices summed)", [f"{minutes:.1f}" for _, _, minutes in rows])
-    lines += ["", f"_{wall:.0f} min wall for both rates, {workers} slice(s) at a time._"]
+    lines += [
+        "",
+        f"_{wall:.0f} min wall in the last run for both rates, {workers} slice(s) at a time; "
+        f"slices run at commit {', '.join(sorted(commits))}._",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -100,21 +124,42 @@ def main() -> int:
     slice_size = int(os.environ.get("SOAK_SLICE", "50"))
     workers = int(os.environ.get("SOAK_WORKERS", str(os.cpu_count() or 1)))
     rates = (0.1, 0.2)
+    if os.environ.get("SOAK_FRESH"):
+        for path in KEPT.glob("*.json"):
+            path.unlink()
+    KEPT.mkdir(exist_ok=True)
     totals = {rate: Figures(rate=rate) for rate in rates}
     cpu_minutes = dict.fromkeys(rates, 0.0)
+    commits: set[str] = set()
     started = time.monotonic()
+    todo = []
+    for n, first in enumerate(range(0, orders, slice_size)):
+        for rate in rates:  # the rates side by side, so a stopped run has figures for both
+            path = _kept_path(rate, n, slice_size)
+            if path.exists():
+                kept = json.loads(path.read_text())
+                totals[rate].add(Figures(**kept["figures"]))
+                cpu_minutes[rate] += kept["cpu_seconds"] / 60
+                commits.add(kept["commit"])
+            else:
+                todo.append((rate, n, min(slice_size, orders - first)))
+    print(
+        f"{len(todo)} slices to run, {len(rates) * -(-orders // slice_size) - len(todo)} kept from earlier runs",
+        flush=True,
+    )
+    commit = _commit()
+    text = ""
     # One process per slice: each starts with a fresh embedded AWS and gives its memory back.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1) as pool:
-        slices = {
-            pool.submit(timed_slice, min(slice_size, orders - first), rate, 1000 * int(rate * 100) + n): (rate, n)
-            for n, first in enumerate(range(0, orders, slice_size))
-            for rate in rates  # the rates side by side, so a stopped run has figures for both
-        }
+        slices = {pool.submit(timed_slice, size, rate, 1000 * int(rate * 100) + n): (rate, n) for rate, n, size in todo}
         for done in as_completed(slices):
             rate, n = slices[done]
             figures, seconds = done.result()
+            kept = {"figures": asdict(figures), "cpu_seconds": seconds, "commit": commit}
+            _kept_path(rate, n, slice_size).write_text(json.dumps(kept))
             totals[rate].add(figures)
             cpu_minutes[rate] += seconds / 60
+            commits.add(commit)
             print(
                 f"{rate:.0%} slice {n}: sent {figures.sent} dup {figures.duplicates} lost {figures.lost} "
                 f"failed {figures.failed_with_reason} ({seconds:.0f} s)",
@@ -124,8 +169,9 @@ def main() -> int:
                 print("   ", problem, flush=True)
             # Written after every slice: a run stopped early still records what it did, saying so.
             rows = [(rate, totals[rate], cpu_minutes[rate]) for rate in rates]
-            text = section(rows, orders, slice_size, workers, (time.monotonic() - started) / 60)
+            text = section(rows, orders, slice_size, workers, (time.monotonic() - started) / 60, commits)
             results.write([(HEADING.removeprefix("## "), text.split("\n", 1)[1])], in_place=True)
+    rows = [(rate, totals[rate], cpu_minutes[rate]) for rate in rates]
     print(text)
     return 0 if all(f.duplicates == 0 and f.lost == 0 and f.webhooks_not_accepted == 0 for _, f, _ in rows) else 1
 
