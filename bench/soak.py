@@ -148,7 +148,6 @@ def main() -> int:
         flush=True,
     )
     commit = _commit()
-    text = ""
     # One process per slice: each starts with a fresh embedded AWS and gives its memory back.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1) as pool:
         slices = {pool.submit(timed_slice, size, rate, 1000 * int(rate * 100) + n): (rate, n) for rate, n, size in todo}
@@ -172,6 +171,8 @@ def main() -> int:
             text = section(rows, orders, slice_size, workers, (time.monotonic() - started) / 60, commits)
             results.write([(HEADING.removeprefix("## "), text.split("\n", 1)[1])], in_place=True)
     rows = [(rate, totals[rate], cpu_minutes[rate]) for rate in rates]
+    text = section(rows, orders, slice_size, workers, (time.monotonic() - started) / 60, commits)
+    results.write([(HEADING.removeprefix("## "), text.split("\n", 1)[1])], in_place=True)
     print(text)
     return 0 if all(f.duplicates == 0 and f.lost == 0 and f.webhooks_not_accepted == 0 for _, f, _ in rows) else 1
 
