@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+
 import devstack
 from chalicelib.core.clock import parse_iso, wall_clock
 from chalicelib.core.models import OrderStatus
@@ -18,6 +20,8 @@ from tests.support.cases import answer_survey, open_cases, set_store
 from tests.support.world import customer_info, emails_to, ingest, order_event
 
 
+# A morning in Athens: the question is asked a day later, at the same hour, outside quiet hours.
+@pytest.mark.world_time("2026-11-16T08:00:00Z")
 def test_made_it_right_question_goes_out_a_day_after_resolution_and_its_answer_is_on_the_case(
     app: Any, client: Any, store: dict[str, Any]
 ) -> None:
