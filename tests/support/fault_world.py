@@ -215,7 +215,27 @@ class World:
         for day in [*range(2, 21), 120, 121, 122, 365, 366, 367]:
             self.burst(start + timedelta(days=day, minutes=1), minutes=36, every=6)
         self.burst(start + timedelta(days=368), minutes=60, every=6)  # anything still retrying settles
+        self.settle()
         return self.judge()
+
+    def settle(self, every: int = 6, longest: timedelta = timedelta(hours=6)) -> None:
+        """The scheduler runs every minute for ever: tick on while a message is due and still
+        pending (its dispatch may have met faults on the last few ticks, or its time budget),
+        for at most ``longest``; what is still pending after that is judged lost."""
+        end = self.now + longest
+        while self.now < end and self._due_pending():
+            self.tick(self.now + timedelta(minutes=every))
+
+    def _due_pending(self) -> bool:
+        with self.faults.paused():
+            return any(
+                j.get("type") == "job"
+                and j.get("store_id") == self.store["store_id"]
+                and j.get("kind") in MESSAGE_KINDS
+                and j.get("status") in ("pending", "claimed")
+                and parse_iso(str(j.get("due_at") or j["due"])) <= self.now
+                for j in _items()
+            )
 
     # -- judging -------------------------------------------------------------------------
     def judge(self) -> Figures:
