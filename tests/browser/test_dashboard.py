@@ -19,8 +19,8 @@ from chalicelib.stores import registry
 from chalicelib.support import cases, escalation
 from tests.conftest import auth
 from tests.support.browser import screenshot
-from tests.support.cases import answered
 from tests.support.insight import order_item
+from tests.support.surveys import answered
 
 README_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en.png"
 README_PHONE_SCREENSHOT = devstack.ROOT / "docs" / "screenshots" / "dashboard-en-phone.png"

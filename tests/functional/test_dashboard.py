@@ -12,7 +12,8 @@ from chalicelib.core.clock import wall_clock
 from chalicelib.reports import dashboard, stats
 from chalicelib.storage import db
 from chalicelib.support import escalation
-from tests.support.cases import answered, set_store
+from tests.support.cases import set_store
+from tests.support.surveys import answered
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -18,8 +18,9 @@ from chalicelib.platform.config import settings
 from chalicelib.storage import db, keys
 from chalicelib.surveys import answers, tokens
 from tests.conftest import auth
-from tests.support.cases import answer_survey, answered, open_cases
+from tests.support.cases import answer_survey, open_cases
 from tests.support.orders import EVENT, send
+from tests.support.surveys import answered
 
 NIKOS = "nikos@example.gr"
 HISTORY_STARTS = "2026-11-22T10:05:00Z"  # just after the order in test_webhooks_generic.EVENT

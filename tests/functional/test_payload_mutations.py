@@ -18,11 +18,10 @@ from chalicelib.intake import generic, shopify, woocommerce
 from chalicelib.intake.normalize import Erasure, Notes
 from chalicelib.storage import db, keys
 from chalicelib.stores import registry
-from chalicelib.surveys import tokens
 from tests.conftest import auth
 from tests.fixtures import payload, shopify_headers, standard_headers, woo_headers
 from tests.support import mutation as m
-from tests.support import tables
+from tests.support import surveys, tables
 from tests.support.events import sns_event
 
 WORLD = "2026-11-20T10:00:00Z"
@@ -301,17 +300,7 @@ def test_inbound_sms(app: Any, store: dict[str, Any]) -> None:
             "expires_at": epoch(now.replace(year=now.year + 1)),
         }
     )
-    tokens.issue_survey(
-        db.table(),
-        store={**store, "survey_type": "nps"},
-        customer_id=phone,
-        order_id="1001",
-        kind="nps",
-        channel="sms",
-        contact=phone,
-        now=now,
-        language="en",
-    )
+    surveys.issue(store, customer=phone, kind="nps", now=now, item={**store, "survey_type": "nps"})
     walk = Walk(tables.snapshot())
     (mutations,) = m.plan(sample)
     for mutation in mutations:

@@ -14,6 +14,7 @@ from chalicelib.messaging import suppression
 from chalicelib.storage import db, keys
 from chalicelib.support import cases
 from chalicelib.surveys import answers, tokens
+from tests.support import surveys
 
 PHONE = "+306912345678"
 OUR_NUMBER = "+12125550101"
@@ -42,16 +43,14 @@ def texted(
             "expires_at": epoch(now + timedelta(days=90)),
         }
     )
-    return tokens.issue_survey(
-        db.table(),
-        store={**store, "survey_type": survey_type},
-        customer_id=phone,
+    return surveys.issue(
+        store,
         order_id=order_id,
+        customer=phone,
         kind=survey_type,
-        channel="sms",
-        contact=phone,
-        now=now,
         language=language,
+        now=now,
+        item={**store, "survey_type": survey_type},
     )
 
 

@@ -12,25 +12,13 @@ from chalicelib.reports import stats
 from chalicelib.storage import db
 from chalicelib.surveys import answers, tokens
 from tests.conftest import auth
+from tests.support import surveys
 
 
 def answered(store: dict[str, Any], order_id: str, score: int, days_ago: int = 0) -> None:
     when = wall_clock() - timedelta(days=days_ago)
     db.table().transact([stats.sent_op(store["store_id"], "nps", when)])
-    link = tokens.issue_survey(
-        db.table(),
-        store=store,
-        customer_id=f"c{order_id}@example.com",
-        order_id=order_id,
-        kind="nps",
-        channel="email",
-        contact=f"c{order_id}@example.com",
-        now=when,
-        language="en",
-    )
-    survey = tokens.load(db.table(), link.token, when)
-    assert survey is not None
-    answers.record_answer(db.table(), survey, score=score, comment="", via="page", now=when)
+    surveys.answered(store, order_id, f"c{order_id}@example.com", score, "", when, kind="nps")
 
 
 def test_stats_sum_the_days_and_score_nps(client: Any, store: dict[str, Any]) -> None:
@@ -140,21 +128,7 @@ def answered_order(store: dict[str, Any], order_id: str, skus: list[str], score:
     from tests.support.insight import order_item
 
     db.table().put(order_item(store["store_id"], order_id, skus))
-    link = tokens.issue_survey(
-        db.table(),
-        store=store,
-        customer_id=f"c{order_id}@example.com",
-        order_id=order_id,
-        kind="post_delivery",
-        channel="email",
-        contact=f"c{order_id}@example.com",
-        now=wall_clock(),
-        language="el",
-    )
-    survey = tokens.load(db.table(), link.token, wall_clock(), consistent=True)
-    assert survey is not None
-    answers.record_answer(db.table(), survey, score=score, comment="", via="page", now=wall_clock())
-    return link.token
+    return surveys.answered(store, order_id, f"c{order_id}@example.com", score, "", wall_clock(), language="el")
 
 
 def test_a_day_names_a_bounded_number_of_skus_and_counts_the_rest_as_other_products(

@@ -18,6 +18,7 @@ from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
 from chalicelib.surveys import answers, pages, tokens
 from tests.conftest import auth
+from tests.support import surveys
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -33,16 +34,14 @@ def issue(
             "items": [{"sku": "LAMP-1", "title": "Desk lamp"}],
         }
     )
-    return tokens.issue_survey(
-        db.table(),
-        store={**store, **settings},
-        customer_id="ana@example.com",
+    return surveys.issue(
+        store,
         order_id=order_id,
+        customer="ana@example.com",
         kind="nps",
-        channel="email",
-        contact="ana@example.com",
-        now=now or wall_clock(),
         language=language,
+        now=now,
+        item={**store, **settings},
     )
 
 

@@ -14,8 +14,8 @@ from chalicelib.core.clock import wall_clock
 from chalicelib.storage import db, keys
 from chalicelib.surveys import answers, tokens
 from tests.conftest import auth
-from tests.support.cases import answer_survey, answered, open_cases, set_store
-from tests.support.surveys import issue, post_answer
+from tests.support.cases import answer_survey, open_cases, set_store
+from tests.support.surveys import answered, issue, post_answer
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

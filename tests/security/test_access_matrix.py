@@ -234,17 +234,12 @@ def test_survey_and_unsubscribe_pages_refuse_forged_foreign_and_expired_tokens(
     client: Any, world: dict[str, Any]
 ) -> None:
     # GIVEN a survey whose link expired yesterday
-    store_item = {**world["a"], "survey_expiry_days": 1}
-    expired = tokens.issue_survey(
-        db.table(),
-        store={**store_item, "store_id": world["a"]["store_id"]},
-        customer_id="old@example.org",
+    expired = issue(
+        world["a"],
         order_id="OLD-1",
-        kind="post_delivery",
-        channel="email",
-        contact="old@example.org",
+        customer="old@example.org",
         now=wall_clock() - timedelta(days=3),
-        language="en",
+        item={**world["a"], "survey_expiry_days": 1},
     )
     forged = forged_tokens(world)
     before = count_items()

@@ -14,8 +14,7 @@ from chalicelib.core.models import JobKind
 from chalicelib.platform.config import settings
 from chalicelib.schedule import jobs
 from chalicelib.storage import db, keys
-from chalicelib.stores import registry
-from chalicelib.surveys import tokens
+from tests.support import surveys
 
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 768, "height": 1024}
@@ -102,18 +101,9 @@ def score_link(email_html: str, score: int) -> str:
 
 def survey_page_url(store: dict[str, Any], language: str, order_id: str) -> str:
     """A survey issued for an order, in ``language``: the page's URL."""
-    link = tokens.issue_survey(
-        db.table(),
-        store=registry.get_store(db.table(), store["store_id"]),
-        customer_id=f"c-{order_id}@example.org",
-        order_id=order_id,
-        kind="survey",
-        channel="email",
-        contact=f"c-{order_id}@example.org",
-        now=wall_clock(),
-        language=language,
-    )
-    return link.url
+    return surveys.issue(
+        store, order_id=order_id, customer=f"c-{order_id}@example.org", kind="survey", language=language
+    ).url
 
 
 def boxes(page: Any, selector: str) -> list[dict[str, float]]:

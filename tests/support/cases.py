@@ -4,14 +4,12 @@ API, a survey answered through its page, the cases listed, the alerts a support 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.platform.aws import clients
 from chalicelib.platform.config import settings
 from chalicelib.storage import db
 from chalicelib.stores import registry
-from chalicelib.surveys import answers, tokens
 from tests.conftest import auth
 from tests.support import surveys
 
@@ -85,32 +83,3 @@ def open_cases(client: Any, store: dict[str, Any], status: str = "open") -> list
     answer = client.http.get(f"/stores/{store['store_id']}/cases?status={status}", headers=auth(store["api_key"]))
     assert answer.status_code == 200, answer.body
     return list(answer.json_body["cases"])
-
-
-def answered(
-    store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: datetime, language: str = "en"
-) -> str:
-    """A survey for an order, answered at ``at`` (as the survey page records it)."""
-    item = set_store_item(store)
-    link = tokens.issue_survey(
-        db.table(),
-        store=item,
-        customer_id=customer,
-        order_id=order_id,
-        kind="post_delivery",
-        channel="sms" if customer.startswith("+") else "email",
-        contact=customer,
-        now=at - timedelta(hours=1),
-        language=language,
-    )
-    survey = tokens.load(db.table(), link.token, at, consistent=True)
-    assert survey is not None
-    answers.record_answer(
-        db.table(), survey, score=score, comment=comment, via="page", now=at, theme_keywords=item.get("theme_keywords")
-    )
-    return link.token
-
-
-def set_store_item(store: dict[str, Any]) -> dict[str, Any]:
-    """The store as stored now (fresh, not the cached copy)."""
-    return registry.get_store(db.table(), store["store_id"], fresh=True)

@@ -19,18 +19,22 @@ def issue(
     *,
     order_id: str = "1001",
     customer: str = "maya@example.org",
+    kind: str = "post_delivery",
     language: str = "en",
     now: datetime | None = None,
+    item: dict[str, Any] | None = None,
 ) -> tokens.SurveyLink:
-    """A survey sent for an order by email (at ``now``, else the wall clock), as the send path issues it."""
-    item = registry.get_store(db.table(), store["store_id"], fresh=True)
+    """A survey sent for an order (at ``now``, else the wall clock), as the send path issues it.
+
+    It goes by SMS to a phone number and by email otherwise, with the store as stored now unless ``item`` is given.
+    """
     return tokens.issue_survey(
         db.table(),
-        store=item,
+        store=item if item is not None else registry.get_store(db.table(), store["store_id"], fresh=True),
         customer_id=customer,
         order_id=order_id,
-        kind="post_delivery",
-        channel="email",
+        kind=kind,
+        channel="sms" if customer.startswith("+") else "email",
         contact=customer,
         now=now or wall_clock(),
         language=language,
@@ -45,11 +49,27 @@ def post_answer(client: Any, token: str, *, score: int | str, comment: str = "",
 
 
 def answered(
-    store: dict[str, Any], order_id: str, customer: str, score: int, comment: str, at: Any, language: str = "en"
+    store: dict[str, Any],
+    order_id: str,
+    customer: str,
+    score: int,
+    comment: str,
+    at: datetime,
+    language: str = "en",
+    kind: str = "post_delivery",
+    item: dict[str, Any] | None = None,
 ) -> str:
-    """A survey for an order, answered at ``at`` (as the survey page records it)."""
-    link = issue(store, order_id=order_id, customer=customer, language=language, now=at - timedelta(hours=1))
-    item = registry.get_store(db.table(), store["store_id"])
+    """A survey for an order, answered at ``at`` (as the survey page records it); the survey's token."""
+    item = item if item is not None else registry.get_store(db.table(), store["store_id"], fresh=True)
+    link = issue(
+        store,
+        order_id=order_id,
+        customer=customer,
+        kind=kind,
+        language=language,
+        now=at - timedelta(hours=1),
+        item=item,
+    )
     survey = tokens.load(db.table(), link.token, at, consistent=True)
     assert survey is not None
     answers.record_answer(
