@@ -1,6 +1,6 @@
 """No test mixes fixed dates with the real clock: a functional or browser test that names a
 calendar date states the world time it runs at (``@pytest.mark.world_time``), so it passes on
-any day (CI runs the suite a second time with the clock 400 days ahead)."""
+any day (CI runs the suite a second time with the clock 400 days and 12 hours ahead)."""
 
 from __future__ import annotations
 
