@@ -10,6 +10,11 @@ provisions, so it holds only what both need; the wiring of Chalice's own functio
 environment, their event sources pointed at the template's queue and topics) depends on which
 handlers the app declares, so it is derived from a first ``chalice package`` run and merged
 in a second one (which reuses the first run's dependency bundle).
+
+The zip is then slimmed of what the functions never load (``slim``): the models of AWS services
+the app does not call, the locale data of languages it does not speak, and phonenumbers'
+geocoding, carrier and time-zone data.  The chalice CLI (and the build tools it pulls in) stays
+out because ``requirements.txt`` does not name it: ``chalice package`` adds its runtime itself.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
+from chalicelib.core.models import LANGUAGES
 from devstack import ROOT, TEMPLATE
 
 BUILD = ROOT / "build"
@@ -34,6 +41,18 @@ API_FUNCTION = "APIHandler"
 API_ROUTE_URI = (
     "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
     "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-api/invocations"
+)
+
+
+# Every AWS service the app calls (the clients of chalicelib/platform/aws.py): botocore and boto3
+# keep their models, the others' are left out of the zip.
+SERVICES = frozenset({"dynamodb", "sqs", "sns", "sesv2", "pinpoint-sms-voice-v2", "socialmessaging", "ssm"})
+# Babel's locale data kept: the languages messages and pages speak, and the root they inherit from.
+LOCALES = frozenset({"root", *LANGUAGES})
+# phonenumbers' geocoding, carrier and time-zone lookups: the app parses, validates and formats only.
+PHONE_EXTRAS = ("phonenumbers/geodata/", "phonenumbers/carrierdata/", "phonenumbers/tzdata/")
+PHONE_EXTRA_MODULES = frozenset(
+    f"phonenumbers/{name}.{ext}" for name in ("geocoder", "carrier", "timezone") for ext in ("py", "pyi")
 )
 
 
@@ -162,6 +181,26 @@ def merge_template(generated: dict[str, Any], resources: dict[str, Any]) -> dict
     return merged
 
 
+def left_out(name: str) -> bool:
+    """Whether a zip entry is something the functions never load (see the module's docstring)."""
+    parts = name.split("/")
+    if parts[0] in ("botocore", "boto3") and len(parts) > 3 and parts[1] == "data":
+        return parts[2] not in SERVICES
+    if name.startswith("babel/locale-data/"):
+        return parts[-1].split(".")[0].split("_")[0] not in LOCALES
+    return name.startswith(PHONE_EXTRAS) or name in PHONE_EXTRA_MODULES
+
+
+def slim(archive: Path) -> None:
+    """Rewrite the deployment zip without what ``left_out`` names (entries keep their attributes)."""
+    slimmed = archive.with_name(archive.name + ".slim")
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(slimmed, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if not left_out(info.filename):
+                target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED)
+    slimmed.replace(archive)
+
+
 def build(build_dir: Path = BUILD) -> Path:
     """Stage, package, and return the directory holding ``sam.json`` and ``deployment.zip``."""
     from devstack.translations import compile_all
@@ -174,5 +213,6 @@ def build(build_dir: Path = BUILD) -> Path:
     merge_file.write_text(json.dumps(merge_template(generated, resources), indent=2) + "\n")
     out = build_dir / "package"
     _chalice(src, out, merge_template=merge_file)
+    slim(out / "deployment.zip")
     shutil.rmtree(build_dir / "chalice-only", ignore_errors=True)
     return out

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import devstack
+from chalicelib.core.models import LANGUAGES
 from devstack import package
 
 PLACEHOLDERS = re.compile(r"set-by-infra|example\.invalid|localhost|127\.0\.0\.1|change-me", re.IGNORECASE)
@@ -269,3 +270,104 @@ def test_ses_feedback_sms_and_whatsapp_replies_are_wired_to_their_topics(templat
             assert function["Properties"]["Environment"]["Variables"]["SES_CONFIGURATION_SET"] == {
                 "Ref": "EmailConfigurationSet"
             }, name
+
+
+# Run inside the unzipped package by a bare interpreter (no site-packages): what the functions load.
+IN_THE_ZIP = """
+import json, sys
+from datetime import date
+sys.path.insert(0, sys.argv[1])
+services, languages = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+import boto3, botocore, babel, phonenumbers
+from babel.dates import format_date
+session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+import app
+
+class Context:
+    function_name, memory_limit_in_mb, aws_request_id = "api", 128, "r1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:api"
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+path = "/openapi.json"
+event = {
+    "resource": path, "path": path, "httpMethod": "GET", "headers": {"Host": "api.example.org"},
+    "multiValueHeaders": {"Host": ["api.example.org"]}, "queryStringParameters": None,
+    "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None,
+    "body": None, "isBase64Encoded": False,
+    "requestContext": {"resourcePath": path, "httpMethod": "GET", "path": "/api" + path, "stage": "api"},
+}
+answer = app.app(event, Context())
+print(json.dumps({
+    "outside": [m.__name__ for m in (boto3, botocore, babel, phonenumbers, app) if not m.__file__.startswith(sys.argv[1])],
+    "clients": sorted(session.client(s).meta.service_model.service_name for s in services),
+    "dates": {language: format_date(date(2026, 12, 1), format="long", locale=language) for language in languages},
+    "phone": phonenumbers.format_number(phonenumbers.parse("+30 691 234 5678"), phonenumbers.PhoneNumberFormat.E164),
+    "status": answer["statusCode"],
+    "routes": len(json.loads(answer["body"])["paths"]),
+}))
+"""
+
+
+def test_the_zip_leaves_out_what_the_functions_never_load(built: Path) -> None:
+    # GIVEN the package's entries
+    names = zipfile.ZipFile(built / "deployment.zip").namelist()
+    tops = {name.split("/")[0] for name in names}
+    # THEN the chalice CLI and the build tools it pulls in are not there, only Chalice's runtime
+    assert not tops & {"pip", "setuptools", "wheel", "click", "yaml", "inquirer", "blessed", "wcwidth"}
+    assert {name for name in names if name.startswith("chalice/")} == {"chalice/__init__.py", "chalice/app.py"}
+    # AND botocore and boto3 keep the models of the services the app calls, and only those
+    models = {name.split("/")[2] for name in names if re.match(r"boto(core|3)/data/[^/]+/", name)}
+    assert models == package.SERVICES
+    # AND Babel keeps the locale data of the languages messages speak, and their root
+    locales = {
+        name.split("/")[-1].split(".")[0].split("_")[0] for name in names if name.startswith("babel/locale-data/")
+    }
+    assert locales == {"root", *LANGUAGES}
+    # AND phonenumbers keeps no geocoding, carrier or time-zone data
+    assert not [name for name in names if name.startswith(package.PHONE_EXTRAS)]
+
+
+def test_every_aws_service_the_app_calls_keeps_its_model() -> None:
+    called = {
+        service
+        for path in [devstack.ROOT / "app.py", *(devstack.ROOT / "chalicelib").rglob("*.py")]
+        for service in re.findall(r"\.client\(\s*\"([a-z0-9-]+)\"", path.read_text(encoding="utf-8"))
+    }
+    assert called == package.SERVICES
+
+
+def test_the_unzipped_package_serves_on_its_own(built: Path, tmp_path: Path) -> None:
+    # GIVEN the package unzipped, and an interpreter that sees nothing but it and the standard library
+    zipfile.ZipFile(built / "deployment.zip").extractall(tmp_path / "task")
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PUBLIC_BASE_URL": "https://api.example.org",
+    }
+    # WHEN it makes every client, dates a day in every language, reads a phone number and answers a request
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            IN_THE_ZIP,
+            str(tmp_path / "task"),
+            json.dumps(sorted(package.SERVICES)),
+            json.dumps(list(LANGUAGES)),
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    # THEN all of it came from the zip and worked
+    assert seen["outside"] == []
+    assert seen["clients"] == sorted(package.SERVICES)
+    assert seen["dates"]["en"] == "December 1, 2026" and seen["dates"]["el"] == "1 Δεκεμβρίου 2026"
+    assert all("2026" in text for text in seen["dates"].values()) and len(set(seen["dates"].values())) == 5
+    assert seen["phone"] == "+306912345678"
+    assert seen["status"] == 200 and seen["routes"] >= 30
