@@ -221,7 +221,9 @@ class World:
     def settle(self, every: int = 6, longest: timedelta = timedelta(hours=6)) -> None:
         """The scheduler runs every minute for ever: tick on while a message is due and still
         pending (its dispatch may have met faults on the last few ticks, or its time budget),
-        for at most ``longest``; what is still pending after that is judged lost."""
+        or claimed (an attempt that died and could not release its claim comes back when the
+        lease ends, due in the future until then), for at most ``longest``; what is still
+        pending or claimed after that is judged lost."""
         end = self.now + longest
         while self.now < end and self._due_pending():
             self.tick(self.now + timedelta(minutes=every))
@@ -232,8 +234,10 @@ class World:
                 j.get("type") == "job"
                 and j.get("store_id") == self.store["store_id"]
                 and j.get("kind") in MESSAGE_KINDS
-                and j.get("status") in ("pending", "claimed")
-                and parse_iso(str(j.get("due_at") or j["due"])) <= self.now
+                and (
+                    j.get("status") == "claimed"
+                    or (j.get("status") == "pending" and parse_iso(str(j.get("due_at") or j["due"])) <= self.now)
+                )
                 for j in _items()
             )
 
