@@ -289,16 +289,16 @@ def _left_to_right(number: str) -> str:
     return f"\u2066{number}\u2069"
 
 
-def interval_text(interval: Sequence[float] | None, language: str, _: Any) -> str | None:
-    """The NPS's 95% confidence interval in words, or None without answers."""
+def interval_text(survey_type: str, interval: Sequence[float] | None, language: str, _: Any) -> str | None:
+    """The score's 95% confidence interval in words (NPS, CSAT), or None without one."""
     if not interval:
         return None
     return str(
         _("%(level)s confidence interval: %(low)s to %(high)s")
         % {
             "level": format_share(0.95, language),
-            "low": _left_to_right(score_text("nps", interval[0], language)),
-            "high": _left_to_right(score_text("nps", interval[1], language)),
+            "low": _left_to_right(score_text(survey_type, interval[0], language)),
+            "high": _left_to_right(score_text(survey_type, interval[1], language)),
         }
     )
 
@@ -422,7 +422,7 @@ def page(
         "low_sample": summary["responses"] > 0 and summary["low_sample"],
         "low_sample_note": _("Fewer than %(count)s answers: the figure may still move a lot.")
         % {"count": format_number(stats.LOW_SAMPLE, language)},
-        "interval": interval_text(summary.get("nps_ci"), language, _),
+        "interval": interval_text(survey_type, summary.get(f"{survey_type}_ci"), language, _),
         "products": worst_products(summary["by_product"], survey_type, language),
         "timings": case_timings(summary["cases"], language, _),
         "responses": templating.format_number(summary["responses"], language),

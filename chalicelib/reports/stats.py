@@ -258,8 +258,21 @@ def nps_interval(promoters: int, detractors: int, responses: int) -> list[float]
     return [round(max(nps - spread, -100.0), 1), round(min(nps + spread, 100.0), 1)]
 
 
+def csat_interval(satisfied: int, responses: int) -> list[float] | None:
+    """The 95% Wilson score interval of a CSAT (the share of satisfied answers, in %): with
+    p̂ the share and z = 1.96, (p̂ + z²/2n ± z·√(p̂(1 - p̂)/n + z²/4n²)) / (1 + z²/n).  Unlike
+    p̂ ± z·√(p̂(1 - p̂)/n) it stays within 0..100 and does not shrink to nothing at 0% or 100%."""
+    if not responses:
+        return None
+    share, n, z2 = satisfied / responses, responses, Z_95**2
+    centre = share + z2 / (2 * n)
+    spread = Z_95 * math.sqrt(share * (1 - share) / n + z2 / (4 * n * n))
+    scale = 1 + z2 / n
+    return [round(max(100 * (centre - spread) / scale, 0.0), 1), round(min(100 * (centre + spread) / scale, 100.0), 1)]
+
+
 def figures(survey_type: str, counts: Mapping[str, int], prefix: str = "") -> dict[str, Any]:
-    """A score with its number of answers, its low-sample flag and (NPS) its interval."""
+    """A score with its number of answers, its low-sample flag and (NPS, CSAT) its interval."""
     responses = counts.get(f"{prefix}{survey_type}_responses", 0)
     out: dict[str, Any] = {
         "responses": responses,
@@ -270,6 +283,8 @@ def figures(survey_type: str, counts: Mapping[str, int], prefix: str = "") -> di
         out["nps_ci"] = nps_interval(
             counts.get(f"{prefix}nps_promoter", 0), counts.get(f"{prefix}nps_detractor", 0), responses
         )
+    elif survey_type == "csat":
+        out["csat_ci"] = csat_interval(counts.get(f"{prefix}csat_satisfied", 0), responses)
     return out
 
 
@@ -277,6 +292,17 @@ def _breakdown(survey_type: str, counts: Mapping[str, int], prefix: str) -> dict
     return {
         **figures(survey_type, counts, prefix),
         "categories": {name: counts.get(f"{prefix}{survey_type}_{name}", 0) for name in CATEGORIES[survey_type]},
+    }
+
+
+def _dimensions(survey_type: str, counts: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+    """``by_channel``, ``by_language`` and ``by_kind``: each value's figures and categories."""
+    return {
+        f"by_{dimension}": {
+            value: _breakdown(survey_type, counts, f"{dimension}#{value}#")
+            for value in _values(counts, f"{dimension}#", survey_type)
+        }
+        for dimension in DIMENSIONS
     }
 
 
@@ -357,6 +383,7 @@ def summary(table: db.Table, store: StoreItem, days: int, now: datetime, group: 
             "to": period["to"].isoformat(),
             "sent": period["counts"].get("sent", 0),
             **figures(survey_type, period["counts"]),
+            **_dimensions(survey_type, period["counts"]),
         }
         for period in periods.values()
     ]
@@ -378,13 +405,7 @@ def summary(table: db.Table, store: StoreItem, days: int, now: datetime, group: 
         "response_rate": round(min(responses / sent, 1.0), 3) if sent else None,
         "categories": {name: totals.get(f"{survey_type}_{name}", 0) for name in CATEGORIES[survey_type]},
         "themes": {name: totals.get(f"theme_{name}", 0) for name in THEMES},
-        **{
-            f"by_{dimension}": {
-                value: _breakdown(survey_type, totals, f"{dimension}#{value}#")
-                for value in _values(totals, f"{dimension}#", survey_type)
-            }
-            for dimension in DIMENSIONS
-        },
+        **_dimensions(survey_type, totals),
         "by_product": worse_first(survey_type, by_product),
         "other_products": _breakdown(survey_type, products, "other#")
         if products.get(f"other#{survey_type}_responses", 0) > 0

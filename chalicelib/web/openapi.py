@@ -285,9 +285,10 @@ DOCS: dict[tuple[str, str], Doc] = {
     ("GET", "/stores/{store_id}/stats"): Doc(
         responses={
             "200": "At least `responses`, `nps` (or `csat`, `ces`) and `response_rate`; every score with "
-            "`low_sample` (fewer than 30 answers) and, for NPS, `nps_ci` (its 95% confidence interval); "
-            "`series` grouped by `group`; `by_channel`, `by_language`, `by_kind` and `by_product` "
-            "(worst first) breakdowns; `cases` with the median seconds to acknowledge and to resolve."
+            "`low_sample` (fewer than 30 answers) and its 95% confidence interval (`nps_ci` for NPS, "
+            "`csat_ci`, a Wilson interval, for CSAT); `series` grouped by `group`, each period with its "
+            "`by_channel`, `by_language` and `by_kind`; the same three and `by_product` (worst first) "
+            "for the whole range; `cases` with the median seconds to acknowledge and to resolve."
         },
         errors=_json_errors("400", "401", "404", "503"),
         query=(

@@ -150,6 +150,9 @@ def test_an_arabic_store_reads_right_to_left_with_csat(client: Any, store: dict[
     assert '<html lang="ar" dir="rtl">' in html
     assert "لوحة المتابعة" in html and "رضا العملاء" in html
     assert '<dd dir="ltr">100%</dd>' in html
+    # and under it the 95% Wilson interval of one satisfied answer in one, its numbers kept whole
+    interval = re.search(r'<dd class="note" id="score-interval">([^<]+)</dd>', html)
+    assert interval is not None and "\u206621%\u2069" in interval.group(1) and "\u2066100%\u2069" in interval.group(1)
     axis = re.search(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end" direction="ltr">', html)
     assert axis is not None and float(axis.group(1)) > 600
 

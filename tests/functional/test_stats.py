@@ -13,6 +13,7 @@ from chalicelib.storage import db
 from chalicelib.surveys import answers, tokens
 from tests.conftest import auth
 from tests.support import surveys
+from tests.support.cases import set_store
 
 
 def answered(store: dict[str, Any], order_id: str, score: int, days_ago: int = 0) -> None:
@@ -200,3 +201,39 @@ def test_a_day_times_a_bounded_number_of_cases_and_still_counts_them_all(
     assert (acknowledged["cases"], acknowledged["timed"]) == (2, 1)
     assert acknowledged["median_seconds"] is not None and 0 <= acknowledged["median_seconds"] < 60
     assert body["cases"]["resolved"] == {"cases": 0, "timed": 0, "median_seconds": None}
+
+
+def wilson(satisfied: int, n: int) -> list[float]:
+    """The Wilson interval as the score test's two roots: (p̂ - p)² = z²·p(1 - p)/n, in %."""
+    z2, share = 1.96**2, satisfied / n
+    a, b, c = 1 + z2 / n, -(2 * share + z2 / n), share * share
+    root = (b * b - 4 * a * c) ** 0.5
+    return [round(100 * (-b - root) / (2 * a), 1), round(100 * (-b + root) / (2 * a), 1)]
+
+
+def test_a_csat_carries_its_wilson_interval_for_the_range_each_period_and_each_breakdown(
+    client: Any, store: dict[str, Any]
+) -> None:
+    # GIVEN a CSAT store with ten answers today: eight satisfied (4 or 5), a 3 and a 1
+    set_store(client, store, survey_type="csat")
+    for n, score in enumerate([5, 5, 4, 5, 4, 4, 5, 5, 3, 1]):
+        surveys.answered(store, f"C{n}", f"c{n}@example.com", score, "", wall_clock())
+    # WHEN the store reads its stats
+    body = client.http.get(f"/stores/{store['store_id']}/stats?days=7", headers=auth(store["api_key"])).json_body
+    # THEN the CSAT is 80% with the 95% Wilson interval of 8 in 10 (R: prop.test(8, 10, correct = FALSE))
+    assert (body["csat"], body["responses"], body["low_sample"]) == (80.0, 10, True)
+    assert body["csat_ci"] == wilson(8, 10) == [49.0, 94.3]
+    assert "nps_ci" not in body
+    # AND today's entry and the email breakdown say the same, the breakdown inside the period too
+    today = body["series"][-1]
+    assert today["csat_ci"] == [49.0, 94.3] and today["by_channel"]["email"]["csat_ci"] == [49.0, 94.3]
+    assert body["by_channel"]["email"]["categories"] == {"satisfied": 8, "neutral": 1, "unsatisfied": 1}
+    assert body["series"][0]["csat_ci"] is None and body["series"][0]["by_channel"] == {}
+
+
+def test_the_wilson_interval_stays_within_the_scale_at_its_ends() -> None:
+    # no satisfied answer, all satisfied, one answer: the bounds stay on the scale and off the point
+    assert stats.csat_interval(0, 10) == wilson(0, 10) == [0.0, 27.8]
+    assert stats.csat_interval(10, 10) == wilson(10, 10) == [72.2, 100.0]
+    assert stats.csat_interval(1, 1) == wilson(1, 1) == [20.7, 100.0]
+    assert stats.csat_interval(45, 50) == wilson(45, 50) and stats.csat_interval(0, 0) is None

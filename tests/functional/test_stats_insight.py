@@ -75,6 +75,14 @@ def grouped(answers: Iterable[Answer], key: Callable[[Answer], Iterable[str]]) -
     return out
 
 
+def dimensions(answers: Sequence[Answer]) -> dict[str, dict[str, Any]]:
+    return {
+        "by_channel": {k: nps_of(v) for k, v in grouped(answers, lambda a: [a.channel]).items()},
+        "by_language": {k: nps_of(v) for k, v in grouped(answers, lambda a: [a.language]).items()},
+        "by_kind": {k: nps_of(v) for k, v in grouped(answers, lambda a: [a.kind]).items()},
+    }
+
+
 def expected(quarter: Quarter, today: date, days: int, group: str) -> dict[str, Any]:
     window = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     inside = set(window)
@@ -91,6 +99,7 @@ def expected(quarter: Quarter, today: date, days: int, group: str) -> dict[str, 
                 "to": days_in[-1].isoformat(),
                 "sent": sum(1 for s in sends if period_start(s, group) == start),
                 **without_categories(nps_of(period)),
+                **dimensions(period),
             }
         )
     products = grouped(answers, lambda a: a.skus)
@@ -103,9 +112,7 @@ def expected(quarter: Quarter, today: date, days: int, group: str) -> dict[str, 
         "sent": len(sends),
         "response_rate": round(min(len(answers) / len(sends), 1.0), 3) if sends else None,
         "categories": nps_of(answers)["categories"],
-        "by_channel": {k: nps_of(v) for k, v in grouped(answers, lambda a: [a.channel]).items()},
-        "by_language": {k: nps_of(v) for k, v in grouped(answers, lambda a: [a.language]).items()},
-        "by_kind": {k: nps_of(v) for k, v in grouped(answers, lambda a: [a.kind]).items()},
+        **dimensions(answers),
         "by_product": {k: nps_of(v) for k, v in products.items()},
         "cases": {
             name: {"cases": len(found), "timed": len(found), "median_seconds": median([t.seconds for t in found])}
@@ -152,6 +159,7 @@ def test_every_figure_matches_a_brute_force_count_of_the_same_answers(client: An
     # AND the figures are a mix of low-sample and solid ones, and the breakdowns are not empty
     ninety = expected(quarter, today, 90, "month")
     assert {s["low_sample"] for s in ninety["series"]} == {True, False}
+    assert all(len(s["by_language"]) == 5 and len(s["by_channel"]) == 2 for s in ninety["series"][1:])
     assert {p["low_sample"] for p in expected(quarter, today, 30, "day")["by_product"].values()} == {True}
     assert len(ninety["by_language"]) == 5 and len(ninety["by_product"]) == 6
     assert ninety["cases"]["acknowledged"]["cases"] > 5 and ninety["cases"]["resolved"]["cases"] > 5
