@@ -81,6 +81,13 @@ def section(
         "webhook delivered twice (a fifth of the orders' `created` again after `delivered`), senders retrying",
         "every 5xx up to 8 times, time moved with `devstack.deliver` over a year of follow-ups. Faults are drawn",
         "per call of the app's own DynamoDB, SQS, SES and SNS clients, outside botocore's retries.",
+        *(
+            [
+                "Customers who take WhatsApp have it in place of SMS (carried by SNS locally: SNS's faults are WhatsApp's)."
+            ]
+            if any(f.whatsapp for _, f, _ in rows)
+            else []
+        ),
         "",
         "| | " + " | ".join(f"{rate:.0%} of calls fail" for rate, _, _ in rows) + " |",
         "|---|" + "---|" * len(rows),
@@ -100,6 +107,11 @@ def section(
     )
     row("messages expected (went, may have gone, or failed)", [str(f.expected) for _, f, _ in rows])
     row("messages sent (embedded SES + SNS)", [str(f.sent) for _, f, _ in rows])
+    if any(f.whatsapp or f.whatsapp_fallbacks for _, f, _ in rows):  # slices from before WhatsApp had none
+        row(
+            "&nbsp;&nbsp;of them by WhatsApp / jobs fallen back to SMS",
+            [f"{f.whatsapp} / {f.whatsapp_fallbacks}" for _, f, _ in rows],
+        )
     row("**duplicates**", [f"**{f.duplicates}**" for _, f, _ in rows])
     row("**lost**", [f"**{f.lost}**" for _, f, _ in rows])
     row(

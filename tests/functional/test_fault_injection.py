@@ -1,5 +1,6 @@
 """Exactly once under faults: orders through the real webhook, the whole follow-up timeline,
-and a share of the app's DynamoDB, SQS, SES and SNS calls failing (fixed seeds).
+and a share of the app's DynamoDB, SQS, SES and SNS calls failing (fixed seeds); some customers
+take WhatsApp in place of SMS.
 
 The injector (tests/support/faults.py) throttles, answers 5xx, refuses connections, and lets
 calls through only to lose their answers (a read timeout after the call was applied).  The
@@ -31,6 +32,8 @@ def test_without_faults_every_follow_up_goes_once(app: Any, client: Any, world_t
         0,
     ), figures.problems
     assert figures.sent == figures.expected and figures.sent >= 10 * 5
+    # AND the customers who take WhatsApp got their thank-you and survey there, none by SMS as well
+    assert figures.whatsapp >= 2 and figures.whatsapp_fallbacks == 0
 
 
 world_time_mark = pytest.mark.world_time(fault_world.START)
@@ -50,4 +53,4 @@ def test_under_faults_nothing_is_lost_or_doubled(app: Any, client: Any, world_ti
     # AND every message either went exactly once or its job is listed with a reason
     assert figures.duplicates == 0, figures.problems
     assert figures.lost == 0, figures.problems
-    assert sum(figures.faults.values()) > 0 and figures.sent > 0
+    assert sum(figures.faults.values()) > 0 and figures.sent > 0 and figures.whatsapp > 0

@@ -6,13 +6,17 @@ the platforms do.  Time moves with ``devstack.deliver`` (and the wall clock with
 customers received is read back from the embedded AWS (SES's and SNS's sent messages), and
 every job of the store is judged:
 
-- **duplicates**: the same message (subject, or SMS text without its links) to the same
-  customer more than once;
+- **duplicates**: the same message (subject, SMS text without its links, or WhatsApp
+  template) to the same customer more than once, or one message on both WhatsApp and SMS;
 - **lost**: a message neither sent nor listed with a reason: a job left ``claimed``, left
   pending although due, recorded sent with a provider id that never went out, or closed as
   ``already_sent`` while nothing went for its occurrence;
 - **failed with a reason**: failed jobs, and sent-unconfirmed ones, in the store's
   ``GET /stores/{store_id}/jobs?status=failed`` listing.
+
+Some customers take WhatsApp, which stands in for their SMS (the local transport hands it to
+SNS like a text, so SNS's faults are WhatsApp's too): a refused or throttled WhatsApp send
+falls back to the SMS, and a lost answer must not.
 
 ``run`` is shared by the fast test (``make test``) and the soak (``make soak``, bench/soak.py).
 """
@@ -39,6 +43,8 @@ from tests.conftest import STORE_BODY
 from tests.fixtures import body_of, standard_headers
 from tests.support import quick_moto
 from tests.support.faults import Faults
+from tests.support.whatsapp import SETTINGS as WHATSAPP_SETTINGS
+from tests.support.whatsapp import TEMPLATES as WHATSAPP_TEMPLATES
 
 OPERATOR = {"Authorization": "Bearer local-operator-token", "Content-Type": "application/json"}
 START = "2027-03-01T08:00:00Z"  # a Monday, 10:00 in Athens
@@ -63,6 +69,8 @@ class Figures:
     lost: int = 0
     failed_with_reason: int = 0
     unconfirmed: int = 0
+    whatsapp: int = 0  # of the messages sent, those by WhatsApp
+    whatsapp_fallbacks: int = 0  # jobs whose WhatsApp was refused, so the SMS went instead
     problems: list[str] = field(default_factory=list)
 
     def add(self, other: Figures) -> None:
@@ -79,6 +87,8 @@ class Figures:
             "lost",
             "failed_with_reason",
             "unconfirmed",
+            "whatsapp",
+            "whatsapp_fallbacks",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rate = other.rate
@@ -126,7 +136,9 @@ class World:
             )
             assert (
                 client.http.patch(
-                    f"/stores/{sid}", headers=key, body=json.dumps({"channels": {"survey": "both"}})
+                    f"/stores/{sid}",
+                    headers=key,
+                    body=json.dumps({"channels": {"survey": "both"}, **WHATSAPP_SETTINGS}),
                 ).status_code
                 == 200
             )
@@ -154,11 +166,11 @@ class World:
             "timezone": "Europe/Athens",
             "email_consent": True,
         }
-        if i % 4 == 3:  # known by phone only
-            return {**who, "phone": f"+3069{i:08d}", "sms_consent": True}
+        if i % 4 == 3:  # known by phone only; every other one takes WhatsApp in place of SMS
+            return {**who, "phone": _phone(i), "sms_consent": True, "whatsapp_consent": i % 8 == 7}
         who["email"] = f"c{i}@example.com"
-        if i % 5 == 0:  # reachable both ways: the survey goes on both channels
-            who.update(phone=f"+3069{i:08d}", sms_consent=True)
+        if i % 5 == 0:  # reachable both ways: the survey goes by email and WhatsApp
+            who.update(phone=_phone(i), sms_consent=True, whatsapp_consent=True)
         return who
 
     def event(self, i: int, status: str, when: datetime) -> tuple[dict[str, Any], str]:
@@ -255,18 +267,23 @@ class World:
                 for to in (getattr(message, "destinations", {}) or {}).get("ToAddresses", []):
                     seen[(to, str(message.subject))] += 1
             for phone, body in texts.values():
-                seen[(phone, _sms_signature(body))] += 1
+                seen[(phone, _text_signature(body))] += 1
+            f.whatsapp = sum(1 for _, body in texts.values() if _text_signature(body).startswith(WHATSAPP_MARK))
             f.duplicates = sum(n - 1 for n in seen.values() if n > 1)
             f.problems += [f"duplicate: {who} {what!r} x{n}" for (who, what), n in seen.items() if n > 1][:20]
             listed = {
                 (j.get("order_id"), j.get("customer_id"), j.get("kind"), j.get("due"))
                 for j in jobs.failed_jobs(db.table(), self.store["store_id"], limit=10_000)
             }
-            self._judge_jobs(listed, emails, texts)
+            self._judge_jobs(listed, emails, texts, seen)
         return f
 
     def _judge_jobs(
-        self, listed: set[tuple[Any, ...]], emails: dict[str, Any], texts: dict[str, tuple[str, str]]
+        self,
+        listed: set[tuple[Any, ...]],
+        emails: dict[str, Any],
+        texts: dict[str, tuple[str, str]],
+        seen: Counter[tuple[str, str]],
     ) -> None:
         f = self.figures
         jobs = [
@@ -284,7 +301,9 @@ class World:
             status = job.get("status")
             in_listing = (job.get("order_id"), job.get("customer_id"), job.get("kind"), job.get("due")) in listed
             ids = {str(c): str(m) for c, m in (job.get("message_ids") or {}).items()}
-            channels = len({*ids, *(job.get("channels") or [])}) or 1
+            # WhatsApp stands in for the SMS: one message, whichever of the two went
+            channels = len({_as_sms(c) for c in (*ids, *(job.get("channels") or []))}) or 1
+            self._judge_whatsapp(job, name, ids, seen)
             if job.get("unconfirmed"):
                 f.expected += channels
                 f.unconfirmed += 1
@@ -295,7 +314,7 @@ class World:
                 f.expected += channels
                 for channel, message_id in ids.items():
                     if (channel == "email" and message_id not in emails) or (
-                        channel == "sms" and message_id not in texts
+                        channel in ("sms", "whatsapp") and message_id not in texts
                     ):
                         self._lose(f"{name}: recorded sent on {channel} ({message_id}) but nothing went")
             if status == "claimed":
@@ -311,6 +330,25 @@ class World:
                 if str(keys.send_claim(str(job["PK"]), _occurrence(job))) not in by_occurrence_sent:
                     self._lose(f"{name}: closed as already_sent, but nothing went for it")
 
+    def _judge_whatsapp(
+        self, job: dict[str, Any], name: str, ids: dict[str, str], seen: Counter[tuple[str, str]]
+    ) -> None:
+        """Never both channels: a job that went (or may have gone) by WhatsApp sent no SMS,
+        and one that fell back to SMS left no WhatsApp message behind."""
+        f = self.figures
+        doubtful = set(re.findall(r"(?:^|; )(email|sms|whatsapp): ", str(job.get("unconfirmed") or "")))
+        went = {*ids, *doubtful}
+        if "whatsapp" in went and "sms" in went:
+            f.duplicates += 1
+            f.problems.append(f"duplicate: {name} went by WhatsApp and by SMS")
+        if not job.get("whatsapp_fallback"):
+            return
+        f.whatsapp_fallbacks += 1
+        template = WHATSAPP_TEMPLATES.get(str(job["kind"]), {}).get("name")
+        if template and job.get("order_id") and seen[(_phone(int(job["order_id"])), WHATSAPP_MARK + template)]:
+            f.duplicates += 1
+            f.problems.append(f"duplicate: {name} fell back to SMS after its WhatsApp message went")
+
     def _lose(self, why: str) -> None:
         self.figures.lost += 1
         self.figures.problems.append(f"lost: {why}")
@@ -323,7 +361,27 @@ def _occurrence(job: dict[str, Any]) -> str:
     return followups.occurrence(as_job(job))
 
 
-def _sms_signature(body: str) -> str:
+WHATSAPP_MARK = "whatsapp:"
+
+
+def _phone(i: int) -> str:
+    return f"+3069{i:08d}"
+
+
+def _as_sms(channel: str) -> str:
+    return "sms" if channel == "whatsapp" else channel
+
+
+def _text_signature(body: str) -> str:
+    """What makes a text the same message again: a WhatsApp message's template (the local
+    transport carries the Meta message object), an SMS's words without links or numbers."""
+    if body.startswith("{"):
+        try:
+            message = json.loads(body)
+        except ValueError:
+            message = None
+        if isinstance(message, dict) and message.get("messaging_product") == "whatsapp":
+            return WHATSAPP_MARK + str((message.get("template") or {}).get("name"))
     return re.sub(r"https?://\S+|\d+", "", body)[:60]
 
 
