@@ -344,7 +344,7 @@ class World:
         if not job.get("whatsapp_fallback"):
             return
         f.whatsapp_fallbacks += 1
-        template = WHATSAPP_TEMPLATES.get(str(job["kind"]), {}).get("name")
+        template = str((WHATSAPP_TEMPLATES.get(str(job["kind"])) or {}).get("name") or "")
         if template and job.get("order_id") and seen[(_phone(int(job["order_id"])), WHATSAPP_MARK + template)]:
             f.duplicates += 1
             f.problems.append(f"duplicate: {name} fell back to SMS after its WhatsApp message went")

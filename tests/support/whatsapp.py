@@ -34,10 +34,8 @@ SETTINGS = {"whatsapp_phone_number_id": PHONE_NUMBER_ID, "whatsapp_templates": T
 
 def refusal(code: str = "ValidationException", status: int = 400) -> ClientError:
     """A refusal as the service answers it (the recipient is not on WhatsApp, a template Meta lacks)."""
-    return ClientError(
-        {"Error": {"Code": code, "Message": "refused"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-        "SendWhatsAppMessage",
-    )
+    answer: Any = {"Error": {"Code": code, "Message": "refused"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(answer, "SendWhatsAppMessage")
 
 
 def lost_answer() -> ReadTimeoutError:
@@ -53,7 +51,9 @@ class WhatsAppService:
         import boto3
 
         model = boto3.client("socialmessaging", region_name="us-east-1").meta.service_model
-        self._shape = model.operation_model("SendWhatsAppMessage").input_shape
+        shape = model.operation_model("SendWhatsAppMessage").input_shape
+        assert shape is not None, "SendWhatsAppMessage takes a request"
+        self._shape = shape
         self.requests: list[dict[str, Any]] = []
         self.delivered: list[dict[str, Any]] = []  # the Meta message objects that went out
         self.errors: list[Exception] = []
